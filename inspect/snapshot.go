@@ -1,0 +1,175 @@
+// Package inspect reads what the kernel knows about a sandbox, or any process,
+// from /proc and cgroupfs into a Snapshot. It never writes.
+package inspect
+
+import (
+	"time"
+
+	"glassbox/sandbox/state"
+)
+
+// Snapshot is everything glassbox shows about one sandbox (or process) at one
+// moment. Next to each figure it keeps the kernel file it was read from.
+type Snapshot struct {
+	Taken time.Time `json:"taken"`
+
+	// Sandbox is the runtime's record; nil when inspecting a foreign process (--pid).
+	Sandbox *state.Sandbox `json:"sandbox,omitempty"`
+	PID     int            `json:"pid"` // the host PID the snapshot is centred on (the sandbox's init)
+
+	Namespaces []Namespace `json:"namespaces"`
+	Processes  []Process   `json:"processes"`
+	Filesystem Filesystem  `json:"filesystem"`
+	Cgroup     Cgroup      `json:"cgroup"`
+	Network    Network     `json:"network"`
+	UTS        UTS         `json:"uts"`
+
+	// Errors lists what could not be read, and why; a snapshot is still
+	// useful when one part fails (a process exited mid-read, a file is missing).
+	Errors []string `json:"errors,omitempty"`
+}
+
+// Value is one figure and where it came from.
+type Value struct {
+	Value  int64  `json:"value"`
+	Source string `json:"source"` // the file it was read from
+	Valid  bool   `json:"valid"`  // false when the kernel does not provide it
+}
+
+// Namespace compares one namespace kind of the sandbox with the host's.
+type Namespace struct {
+	Kind       string `json:"kind"` // cgroup, ipc, mnt, net, pid, pid_for_children, time, time_for_children, user, uts
+	Inode      uint64 `json:"inode"`
+	HostInode  uint64 `json:"host_inode"` // from the host's PID 1
+	Own        bool   `json:"own"`        // true when it differs from the host's
+	Source     string `json:"source"`     // e.g. /proc/4242/ns/pid
+	HostSource string `json:"host_source"`
+}
+
+// Process is one process in the sandbox's cgroup.
+type Process struct {
+	HostPID    int      `json:"host_pid"`
+	NSpid      []int    `json:"nspid"`       // host first, innermost last (from /proc/PID/status NSpid)
+	SandboxPID int      `json:"sandbox_pid"` // the innermost NSpid
+	PPID       int      `json:"ppid"`
+	Command    string   `json:"command"`
+	Args       []string `json:"args"`
+	State      string   `json:"state"`
+	Threads    int      `json:"threads"`
+	RSSBytes   int64    `json:"rss_bytes"`
+	CPUTime    float64  `json:"cpu_seconds"` // utime+stime
+	CapEff     string   `json:"cap_eff"`     // hex mask as in /proc/PID/status
+	Caps       []string `json:"caps"`        // names of the effective capabilities
+	Source     string   `json:"source"`      // /proc/PID/status
+}
+
+// Filesystem is the sandbox's root mount and the others inside it.
+type Filesystem struct {
+	RootType string  `json:"root_type"` // "overlay" for a glassbox sandbox
+	Upper    Upper   `json:"upper"`
+	Lowers   []Lower `json:"lowers"` // top-most first, as in lowerdir=
+	Mounts   []Mount `json:"mounts"`
+	Source   string  `json:"source"` // /proc/PID/mountinfo
+}
+
+// Upper is the writable layer.
+type Upper struct {
+	Dir          string `json:"dir"`
+	SizeBytes    int64  `json:"size_bytes"`
+	ChangedFiles int    `json:"changed_files"` // regular files, whiteouts and dirs in the upper dir
+	Work         string `json:"work"`
+}
+
+// Lower is one read-only layer, mapped back to the image layer when known.
+type Lower struct {
+	Dir       string `json:"dir"`
+	Digest    string `json:"digest,omitempty"`
+	CreatedBy string `json:"created_by,omitempty"`
+	SizeBytes int64  `json:"size_bytes"`
+	SharedBy  int    `json:"shared_by"` // how many sandboxes (glassbox's, running) use this layer
+}
+
+// Mount is one line of the sandbox's mountinfo.
+type Mount struct {
+	MountPoint string   `json:"mount_point"`
+	FSType     string   `json:"fs_type"`
+	Source     string   `json:"source"`
+	Options    []string `json:"options"`
+	Masked     bool     `json:"masked"`    // a masked path (/dev/null or empty tmpfs over it)
+	ReadOnly   bool     `json:"read_only"` // mounted ro
+}
+
+// Cgroup holds the sandbox's resource accounting.
+type Cgroup struct {
+	Mode   string            `json:"mode"` // v1, v2 or hybrid
+	Path   string            `json:"path"` // relative to the hierarchy root, from /proc/PID/cgroup
+	Dirs   map[string]string `json:"dirs"` // controller -> absolute directory
+	Memory Memory            `json:"memory"`
+	CPU    CPU               `json:"cpu"`
+	Pids   Pids              `json:"pids"`
+	// Pressure is PSI (some avg10, in %) per resource, where the kernel has it.
+	Pressure map[string]float64 `json:"pressure,omitempty"`
+	Frozen   bool               `json:"frozen"`
+}
+
+// Memory is memory usage as the OOM killer counts it, and its parts.
+type Memory struct {
+	Usage     Value `json:"usage"` // memory.current / memory.usage_in_bytes
+	Limit     Value `json:"limit"` // memory.max / memory.limit_in_bytes; Valid=false when unlimited
+	Peak      Value `json:"peak"`  // memory.peak / memory.max_usage_in_bytes
+	Anon      Value `json:"anon"`
+	File      Value `json:"file"`
+	Shmem     Value `json:"shmem"`
+	Kernel    Value `json:"kernel"`
+	OOM       Value `json:"oom"`      // times the limit was hit and the OOM path ran
+	OOMKills  Value `json:"oom_kill"` // processes the OOM killer killed
+	SwapUsage Value `json:"swap_usage"`
+}
+
+// CPU is CPU usage and throttling. Rates (CoresUsed, PercentOfQuota) need two
+// snapshots: see Rate.
+type CPU struct {
+	UsageNS         Value   `json:"usage_ns"` // cumulative
+	QuotaUS         Value   `json:"quota_us"` // Valid=false when unlimited
+	PeriodUS        Value   `json:"period_us"`
+	Periods         Value   `json:"nr_periods"`
+	Throttled       Value   `json:"nr_throttled"`
+	ThrottledNS     Value   `json:"throttled_ns"`
+	CoresUsed       float64 `json:"cores_used"`       // since the previous snapshot
+	PercentOfQuota  float64 `json:"percent_of_quota"` // since the previous snapshot; 0 when unlimited
+	ThrottledDelta  int64   `json:"throttled_delta"`  // throttled periods since the previous snapshot
+	PeriodsDelta    int64   `json:"periods_delta"`
+	IntervalSeconds float64 `json:"interval_seconds"` // between the two snapshots
+}
+
+// Pids is the pids controller's view.
+type Pids struct {
+	Current Value `json:"current"`
+	Limit   Value `json:"limit"` // Valid=false when "max"
+}
+
+// Network is what the sandbox's network namespace holds.
+type Network struct {
+	Interfaces []Interface  `json:"interfaces"`
+	Ports      []state.Port `json:"ports,omitempty"`
+	Source     string       `json:"source"`
+}
+
+// Interface is one link inside the sandbox's netns.
+type Interface struct {
+	Name    string   `json:"name"`
+	Index   int      `json:"index"`
+	Up      bool     `json:"up"`
+	MAC     string   `json:"mac,omitempty"`
+	Addrs   []string `json:"addrs"` // CIDR notation
+	RxBytes int64    `json:"rx_bytes"`
+	TxBytes int64    `json:"tx_bytes"`
+}
+
+// UTS compares hostname and kernel inside and outside.
+type UTS struct {
+	Hostname      string `json:"hostname"`
+	HostHostname  string `json:"host_hostname"`
+	KernelRelease string `json:"kernel_release"` // the same inside and out: one shared kernel
+	Source        string `json:"source"`
+}

@@ -1,0 +1,174 @@
+// Package state holds the records glassbox keeps about its sandboxes on disk,
+// and the paths where they live. It is the only part of sandbox that inspect
+// and ui may import: the runtime writes these records, everything else reads
+// them.
+package state
+
+import (
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Status is a sandbox's place in its lifecycle:
+// created → running ⇄ paused → exited → removed.
+type Status string
+
+const (
+	Created Status = "created"
+	Running Status = "running"
+	Paused  Status = "paused"
+	Exited  Status = "exited"
+	Removed Status = "removed"
+)
+
+// Health is the result of the image's health check, polled by the supervisor.
+type Health string
+
+const (
+	HealthNone      Health = ""
+	HealthStarting  Health = "starting"
+	HealthHealthy   Health = "healthy"
+	HealthUnhealthy Health = "unhealthy"
+)
+
+// Layer is one read-only image layer as a sandbox uses it: the directory that
+// is a lowerdir of the sandbox's overlay mount, and where it came from.
+type Layer struct {
+	Digest    string `json:"digest"`     // sha256:<hex> of the layer's content
+	Dir       string `json:"dir"`        // the directory used as an overlay lowerdir
+	CreatedBy string `json:"created_by"` // the build step that made it, e.g. "COPY calculator /app/calculator"
+	Size      int64  `json:"size"`       // bytes of file content in the layer
+}
+
+// Port is one published port: HostIP:HostPort on the host forwards to
+// ContainerPort inside the sandbox.
+type Port struct {
+	HostIP        string `json:"host_ip"`
+	HostPort      int    `json:"host_port"`
+	ContainerPort int    `json:"container_port"`
+	Proto         string `json:"proto"` // "tcp"
+}
+
+// Limits are the resource limits a sandbox was started with. Zero means none.
+type Limits struct {
+	MemoryBytes int64   `json:"memory_bytes,omitempty"`
+	CPUs        float64 `json:"cpus,omitempty"`
+	CPUQuotaUS  int64   `json:"cpu_quota_us,omitempty"`
+	CPUPeriodUS uint64  `json:"cpu_period_us,omitempty"`
+	PidsLimit   int64   `json:"pids_limit,omitempty"`
+}
+
+// Cgroup says where a sandbox's cgroup lives.
+type Cgroup struct {
+	Mode string `json:"mode"` // "v1", "v2" or "hybrid"
+	// Path is the cgroup's path relative to each hierarchy's root,
+	// e.g. "/glassbox/3f2a9c01b7de".
+	Path string `json:"path"`
+	// Dirs maps a controller ("memory", "cpu", "pids", "freezer", …, or
+	// "unified" on v2) to the absolute directory of the sandbox's cgroup.
+	Dirs map[string]string `json:"dirs"`
+}
+
+// Network describes how a sandbox is attached.
+type Network struct {
+	Mode    string `json:"mode"` // "bridge", "none" or "host"
+	IP      string `json:"ip,omitempty"`
+	Gateway string `json:"gateway,omitempty"`
+	Bridge  string `json:"bridge,omitempty"`
+	HostIf  string `json:"host_if,omitempty"` // veth host end, "gb-<id>"
+	Ports   []Port `json:"ports,omitempty"`
+}
+
+// Exit records how a sandbox's workload ended.
+type Exit struct {
+	Code       int       `json:"code"`             // shell convention: 128+signal when killed
+	Signal     string    `json:"signal,omitempty"` // e.g. "SIGKILL"
+	OOMKilled  bool      `json:"oom_killed"`
+	FinishedAt time.Time `json:"finished_at"`
+	Reason     string    `json:"reason,omitempty"` // human words, e.g. "killed by the OOM killer: memory limit 32 MiB reached"
+}
+
+// Sandbox is the record of one sandbox, kept as JSON in its state directory.
+type Sandbox struct {
+	ID       string   `json:"id"` // 12 hex digits
+	Name     string   `json:"name"`
+	Image    string   `json:"image"`
+	Args     []string `json:"args"`
+	Env      []string `json:"env,omitempty"`
+	Hostname string   `json:"hostname"`
+
+	Status Status `json:"status"`
+	Health Health `json:"health,omitempty"`
+
+	// InitPID is the host PID of the sandbox's PID 1 (glassbox's init, or
+	// the workload itself with --init=false). WorkloadPID is the host PID of
+	// the workload. SupervisorPID is the host PID of the process that owns
+	// the sandbox (the supervisor when detached, glassbox run otherwise).
+	InitPID       int `json:"init_pid"`
+	WorkloadPID   int `json:"workload_pid"`
+	SupervisorPID int `json:"supervisor_pid"`
+
+	Namespaces []string `json:"namespaces"` // kinds it unshared: "pid", "net", …
+	UserNS     bool     `json:"userns,omitempty"`
+
+	Limits Limits  `json:"limits"`
+	Cgroup Cgroup  `json:"cgroup"`
+	Layers []Layer `json:"layers"` // top-most read-only layer first, as in lowerdir=
+	// UpperDir is the writable layer; WorkDir overlayfs's work directory;
+	// RootFS the merged mount point.
+	UpperDir string `json:"upper_dir"`
+	WorkDir  string `json:"work_dir"`
+	RootFS   string `json:"rootfs"`
+
+	Network Network `json:"network"`
+
+	LogPath       string        `json:"log_path,omitempty"`
+	Restart       string        `json:"restart,omitempty"` // "no", "on-failure[:N]", "always"
+	RestartCount  int           `json:"restart_count"`
+	StopTimeout   time.Duration `json:"stop_timeout"`
+	Detached      bool          `json:"detached"`
+	Created       time.Time     `json:"created"`
+	Started       time.Time     `json:"started,omitempty"`
+	Exit          *Exit         `json:"exit,omitempty"`
+	LastEventNote string        `json:"last_event_note,omitempty"`
+}
+
+// Roots are the two directory trees glassbox keeps: images and layers under
+// Lib (default /var/lib/glassbox), runtime state under Run (default
+// /run/glassbox). GLASSBOX_ROOT moves both below one directory.
+type Roots struct {
+	Lib string
+	Run string
+}
+
+// DefaultRoots returns the roots in force: below $GLASSBOX_ROOT when it is
+// set, otherwise the system defaults.
+func DefaultRoots() Roots {
+	if r := os.Getenv("GLASSBOX_ROOT"); r != "" {
+		return RootsAt(r)
+	}
+	return Roots{Lib: "/var/lib/glassbox", Run: "/run/glassbox"}
+}
+
+// RootsAt places both trees below dir (what --root and GLASSBOX_ROOT do).
+func RootsAt(dir string) Roots {
+	return Roots{Lib: filepath.Join(dir, "lib"), Run: filepath.Join(dir, "run")}
+}
+
+// SandboxesDir is where each sandbox's state directory lives.
+func (r Roots) SandboxesDir() string { return filepath.Join(r.Run, "sandboxes") }
+
+// SandboxDir is one sandbox's state directory: state.json, its log, its
+// supervisor's socket and lock.
+func (r Roots) SandboxDir(id string) string { return filepath.Join(r.SandboxesDir(), id) }
+
+// StateFile is the JSON record of one sandbox.
+func (r Roots) StateFile(id string) string { return filepath.Join(r.SandboxDir(id), "state.json") }
+
+// ImagesDir holds image manifests; LayersDir the unpacked, content-addressed layers.
+func (r Roots) ImagesDir() string { return filepath.Join(r.Lib, "images") }
+func (r Roots) LayersDir() string { return filepath.Join(r.Lib, "layers") }
+
+// ContainersDir holds each sandbox's writable layer and overlay work dir.
+func (r Roots) ContainersDir() string { return filepath.Join(r.Lib, "containers") }
