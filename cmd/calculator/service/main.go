@@ -2,16 +2,102 @@
 // (configured by environment, /health, graceful shutdown, logs on stdout).
 // Both cmd/calculator and the glassbox binary (as "glassbox calculator", or
 // when invoked under the name "calculator") run it through Main.
+//
+// Endpoints (all JSON; errors are {"error": "..."}):
+//
+//	GET    /health         200 {"status":"healthy","uptime_seconds":…}; 503 "shutting_down" once stopping
+//	GET    /info           the service's view from inside (Info)
+//	POST   /calculate      {"operation":"add","a":10,"b":5} → {"result":15,"processed_by":"<hostname>"}
+//	POST   /stress/memory  {"mb":64}: allocate, touch and hold 64 MiB more
+//	POST   /stress/cpu     {"seconds":10,"workers":2}: burn CPU in the background
+//	GET    /stress         what is held; DELETE /stress releases it all
 package service
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
 )
 
-// Main runs the calculator until it is told to stop and returns its exit status.
-// PLACEHOLDER: replaced by the calculator's real implementation.
+// Main runs the calculator until SIGTERM or SIGINT and returns its exit
+// status: 0 after a clean drain, 1 when it could not listen or in-flight
+// requests outlived SHUTDOWN_TIMEOUT, 2 for a bad configuration.
 func Main() int {
-	fmt.Fprintln(os.Stderr, "calculator: not built yet")
-	return 1
+	// Ask for the signals before anything else: as PID 1 of a PID
+	// namespace the kernel drops every signal that has no handler, so a
+	// SIGTERM arriving before Notify would be lost, not fatal.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+
+	cfg, err := LoadConfig(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "calculator: bad configuration:", err)
+		return 2
+	}
+	out := newLogSink(os.Stdout)
+	defer out.Close()
+	log := newLogger(cfg.LogFormat, out)
+
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	if err != nil {
+		log.Error("exited", "error", fmt.Sprintf("listen on port %d: %v", cfg.Port, err))
+		return 1
+	}
+	return Run(cfg, ln, log, out.Flush, sigs)
+}
+
+// Run serves on ln until a signal arrives on sigs, then drains and returns
+// the exit status. flush pushes buffered log lines out (lifecycle events are
+// written at once).
+func Run(cfg Config, ln net.Listener, log *slog.Logger, flush func(), sigs <-chan os.Signal) int {
+	srv := NewServer(cfg, log)
+	srv.port.Store(int64(ln.Addr().(*net.TCPAddr).Port))
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	log.Info("started", "port", srv.port.Load(), "workers", cfg.Workers, "pid", os.Getpid(),
+		"hostname", srv.hostname, "shutdown_timeout", cfg.ShutdownTimeout.String())
+	flush()
+
+	select {
+	case sig := <-sigs:
+		log.Info("signal received", "signal", sig.String())
+	case err := <-served:
+		log.Error("exited", "error", fmt.Sprintf("serve: %v", err))
+		flush()
+		return 1
+	}
+
+	// Stop accepting, let in-flight requests finish, close idle
+	// keep-alive connections.
+	srv.BeginShutdown()
+	log.Info("draining", "timeout", cfg.ShutdownTimeout.String())
+	flush()
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(ctx)
+	srv.stress.release()
+	if errors.Is(err, context.DeadlineExceeded) {
+		hs.Close()
+		log.Warn("exited", "status", 1, "reason", "in-flight requests outlived SHUTDOWN_TIMEOUT "+cfg.ShutdownTimeout.String())
+		flush()
+		return 1
+	}
+	log.Info("exited", "status", 0, "uptime_seconds", time.Since(srv.started).Seconds())
+	flush()
+	return 0
 }
