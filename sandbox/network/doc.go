@@ -1,0 +1,43 @@
+// Package network attaches sandboxes to the network and publishes their
+// ports.
+//
+// A sandbox is in one of three network modes (ParseMode):
+//
+//   - bridge (the default): its own network namespace with an eth0 on the
+//     host bridge glassbox0, an address from the bridge's subnet, and a
+//     default route via the bridge (the gateway, the subnet's .1);
+//   - none: its own network namespace with only loopback, up;
+//   - host: the host's network namespace (the runtime does not unshare it).
+//
+// # What exists on the host
+//
+// The bridge glassbox0 is created on first use, with the gateway address on
+// it, and it stays after the last sandbox has gone, like docker0: it costs
+// nothing and its address marks the subnet as taken. `ip link del glassbox0`
+// removes it when no sandbox is attached. Each sandbox in bridge mode has a
+// veth pair: the host end is named gb-<id> (the sandbox id, 12 hex digits,
+// which fits the kernel's 15-character limit), the other end is eth0 inside
+// the sandbox. Its alias (`ip -d link show gb-<id>`) says which sandbox,
+// address, bridge and state root it belongs to. Addresses are leased from a
+// JSON file below Roots.Run/network, under a file lock.
+//
+// Outbound access (NAT) is not set up: sandboxes reach the host and each
+// other only (NATHelp).
+//
+// # Where it fits in the start protocol
+//
+//	step                                   who          call
+//	1. parse --network, -p                 CLI          ParseMode, ParsePorts
+//	2. bind the published ports            supervisor   Listen (port in use: clear error, nothing started)
+//	3. clone the sandbox's init, with      runtime      Mode.OwnNetns() says whether to unshare CLONE_NEWNET
+//	   CLONE_NEWNET unless host mode
+//	4. child exists in its netns, waits    runtime      Attach(roots, id, initPID, mode)
+//	   on the start pipe; attach it                     → state.Network, record it in the state
+//	5. let the workload start              runtime
+//	6. forward the ports to Network.IP     supervisor   Forward(listeners, ports, ip)
+//	7. sandbox ended                       supervisor   Proxy.Close, then Detach(roots, id, net)
+//	8. crash recovery / prune              lifecycle    Detach from the record; Reconcile(roots, liveIDs)
+//
+// Rollback is each call's own business: a failed Attach leaves no veth and
+// no lease behind.
+package network
