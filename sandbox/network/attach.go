@@ -162,7 +162,6 @@ func attachBridge(roots state.Roots, cfg Config, id string, ns netns.NsHandle, h
 		LinkAttrs: netlink.LinkAttrs{
 			Name:        hostIf,
 			MasterIndex: br.Index,
-			Alias:       claimAlias(roots, cfg.Bridge, id, ip),
 		},
 		PeerName:         SandboxIf,
 		PeerHardwareAddr: macFor(ip),
@@ -178,6 +177,10 @@ func attachBridge(roots state.Roots, cfg Config, id string, ns netns.NsHandle, h
 	}
 	if veth, err = netlink.LinkByName(hostIf); err != nil {
 		return state.Network{}, fmt.Errorf("look up %s: %w", hostIf, err)
+	}
+	// The kernel ignores an alias given at creation: it is set apart.
+	if err := netlink.LinkSetAlias(veth, claimAlias(roots, cfg.Bridge, id, ip)); err != nil {
+		return state.Network{}, fmt.Errorf("label %s: %w", hostIf, err)
 	}
 	// The lease file only orders sandboxes of one state root. Another root
 	// (a test's temporary one, say) on the same bridge writes its claim in

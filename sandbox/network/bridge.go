@@ -32,7 +32,6 @@ func ensureBridge(cfg Config) (*netlink.Bridge, error) {
 			// ports' and changes it as sandboxes come and go, which
 			// invalidates every neighbour's ARP entry for the gateway.
 			HardwareAddr: macFor(gw),
-			Alias:        "glassbox bridge subnet=" + cfg.Subnet.String(),
 		}}
 		if err := netlink.LinkAdd(br); err != nil && !errors.Is(err, unix.EEXIST) {
 			return nil, fmt.Errorf("create bridge %s: %w", cfg.Bridge, err)
@@ -40,6 +39,8 @@ func ensureBridge(cfg Config) (*netlink.Bridge, error) {
 		if link, err = netlink.LinkByName(cfg.Bridge); err != nil {
 			return nil, fmt.Errorf("look up bridge %s: %w", cfg.Bridge, err)
 		}
+		// Set apart: the kernel ignores an alias given at creation.
+		netlink.LinkSetAlias(link, "glassbox bridge subnet="+cfg.Subnet.String())
 	}
 	br, ok := link.(*netlink.Bridge)
 	if !ok {
