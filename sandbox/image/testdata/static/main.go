@@ -1,0 +1,4 @@
+// Command static is a statically linked binary for the ELF tests.
+package main
+
+func main() {}
