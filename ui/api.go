@@ -1,0 +1,48 @@
+// Package ui is glassbox's terminal UI: one screen that shows, live, what the
+// kernel sees of a sandbox (namespaces, processes, the overlay stack, the
+// cgroup's memory and CPU against their limits) and keys that poke it.
+//
+// The program follows the Elm architecture of bubbletea: all I/O (snapshots,
+// actions) happens in tea.Cmds, and every panel is a pure function of the
+// model's state, golden-tested in render_test.go.
+package ui
+
+import (
+	"time"
+
+	"glassbox/inspect"
+	"glassbox/sandbox/state"
+)
+
+// Source is where the UI reads sandboxes from. The real one is backed by the
+// state store and the inspect package; tests use fixtures.
+type Source interface {
+	// List returns the sandboxes glassbox knows about, running or not.
+	List() ([]*state.Sandbox, error)
+	// Snapshot reads one sandbox (by id or name) as the kernel sees it now.
+	Snapshot(ref string) (*inspect.Snapshot, error)
+}
+
+// Actions are what the keys do to sandboxes. Every call may block (a graceful
+// stop takes up to its grace period), so the UI only calls them from tea.Cmds.
+type Actions interface {
+	// StressMemory asks the sandbox's calculator to allocate and hold mb more MiB.
+	StressMemory(ref string, mb int) error
+	// ReleaseMemory asks the calculator to free what it holds.
+	ReleaseMemory(ref string) error
+	// BurnCPU asks the calculator to burn CPU with workers goroutines for seconds.
+	BurnCPU(ref string, seconds, workers int) error
+	// Calculate sends one /calculate request and returns its answer and the
+	// hostname of the sandbox that processed it.
+	Calculate(ref string) (result string, processedBy string, err error)
+	Pause(ref string) error
+	Unpause(ref string) error
+	// Stop sends SIGTERM, waits up to timeout, then SIGKILL; it returns the
+	// signal that ended the workload.
+	Stop(ref string, timeout time.Duration) (string, error)
+	Kill(ref string) error
+	// Start starts a new calculator sandbox and returns its name.
+	Start() (string, error)
+	// Remove removes a stopped sandbox (the UI stops it first if asked to).
+	Remove(ref string) error
+}

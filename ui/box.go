@@ -1,0 +1,185 @@
+package ui
+
+import (
+	"time"
+
+	"glassbox/inspect"
+	"glassbox/sandbox/state"
+)
+
+// Rates are what two snapshots of one sandbox say about the time between
+// them. The kernel only gives cumulative counters (cpuacct.usage,
+// cpu.stat usage_usec, nr_throttled, utime+stime), so every rate on screen
+// is a difference divided by the time between the two reads.
+type Rates struct {
+	Valid          bool
+	Interval       float64 // seconds between the two snapshots
+	Cores          float64 // CPU time used per second of wall time
+	PercentOfQuota float64 // Cores against quota/period; 0 without a quota
+	ThrottledDelta int64
+	PeriodsDelta   int64
+	ProcCPU        map[int]float64 // host PID -> cores
+}
+
+// ComputeRates derives CPU rates from two snapshots of the same sandbox,
+// using the snapshots' own timestamps. A restarted sandbox (counters going
+// backwards, a new init) gives no rates rather than nonsense.
+func ComputeRates(prev, cur *inspect.Snapshot) Rates {
+	if prev == nil || cur == nil || prev.Taken.IsZero() || cur.Taken.IsZero() {
+		return Rates{}
+	}
+	dt := cur.Taken.Sub(prev.Taken).Seconds()
+	if dt <= 0 {
+		return Rates{}
+	}
+	r := Rates{Interval: dt, ProcCPU: map[int]float64{}}
+	pc, cc := prev.Cgroup.CPU, cur.Cgroup.CPU
+	if pc.UsageNS.Valid && cc.UsageNS.Valid && cc.UsageNS.Value >= pc.UsageNS.Value {
+		r.Valid = true
+		r.Cores = float64(cc.UsageNS.Value-pc.UsageNS.Value) / 1e9 / dt
+		if q := quotaCores(cur); q > 0 {
+			r.PercentOfQuota = r.Cores / q * 100
+		}
+	}
+	if pc.Throttled.Valid && cc.Throttled.Valid && cc.Throttled.Value >= pc.Throttled.Value {
+		r.ThrottledDelta = cc.Throttled.Value - pc.Throttled.Value
+	}
+	if pc.Periods.Valid && cc.Periods.Valid && cc.Periods.Value >= pc.Periods.Value {
+		r.PeriodsDelta = cc.Periods.Value - pc.Periods.Value
+	}
+	before := map[int]float64{}
+	for _, p := range prev.Processes {
+		before[p.HostPID] = p.CPUTime
+	}
+	for _, p := range cur.Processes {
+		if t, ok := before[p.HostPID]; ok && p.CPUTime >= t {
+			r.ProcCPU[p.HostPID] = (p.CPUTime - t) / dt
+		}
+	}
+	return r
+}
+
+// quotaCores is the CPU quota in cores (quota/period), 0 when unlimited.
+func quotaCores(s *inspect.Snapshot) float64 {
+	c := s.Cgroup.CPU
+	if c.QuotaUS.Valid && c.QuotaUS.Value > 0 && c.PeriodUS.Valid && c.PeriodUS.Value > 0 {
+		return float64(c.QuotaUS.Value) / float64(c.PeriodUS.Value)
+	}
+	if s.Sandbox != nil && s.Sandbox.Limits.CPUs > 0 {
+		return s.Sandbox.Limits.CPUs
+	}
+	return 0
+}
+
+// memLimit is the memory limit in bytes, 0 when unlimited.
+func memLimit(s *inspect.Snapshot) int64 {
+	if l := s.Cgroup.Memory.Limit; l.Valid && l.Value > 0 {
+		return l.Value
+	}
+	if s.Sandbox != nil {
+		return s.Sandbox.Limits.MemoryBytes
+	}
+	return 0
+}
+
+// ring keeps the last n samples of one figure (a minute at the default
+// interval) for the sparklines.
+type ring struct {
+	buf  []float64
+	next int
+	full bool
+}
+
+func newRing(n int) *ring { return &ring{buf: make([]float64, max(n, 1))} }
+
+func (r *ring) add(v float64) {
+	r.buf[r.next] = v
+	r.next = (r.next + 1) % len(r.buf)
+	if r.next == 0 {
+		r.full = true
+	}
+}
+
+// values returns the samples oldest first.
+func (r *ring) values() []float64 {
+	if !r.full {
+		return append([]float64(nil), r.buf[:r.next]...)
+	}
+	return append(append([]float64(nil), r.buf[r.next:]...), r.buf[:r.next]...)
+}
+
+func (r *ring) max() float64 {
+	m := 0.0
+	for _, v := range r.values() {
+		m = max(m, v)
+	}
+	return m
+}
+
+// box is the UI's view of one sandbox: its latest two snapshots, the rates
+// between them, its history, and what the UI remembers about it.
+type box struct {
+	id, name string
+	snap     *inspect.Snapshot
+	prev     *inspect.Snapshot
+	rates    Rates
+	mem, cpu *ring
+	err      string
+	heldMB   int       // memory the stress key asked the calculator to hold
+	oomAt    time.Time // when the UI saw the last OOM kill
+	oomFrom  int64     // the oom_kill counter before it
+	oomTo    int64
+	gone     bool // removed
+}
+
+func newBox(id, name string, samples int) *box {
+	return &box{id: id, name: name, mem: newRing(samples), cpu: newRing(samples)}
+}
+
+// record is the sandbox record of the latest snapshot (never nil).
+func (b *box) record() *state.Sandbox {
+	if b.snap != nil && b.snap.Sandbox != nil {
+		return b.snap.Sandbox
+	}
+	return &state.Sandbox{ID: b.id, Name: b.name}
+}
+
+// oomKilled says whether the sandbox's current state is "killed by the OOM killer".
+func (b *box) oomKilled() bool {
+	sb := b.record()
+	return sb.Status == state.Exited && sb.Exit != nil && sb.Exit.OOMKilled
+}
+
+// update takes a new snapshot in, returning the events the change implies.
+func (b *box) update(s *inspect.Snapshot, at time.Time) []Event {
+	if s.Taken.IsZero() {
+		s.Taken = at
+	}
+	var evs []Event
+	if b.snap != nil {
+		evs = diffEvents(b.name, b.snap, s)
+	}
+	if s.Sandbox != nil && s.Sandbox.Name != "" {
+		b.name = s.Sandbox.Name
+	}
+	if b.snap != nil {
+		pk, ck := b.snap.Cgroup.Memory.OOMKills, s.Cgroup.Memory.OOMKills
+		newExit := s.Sandbox != nil && s.Sandbox.Exit != nil && s.Sandbox.Exit.OOMKilled &&
+			(b.snap.Sandbox == nil || b.snap.Sandbox.Exit == nil || !b.snap.Sandbox.Exit.FinishedAt.Equal(s.Sandbox.Exit.FinishedAt))
+		if (pk.Valid && ck.Valid && ck.Value > pk.Value) || newExit {
+			b.oomAt = s.Taken
+			b.oomFrom, b.oomTo = pk.Value, max(ck.Value, pk.Value+1)
+			b.heldMB = 0
+		}
+	}
+	b.prev, b.snap = b.snap, s
+	b.rates = ComputeRates(b.prev, b.snap)
+	if u := s.Cgroup.Memory.Usage; u.Valid {
+		b.mem.add(float64(u.Value))
+	}
+	if b.rates.Valid {
+		b.cpu.add(b.rates.Cores)
+	}
+	b.err = ""
+	return evs
+}

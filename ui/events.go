@@ -1,0 +1,106 @@
+package ui
+
+import (
+	"fmt"
+	"time"
+
+	"glassbox/inspect"
+	"glassbox/sandbox/state"
+)
+
+// EventKind sorts events for their marker on screen.
+type EventKind string
+
+const (
+	EvState   EventKind = "state"
+	EvHealth  EventKind = "health"
+	EvOOM     EventKind = "oom"
+	EvRestart EventKind = "restart"
+	EvSignal  EventKind = "signal"
+	EvAction  EventKind = "action"
+	EvError   EventKind = "error"
+)
+
+// Event is one line of the events panel.
+type Event struct {
+	At   time.Time
+	Box  string
+	Kind EventKind
+	Text string
+}
+
+// maxEvents bounds the log kept in memory.
+const maxEvents = 200
+
+// diffEvents says what changed between two snapshots of one sandbox: the
+// runtime's record (status, health, exit, restarts) and the kernel's OOM
+// counter (memory.oom_control oom_kill on v1, memory.events oom_kill on v2).
+func diffEvents(name string, prev, cur *inspect.Snapshot) []Event {
+	at := cur.Taken
+	var evs []Event
+	add := func(k EventKind, f string, a ...any) {
+		evs = append(evs, Event{At: at, Box: name, Kind: k, Text: fmt.Sprintf(f, a...)})
+	}
+	pk, ck := prev.Cgroup.Memory.OOMKills, cur.Cgroup.Memory.OOMKills
+	if pk.Valid && ck.Valid && ck.Value > pk.Value {
+		add(EvOOM, "OOM killer killed %d process(es) at the memory limit (oom_kill %d→%d)", ck.Value-pk.Value, pk.Value, ck.Value)
+	}
+	ps, cs := prev.Sandbox, cur.Sandbox
+	if ps == nil || cs == nil {
+		return evs
+	}
+	if cs.Exit != nil && (ps.Exit == nil || !ps.Exit.FinishedAt.Equal(cs.Exit.FinishedAt)) {
+		switch {
+		case cs.Exit.OOMKilled:
+			add(EvOOM, "OOMKilled: exit %d, SIGKILL from the kernel's OOM killer", cs.Exit.Code)
+		case cs.Exit.Signal != "":
+			add(EvState, "exited: %s (exit %d)", cs.Exit.Signal, cs.Exit.Code)
+		default:
+			add(EvState, "exited with code %d", cs.Exit.Code)
+		}
+	}
+	if cs.RestartCount > ps.RestartCount {
+		add(EvRestart, "restarted by policy %q (restart count %d)", policy(cs), cs.RestartCount)
+	}
+	if cs.Status != ps.Status {
+		add(EvState, "state %s → %s", ps.Status, cs.Status)
+	}
+	if cs.Health != ps.Health && cs.Health != state.HealthNone {
+		add(EvHealth, "health %s → %s", orNone(string(ps.Health)), cs.Health)
+	}
+	return evs
+}
+
+func policy(sb *state.Sandbox) string {
+	if sb.Restart == "" {
+		return "no"
+	}
+	return sb.Restart
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// eventMarker is the event's kind in a word, so that it reads without colour.
+func eventMarker(k EventKind) string {
+	switch k {
+	case EvOOM:
+		return "OOM!"
+	case EvRestart:
+		return "restart"
+	case EvSignal:
+		return "signal"
+	case EvHealth:
+		return "health"
+	case EvError:
+		return "error"
+	case EvAction:
+		return "action"
+	default:
+		return "state"
+	}
+}

@@ -1,0 +1,162 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// bytesIEC formats a byte count the way limits are given (256m = 256 MiB).
+func bytesIEC(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	units := []string{"KiB", "MiB", "GiB", "TiB"}
+	v := float64(n)
+	i := -1
+	for v >= unit && i < len(units)-1 {
+		v /= unit
+		i++
+	}
+	if v >= 100 || v == math.Trunc(v) {
+		return fmt.Sprintf("%.0f %s", v, units[i])
+	}
+	return fmt.Sprintf("%.1f %s", v, units[i])
+}
+
+// duration formats an uptime or age compactly: 42s, 5m12s, 3h04m, 2d07h.
+func duration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	d = d.Truncate(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
+	}
+}
+
+// fit cuts or pads s (which may hold escape codes) to exactly w cells.
+func fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	n := ansi.StringWidth(s)
+	if n > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	return s + strings.Repeat(" ", w-n)
+}
+
+// cut shortens plain text to w cells with an ellipsis.
+func cut(s string, w int) string {
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	if w <= 1 {
+		return ansi.Truncate(s, w, "")
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// cutLeft keeps the end of s (paths, commands), marking the cut with "…".
+func cutLeft(s string, w int) string {
+	n := ansi.StringWidth(s)
+	if n <= w {
+		return s
+	}
+	if w <= 1 {
+		return ansi.Truncate(s, w, "")
+	}
+	r := []rune(s)
+	return "…" + string(r[len(r)-(w-1):])
+}
+
+// lines cuts a block to at most h lines, saying how many were left out.
+func clampLines(block []string, h int) []string {
+	if h <= 0 {
+		return nil
+	}
+	if len(block) <= h {
+		return block
+	}
+	out := append([]string(nil), block[:h-1]...)
+	return append(out, fmt.Sprintf("… %d more", len(block)-h+1))
+}
+
+var sparkTicks = []rune("▁▂▃▄▅▆▇█")
+
+// sparkline draws a window of capacity samples (vs holds the latest ones,
+// oldest first) in w cells scaled to top: each cell is the highest sample of
+// its stretch of time, so a short spike still shows. Time with no samples
+// yet is blank.
+func sparkline(vs []float64, capacity, w int, top float64) string {
+	if w <= 0 {
+		return ""
+	}
+	capacity = max(capacity, len(vs), 1)
+	if top <= 0 {
+		for _, v := range vs {
+			top = max(top, v)
+		}
+	}
+	missing := capacity - len(vs)
+	var b strings.Builder
+	for c := range w {
+		lo, hi := c*capacity/w, (c+1)*capacity/w
+		if hi <= lo {
+			hi = lo + 1
+		}
+		peak, seen := 0.0, false
+		for i := lo; i < hi && i < capacity; i++ {
+			if i < missing {
+				continue
+			}
+			peak, seen = max(peak, vs[i-missing]), true
+		}
+		if !seen {
+			b.WriteByte(' ')
+			continue
+		}
+		i := 0
+		if top > 0 {
+			i = int(math.Round(peak / top * float64(len(sparkTicks)-1)))
+		}
+		b.WriteRune(sparkTicks[min(max0(i), len(sparkTicks)-1)])
+	}
+	return b.String()
+}
+
+func max0(i int) int {
+	if i < 0 {
+		return 0
+	}
+	return i
+}
+
+// padRight joins cells into columns of the given widths.
+func columns(widths []int, cells ...string) string {
+	var b strings.Builder
+	for i, c := range cells {
+		if i < len(widths) {
+			if i == len(cells)-1 {
+				b.WriteString(cut(c, widths[i]))
+			} else {
+				b.WriteString(fit(c, widths[i]))
+			}
+		} else {
+			b.WriteString(c)
+		}
+	}
+	return strings.TrimRight(b.String(), " ")
+}

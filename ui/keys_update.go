@@ -1,0 +1,159 @@
+package ui
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"glassbox/sandbox/state"
+)
+
+// handleKey maps a key to a state change or an action (a tea.Cmd).
+func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	k := m.c.keys
+	if msg.Type == tea.KeyCtrlC {
+		m.quitting = true
+		return m, tea.Quit
+	}
+	if m.confirm != "" {
+		id := m.confirm
+		switch {
+		case key.Matches(msg, k.Yes):
+			m.confirm = ""
+			if b := m.boxByID(id); b != nil {
+				m.status = "removing " + b.name + "…"
+				return m, m.act(b, EvState, func() (string, int, string, error) {
+					return "removed", -1, "", m.opt.Actions.Remove(id)
+				})
+			}
+		case key.Matches(msg, k.No):
+			m.confirm = ""
+			m.status = "not removed"
+		}
+		return m, nil
+	}
+	if m.overlay != overlayNone {
+		switch {
+		case key.Matches(msg, k.Help) && m.overlay == overlayHelp,
+			key.Matches(msg, k.Explain) && m.overlay == overlayExplain,
+			msg.Type == tea.KeyEsc:
+			m.overlay = overlayNone
+		case key.Matches(msg, k.Quit):
+			m.quitting = true
+			return m, tea.Quit
+		}
+		return m, nil
+	}
+	switch {
+	case key.Matches(msg, k.Quit):
+		m.quitting = true
+		return m, tea.Quit
+	case key.Matches(msg, k.Help):
+		m.overlay = overlayHelp
+		return m, nil
+	case key.Matches(msg, k.Explain):
+		m.overlay = overlayExplain
+		return m, nil
+	case key.Matches(msg, k.NextPanel):
+		m.focus = (m.focus + 1) % numPanels
+		return m, nil
+	case key.Matches(msg, k.PrevPanel):
+		m.focus = (m.focus + numPanels - 1) % numPanels
+		return m, nil
+	case key.Matches(msg, k.NextBox):
+		if len(m.boxes) > 0 {
+			m.cur = (m.cur + 1) % len(m.boxes)
+		}
+		return m, nil
+	case key.Matches(msg, k.PrevBox):
+		if len(m.boxes) > 0 {
+			m.cur = (m.cur + len(m.boxes) - 1) % len(m.boxes)
+		}
+		return m, nil
+	case key.Matches(msg, k.PickBox):
+		if i := int(msg.Runes[0] - '1'); i < len(m.boxes) {
+			m.cur = i
+		}
+		return m, nil
+	case key.Matches(msg, k.New):
+		m.status = "starting a new calculator sandbox…"
+		acts, clock := m.opt.Actions, m.opt.Clock
+		return m, func() tea.Msg {
+			name, err := acts.Start()
+			return actionMsg{at: clock(), id: name, name: name, kind: EvState, text: "started", err: err, added: name, held: -1}
+		}
+	}
+	if len(m.boxes) == 0 {
+		m.status = "no sandbox: press n to start one"
+		return m, nil
+	}
+	b := m.boxes[m.cur]
+	id, a := b.id, m.opt.Actions
+	sb := b.record()
+	switch {
+	case key.Matches(msg, k.StressMem):
+		mb, held := m.opt.StressMB, b.heldMB+m.opt.StressMB
+		m.status = fmt.Sprintf("asking %s to hold %d MiB more…", b.name, mb)
+		return m, m.act(b, EvAction, func() (string, int, string, error) {
+			return fmt.Sprintf("stress memory +%d MiB (holding %d MiB)", mb, held), held, "", a.StressMemory(id, mb)
+		})
+	case key.Matches(msg, k.ReleaseMem):
+		return m, m.act(b, EvAction, func() (string, int, string, error) {
+			return "released the stressed memory", 0, "", a.ReleaseMemory(id)
+		})
+	case key.Matches(msg, k.BurnCPU):
+		return m, m.act(b, EvAction, func() (string, int, string, error) {
+			return "CPU burn: 2 workers for 10 s", -1, "", a.BurnCPU(id, 10, 2)
+		})
+	case key.Matches(msg, k.Calculate):
+		return m, m.act(b, EvAction, func() (string, int, string, error) {
+			res, by, err := a.Calculate(id)
+			return fmt.Sprintf("/calculate add 1+2 = %s, processed_by %s", res, by), -1, "", err
+		})
+	case key.Matches(msg, k.Pause):
+		if sb.Status == state.Paused {
+			return m, m.act(b, EvSignal, func() (string, int, string, error) {
+				return "thawed (cgroup freezer)", -1, "", a.Unpause(id)
+			})
+		}
+		return m, m.act(b, EvSignal, func() (string, int, string, error) {
+			return "frozen (cgroup freezer)", -1, "", a.Pause(id)
+		})
+	case key.Matches(msg, k.Stop):
+		if _, busy := m.stops[id]; busy {
+			return m, nil
+		}
+		grace := sb.StopTimeout
+		if grace <= 0 {
+			grace = 10 * time.Second
+		}
+		m.stops[id] = stopping{since: m.opt.Clock(), timeout: grace}
+		m.logEvent(Event{At: m.opt.Clock(), Box: b.name, Kind: EvSignal, Text: fmt.Sprintf("SIGTERM sent (grace %s, then SIGKILL)", grace)})
+		return m, tea.Batch(countdown(), m.act(b, EvSignal, func() (string, int, string, error) {
+			sig, err := a.Stop(id, grace)
+			return "stopped, ended by " + sig, -1, "", err
+		}))
+	case key.Matches(msg, k.Kill):
+		m.logEvent(Event{At: m.opt.Clock(), Box: b.name, Kind: EvSignal, Text: "SIGKILL sent"})
+		return m, m.act(b, EvSignal, func() (string, int, string, error) {
+			return "killed (SIGKILL)", -1, "", a.Kill(id)
+		})
+	case key.Matches(msg, k.Remove):
+		m.confirm = id
+		return m, nil
+	}
+	return m, nil
+}
+
+// act runs f off the UI's goroutine and reports its result as an actionMsg.
+// f returns the text to log, the stressed memory now held (-1: unchanged),
+// a sandbox it created, and its error.
+func (m Model) act(b *box, kind EventKind, f func() (string, int, string, error)) tea.Cmd {
+	id, name, clock := b.id, b.name, m.opt.Clock
+	return func() tea.Msg {
+		text, held, added, err := f()
+		return actionMsg{at: clock(), id: id, name: name, kind: kind, text: text, err: err, added: added, held: held}
+	}
+}

@@ -1,0 +1,370 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"glassbox/inspect"
+	"glassbox/sandbox/state"
+)
+
+// The smallest terminal the screen is laid out for.
+const (
+	minWidth  = 80
+	minHeight = 24
+)
+
+// Options configure the UI.
+type Options struct {
+	Source  Source
+	Actions Actions
+	// Refs are the sandboxes to watch; empty follows every running sandbox.
+	Refs     []string
+	Interval time.Duration // between snapshots; default 1s
+	Styles   *Styles
+	// StressMB is what one press of the stress key asks for (default 64).
+	StressMB int
+	// Clock is the time source (tests fix it); default time.Now.
+	Clock func() time.Time
+}
+
+// common is what every part of the screen shares.
+type common struct {
+	width, height int
+	st            *Styles
+	keys          KeyMap
+	help          help.Model
+}
+
+type overlay int
+
+const (
+	overlayNone overlay = iota
+	overlayHelp
+	overlayExplain
+)
+
+// stopping is a graceful stop in progress, for the countdown.
+type stopping struct {
+	since   time.Time
+	timeout time.Duration
+}
+
+// Model is the top model.
+type Model struct {
+	c    *common
+	opt  Options
+	refs []string // watched refs (named, and the ones started with n)
+
+	boxes    []*box
+	cur      int
+	focus    Panel
+	overlay  overlay
+	confirm  string // id of the sandbox awaiting a y/n for removal
+	events   []Event
+	status   string
+	stops    map[string]stopping
+	inFlight bool
+	now      time.Time
+	samples  int
+	quitting bool
+	once     bool // one plain frame: no focus, no key help
+}
+
+// New builds the UI's model.
+func New(o Options) Model {
+	if o.Interval <= 0 {
+		o.Interval = time.Second
+	}
+	if o.Styles == nil {
+		o.Styles = NewStyles(nil)
+	}
+	if o.StressMB <= 0 {
+		o.StressMB = 64
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	c := &common{st: o.Styles, keys: DefaultKeyMap(), help: help.New()}
+	c.help.Styles.ShortKey = o.Styles.Key
+	c.help.Styles.ShortDesc = o.Styles.Footer
+	c.help.Styles.ShortSeparator = o.Styles.Footer
+	c.help.Styles.Ellipsis = o.Styles.Footer
+	samples := int(time.Minute / o.Interval)
+	return Model{
+		c: c, opt: o, refs: append([]string(nil), o.Refs...),
+		stops: map[string]stopping{}, now: o.Clock(), samples: max(samples, 2),
+	}
+}
+
+// Messages.
+type (
+	tickMsg      time.Time
+	countdownMsg time.Time
+	// snapshotsMsg carries one round of snapshots and when they were taken.
+	snapshotsMsg struct {
+		at    time.Time
+		list  []*state.Sandbox // nil unless following all sandboxes
+		snaps []*inspect.Snapshot
+		errs  map[string]string // ref -> error
+		refs  []string
+	}
+	// actionMsg is the result of one action.
+	actionMsg struct {
+		at   time.Time
+		id   string
+		name string
+		kind EventKind
+		text string
+		err  error
+		// added is a sandbox the action created, to watch from now on.
+		added string
+		held  int // MiB the calculator now holds; -1: unchanged
+	}
+)
+
+// Init takes the first snapshot at once and starts the clock.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(m.snapshotCmd(), m.tick())
+}
+
+func (m Model) tick() tea.Cmd {
+	return tea.Tick(m.opt.Interval, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// snapshotCmd reads every watched sandbox; all of it runs off the UI's goroutine.
+func (m Model) snapshotCmd() tea.Cmd {
+	src, clock := m.opt.Source, m.opt.Clock
+	follow := len(m.opt.Refs) == 0
+	refs := append([]string(nil), m.refs...)
+	for _, b := range m.boxes {
+		if !b.gone && !contains(refs, b.id) {
+			refs = append(refs, b.id)
+		}
+	}
+	return func() tea.Msg {
+		msg := snapshotsMsg{errs: map[string]string{}}
+		if follow {
+			list, err := src.List()
+			if err != nil {
+				msg.errs[""] = err.Error()
+			}
+			sort.SliceStable(list, func(i, j int) bool { return list[i].Created.Before(list[j].Created) })
+			msg.list = list
+			for _, sb := range list {
+				if (sb.Status == state.Running || sb.Status == state.Paused) && !contains(refs, sb.ID) {
+					refs = append(refs, sb.ID)
+				}
+			}
+		}
+		msg.refs = refs
+		for _, r := range refs {
+			s, err := src.Snapshot(r)
+			if err != nil {
+				msg.errs[r] = err.Error()
+				continue
+			}
+			msg.snaps = append(msg.snaps, s)
+		}
+		msg.at = clock()
+		return msg
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// Update handles one message; it never blocks.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.c.width, m.c.height = msg.Width, msg.Height
+		m.c.help.Width = msg.Width
+		return m, nil
+	case tickMsg:
+		m.now = time.Time(msg)
+		cmds := []tea.Cmd{m.tick()}
+		if !m.inFlight {
+			m.inFlight = true
+			cmds = append(cmds, m.snapshotCmd())
+		}
+		return m, tea.Batch(cmds...)
+	case countdownMsg:
+		m.now = time.Time(msg)
+		if len(m.stops) > 0 {
+			return m, countdown()
+		}
+		return m, nil
+	case snapshotsMsg:
+		m.inFlight = false
+		m.applySnapshots(msg)
+		return m, nil
+	case actionMsg:
+		m.applyAction(msg)
+		return m, nil
+	case tea.KeyMsg:
+		return m.handleKey(msg)
+	}
+	return m, nil
+}
+
+func countdown() tea.Cmd {
+	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return countdownMsg(t) })
+}
+
+func (m *Model) boxByID(id string) *box {
+	for _, b := range m.boxes {
+		if b.id == id {
+			return b
+		}
+	}
+	return nil
+}
+
+func (m *Model) logEvent(e Event) {
+	m.events = append(m.events, e)
+	if len(m.events) > maxEvents {
+		m.events = m.events[len(m.events)-maxEvents:]
+	}
+}
+
+// applySnapshots folds one round of snapshots into the boxes, logging what changed.
+func (m *Model) applySnapshots(msg snapshotsMsg) {
+	if msg.at.After(m.now) {
+		m.now = msg.at
+	}
+	for _, s := range msg.snaps {
+		if s.Sandbox == nil {
+			continue
+		}
+		b := m.boxByID(s.Sandbox.ID)
+		if b == nil {
+			b = newBox(s.Sandbox.ID, s.Sandbox.Name, m.samples)
+			m.boxes = append(m.boxes, b)
+		}
+		for _, e := range b.update(s, msg.at) {
+			m.logEvent(e)
+		}
+		if sb := s.Sandbox; sb.Status != state.Running && sb.Status != state.Paused {
+			delete(m.stops, b.id)
+		}
+	}
+	for ref, err := range msg.errs {
+		if ref == "" {
+			m.status = "list sandboxes: " + err
+			continue
+		}
+		b := m.boxByID(ref)
+		if b == nil {
+			for _, x := range m.boxes {
+				if x.name == ref {
+					b = x
+				}
+			}
+		}
+		if b != nil {
+			b.err = err
+		} else if !m.reported(ref) {
+			m.logEvent(Event{At: msg.at, Box: ref, Kind: EvError, Text: err})
+		}
+	}
+	// A sandbox that disappeared from the list was removed.
+	if msg.list != nil {
+		for _, b := range m.boxes {
+			found := false
+			for _, sb := range msg.list {
+				found = found || sb.ID == b.id
+			}
+			if !found && !b.gone {
+				b.gone = true
+				m.logEvent(Event{At: msg.at, Box: b.name, Kind: EvState, Text: "removed"})
+			}
+		}
+		m.dropGone()
+	}
+}
+
+// reported says whether the last event already says the same about ref.
+func (m *Model) reported(ref string) bool {
+	for i := len(m.events) - 1; i >= 0 && i >= len(m.events)-5; i-- {
+		if m.events[i].Box == ref && m.events[i].Kind == EvError {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Model) dropGone() {
+	kept := m.boxes[:0]
+	for _, b := range m.boxes {
+		if !b.gone {
+			kept = append(kept, b)
+		}
+	}
+	m.boxes = kept
+	if m.cur >= len(m.boxes) {
+		m.cur = max(len(m.boxes)-1, 0)
+	}
+}
+
+func (m *Model) applyAction(a actionMsg) {
+	if a.at.After(m.now) {
+		m.now = a.at
+	}
+	if a.err != nil {
+		m.status = fmt.Sprintf("%s: %s", a.name, a.err)
+		m.logEvent(Event{At: a.at, Box: a.name, Kind: EvError, Text: a.text + ": " + a.err.Error()})
+		delete(m.stops, a.id)
+		return
+	}
+	m.status = a.name + ": " + a.text
+	if b := m.boxByID(a.id); b != nil && a.held >= 0 {
+		b.heldMB = a.held
+	}
+	m.logEvent(Event{At: a.at, Box: a.name, Kind: a.kind, Text: a.text})
+	if a.added != "" && !contains(m.refs, a.added) {
+		m.refs = append(m.refs, a.added)
+	}
+	if a.kind == EvState && a.text == "removed" {
+		if b := m.boxByID(a.id); b != nil {
+			b.gone = true
+			m.refs = remove(m.refs, a.id, b.name)
+			m.dropGone()
+		}
+	}
+	if _, ok := m.stops[a.id]; ok && a.kind == EvSignal && a.text != "SIGTERM sent" {
+		delete(m.stops, a.id)
+	}
+}
+
+func remove(xs []string, drop ...string) []string {
+	var out []string
+	for _, x := range xs {
+		if !contains(drop, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Running names the watched sandboxes that are still running, for the
+// goodbye message: quitting the UI leaves them running.
+func (m Model) Running() []string {
+	var out []string
+	for _, b := range m.boxes {
+		if s := b.record().Status; s == state.Running || s == state.Paused {
+			out = append(out, b.name)
+		}
+	}
+	return out
+}

@@ -1,0 +1,141 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"glassbox/inspect"
+)
+
+// explanations are the two or three sentences the Explain panel shows for
+// the focused panel; the sources are added from the snapshot.
+var explanations = map[Panel]string{
+	PanelNamespaces: "A namespace is a kernel object that gives its processes their own view of one resource (PIDs, network, mounts, hostname…). " +
+		"Its inode number is its identity: the sandbox and the host's PID 1 share a namespace exactly when the inodes are equal.",
+	PanelProcesses: "The sandbox's processes are ordinary host processes. Its PID namespace numbers them again from 1, " +
+		"so each has two PIDs: the host's and the sandbox's (the NSpid line of /proc/PID/status lists both).",
+	PanelLayers: "The root filesystem is an overlay mount: read-only image layers stacked under one writable layer. " +
+		"A write copies the file up into the writable layer; a delete leaves a whiteout there. The image layers stay untouched and can be shared.",
+	PanelResources: "The cgroup counts every page and every CPU nanosecond of the sandbox's processes. " +
+		"At the memory limit the kernel reclaims, then its OOM killer sends SIGKILL (exit 137); at the CPU quota the processes wait for the next period (throttling).",
+	PanelEvents: "Events are what changed between two snapshots — state, health, restarts, the kernel's oom_kill counter — " +
+		"and what this UI did (signals, stress requests).",
+}
+
+// sources lists, for a panel, each figure and the kernel file it came from.
+func sources(p Panel, s *inspect.Snapshot) [][2]string {
+	if s == nil {
+		return nil
+	}
+	var out [][2]string
+	add := func(what, src string) {
+		if src != "" {
+			out = append(out, [2]string{what, src})
+		}
+	}
+	val := func(what string, v inspect.Value) {
+		if v.Source != "" {
+			add(fmt.Sprintf("%s = %d", what, v.Value), v.Source)
+		}
+	}
+	switch p {
+	case PanelNamespaces:
+		for _, k := range nsOrder {
+			for _, n := range s.Namespaces {
+				if n.Kind == k {
+					add(fmt.Sprintf("%s %d (host %d)", k, n.Inode, n.HostInode), n.Source+" vs "+n.HostSource)
+				}
+			}
+		}
+	case PanelProcesses:
+		for _, pr := range s.Processes {
+			add(fmt.Sprintf("PID %d = host %d, NSpid %s", pr.SandboxPID, pr.HostPID, nspid(pr.NSpid)), pr.Source)
+		}
+	case PanelLayers:
+		add("root mount "+s.Filesystem.RootType, s.Filesystem.Source)
+		add("writable layer", s.Filesystem.Upper.Dir)
+		for _, l := range s.Filesystem.Lowers {
+			add("read-only layer "+shortDigest(l.Digest), l.Dir)
+		}
+	case PanelResources:
+		m, c := s.Cgroup.Memory, s.Cgroup.CPU
+		val("memory usage", m.Usage)
+		val("memory limit", m.Limit)
+		val("anon", m.Anon)
+		val("file", m.File)
+		val("oom_kill", m.OOMKills)
+		val("cpu usage ns", c.UsageNS)
+		val("cpu quota us", c.QuotaUS)
+		val("cpu period us", c.PeriodUS)
+		val("nr_throttled", c.Throttled)
+		val("pids", s.Cgroup.Pids.Current)
+	case PanelEvents:
+		if s.Sandbox != nil {
+			add("status, exit, restart count", "the sandbox's state.json (written by its supervisor)")
+		}
+		val("oom_kill", s.Cgroup.Memory.OOMKills)
+	}
+	return out
+}
+
+// renderExplain is the small panel: the sentences, then where the figures
+// came from (the first few).
+func renderExplain(st *Styles, p Panel, s *inspect.Snapshot, w, h int) []string {
+	out := wrap(explanations[p], w)
+	srcs := sources(p, s)
+	if len(srcs) > 0 {
+		seen := map[string]bool{}
+		var files []string
+		for _, x := range srcs {
+			if !seen[x[1]] {
+				seen[x[1]] = true
+				files = append(files, x[1])
+			}
+		}
+		if p == PanelNamespaces && s != nil {
+			files = []string{fmt.Sprintf("/proc/%d/ns/<kind> vs /proc/1/ns/<kind>", s.PID)}
+		}
+		out = append(out, st.Label.Render("read from: ")+cutLeft(files[0], w-11))
+		for i, f := range files[1:] {
+			if i == 2 {
+				out = append(out, st.Dim.Render(fmt.Sprintf("  … %d more", len(files)-3)))
+				break
+			}
+			out = append(out, "  "+cutLeft(f, w-2))
+		}
+	}
+	out = append(out, st.Dim.Render("e: every figure and its file"))
+	return out
+}
+
+// renderExplainFull is the e screen: the explanation and every figure of
+// the focused panel with the file it was read from.
+func renderExplainFull(st *Styles, p Panel, s *inspect.Snapshot, w, h int) string {
+	inner := w - 4
+	lines := []string{st.Title.Render("Explain: " + p.String()), ""}
+	lines = append(lines, wrap(explanations[p], inner)...)
+	lines = append(lines, "", st.Label.Render("figure → kernel file"))
+	srcs := sources(p, s)
+	for _, x := range srcs {
+		lines = append(lines, "  "+x[0])
+		lines = append(lines, st.Dim.Render("    "+cutLeft(x[1], inner-4)))
+	}
+	if s != nil && len(s.Errors) > 0 {
+		lines = append(lines, "", st.Label.Render("could not read"))
+		for _, e := range s.Errors {
+			lines = append(lines, "  "+cut(e, inner-2))
+		}
+	}
+	lines = append(lines, "", st.Dim.Render("press e or esc to close"))
+	return frame(st, "Explain", true, lines, w, h)
+}
+
+// wrap breaks text into lines of at most w cells.
+func wrap(text string, w int) []string {
+	if w <= 0 {
+		return nil
+	}
+	return strings.Split(lipgloss.NewStyle().Width(w).Render(text), "\n")
+}

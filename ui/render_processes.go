@@ -1,0 +1,58 @@
+package ui
+
+import (
+	"path"
+	"fmt"
+	"strings"
+)
+
+// renderProcesses lists the sandbox's processes with both of their PIDs: the
+// host's and the one the sandbox's PID namespace gives (NSpid's last field).
+func renderProcesses(st *Styles, b *box, w, h int) []string {
+	if b == nil || b.snap == nil {
+		return []string{st.Dim.Render("no snapshot yet")}
+	}
+	if len(b.snap.Processes) == 0 {
+		return []string{st.Dim.Render("no processes: the sandbox is not running")}
+	}
+	widths := []int{6, 2, 8, 8, 6}
+	out := []string{st.Label.Render(columns(widths, "HOST", "→", "PID", "RSS", "CPU", "COMMAND"))}
+	sb := b.record()
+	for _, p := range b.snap.Processes {
+		role := ""
+		switch {
+		case p.SandboxPID == 1:
+			role = "init"
+		case p.HostPID == sb.WorkloadPID && sb.WorkloadPID != 0:
+			role = "app"
+		}
+		cpu := "n/a"
+		if c, ok := b.rates.ProcCPU[p.HostPID]; ok {
+			cpu = fmt.Sprintf("%.1f%%", c*100)
+		}
+		cmd := strings.Join(p.Args, " ")
+		if len(p.Args) > 0 {
+			cmd = strings.Join(append([]string{path.Base(p.Args[0])}, p.Args[1:]...), " ")
+		}
+		if cmd == "" {
+			cmd = p.Command
+		}
+		out = append(out, columns(widths, fmt.Sprint(p.HostPID), "→", strings.TrimSpace(fmt.Sprint(p.SandboxPID, " ", role)), bytesIEC(p.RSSBytes), cpu, cmd))
+	}
+	p := b.snap.Processes[len(b.snap.Processes)-1]
+	for _, q := range b.snap.Processes {
+		if q.HostPID == sb.WorkloadPID {
+			p = q
+		}
+	}
+	out = append(out, st.Dim.Render(fmt.Sprintf("NSpid %s: one process, a PID on each side", nspid(p.NSpid))))
+	return out
+}
+
+func nspid(ns []int) string {
+	var s []string
+	for _, n := range ns {
+		s = append(s, fmt.Sprint(n))
+	}
+	return strings.Join(s, " ")
+}

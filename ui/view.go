@@ -1,0 +1,174 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"glassbox/inspect"
+)
+
+// View draws the whole screen from the model's state; it does no I/O.
+func (m Model) View() string {
+	if m.quitting {
+		return ""
+	}
+	w, h := m.c.width, m.c.height
+	if w == 0 || h == 0 {
+		return "glassbox: reading the kernel's view…"
+	}
+	if w < minWidth || h < minHeight {
+		return renderTooSmall(w, h)
+	}
+	switch m.overlay {
+	case overlayHelp:
+		return renderHelp(m.c.st, m.c.keys, w, h)
+	case overlayExplain:
+		return renderExplainFull(m.c.st, m.focus, m.focusedSnap(), w, h)
+	}
+	return m.screen(w, h)
+}
+
+func (m Model) focused() *box {
+	if len(m.boxes) == 0 {
+		return nil
+	}
+	return m.boxes[m.cur]
+}
+
+func (m Model) focusedSnap() *inspect.Snapshot {
+	return m.focused().snapOrNil()
+}
+
+// screen lays the panels out in a 2×3 grid under the header: h = 0 lets
+// every panel take the height it needs (for --once).
+func (m Model) screen(w, h int) string {
+	st := m.c.st
+	b := m.focused()
+	header := renderHeader(st, m.boxes, m.cur, m.now, w)
+	banner := renderBanner(st, b, m.stops, m.confirm, m.now, w)
+	footer := m.footer(w, h)
+	if h > 0 && h < 30 && len(m.boxes) <= 1 {
+		header = header[:2] // the row of sandboxes says nothing with one
+	}
+
+	left, right := w/2, w-w/2
+	ns := renderNamespaces(st, m.boxes, m.cur, left-4, 0)
+	pr := renderProcesses(st, b, right-4, 0)
+	la := renderLayers(st, b, left-4, 0)
+	re := renderResources(st, b, right-4, 0)
+	ex := renderExplain(st, m.focus, b.snapOrNil(), right-4, 0)
+	need1 := max(len(ns), len(pr)) + 2
+	need2 := max(len(la), len(re)) + 2
+	var h1, h2, h3 int
+	if h == 0 {
+		h1, h2 = need1, need2
+		h3 = max(min(len(m.events), 12), len(ex), 1) + 2
+	} else {
+		avail := h - len(header) - len(banner) - len(footer)
+		h2 = min(need2, avail-8)
+		h1 = min(need1, avail-h2-4)
+		h3 = avail - h1 - h2
+		if h3 > 12 && need1 > h1 {
+			h1 = min(need1, h1+h3-12)
+			h3 = avail - h1 - h2
+		}
+	}
+	ev := renderEvents(st, m.events, left-4, h3-2)
+	focus := m.focus
+	if m.once {
+		focus = numPanels // nothing focused
+	}
+	rows := []string{
+		sideBySide(frame(st, "Namespaces (host vs sandbox)", focus == PanelNamespaces, ns, left, h1),
+			frame(st, "Processes (host PID → sandbox PID)", focus == PanelProcesses, pr, right, h1)),
+		sideBySide(frame(st, "Layers (overlay stack)", focus == PanelLayers, la, left, h2),
+			frame(st, "Resources (cgroup)", focus == PanelResources, re, right, h2)),
+		sideBySide(frame(st, "Events", focus == PanelEvents, ev, left, h3),
+			frame(st, "Explain: "+m.focus.String(), false, ex, right, h3)),
+	}
+	parts := append(append(header, banner...), rows...)
+	parts = append(parts, footer...)
+	return strings.Join(parts, "\n")
+}
+
+func (b *box) snapOrNil() *inspect.Snapshot {
+	if b == nil {
+		return nil
+	}
+	return b.snap
+}
+
+// footer is the status of the last action and the short key help.
+func (m Model) footer(w, h int) []string {
+	st := m.c.st
+	if m.once {
+		return []string{st.Dim.Render(cut("glassbox top --once · "+m.now.UTC().Format(time.RFC3339)+" · live: glassbox top", w))}
+	}
+	status := m.status
+	if status == "" {
+		status = fmt.Sprintf("refreshing every %s", m.opt.Interval)
+	}
+	keys := m.c.help.ShortHelpView(m.c.keys.footer())
+	if h < 30 {
+		// Short terminals: one line, the status first.
+		return []string{fit(st.Accent.Render(status)+"  "+keys, w)}
+	}
+	return []string{fit(st.Accent.Render(cut(status, w)), w), fit(keys, w)}
+}
+
+// renderBanner is the line (or two) above the panels for what must not be
+// missed: an OOM kill, a stop in progress, a paused sandbox, a question.
+func renderBanner(st *Styles, b *box, stops map[string]stopping, confirm string, now time.Time, w int) []string {
+	if b == nil {
+		return nil
+	}
+	sb := b.record()
+	bar := func(s string) string { return st.Banner.Render(fit(s, w)) }
+	if confirm == b.id {
+		what := "it has stopped"
+		if sb.Status == "running" || sb.Status == "paused" {
+			what = "it is " + string(sb.Status) + " and will be killed first"
+		}
+		return []string{bar(fmt.Sprintf(" REMOVE %s (%s)? %s. Press y to remove, n to keep it.", b.name, sb.ID, what))}
+	}
+	recent := !b.oomAt.IsZero() && now.Sub(b.oomAt) < time.Minute
+	if b.oomKilled() || recent {
+		limit := "its memory limit"
+		if b.snap != nil {
+			if l := memLimit(b.snap); l > 0 {
+				limit = "its " + bytesIEC(l) + " memory limit"
+			}
+		}
+		code := 137
+		if sb.Exit != nil && sb.Exit.OOMKilled {
+			code = sb.Exit.Code
+		}
+		l1 := fmt.Sprintf(" ⚠ OOM KILLED: %s reached %s and the kernel's OOM killer sent SIGKILL (exit %d)", b.name, limit, code)
+		if b.oomTo > b.oomFrom {
+			l1 += fmt.Sprintf(" — oom_kill %d→%d", b.oomFrom, b.oomTo)
+		}
+		var l2 string
+		switch {
+		case sb.Status == "running" && sb.RestartCount > 0:
+			l2 = fmt.Sprintf(" restart policy %s brought it back: restart count %d", policy(sb), sb.RestartCount)
+		case sb.Status == "exited":
+			l2 = fmt.Sprintf(" state OOMKilled, not restarted (restart policy %s) — n starts a new sandbox, d removes this one", policy(sb))
+		default:
+			l2 = " the event is in the log below; r releases the memory still held"
+		}
+		return []string{bar(l1), bar(l2)}
+	}
+	if s, ok := stops[b.id]; ok {
+		left := s.timeout - now.Sub(s.since)
+		if left < 0 {
+			left = 0
+		}
+		return []string{bar(fmt.Sprintf(" STOPPING %s: SIGTERM sent %s ago; SIGKILL in %s if it has not exited", b.name, duration(now.Sub(s.since)), duration(left.Round(time.Second))))}
+	}
+	if sb.Status == "paused" {
+		return []string{bar(fmt.Sprintf(" PAUSED: %s's processes are frozen by the cgroup freezer; p thaws them", b.name))}
+	}
+	return nil
+}
+
