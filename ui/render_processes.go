@@ -1,8 +1,8 @@
 package ui
 
 import (
-	"path"
 	"fmt"
+	"path"
 	"strings"
 )
 

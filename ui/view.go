@@ -171,4 +171,3 @@ func renderBanner(st *Styles, b *box, stops map[string]stopping, confirm string,
 	}
 	return nil
 }
-

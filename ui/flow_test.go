@@ -1,0 +1,257 @@
+package ui
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"glassbox/inspect"
+	"glassbox/sandbox/state"
+)
+
+// fakeSource serves fixture sandboxes; a test changes them while the UI runs.
+type fakeSource struct {
+	mu    sync.Mutex
+	boxes []fixture
+}
+
+func (f *fakeSource) List() ([]*state.Sandbox, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*state.Sandbox
+	for _, b := range f.boxes {
+		out = append(out, b.snap(time.Now()).Sandbox)
+	}
+	return out, nil
+}
+
+func (f *fakeSource) Snapshot(ref string) (*inspect.Snapshot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, b := range f.boxes {
+		if b.id == ref || b.name == ref {
+			f.boxes[i] = b.busy() // time passes: the counters move on
+			return b.snap(time.Now()), nil
+		}
+	}
+	return nil, fmt.Errorf("no such sandbox: %s", ref)
+}
+
+func (f *fakeSource) set(i int, change func(*fixture)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change(&f.boxes[i])
+}
+
+// fakeActions records what the keys asked for.
+type fakeActions struct {
+	mu    sync.Mutex
+	calls []string
+	src   *fakeSource
+}
+
+func (a *fakeActions) record(f string, args ...any) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls = append(a.calls, fmt.Sprintf(f, args...))
+}
+
+func (a *fakeActions) Calls() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return strings.Join(a.calls, "\n")
+}
+
+func (a *fakeActions) StressMemory(ref string, mb int) error {
+	a.record("stress %s %d", ref, mb)
+	return nil
+}
+func (a *fakeActions) ReleaseMemory(ref string) error { a.record("release %s", ref); return nil }
+func (a *fakeActions) BurnCPU(ref string, s, w int) error {
+	a.record("cpu %s %d %d", ref, s, w)
+	return nil
+}
+func (a *fakeActions) Calculate(ref string) (string, string, error) {
+	a.record("calculate %s", ref)
+	return "3", "calc", nil
+}
+func (a *fakeActions) Pause(ref string) error {
+	a.record("pause %s", ref)
+	a.src.set(0, func(f *fixture) { f.status = state.Paused })
+	return nil
+}
+func (a *fakeActions) Unpause(ref string) error {
+	a.record("unpause %s", ref)
+	a.src.set(0, func(f *fixture) { f.status = state.Running })
+	return nil
+}
+func (a *fakeActions) Stop(ref string, timeout time.Duration) (string, error) {
+	a.record("stop %s %s", ref, timeout)
+	time.Sleep(1500 * time.Millisecond) // the workload drains
+	return "SIGTERM", nil
+}
+func (a *fakeActions) Kill(ref string) error { a.record("kill %s", ref); return nil }
+func (a *fakeActions) Start() (string, error) {
+	a.record("start")
+	return "", fmt.Errorf("no room for another sandbox in this test")
+}
+func (a *fakeActions) Remove(ref string) error { a.record("remove %s", ref); return nil }
+
+func startFlow(t *testing.T, w, h int, fs ...fixture) (*teatest.TestModel, *fakeSource, *fakeActions) {
+	t.Helper()
+	src := &fakeSource{boxes: fs}
+	acts := &fakeActions{src: src}
+	m := New(Options{Source: src, Actions: acts, Styles: asciiStyles(), Interval: 100 * time.Millisecond})
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
+	t.Cleanup(func() { _ = tm.Quit() })
+	return tm, src, acts
+}
+
+func waitScreen(t *testing.T, tm *teatest.TestModel, want ...string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		for _, w := range want {
+			if !bytes.Contains(b, []byte(w)) {
+				return false
+			}
+		}
+		return true
+	}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+}
+
+func waitCalls(t *testing.T, a *fakeActions, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(a.Calls(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("action %q was not called; calls:\n%s", want, a.Calls())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func press(s string) tea.KeyMsg {
+	switch s {
+	case "tab":
+		return tea.KeyMsg{Type: tea.KeyTab}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+func TestFlowKeysDriveActions(t *testing.T) {
+	tm, _, acts := startFlow(t, 120, 40, calc())
+	waitScreen(t, tm, "glassbox ▸ calc", "RUNNING")
+	id := calc().id
+
+	tm.Send(press("m"))
+	waitCalls(t, acts, "stress "+id+" 64")
+	waitScreen(t, tm, "holding 64 MiB")
+	tm.Send(press("m"))
+	waitScreen(t, tm, "holding 128 MiB")
+	tm.Send(press("r"))
+	waitCalls(t, acts, "release "+id)
+	waitScreen(t, tm, "released the stressed memory")
+	tm.Send(press("c"))
+	waitCalls(t, acts, "cpu "+id+" 10 2")
+	tm.Send(press("x"))
+	waitScreen(t, tm, "processed_by calc")
+
+	tm.Send(press("p"))
+	waitCalls(t, acts, "pause "+id)
+	waitScreen(t, tm, "PAUSED", "cgroup freezer")
+	tm.Send(press("p"))
+	waitCalls(t, acts, "unpause "+id)
+
+	tm.Send(press("s"))
+	waitCalls(t, acts, "stop "+id+" 10s")
+	waitScreen(t, tm, "STOPPING calc: SIGTERM sent", "SIGKILL in")
+	waitScreen(t, tm, "stopped, ended by SIGTERM")
+
+	tm.Send(press("K"))
+	waitCalls(t, acts, "kill "+id)
+
+	tm.Send(press("d"))
+	waitScreen(t, tm, "REMOVE calc", "Press y to remove")
+	tm.Send(press("n"))
+	waitScreen(t, tm, "not removed")
+	if strings.Contains(acts.Calls(), "remove") {
+		t.Fatal("n must not remove the sandbox")
+	}
+	tm.Send(press("d"))
+	tm.Send(press("y"))
+	waitCalls(t, acts, "remove "+id)
+
+	tm.Send(press("n"))
+	waitScreen(t, tm, "no room for another sandbox")
+
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+func TestFlowFocusAndSwitch(t *testing.T) {
+	tm, _, _ := startFlow(t, 120, 40, calc(), calc2())
+	waitScreen(t, tm, "2 calc2")
+	tm.Send(press("tab"))
+	waitScreen(t, tm, "▶ Processes")
+	tm.Send(press("tab"))
+	tm.Send(press("tab"))
+	waitScreen(t, tm, "▶ Resources", "Explain: Resources")
+	tm.Send(press("]"))
+	waitScreen(t, tm, "glassbox ▸ calc2")
+	tm.Send(press("1"))
+	waitScreen(t, tm, "glassbox ▸ calc ")
+	tm.Send(press("e"))
+	waitScreen(t, tm, "figure → kernel file", "memory.usage_in_bytes")
+	tm.Send(press("e"))
+	waitScreen(t, tm, "▶ Resources")
+	tm.Send(press("q"))
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	if got := strings.Join(fm.Running(), ","); got != "calc,calc2" {
+		t.Errorf("Running() = %q, want the sandboxes that keep running after quit", got)
+	}
+}
+
+func TestFlowHelpOpensAndCloses(t *testing.T) {
+	tm, _, _ := startFlow(t, 100, 30, calc())
+	waitScreen(t, tm, "RUNNING")
+	tm.Send(press("?"))
+	waitScreen(t, tm, "poke the workload", "stress memory (+64 MiB per press)", "quit (sandboxes keep running)")
+	tm.Send(press("?"))
+	waitScreen(t, tm, "Namespaces (host vs sandbox)")
+	tm.Send(press("?"))
+	waitScreen(t, tm, "lifecycle")
+	tm.Send(press("esc"))
+	waitScreen(t, tm, "Namespaces (host vs sandbox)")
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+func TestFlowResizeAndTooSmall(t *testing.T) {
+	tm, _, _ := startFlow(t, 120, 40, calc())
+	waitScreen(t, tm, "RUNNING")
+	tm.Send(tea.WindowSizeMsg{Width: 70, Height: 20})
+	waitScreen(t, tm, "terminal too small: need 80×24, have 70×20")
+	tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	waitScreen(t, tm, "Namespaces (host vs sandbox)")
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+func TestFlowOOMBanner(t *testing.T) {
+	tm, src, _ := startFlow(t, 120, 40, calc())
+	waitScreen(t, tm, "RUNNING")
+	src.set(0, func(f *fixture) { f.memUsage, f.anon = 255*mib, 230*mib })
+	waitScreen(t, tm, "255 MiB of 256 MiB")
+	src.set(0, func(f *fixture) { *f = f.oomKilled(time.Now()) })
+	waitScreen(t, tm, "OOM KILLED", "OOM killer sent SIGKILL (exit 137)", "OOMKILLED (EXIT 137)", "OOMKilled: exit 137")
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
