@@ -123,15 +123,15 @@ func (f *FS) Check() error {
 
 // New creates the cgroup of sandbox id, below the "glassbox" parent in every
 // hierarchy, with res applied. It fails, creating nothing, when res is
-// invalid or the cgroup exists already; a failure half way removes what it made.
+// invalid, a limit's controller is missing, or the cgroup exists already; a
+// failure half way removes what it made. Unlike the package's New it does not
+// demand every controller Check does: a cgroup2 mount without controllers
+// (the unified one of a hybrid host) still serves a cgroup without limits.
 func (f *FS) New(id string, res Resources) (Manager, error) {
 	if err := checkID(id); err != nil {
 		return nil, err
 	}
 	if err := res.Validate(); err != nil {
-		return nil, err
-	}
-	if err := f.Check(); err != nil {
 		return nil, err
 	}
 	if f.mode == ModeV2 {
@@ -153,10 +153,14 @@ func (f *FS) Load(id string) (Manager, error) {
 	return loadV1(f, id)
 }
 
-// New creates the cgroup of sandbox id on the host; see FS.New.
+// New creates the cgroup of sandbox id on the host, which must pass Check;
+// see FS.New.
 func New(id string, res Resources) (Manager, error) {
 	f, err := Host()
 	if err != nil {
+		return nil, err
+	}
+	if err := f.Check(); err != nil {
 		return nil, err
 	}
 	return f.New(id, res)

@@ -1,7 +1,9 @@
 package cgroup
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 )
 
@@ -18,12 +20,15 @@ const (
 )
 
 // killLoop kills the cgroup's processes in rounds until procs reports none,
-// at most killTimeout.
+// at most killTimeout. A cgroup that does not exist (any more) is empty.
 func killLoop(path string, procs func() ([]int, error), round func(pids []int) error) error {
 	deadline := time.Now().Add(killTimeout)
 	var lastErr error
 	for {
 		pids, err := procs()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // deleted already: nothing to kill
+		}
 		if err != nil {
 			return fmt.Errorf("kill cgroup %s: %w", path, err)
 		}

@@ -45,8 +45,11 @@ func TestCheck(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "memory, cpu, pids") {
 		t.Errorf("v2 without controllers: %v; want an error naming memory, cpu, pids", err)
 	}
-	if _, err := v2.New(testID(t), Resources{}); err == nil {
-		t.Error("New succeeded on a v2 host without controllers")
+	if _, err := v2.New(testID(t), Resources{MemoryBytes: 64 << 20}); err == nil || !strings.Contains(err.Error(), "needs the memory controller") {
+		t.Errorf("a memory limit on a v2 host without memory: %v", err)
+	}
+	if _, err := v1.New(testID(t), Resources{PidsLimit: 5}); err == nil || !strings.Contains(err.Error(), "needs the pids hierarchy") {
+		t.Errorf("a pids limit on a v1 host without pids: %v", err)
 	}
 }
 
@@ -354,6 +357,12 @@ func TestLoadAndDelete(t *testing.T) {
 		}
 		if err := m.Delete(); err != nil {
 			t.Errorf("%s: second Delete: %v", layout, err)
+		}
+		if _, err := m.Procs(); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: Procs of a deleted cgroup: %v; want fs.ErrNotExist", layout, err)
+		}
+		if err := m.Kill(); err != nil {
+			t.Errorf("%s: Kill of a deleted cgroup: %v", layout, err)
 		}
 		if _, err := fx.Load(id); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%s: Load after Delete: %v", layout, err)

@@ -3,6 +3,7 @@ package cgroup
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -83,6 +84,11 @@ func (f *FS) v1Spec(res Resources) *specs.LinuxResources {
 func newV1(f *FS, id string, res Resources) (_ Manager, err error) {
 	path := "/" + Parent + "/" + id
 	names := f.v1Present()
+	for c, needed := range map[string]bool{"memory": res.MemoryBytes > 0, "cpu": res.CPUQuotaUS > 0, "pids": res.PidsLimit > 0} {
+		if needed && !slices.Contains(names, c) {
+			return nil, fmt.Errorf("create cgroup %s: a %s limit needs the %s hierarchy, which is not mounted at %s", path, c, c, filepath.Join(f.root, c))
+		}
+	}
 	m := &v1{fs: f, path: path, dirs: map[string]string{}}
 	for _, c := range names {
 		if dir := filepath.Join(f.root, c, path); exists(dir) {
@@ -164,17 +170,26 @@ func (m *v1) AddProc(pid int) error {
 }
 
 // Procs is the union of the hierarchies' cgroup.procs: a process that left one
-// of them (moved by someone else) still belongs to the sandbox.
+// of them (moved by someone else) still belongs to the sandbox. A deleted
+// cgroup is an error that matches fs.ErrNotExist.
 func (m *v1) Procs() ([]int, error) {
 	seen := map[int]bool{}
+	present := 0
 	for _, c := range m.controllers() {
 		pids, err := readPids(m.file(c, "cgroup.procs"))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("list processes of cgroup %s: %w", m.path, err)
 		}
+		present++
 		for _, p := range pids {
 			seen[p] = true
 		}
+	}
+	if present == 0 {
+		return nil, notExist(m.path)
 	}
 	return slices.Sorted(maps.Keys(seen)), nil
 }

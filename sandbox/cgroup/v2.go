@@ -3,6 +3,7 @@ package cgroup
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -199,6 +200,9 @@ func (m *v2) AddProc(pid int) error {
 
 func (m *v2) Procs() ([]int, error) {
 	pids, err := readPids(m.file("cgroup.procs"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, notExist(m.path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list processes of cgroup %s: %w", m.path, err)
 	}
