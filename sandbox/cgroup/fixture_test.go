@@ -71,11 +71,18 @@ func copyTree(t *testing.T, src, dst string) {
 
 func (fx *fixture) mkdir(dir string) error {
 	tmpl := filepath.Join(testdata, fx.layout, "child")
-	if fx.layout == "v1" {
-		rel, _ := filepath.Rel(fx.root, dir)
-		tmpl = filepath.Join(tmpl, strings.Split(rel, string(filepath.Separator))[0])
+	if fx.layout != "v1" {
+		copyTree(fx.t, tmpl, dir)
+		return nil
 	}
-	copyTree(fx.t, tmpl, dir)
+	// A v1 hierarchy's directory is named after its controllers: "memory",
+	// or "cpu,cpuacct" where they are co-mounted.
+	realRoot, _ := filepath.EvalSymlinks(fx.root)
+	realDir, _ := filepath.EvalSymlinks(dir)
+	rel, _ := filepath.Rel(realRoot, realDir)
+	for _, c := range strings.Split(strings.Split(rel, string(filepath.Separator))[0], ",") {
+		copyTree(fx.t, filepath.Join(tmpl, c), dir)
+	}
 	return nil
 }
 

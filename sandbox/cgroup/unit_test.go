@@ -491,3 +491,36 @@ func TestProcsV1Union(t *testing.T) {
 		t.Errorf("Procs = %v, %v; want [10 20 30]", pids, err)
 	}
 }
+
+func TestV1CoMounted(t *testing.T) {
+	// The usual v1 layout: cpu and cpuacct share one hierarchy, mounted at
+	// cpu,cpuacct with a link for each name.
+	fx := newFixture(t, "v1")
+	os.Mkdir(filepath.Join(fx.root, "cpu,cpuacct"), 0o755)
+	copyTree(t, filepath.Join(testdata, "v1", "root", "cpuacct"), filepath.Join(fx.root, "cpu,cpuacct"))
+	copyTree(t, filepath.Join(testdata, "v1", "root", "cpu"), filepath.Join(fx.root, "cpu,cpuacct"))
+	for _, c := range []string{"cpu", "cpuacct"} {
+		os.RemoveAll(filepath.Join(fx.root, c))
+		if err := os.Symlink("cpu,cpuacct", filepath.Join(fx.root, c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := testID(t)
+	q, p := CPUs(1)
+	m, err := fx.New(id, Resources{CPUQuotaUS: q, CPUPeriodUS: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fx.read("cpu,cpuacct/glassbox/" + id + "/cpu.cfs_quota_us"); got != "100000" {
+		t.Errorf("cpu.cfs_quota_us = %q", got)
+	}
+	if !exists(filepath.Join(m.Dirs()["cpuacct"], "cpuacct.usage")) {
+		t.Errorf("Dirs[cpuacct] = %s has no cpuacct.usage", m.Dirs()["cpuacct"])
+	}
+	if err := m.Delete(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(fx.root, "*", Parent, id)); len(left) > 0 {
+		t.Errorf("left: %v", left)
+	}
+}

@@ -104,12 +104,23 @@ func newV1(f *FS, id string, res Resources) (_ Manager, err error) {
 			}
 		}
 	}()
+	// Most v1 hosts co-mount some controllers (cpu,cpuacct) and link each
+	// name to the one hierarchy: make each hierarchy's directory once.
+	hierarchies := map[string]bool{}
 	for _, c := range names {
-		parent := filepath.Join(f.root, c, Parent)
-		if _, err := f.mkdir(parent); err != nil {
+		dir := filepath.Join(f.root, c, path)
+		m.dirs[c] = dir
+		real, err := filepath.EvalSymlinks(filepath.Join(f.root, c))
+		if err != nil {
+			return nil, fmt.Errorf("create cgroup %s: %w", path, err)
+		}
+		if hierarchies[real] {
+			continue
+		}
+		hierarchies[real] = true
+		if _, err := f.mkdir(filepath.Dir(dir)); err != nil {
 			return nil, err
 		}
-		dir := filepath.Join(parent, id)
 		created, err := f.mkdir(dir)
 		if err != nil {
 			return nil, err
@@ -118,7 +129,6 @@ func newV1(f *FS, id string, res Resources) (_ Manager, err error) {
 			return nil, fmt.Errorf("create cgroup %s: %s exists already", path, dir)
 		}
 		made = append(made, dir)
-		m.dirs[c] = dir
 	}
 	// The directories exist, so the library only writes the limits.
 	m.cg, err = cgroup1.New(cgroup1.StaticPath(path), f.v1Spec(res),
