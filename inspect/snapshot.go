@@ -61,6 +61,7 @@ type Process struct {
 	CapEff     string   `json:"cap_eff"`     // hex mask as in /proc/PID/status
 	Caps       []string `json:"caps"`        // names of the effective capabilities
 	Source     string   `json:"source"`      // /proc/PID/status
+	StatSource string   `json:"stat_source"` // /proc/PID/stat (CPU time)
 }
 
 // Filesystem is the sandbox's root mount and the others inside it.
@@ -86,7 +87,8 @@ type Lower struct {
 	Digest    string `json:"digest,omitempty"`
 	CreatedBy string `json:"created_by,omitempty"`
 	SizeBytes int64  `json:"size_bytes"`
-	SharedBy  int    `json:"shared_by"` // how many sandboxes (glassbox's, running) use this layer
+	SharedBy  int    `json:"shared_by"`           // how many sandboxes (glassbox's, running) use this layer
+	DataOnly  bool   `json:"data_only,omitempty"` // a data-only lower (after "::" in lowerdir)
 }
 
 // Mount is one line of the sandbox's mountinfo.
@@ -94,52 +96,69 @@ type Mount struct {
 	MountPoint string   `json:"mount_point"`
 	FSType     string   `json:"fs_type"`
 	Source     string   `json:"source"`
-	Options    []string `json:"options"`
-	Masked     bool     `json:"masked"`    // a masked path (/dev/null or empty tmpfs over it)
-	ReadOnly   bool     `json:"read_only"` // mounted ro
+	Options    []string `json:"options"` // per-mount options (rw, nosuid, …)
+	// SuperOptions are the filesystem's own options (for overlay:
+	// lowerdir=…, upperdir=…), unescaped.
+	SuperOptions []string `json:"super_options,omitempty"`
+	Root         string   `json:"root,omitempty"` // the subtree mounted ("/", or e.g. "/null" for a bind of /dev/null)
+	Masked       bool     `json:"masked"`         // a masked path (/dev/null or empty tmpfs over it)
+	ReadOnly     bool     `json:"read_only"`      // mounted ro
 }
 
 // Cgroup holds the sandbox's resource accounting.
 type Cgroup struct {
-	Mode   string            `json:"mode"` // v1, v2 or hybrid
-	Path   string            `json:"path"` // relative to the hierarchy root, from /proc/PID/cgroup
-	Dirs   map[string]string `json:"dirs"` // controller -> absolute directory
-	Memory Memory            `json:"memory"`
-	CPU    CPU               `json:"cpu"`
-	Pids   Pids              `json:"pids"`
+	Mode string            `json:"mode"` // v1, v2 or hybrid
+	Path string            `json:"path"` // relative to the hierarchy root, from /proc/PID/cgroup
+	Dirs map[string]string `json:"dirs"` // controller -> absolute directory
+	// ProcsSource is the cgroup.procs file the process list came from.
+	ProcsSource string `json:"procs_source,omitempty"`
+	Memory      Memory `json:"memory"`
+	CPU         CPU    `json:"cpu"`
+	Pids        Pids   `json:"pids"`
 	// Pressure is PSI (some avg10, in %) per resource, where the kernel has it.
 	Pressure map[string]float64 `json:"pressure,omitempty"`
-	Frozen   bool               `json:"frozen"`
+	// PressureSources maps a resource to its *.pressure file.
+	PressureSources map[string]string `json:"pressure_sources,omitempty"`
+	Frozen          bool              `json:"frozen"`
+	FrozenSource    string            `json:"frozen_source,omitempty"` // cgroup.events (v2) / freezer.state (v1)
 }
 
 // Memory is memory usage as the OOM killer counts it, and its parts.
 type Memory struct {
-	Usage     Value `json:"usage"` // memory.current / memory.usage_in_bytes
-	Limit     Value `json:"limit"` // memory.max / memory.limit_in_bytes; Valid=false when unlimited
-	Peak      Value `json:"peak"`  // memory.peak / memory.max_usage_in_bytes
-	Anon      Value `json:"anon"`
-	File      Value `json:"file"`
-	Shmem     Value `json:"shmem"`
-	Kernel    Value `json:"kernel"`
-	OOM       Value `json:"oom"`      // times the limit was hit and the OOM path ran
-	OOMKills  Value `json:"oom_kill"` // processes the OOM killer killed
+	Usage    Value `json:"usage"` // memory.current / memory.usage_in_bytes
+	Limit    Value `json:"limit"` // memory.max / memory.limit_in_bytes; Valid=false when unlimited
+	Peak     Value `json:"peak"`  // memory.peak / memory.max_usage_in_bytes
+	Anon     Value `json:"anon"`
+	File     Value `json:"file"`
+	Shmem    Value `json:"shmem"`
+	Kernel   Value `json:"kernel"`
+	OOM      Value `json:"oom"`      // times the limit was hit and the OOM path ran
+	OOMKills Value `json:"oom_kill"` // processes the OOM killer killed
+	// UnderOOM is v1's memory.oom_control under_oom: 1 while the cgroup is
+	// stuck at its limit (only with oom_kill_disable). v1 has no OOM count.
+	UnderOOM Value `json:"under_oom"`
+	// FailCount is v1's memory.failcnt: times usage hit the limit. On this
+	// kernel it stays 0 when memory and memory+swap limits are equal, even
+	// through an OOM kill: watch OOMKills, not this.
+	FailCount Value `json:"failcnt"`
 	SwapUsage Value `json:"swap_usage"`
 }
 
 // CPU is CPU usage and throttling. Rates (CoresUsed, PercentOfQuota) need two
 // snapshots: see Rate.
 type CPU struct {
-	UsageNS         Value   `json:"usage_ns"` // cumulative
-	QuotaUS         Value   `json:"quota_us"` // Valid=false when unlimited
-	PeriodUS        Value   `json:"period_us"`
-	Periods         Value   `json:"nr_periods"`
-	Throttled       Value   `json:"nr_throttled"`
-	ThrottledNS     Value   `json:"throttled_ns"`
-	CoresUsed       float64 `json:"cores_used"`       // since the previous snapshot
-	PercentOfQuota  float64 `json:"percent_of_quota"` // since the previous snapshot; 0 when unlimited
-	ThrottledDelta  int64   `json:"throttled_delta"`  // throttled periods since the previous snapshot
-	PeriodsDelta    int64   `json:"periods_delta"`
-	IntervalSeconds float64 `json:"interval_seconds"` // between the two snapshots
+	UsageNS          Value   `json:"usage_ns"` // cumulative
+	QuotaUS          Value   `json:"quota_us"` // Valid=false when unlimited
+	PeriodUS         Value   `json:"period_us"`
+	Periods          Value   `json:"nr_periods"`
+	Throttled        Value   `json:"nr_throttled"`
+	ThrottledNS      Value   `json:"throttled_ns"`
+	CoresUsed        float64 `json:"cores_used"`       // since the previous snapshot
+	PercentOfQuota   float64 `json:"percent_of_quota"` // since the previous snapshot; 0 when unlimited
+	ThrottledDelta   int64   `json:"throttled_delta"`  // throttled periods since the previous snapshot
+	PeriodsDelta     int64   `json:"periods_delta"`
+	ThrottledNSDelta int64   `json:"throttled_ns_delta"` // throttled time since the previous snapshot
+	IntervalSeconds  float64 `json:"interval_seconds"`   // between the two snapshots
 }
 
 // Pids is the pids controller's view.
@@ -152,7 +171,10 @@ type Pids struct {
 type Network struct {
 	Interfaces []Interface  `json:"interfaces"`
 	Ports      []state.Port `json:"ports,omitempty"`
-	Source     string       `json:"source"`
+	Source     string       `json:"source"` // /proc/PID/net/dev: names and byte counters
+	// AddrSource says where flags, MACs and addresses came from (netlink
+	// inside the netns); empty when they could not be read.
+	AddrSource string `json:"addr_source,omitempty"`
 }
 
 // Interface is one link inside the sandbox's netns.
@@ -171,5 +193,7 @@ type UTS struct {
 	Hostname      string `json:"hostname"`
 	HostHostname  string `json:"host_hostname"`
 	KernelRelease string `json:"kernel_release"` // the same inside and out: one shared kernel
-	Source        string `json:"source"`
+	Source        string `json:"source"`         // how Hostname was read
+	HostSource    string `json:"host_source"`    // /proc/sys/kernel/hostname
+	KernelSource  string `json:"kernel_source"`  // /proc/sys/kernel/osrelease
 }

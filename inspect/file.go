@@ -1,0 +1,77 @@
+package inspect
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// heldFile is a kernel file kept open across refreshes and re-read with
+// pread(2) at offset 0. Opening is most of the cost of reading a cgroup or
+// /proc file (path walk, permission checks, a new struct file); seq_file
+// and kernfs files regenerate their content on a read at offset 0, so a held
+// descriptor gives fresh figures each time for a fraction of the price.
+type heldFile struct {
+	path string
+	fd   int
+}
+
+func openHeld(path string) (*heldFile, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &pathError{op: "open", path: path, err: err}
+	}
+	return &heldFile{path: path, fd: fd}, nil
+}
+
+// read fills buf from offset 0 and returns the bytes read. A file larger
+// than buf is an error (the buffers are sized for the files inspect reads).
+func (f *heldFile) read(buf []byte) ([]byte, error) {
+	n := 0
+	for {
+		m, err := unix.Pread(f.fd, buf[n:], int64(n))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &pathError{op: "read", path: f.path, err: err}
+		}
+		if m == 0 {
+			return buf[:n], nil
+		}
+		n += m
+		if n == len(buf) {
+			return nil, &pathError{op: "read", path: f.path, err: errTooBig}
+		}
+	}
+}
+
+func (f *heldFile) close() {
+	if f != nil && f.fd >= 0 {
+		unix.Close(f.fd)
+		f.fd = -1
+	}
+}
+
+var errTooBig = errors.New("file larger than the read buffer")
+
+// pathError is what went wrong with which file, worded for Snapshot.Errors.
+type pathError struct {
+	op, path string
+	err      error
+}
+
+func (e *pathError) Error() string { return fmt.Sprintf("%s %s: %v", e.op, e.path, e.err) }
+func (e *pathError) Unwrap() error { return e.err }
+
+// readWhole reads a file once into buf (open, read, close), for files read
+// too rarely to be worth holding.
+func readWhole(path string, buf []byte) ([]byte, error) {
+	f, err := openHeld(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.close()
+	return f.read(buf)
+}

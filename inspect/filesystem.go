@@ -1,0 +1,198 @@
+package inspect
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/sandbox/state"
+)
+
+// fsReader reads a process's mount table. /proc/PID/mountinfo is held open
+// and re-read each refresh; when its bytes are unchanged (the usual case)
+// the previous parse is reused, so the mounts cost one pread.
+type fsReader struct {
+	hostRoot  string
+	mountinfo *heldFile
+	sb        *state.Sandbox
+	buf       []byte
+	last      []byte
+	mounts    []Mount
+	root      mountLine
+	hasRoot   bool
+	overlay   overlayOptions
+	parseErrs []string
+}
+
+func openFilesystem(fs FS, pid int, sb *state.Sandbox) (*fsReader, []string) {
+	r := &fsReader{hostRoot: fs.HostRoot, sb: sb, buf: make([]byte, 64<<10)}
+	f, err := openHeld(fs.procPath(pid, "mountinfo"))
+	if err != nil {
+		return r, []string{err.Error()}
+	}
+	r.mountinfo = f
+	return r, nil
+}
+
+func (r *fsReader) close() { r.mountinfo.close() }
+
+func (r *fsReader) read(c *collector, out *Filesystem) {
+	if r.mountinfo == nil {
+		return
+	}
+	out.Source = r.mountinfo.path
+	b, err := r.readAll()
+	if err != nil {
+		c.add(err)
+		return
+	}
+	if !bytes.Equal(b, r.last) {
+		r.last = append(r.last[:0], b...)
+		lines, bad := parseMountinfo(b)
+		r.parseErrs = bad
+		r.mounts = toMounts(lines)
+		r.root, r.hasRoot = rootMount(lines)
+		r.overlay = overlayOptions{}
+		if r.hasRoot && r.root.FSType == "overlay" {
+			r.overlay = parseOverlay(r.root.SuperOptions)
+		}
+	}
+	c.errs = append(c.errs, r.parseErrs...)
+	out.Mounts = r.mounts
+	if !r.hasRoot {
+		c.add(fmt.Errorf("%s: no mount on /", r.mountinfo.path))
+		return
+	}
+	out.RootType = r.root.FSType
+	if r.root.FSType != "overlay" {
+		return
+	}
+	out.Upper = Upper{Dir: r.overlay.Upper, Work: r.overlay.Work}
+	if r.overlay.Upper != "" {
+		size, n, err := walkUpper(filepath.Join(r.hostRoot, r.overlay.Upper))
+		if err != nil {
+			c.add(err)
+		} else {
+			out.Upper.SizeBytes, out.Upper.ChangedFiles = size, n
+		}
+	}
+	out.Lowers = make([]Lower, len(r.overlay.Lowers))
+	for i, dir := range r.overlay.Lowers {
+		l := Lower{Dir: dir, DataOnly: r.overlay.DataOnly[i]}
+		if r.sb != nil {
+			for _, rec := range r.sb.Layers {
+				if filepath.Clean(rec.Dir) == filepath.Clean(dir) {
+					l.Digest, l.CreatedBy, l.SizeBytes = rec.Digest, rec.CreatedBy, rec.Size
+				}
+			}
+		}
+		out.Lowers[i] = l
+	}
+}
+
+// readAll preads the whole mountinfo, growing the buffer as needed (hosts
+// running many containers have long mount tables).
+func (r *fsReader) readAll() ([]byte, error) {
+	for {
+		b, err := r.mountinfo.read(r.buf)
+		if err == nil {
+			return b, nil
+		}
+		if !errors.Is(err, errTooBig) || len(r.buf) >= 16<<20 {
+			return nil, err
+		}
+		r.buf = make([]byte, 2*len(r.buf))
+	}
+}
+
+// maxUpperEntries bounds the walk of a writable layer; a container that
+// wrote more than this shows the count so far and an error.
+const maxUpperEntries = 100000
+
+// walkUpper sums the writable layer: the bytes of regular files and the
+// number of entries (files, directories, symlinks and whiteouts — the
+// character devices 0/0 overlayfs leaves for deletions), i.e. what the
+// sandbox changed relative to its image.
+func walkUpper(dir string) (size int64, n int, err error) {
+	var walk func(string) error
+	walk = func(d string) error {
+		f, err := os.Open(d)
+		if err != nil {
+			return fmt.Errorf("walk upper dir: %w", err)
+		}
+		ents, err := f.ReadDir(-1)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("walk upper dir %s: %w", d, err)
+		}
+		for _, e := range ents {
+			n++
+			if n > maxUpperEntries {
+				return fmt.Errorf("walk upper dir %s: more than %d entries, stopped counting", dir, maxUpperEntries)
+			}
+			p := d + "/" + e.Name()
+			switch {
+			case e.IsDir():
+				if err := walk(p); err != nil {
+					return err
+				}
+			case e.Type().IsRegular():
+				if info, err := e.Info(); err == nil {
+					size += info.Size()
+				}
+			}
+		}
+		return nil
+	}
+	err = walk(dir)
+	return size, n, err
+}
+
+// sharing counts, per layer directory, the live glassbox sandboxes whose
+// overlay uses it. The store's records are re-read when the sandboxes
+// directory changes (one is created or removed) or every few seconds; a
+// record counts while its status is running or paused and its init
+// process exists.
+type sharing struct {
+	store   *state.Store
+	fs      FS
+	modTime time.Time
+	loaded  time.Time
+	records []*state.Sandbox
+}
+
+const sharingReload = 5 * time.Second
+
+func (s *sharing) count(lowers []Lower) {
+	if len(lowers) == 0 {
+		return
+	}
+	now := time.Now()
+	fi, err := os.Stat(s.store.Roots.SandboxesDir())
+	if err == nil && (!fi.ModTime().Equal(s.modTime) || now.Sub(s.loaded) > sharingReload) {
+		if recs, err := s.store.List(); err == nil {
+			s.records, s.modTime, s.loaded = recs, fi.ModTime(), now
+		}
+	}
+	for _, rec := range s.records {
+		if rec.Status != state.Running && rec.Status != state.Paused {
+			continue
+		}
+		if rec.InitPID <= 0 || unix.Kill(rec.InitPID, 0) == unix.ESRCH {
+			continue
+		}
+		for i := range lowers {
+			for _, l := range rec.Layers {
+				if filepath.Clean(l.Dir) == filepath.Clean(lowers[i].Dir) {
+					lowers[i].SharedBy++
+					break
+				}
+			}
+		}
+	}
+}

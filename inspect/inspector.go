@@ -1,0 +1,241 @@
+package inspect
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/sandbox/state"
+)
+
+// Inspector takes repeated snapshots of one sandbox or process. It keeps the
+// kernel files it reads open between snapshots (see heldFile), so a refresh
+// costs reads, not opens. It is not safe for concurrent use; Close releases
+// every descriptor.
+//
+//	in, err := inspect.New(fs, sb, store)
+//	defer in.Close()
+//	for range tick { snap, err := in.Snapshot() … }
+type Inspector struct {
+	fs    FS
+	sb    *state.Sandbox
+	store *state.Store
+	pid   int
+
+	cgPath, unifiedPath string
+	dirs                map[string]string
+
+	ns  *nsReader
+	cg  *cgroupReader
+	net *netReader
+	uts *utsReader
+	fsv *fsReader
+
+	procs     map[int]*procHandle
+	rootOnly  bool // the process is in the root cgroup: show it alone, not the whole host
+	pidsBuf   []int
+	buf       []byte
+	prev      *Snapshot
+	openErrs  []string
+	target    *procHandle
+	closed    bool
+	sharing   *sharing
+	procsPath string
+}
+
+// New opens an Inspector on a glassbox sandbox: its init process (InitPID)
+// and everything in its cgroup. store (may be nil) is used to count how
+// many live sandboxes share each image layer. A sandbox whose init is gone,
+// or whose InitPID now belongs to another process, gives ErrNotRunning.
+func New(fs FS, sb *state.Sandbox, store *state.Store) (*Inspector, error) {
+	if sb == nil {
+		return nil, errors.New("inspect: no sandbox record")
+	}
+	if sb.InitPID <= 0 {
+		return nil, fmt.Errorf("%w: %s (%s) has no init process", ErrNotRunning, sb.Name, sb.Status)
+	}
+	in, err := open(fs, sb.InitPID, sb, store)
+	if errors.Is(err, ErrNoProcess) {
+		return nil, fmt.Errorf("%w: %s (%s): init process %d is gone", ErrNotRunning, sb.Name, sb.Status, sb.InitPID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if sb.Cgroup.Path != "" && in.cgPath != "" && filepath.Clean(sb.Cgroup.Path) != filepath.Clean(in.cgPath) {
+		in.Close()
+		return nil, fmt.Errorf("%w: %s: process %d is in cgroup %s, not the sandbox's %s (the PID was reused)",
+			ErrNotRunning, sb.Name, sb.InitPID, in.cgPath, sb.Cgroup.Path)
+	}
+	return in, nil
+}
+
+// ForPID opens an Inspector on any process of the host, glassbox's or not
+// (a docker, podman or kubernetes container's process, or a plain one).
+func ForPID(fs FS, pid int) (*Inspector, error) {
+	if pid <= 0 {
+		return nil, fmt.Errorf("%w: %d", ErrNoProcess, pid)
+	}
+	return open(fs, pid, nil, nil)
+}
+
+func open(fs FS, pid int, sb *state.Sandbox, store *state.Store) (*Inspector, error) {
+	in := &Inspector{fs: fs, sb: sb, store: store, pid: pid, procs: map[int]*procHandle{}, buf: make([]byte, 64<<10)}
+	target, err := openProc(fs, pid)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH) {
+			return nil, fmt.Errorf("%w: %d", ErrNoProcess, pid)
+		}
+		return nil, fmt.Errorf("inspect process %d: %w", pid, err)
+	}
+	in.target = target
+	in.procs[pid] = target
+
+	cgFile := fs.procPath(pid, "cgroup")
+	b, err := readWhole(cgFile, in.buf)
+	if err != nil {
+		in.Close()
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH) {
+			return nil, fmt.Errorf("%w: %d", ErrNoProcess, pid)
+		}
+		return nil, fmt.Errorf("inspect process %d: %w", pid, err)
+	}
+	lines, err := parseProcCgroup(b)
+	if err != nil {
+		in.Close()
+		return nil, fmt.Errorf("read %s: %w", cgFile, err)
+	}
+	in.cgPath, in.unifiedPath, in.dirs = cgroupDirs(fs, lines)
+	in.rootOnly = in.cgPath == "/" || in.cgPath == ""
+
+	var errs []string
+	in.ns, errs = openNS(fs, pid)
+	in.openErrs = append(in.openErrs, errs...)
+	in.cg, errs = openCgroup(fs.Mode, in.dirs, in.unifiedPath)
+	in.openErrs = append(in.openErrs, errs...)
+	if in.cg.procs != nil {
+		in.procsPath = in.cg.procs.path
+	}
+	in.net, errs = openNet(fs, pid)
+	in.openErrs = append(in.openErrs, errs...)
+
+	var hostUTS, ownUTS uint64
+	c := &collector{buf: in.buf}
+	for _, n := range in.ns.read(c) {
+		if n.Kind == "uts" {
+			hostUTS, ownUTS = n.HostInode, n.Inode
+		}
+	}
+	hostname := ""
+	if sb != nil {
+		hostname = sb.Hostname
+	}
+	in.uts, errs = openUTS(fs, pid, hostname, ownUTS, hostUTS)
+	in.openErrs = append(in.openErrs, errs...)
+	in.fsv, errs = openFilesystem(fs, pid, sb)
+	in.openErrs = append(in.openErrs, errs...)
+	if store != nil {
+		in.sharing = &sharing{store: store, fs: fs}
+	}
+	return in, nil
+}
+
+// PID is the host PID the Inspector is centred on.
+func (in *Inspector) PID() int { return in.pid }
+
+// CgroupDir is the directory of the process's cgroup for a controller
+// ("memory", "cpu", …; on v2 any controller gives the one directory).
+func (in *Inspector) CgroupDir(controller string) string {
+	return dirFor(in.fs.Mode, in.dirs, controller)
+}
+
+// Snapshot reads everything once more. What cannot be read goes into
+// Snapshot.Errors; the error is non-nil (wrapping ErrNotRunning or
+// ErrNoProcess) only when the centre process itself has gone, and the
+// snapshot is still returned with what could be read. CPU rates are
+// filled against this Inspector's previous snapshot (see Rate).
+func (in *Inspector) Snapshot() (*Snapshot, error) {
+	if in.closed {
+		return nil, errors.New("inspect: snapshot of a closed Inspector")
+	}
+	s := &Snapshot{Taken: time.Now(), Sandbox: in.sb, PID: in.pid}
+	c := &collector{buf: in.buf, errs: append([]string(nil), in.openErrs...)}
+
+	s.Namespaces = in.ns.read(c)
+	gone := in.readProcesses(c, s)
+	in.fsv.read(c, &s.Filesystem)
+	if in.sharing != nil {
+		in.sharing.count(s.Filesystem.Lowers)
+	}
+	s.Cgroup.Mode = in.fs.Mode
+	s.Cgroup.Path = in.cgPath
+	s.Cgroup.Dirs = in.dirs
+	s.Cgroup.ProcsSource = in.procsPath
+	in.cg.read(c, &s.Cgroup)
+	in.net.read(c, &s.Network)
+	if in.sb != nil {
+		s.Network.Ports = in.sb.Network.Ports
+	}
+	in.uts.read(c, &s.UTS)
+
+	if in.prev != nil {
+		Rate(in.prev, s)
+	}
+	in.prev = s
+	if len(c.errs) > 0 {
+		s.Errors = c.errs
+	}
+	if gone {
+		if in.sb != nil {
+			return s, fmt.Errorf("%w: %s: init process %d has exited", ErrNotRunning, in.sb.Name, in.pid)
+		}
+		return s, fmt.Errorf("%w: %d has exited", ErrNoProcess, in.pid)
+	}
+	return s, nil
+}
+
+// Close releases every file descriptor and socket the Inspector holds.
+func (in *Inspector) Close() error {
+	if in.closed {
+		return nil
+	}
+	in.closed = true
+	for _, p := range in.procs {
+		p.close()
+	}
+	if in.cg != nil {
+		in.cg.close()
+	}
+	if in.net != nil {
+		in.net.close()
+	}
+	if in.uts != nil {
+		in.uts.close()
+	}
+	if in.fsv != nil {
+		in.fsv.close()
+	}
+	return nil
+}
+
+// Take is a one-shot snapshot of a sandbox (New, Snapshot, Close).
+func Take(fs FS, sb *state.Sandbox, store *state.Store) (*Snapshot, error) {
+	in, err := New(fs, sb, store)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	return in.Snapshot()
+}
+
+// TakePID is a one-shot snapshot of any process.
+func TakePID(fs FS, pid int) (*Snapshot, error) {
+	in, err := ForPID(fs, pid)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	return in.Snapshot()
+}

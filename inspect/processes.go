@@ -1,0 +1,148 @@
+package inspect
+
+import (
+	"cmp"
+	"errors"
+	"slices"
+
+	"golang.org/x/sys/unix"
+)
+
+// procHandle holds one process's /proc files open while it lives. A held
+// /proc/PID/* descriptor stays bound to that process: once it exits, reads
+// fail with ESRCH instead of silently showing a newcomer that reused the PID.
+type procHandle struct {
+	pid    int
+	status *heldFile
+	stat   *heldFile
+	args   []string // cmdline, read once: it is set at exec
+	name   string
+	nspid  []int
+	seen   bool // still listed in cgroup.procs this refresh
+}
+
+func openProc(fs FS, pid int) (*procHandle, error) {
+	st, err := openHeld(fs.procPath(pid, "status"))
+	if err != nil {
+		return nil, err
+	}
+	stat, err := openHeld(fs.procPath(pid, "stat"))
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	h := &procHandle{pid: pid, status: st, stat: stat}
+	var buf [4096]byte
+	if b, err := readWhole(fs.procPath(pid, "cmdline"), buf[:]); err == nil {
+		h.args = parseCmdline(b)
+	}
+	return h, nil
+}
+
+func (h *procHandle) close() {
+	h.status.close()
+	h.stat.close()
+}
+
+// read fills a Process from the held files; gone=true when the process
+// has exited.
+func (h *procHandle) read(c *collector) (p Process, gone bool) {
+	b, err := h.status.read(c.buf)
+	if err != nil {
+		if isGone(err) {
+			return p, true
+		}
+		c.add(err)
+		return p, false
+	}
+	st, err := parseStatus(b, h.name, h.nspid)
+	if err != nil {
+		c.add(&pathError{op: "parse", path: h.status.path, err: err})
+		return p, false
+	}
+	h.name, h.nspid = st.Name, st.NSpid
+	p = Process{
+		HostPID: h.pid, NSpid: st.NSpid, PPID: st.PPID, Command: st.Name, Args: h.args,
+		State: st.State, Threads: st.Threads, RSSBytes: st.RSSKiB * 1024, Source: h.status.path,
+		StatSource: h.stat.path,
+	}
+	if len(st.NSpid) > 0 {
+		p.SandboxPID = st.NSpid[len(st.NSpid)-1]
+	}
+	if st.hasCaps {
+		ci := decodeCaps(st.CapEff)
+		p.CapEff, p.Caps = ci.hex, ci.names
+	}
+	b, err = h.stat.read(c.buf)
+	if err != nil {
+		if isGone(err) {
+			return p, true
+		}
+		c.add(err)
+		return p, false
+	}
+	ticks, err := parseStatCPU(b)
+	if err != nil {
+		c.add(&pathError{op: "parse", path: h.stat.path, err: err})
+	} else {
+		p.CPUTime = float64(ticks) / clockTicks
+	}
+	return p, false
+}
+
+func isGone(err error) bool {
+	return errors.Is(err, unix.ESRCH) || errors.Is(err, unix.ENOENT)
+}
+
+// readProcesses lists every process in the cgroup (cgroup.procs), or only
+// the centre process when it sits in the root cgroup (listing the root
+// cgroup would list the whole host). gone reports the centre process's exit.
+func (in *Inspector) readProcesses(c *collector, s *Snapshot) (gone bool) {
+	pids := in.pidsBuf[:0]
+	if !in.rootOnly && in.cg.procs != nil {
+		if b := c.read(in.cg.procs); b != nil {
+			pids = parsePids(b, pids)
+		}
+	}
+	in.pidsBuf = pids
+	for _, h := range in.procs {
+		h.seen = false
+	}
+	in.target.seen = true
+	for _, pid := range pids {
+		h := in.procs[pid]
+		if h == nil {
+			var err error
+			h, err = openProc(in.fs, pid)
+			if err != nil {
+				if !isGone(err) {
+					c.add(err)
+				}
+				continue // exited between cgroup.procs and the open
+			}
+			in.procs[pid] = h
+		}
+		h.seen = true
+	}
+	s.Processes = make([]Process, 0, len(in.procs))
+	for pid, h := range in.procs {
+		if !h.seen {
+			h.close()
+			delete(in.procs, pid)
+			continue
+		}
+		p, g := h.read(c)
+		if g {
+			if h == in.target {
+				gone = true
+				continue
+			}
+			h.close()
+			delete(in.procs, pid)
+			continue
+		}
+		s.Processes = append(s.Processes, p)
+	}
+	slices.SortFunc(s.Processes, func(a, b Process) int { return cmp.Compare(a.HostPID, b.HostPID) })
+	return gone
+}

@@ -1,0 +1,117 @@
+package inspect
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// The hostname inside a sandbox lives in its UTS namespace, and no file
+// shows it from outside: /proc/sys/kernel/hostname answers for the
+// *reader's* UTS namespace, and /proc/PID/root/proc/sys/kernel/hostname
+// only works when the sandbox has a proc mounted and the reader's view of
+// it is the sandbox's (it is not: the proc mount answers for its reader).
+// So the hostname is asked the way the sandbox itself would: uname(2) from
+// inside the namespace. A fresh goroutine locks its OS thread, setns(2)s
+// that thread into the target UTS namespace, calls uname, and setns's back;
+// nothing is written. If the way back fails, the goroutine exits still
+// locked, and the Go runtime destroys the thread rather than reuse it.
+
+type utsReader struct {
+	target, self *heldFile // the namespace files, held open for setns
+	sameAsHost   bool
+	hostname     *heldFile // ProcRoot/sys/kernel/hostname: the reader's (host's) hostname
+	release      string
+	releasePath  string
+	fallback     string // the record's hostname, when the namespace cannot be entered
+	live         bool
+}
+
+func openUTS(fs FS, pid int, recordHostname string, targetIno, hostIno uint64) (*utsReader, []string) {
+	r := &utsReader{fallback: recordHostname, live: fs.live, sameAsHost: targetIno != 0 && targetIno == hostIno}
+	var errs []string
+	var err error
+	r.hostname, err = openHeld(fs.ProcRoot + "/sys/kernel/hostname")
+	if err != nil {
+		errs = append(errs, err.Error())
+	}
+	r.releasePath = fs.ProcRoot + "/sys/kernel/osrelease"
+	var buf [256]byte
+	if b, err := readWhole(r.releasePath, buf[:]); err != nil {
+		errs = append(errs, err.Error())
+	} else {
+		r.release = string(bytes.TrimSpace(b))
+	}
+	if fs.live && !r.sameAsHost {
+		if r.target, err = openHeld(fs.procPath(pid, "ns", "uts")); err != nil {
+			errs = append(errs, err.Error())
+		} else if r.self, err = openHeld("/proc/thread-self/ns/uts"); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	return r, errs
+}
+
+func (r *utsReader) close() {
+	r.target.close()
+	r.self.close()
+	r.hostname.close()
+}
+
+func (r *utsReader) read(c *collector, u *UTS) {
+	u.KernelRelease = r.release
+	u.KernelSource = r.releasePath
+	if b := c.read(r.hostname); b != nil {
+		u.HostHostname = string(bytes.TrimSpace(b))
+		u.HostSource = r.hostname.path
+	}
+	switch {
+	case r.sameAsHost:
+		u.Hostname = u.HostHostname
+		u.Source = u.HostSource + " (shares the host's UTS namespace)"
+	case r.target != nil && r.self != nil:
+		name, err := unameIn(r.target, r.self)
+		if err != nil {
+			c.add(err)
+			u.Hostname, u.Source = r.fallback, "sandbox record"
+			return
+		}
+		u.Hostname = name
+		u.Source = "uname(2) in " + r.target.path
+	default:
+		u.Hostname, u.Source = r.fallback, "sandbox record"
+	}
+}
+
+func unameIn(target, self *heldFile) (string, error) {
+	type result struct {
+		name string
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Setns(target.fd, unix.CLONE_NEWUTS); err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{err: fmt.Errorf("enter UTS namespace %s: %w", target.path, err)}
+			return
+		}
+		var u unix.Utsname
+		err := unix.Uname(&u)
+		if rerr := unix.Setns(self.fd, unix.CLONE_NEWUTS); rerr != nil {
+			// Stay locked: the thread dies with this goroutine.
+			ch <- result{err: fmt.Errorf("return from UTS namespace %s: %w", target.path, rerr)}
+			return
+		}
+		runtime.UnlockOSThread()
+		if err != nil {
+			ch <- result{err: fmt.Errorf("uname in %s: %w", target.path, err)}
+			return
+		}
+		ch <- result{name: unix.ByteSliceToString(u.Nodename[:])}
+	}()
+	r := <-ch
+	return r.name, r.err
+}
