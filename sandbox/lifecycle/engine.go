@@ -1,0 +1,215 @@
+// Package lifecycle keeps sandboxes alive after the command that started
+// them has returned: `run -d` hands each sandbox to a small supervisor
+// process of its own (glassbox re-executed as the hidden verb `supervise`,
+// like containerd's shim), and the Engine finds, stops, pauses, restarts,
+// removes and reads the logs of sandboxes through their state directories.
+//
+// # Who writes what
+//
+//	file (in the sandbox's state dir)   written by             read by
+//	state.json                          Engine (created),      everyone
+//	                                    then the supervisor
+//	spec.json                           Engine.Run             the supervisor (each start)
+//	supervisor.json  {pid, start time}  the supervisor         the Engine: is it alive?
+//	control.sock                        the supervisor         the Engine: stop/kill/pause
+//	log.json  (JSON lines)              the supervisor         Engine.Logs
+//	supervisor.log                      the supervisor's own   people, after a crash
+//	                                    stderr
+//
+// While its supervisor lives, only the supervisor writes state.json. When
+// the supervisor is gone (SIGKILL, a crash, a reboot) every command that
+// reads the record notices it — the supervisor's PID no longer names a
+// process that started at the recorded time — marks the sandbox exited and
+// removes what is left of it (reconcile.go).
+package lifecycle
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"syscall"
+	"time"
+
+	"glassbox/sandbox/state"
+)
+
+// DefaultStopTimeout is the grace period between SIGTERM and SIGKILL when
+// neither stop -t nor run --stop-timeout says otherwise.
+const DefaultStopTimeout = 10 * time.Second
+
+// Engine manages detached sandboxes below one pair of state roots. The CLI
+// verbs and the UI's actions are thin layers over it.
+type Engine struct {
+	Roots state.Roots
+	// Binary is the glassbox executable that supervisors run as; the
+	// running executable by default.
+	Binary string
+	store  *state.Store
+}
+
+// New returns an engine on roots.
+func New(roots state.Roots) *Engine {
+	return &Engine{Roots: roots, store: state.NewStore(roots)}
+}
+
+// Store is the state store the engine reads and writes.
+func (e *Engine) Store() *state.Store { return e.store }
+
+// List returns the sandboxes, oldest first: only running and paused ones
+// unless all is set. Records whose owner died are reconciled first.
+func (e *Engine) List(all bool) ([]*state.Sandbox, error) {
+	sbs, err := e.store.List()
+	if err != nil {
+		return nil, err
+	}
+	var out []*state.Sandbox
+	for _, sb := range sbs {
+		sb = e.reconcile(sb)
+		if all || sb.Status == state.Running || sb.Status == state.Paused {
+			out = append(out, sb)
+		}
+	}
+	return out, nil
+}
+
+// Get finds a sandbox by name, id or unique id prefix.
+func (e *Engine) Get(ref string) (*state.Sandbox, error) {
+	sb, err := e.store.Resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	return e.reconcile(sb), nil
+}
+
+// Stop ends a sandbox's workload: SIGTERM, up to timeout for it to exit,
+// then SIGKILL. A negative timeout means the run's --stop-timeout (10 s by
+// default). The restart policy does not apply to a stop.
+func (e *Engine) Stop(ref string, timeout time.Duration) (StopResult, error) {
+	sb, err := e.Get(ref)
+	if err != nil {
+		return StopResult{}, err
+	}
+	if timeout < 0 {
+		timeout = stopTimeout(sb)
+	}
+	res := StopResult{Name: sb.Name, Timeout: timeout}
+	if sb.Status != state.Running && sb.Status != state.Paused {
+		res.Exit = sb.Exit
+		return res, nil // stopping a stopped sandbox changes nothing, as in docker
+	}
+	resp, err := e.call(sb, request{Op: opStop, Timeout: timeout}, timeout+30*time.Second)
+	if err != nil {
+		return res, err
+	}
+	if resp.Stop != nil {
+		res = *resp.Stop
+	}
+	e.waitSupervisor(sb.ID, 10*time.Second)
+	return res, nil
+}
+
+func stopTimeout(sb *state.Sandbox) time.Duration {
+	if sb.StopTimeout > 0 {
+		return sb.StopTimeout
+	}
+	return DefaultStopTimeout
+}
+
+// Kill sends a signal to a running sandbox's workload (its PID 1). A
+// terminating signal (KILL, TERM, INT, QUIT) counts as a stop: the restart
+// policy does not bring the sandbox back.
+func (e *Engine) Kill(ref string, sig syscall.Signal) error {
+	sb, err := e.Get(ref)
+	if err != nil {
+		return err
+	}
+	if sb.Status != state.Running && sb.Status != state.Paused {
+		return fmt.Errorf("cannot kill %s: it is %s, not running", sb.Name, sb.Status)
+	}
+	_, err = e.call(sb, request{Op: opKill, Signal: int(sig)}, 10*time.Second)
+	return err
+}
+
+// Pause freezes every process of a running sandbox (its cgroup's freezer).
+func (e *Engine) Pause(ref string) error {
+	return e.freeze(ref, opPause, state.Paused)
+}
+
+// Unpause thaws a paused sandbox.
+func (e *Engine) Unpause(ref string) error {
+	return e.freeze(ref, opUnpause, state.Running)
+}
+
+func (e *Engine) freeze(ref, op string, to state.Status) error {
+	sb, err := e.Get(ref)
+	if err != nil {
+		return err
+	}
+	if to == state.Running && sb.Status != state.Paused {
+		return fmt.Errorf("cannot unpause %s: it is %s, not paused", sb.Name, sb.Status)
+	}
+	if !canTransition(sb.Status, to) {
+		return &TransitionError{Name: sb.Name, From: sb.Status, To: to}
+	}
+	_, err = e.call(sb, request{Op: op}, freezeTimeout+10*time.Second)
+	return err
+}
+
+// call sends a request to the sandbox's supervisor and turns its error
+// answer into an error.
+func (e *Engine) call(sb *state.Sandbox, req request, wait time.Duration) (*response, error) {
+	if !sb.Detached {
+		return nil, fmt.Errorf("%s runs in the foreground of `glassbox run` (pid %d): use Ctrl-C there, or kill that process", sb.Name, sb.SupervisorPID)
+	}
+	resp, err := call(e.store.Path(sb.ID, controlSocket), req, wait)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: cannot reach its supervisor: %w", req.Op, sb.Name, err)
+	}
+	if resp.Error != "" {
+		return nil, errors.New(resp.Error)
+	}
+	return resp, nil
+}
+
+// waitSupervisor waits until the supervisor of id has exited, at most d.
+func (e *Engine) waitSupervisor(id string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		p, err := readProcess(e.store.Path(id, supervisorFile))
+		if err != nil || !p.Alive() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Logs copies a sandbox's log to w. With opts.Follow it keeps copying new
+// lines until the sandbox has exited for good (its supervisor is gone) or
+// ctx ends.
+func (e *Engine) Logs(ctx context.Context, ref string, opts LogOptions, w io.Writer) error {
+	sb, err := e.Get(ref)
+	if err != nil {
+		return err
+	}
+	if !sb.Detached && sb.LogPath == "" {
+		return fmt.Errorf("%s runs in the foreground: its output goes to the terminal of `glassbox run`, not to a log", sb.Name)
+	}
+	done := func() bool {
+		p, err := readProcess(e.store.Path(sb.ID, supervisorFile))
+		return err != nil || !p.Alive()
+	}
+	return readLog(ctx, e.store.Path(sb.ID, logFile), opts, w, done)
+}
+
+// newID returns a fresh sandbox id: 12 hex digits, like docker's short ids.
+func newID() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

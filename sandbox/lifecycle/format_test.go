@@ -1,0 +1,81 @@
+package lifecycle
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"glassbox/sandbox/state"
+)
+
+func TestStatusText(t *testing.T) {
+	now := time.Date(2026, 11, 28, 16, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		sb   state.Sandbox
+		want string
+	}{
+		{state.Sandbox{Status: state.Created}, "Created"},
+		{state.Sandbox{Status: state.Running, Started: now.Add(-3 * time.Minute), Health: state.HealthHealthy}, "Up 3 minutes (healthy)"},
+		{state.Sandbox{Status: state.Running, Started: now.Add(-2 * time.Second), Health: state.HealthStarting}, "Up 2 seconds (health: starting)"},
+		{state.Sandbox{Status: state.Running, Started: now.Add(-2 * time.Hour), Health: state.HealthUnhealthy}, "Up 2 hours (unhealthy)"},
+		{state.Sandbox{Status: state.Running, Started: now.Add(-30 * time.Second)}, "Up 30 seconds"},
+		{state.Sandbox{Status: state.Paused, Started: now.Add(-5 * time.Minute), Health: state.HealthHealthy}, "Up 5 minutes (Paused)"},
+		{state.Sandbox{Status: state.Exited, Exit: &state.Exit{Code: 137, Signal: "SIGKILL", OOMKilled: true, FinishedAt: now.Add(-2 * time.Minute)}}, "Exited (137) 2 minutes ago (OOMKilled)"},
+		{state.Sandbox{Status: state.Exited, Exit: &state.Exit{Code: 0, FinishedAt: now.Add(-10 * time.Second)}}, "Exited (0) 10 seconds ago"},
+		{state.Sandbox{Status: state.Exited}, "Exited"},
+	} {
+		if got := StatusText(&c.sb, now); got != c.want {
+			t.Errorf("StatusText(%s) = %q, want %q", c.sb.Status, got, c.want)
+		}
+	}
+}
+
+func TestPortsAndLimits(t *testing.T) {
+	ports := []state.Port{
+		{HostIP: "127.0.0.1", HostPort: 8000, ContainerPort: 8000, Proto: "tcp"},
+		{HostIP: "0.0.0.0", HostPort: 9090, ContainerPort: 90},
+	}
+	if got, want := PortsText(ports), "127.0.0.1:8000->8000/tcp, 0.0.0.0:9090->90/tcp"; got != want {
+		t.Errorf("PortsText = %q, want %q", got, want)
+	}
+	if PortsText(nil) != "" {
+		t.Error("PortsText(nil) not empty")
+	}
+	for _, c := range []struct {
+		l    state.Limits
+		want string
+	}{
+		{state.Limits{}, "-"},
+		{state.Limits{MemoryBytes: 256 << 20, CPUs: 0.5, PidsLimit: 100}, "mem 256MiB, cpus 0.5, pids 100"},
+		{state.Limits{CPUQuotaUS: 150000, CPUPeriodUS: 100000}, "cpus 1.5"},
+		{state.Limits{MemoryBytes: 1 << 30}, "mem 1GiB"},
+	} {
+		if got := LimitsText(c.l); got != c.want {
+			t.Errorf("LimitsText(%+v) = %q, want %q", c.l, got, c.want)
+		}
+	}
+}
+
+func TestWriteTable(t *testing.T) {
+	now := time.Now()
+	sb := &state.Sandbox{
+		ID: "3f2a9c01b7de", Name: "calc", Image: "calculator", Status: state.Running,
+		Started: now.Add(-3 * time.Minute), Health: state.HealthHealthy, RestartCount: 2,
+		Limits:  state.Limits{MemoryBytes: 256 << 20, CPUs: 0.5},
+		Network: state.Network{Ports: []state.Port{{HostIP: "127.0.0.1", HostPort: 8000, ContainerPort: 8000, Proto: "tcp"}}},
+	}
+	var buf bytes.Buffer
+	if err := WriteTable(&buf, []Summary{Summarize(sb, now)}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "NAME") {
+		t.Fatalf("table:\n%s", buf.String())
+	}
+	for _, want := range []string{"calc", "3f2a9c01b7de", "calculator", "Up 3 minutes (healthy)", "127.0.0.1:8000->8000/tcp", "mem 256MiB, cpus 0.5", "2"} {
+		if !strings.Contains(lines[1], want) {
+			t.Errorf("row %q lacks %q", lines[1], want)
+		}
+	}
+}

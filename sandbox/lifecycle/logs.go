@@ -1,0 +1,219 @@
+package lifecycle
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// The workload's log is a file of JSON lines in the sandbox's state
+// directory, one per line of output, each stamped when the supervisor read
+// it (docker's json-file driver keeps the same three things):
+//
+//	{"time":"2026-11-28T15:04:05.123456789Z","stream":"stdout","line":"..."}
+const logFile = "log.json"
+
+// Entry is one line of the workload's output.
+type Entry struct {
+	Time   time.Time `json:"time"`
+	Stream string    `json:"stream"` // "stdout" or "stderr"
+	Line   string    `json:"line"`
+}
+
+// maxLine is where a line without a newline is cut, so that a workload
+// writing megabytes without one cannot make the supervisor hold them all.
+const maxLine = 16 << 10
+
+// logSink appends entries to the log file; both streams share it.
+type logSink struct {
+	mu  sync.Mutex
+	f   *os.File
+	now func() time.Time
+}
+
+func openLog(path string) (*logSink, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open log %s: %w", path, err)
+	}
+	return &logSink{f: f, now: time.Now}, nil
+}
+
+func (s *logSink) write(stream, line string) {
+	data, _ := json.Marshal(Entry{Time: s.now().UTC(), Stream: stream, Line: line})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.f.Write(append(data, '\n'))
+}
+
+// Note writes a line of the supervisor's own ("restarting after exit 1"),
+// on the stream "glassbox", so that logs show what happened to the workload
+// between its lines.
+func (s *logSink) note(format string, args ...any) {
+	s.write("glassbox", fmt.Sprintf(format, args...))
+}
+
+func (s *logSink) Close() error { return s.f.Close() }
+
+// stream returns an io.Writer for one of the workload's streams: it cuts
+// what it is given into lines and writes each as an entry.
+func (s *logSink) stream(name string) *lineWriter {
+	return &lineWriter{sink: s, name: name}
+}
+
+type lineWriter struct {
+	sink *logSink
+	name string
+	mu   sync.Mutex
+	buf  []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		w.sink.write(w.name, string(bytes.TrimSuffix(w.buf[:i], []byte("\r"))))
+		w.buf = w.buf[i+1:]
+	}
+	for len(w.buf) >= maxLine {
+		w.sink.write(w.name, string(w.buf[:maxLine]))
+		w.buf = w.buf[maxLine:]
+	}
+	if len(w.buf) == 0 {
+		w.buf = nil // let a burst's buffer go
+	}
+	return len(p), nil
+}
+
+// Flush writes a last line that had no newline.
+func (w *lineWriter) Flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) > 0 {
+		w.sink.write(w.name, string(w.buf))
+		w.buf = nil
+	}
+}
+
+// LogOptions are `glassbox logs`' flags.
+type LogOptions struct {
+	Follow     bool // keep printing new lines until the sandbox exits
+	Tail       int  // only the last N lines; < 0 means all
+	Timestamps bool // prefix each line with its time (RFC 3339, nanoseconds)
+}
+
+func formatEntry(e Entry, opts LogOptions) string {
+	if opts.Timestamps {
+		return e.Time.Format(time.RFC3339Nano) + " " + e.Line + "\n"
+	}
+	return e.Line + "\n"
+}
+
+// readLog copies the log at path to w. With Follow it keeps reading what is
+// appended until done() says the writer has finished (and everything is
+// read) or ctx ends.
+func readLog(ctx context.Context, path string, opts LogOptions, w io.Writer, done func() bool) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) && opts.Follow {
+		// The supervisor creates the log as it starts; wait for it.
+		for err != nil && errors.Is(err, os.ErrNotExist) && !done() {
+			if !sleepCtx(ctx, 50*time.Millisecond) {
+				return nil
+			}
+			f, err = os.Open(path)
+		}
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // nothing was written
+	}
+	if err != nil {
+		return fmt.Errorf("open log: %w", err)
+	}
+	defer f.Close()
+
+	r := bufio.NewReaderSize(f, 64<<10)
+	var tail []Entry
+	var partial []byte
+	// readAvailable decodes every complete line now in the file.
+	readAvailable := func(emit func(Entry) error) error {
+		for {
+			chunk, err := r.ReadBytes('\n')
+			partial = append(partial, chunk...)
+			if err == io.EOF {
+				return nil // keep the partial line for the next round
+			}
+			if err != nil {
+				return fmt.Errorf("read log: %w", err)
+			}
+			var e Entry
+			line := partial
+			partial = nil
+			if json.Unmarshal(line, &e) != nil {
+				continue // a torn line from a crash: skip it
+			}
+			if err := emit(e); err != nil {
+				return err
+			}
+		}
+	}
+	write := func(e Entry) error {
+		_, err := io.WriteString(w, formatEntry(e, opts))
+		return err
+	}
+	if opts.Tail >= 0 {
+		err = readAvailable(func(e Entry) error {
+			tail = append(tail, e)
+			if len(tail) > opts.Tail {
+				tail = tail[1:]
+			}
+			return nil
+		})
+		for _, e := range tail {
+			if err == nil {
+				err = write(e)
+			}
+		}
+	} else {
+		err = readAvailable(write)
+	}
+	if err != nil || !opts.Follow {
+		return err
+	}
+	for {
+		// done is asked before the read, so a line written just before the
+		// writer finished is still read after it.
+		finished := done()
+		if err := readAvailable(write); err != nil {
+			return err
+		}
+		if finished {
+			return nil
+		}
+		if !sleepCtx(ctx, 100*time.Millisecond) {
+			return nil
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

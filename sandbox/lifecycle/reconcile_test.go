@@ -1,0 +1,102 @@
+package lifecycle
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"glassbox/sandbox/state"
+)
+
+// A record that says running, whose supervisor's PID names no process, is
+// reconciled to exited ("supervisor died") by every read.
+func TestReconcileDeadSupervisor(t *testing.T) {
+	roots := state.RootsAt(t.TempDir())
+	e := New(roots)
+	e.store.Save(&state.Sandbox{ID: "aaaaaaaaaaaa", Name: "ghost", Status: state.Running, Detached: true, Created: time.Now().Add(-time.Minute)})
+	// A PID above pid_max cannot exist.
+	writeProcess(e.store.Path("aaaaaaaaaaaa", supervisorFile), Process{PID: 1 << 23, StartTicks: 12345})
+
+	// A live one: this test process as the supervisor, with its real start time.
+	self, err := Self()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.store.Save(&state.Sandbox{ID: "bbbbbbbbbbbb", Name: "alive", Status: state.Running, Detached: true, Created: time.Now()})
+	writeProcess(e.store.Path("bbbbbbbbbbbb", supervisorFile), self)
+
+	// The same PID with another start time is a reused PID: dead.
+	e.store.Save(&state.Sandbox{ID: "cccccccccccc", Name: "reused", Status: state.Paused, Detached: true, Created: time.Now()})
+	writeProcess(e.store.Path("cccccccccccc", supervisorFile), Process{PID: self.PID, StartTicks: self.StartTicks + 1})
+
+	// A foreground record, owned by a process that started after the
+	// record was written: the PID was reused.
+	e.store.Save(&state.Sandbox{ID: "dddddddddddd", Name: "fg", Status: state.Running, SupervisorPID: self.PID, Created: time.Now().Add(-24 * time.Hour)})
+
+	running, err := e.List(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(running) != 1 || running[0].Name != "alive" {
+		t.Fatalf("List(false) = %v, want only alive", names(running))
+	}
+	for _, n := range []string{"ghost", "reused", "fg"} {
+		sb, err := e.Get(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sb.Status != state.Exited || sb.Exit == nil || sb.LastEventNote != "supervisor died" {
+			t.Errorf("%s: status %s exit %+v note %q; want exited, supervisor died", n, sb.Status, sb.Exit, sb.LastEventNote)
+		}
+		// And it is on disk, not only in the answer.
+		rec, _ := e.store.Load(sb.ID)
+		if rec.Status != state.Exited {
+			t.Errorf("%s: record still says %s", n, rec.Status)
+		}
+	}
+	// An exited one can be removed; it leaves no state dir.
+	if err := e.Remove("ghost", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(roots.SandboxesDir(), "aaaaaaaaaaaa")); !os.IsNotExist(err) {
+		t.Errorf("state dir of ghost left: %v", err)
+	}
+	// A running one is refused without force.
+	if err := e.Remove("alive", false); err == nil {
+		t.Error("Remove of a running sandbox without force succeeded")
+	}
+}
+
+func TestStartTicks(t *testing.T) {
+	dir := t.TempDir()
+	old := procRoot
+	procRoot = dir
+	defer func() { procRoot = old }()
+	os.MkdirAll(filepath.Join(dir, "42"), 0o755)
+	// A command name with spaces and a parenthesis, as a process may choose.
+	stat := "42 (we ird) name) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10 0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n"
+	os.WriteFile(filepath.Join(dir, "42", "stat"), []byte(stat), 0o644)
+	got, err := startTicks(42)
+	if err != nil || got != 987654 {
+		t.Fatalf("startTicks = %d, %v; want 987654", got, err)
+	}
+	if !(Process{PID: 42, StartTicks: 987654}).Alive() {
+		t.Error("a sleeping process with the right start time is not alive")
+	}
+	if (Process{PID: 42, StartTicks: 1}).Alive() {
+		t.Error("a reused PID counts as alive")
+	}
+	os.WriteFile(filepath.Join(dir, "42", "stat"), []byte("42 (x) Z 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 0\n"), 0o644)
+	if (Process{PID: 42, StartTicks: 987654}).Alive() {
+		t.Error("a zombie counts as alive")
+	}
+}
+
+func names(sbs []*state.Sandbox) []string {
+	var out []string
+	for _, sb := range sbs {
+		out = append(out, sb.Name)
+	}
+	return out
+}

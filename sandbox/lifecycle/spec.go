@@ -1,0 +1,64 @@
+package lifecycle
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"glassbox/sandbox/state"
+)
+
+// Spec is what a supervisor is told to run, written by Engine.Run into the
+// sandbox's state directory (spec.json) before the supervisor starts. It
+// outlives the supervisor: `glassbox restart` of an exited sandbox starts a
+// new supervisor from the same spec.
+type Spec struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Config is the sandbox.Config, as JSON.
+	Config      json.RawMessage `json:"config"`
+	Image       string          `json:"image"`
+	Restart     string          `json:"restart"`
+	StopTimeout time.Duration   `json:"stop_timeout"`
+	Ports       []state.Port    `json:"ports,omitempty"`
+	Health      *Healthcheck    `json:"health,omitempty"`
+}
+
+// Healthcheck is an image's HEALTHCHECK: an HTTP GET of Path on Port inside
+// the sandbox; Retries failures in a row make it unhealthy; failures during
+// StartPeriod do not count.
+type Healthcheck struct {
+	Path        string        `json:"path"`
+	Port        int           `json:"port"`
+	Interval    time.Duration `json:"interval"`
+	Timeout     time.Duration `json:"timeout"`
+	Retries     int           `json:"retries"`
+	StartPeriod time.Duration `json:"start_period"`
+}
+
+const specFile = "spec.json"
+
+func (e *Engine) writeSpec(sp *Spec) error {
+	data, err := json.MarshalIndent(sp, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode spec of %s: %w", sp.ID, err)
+	}
+	path := e.store.Path(sp.ID, specFile)
+	if err := os.WriteFile(path+".tmp", data, 0o600); err != nil {
+		return fmt.Errorf("write spec of %s: %w", sp.ID, err)
+	}
+	return os.Rename(path+".tmp", path)
+}
+
+func readSpec(store *state.Store, id string) (*Spec, error) {
+	data, err := os.ReadFile(store.Path(id, specFile))
+	if err != nil {
+		return nil, fmt.Errorf("read spec of %s: %w", id, err)
+	}
+	var sp Spec
+	if err := json.Unmarshal(data, &sp); err != nil {
+		return nil, fmt.Errorf("decode spec of %s: %w", id, err)
+	}
+	return &sp, nil
+}

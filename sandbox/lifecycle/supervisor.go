@@ -1,0 +1,350 @@
+package lifecycle
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"glassbox/sandbox/network"
+	"glassbox/sandbox/state"
+)
+
+// container is what the supervisor needs of a started sandbox
+// (*sandbox.Container has it).
+type container interface {
+	Wait() (*state.Exit, error)
+	Signal(sig syscall.Signal) error
+	Destroy() error
+	State() *state.Sandbox
+}
+
+// startSandbox starts the sandbox a spec describes, once, with the
+// workload's output going to stdout and stderr. It is the runtime's
+// sandbox.Start (wired in runtime.go); tests replace it.
+var startSandbox func(roots state.Roots, sp *Spec, stdout, stderr io.Writer) (container, error)
+
+// readyMsg is what the supervisor writes on its ready pipe once the
+// sandbox runs, or when it failed to start it.
+type readyMsg struct {
+	ID    string `json:"id,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// supervisor owns one detached sandbox: it starts it, logs its output,
+// publishes its ports, checks its health, records its exits, restarts it
+// by its policy and carries out the CLI's requests.
+type supervisor struct {
+	roots  state.Roots
+	store  *state.Store
+	spec   *Spec
+	policy Policy
+	log    *logSink
+	self   Process
+
+	mu       sync.Mutex
+	c        container     // the running sandbox; nil between runs
+	exited   chan struct{} // closed when c's workload has exited
+	lastExit *state.Exit
+	stopping bool // a stop or kill was asked for: no restart
+	paused   bool
+	health   state.Health
+	restarts int
+	started  time.Time
+	wake     chan struct{} // cuts a restart's back-off short on stop
+	finished chan struct{} // closed once everything is released
+	proxy    *network.Proxy
+}
+
+// Supervise runs the supervisor of sandbox id until its workload has ended
+// for good. ready receives one readyMsg (then is closed) as soon as the
+// sandbox runs or failed to start. It is the hidden verb `glassbox
+// supervise`, run by Engine.Run in a session of its own.
+func Supervise(roots state.Roots, id string, ready io.WriteCloser) error {
+	report := func(m readyMsg) {
+		if ready != nil {
+			json.NewEncoder(ready).Encode(m)
+			ready.Close()
+			ready = nil
+		}
+	}
+	err := supervise(roots, id, func(err error) {
+		if err != nil {
+			report(readyMsg{Error: err.Error()})
+		} else {
+			report(readyMsg{ID: id})
+		}
+	})
+	if err != nil {
+		report(readyMsg{Error: err.Error()})
+	}
+	return err
+}
+
+func supervise(roots state.Roots, id string, started func(error)) error {
+	store := state.NewStore(roots)
+	sp, err := readSpec(store, id)
+	if err != nil {
+		return err
+	}
+	policy, err := ParsePolicy(sp.Restart)
+	if err != nil {
+		return err
+	}
+	self, err := Self()
+	if err != nil {
+		return err
+	}
+	s := &supervisor{
+		roots: roots, store: store, spec: sp, policy: policy, self: self,
+		wake: make(chan struct{}, 1), finished: make(chan struct{}),
+	}
+	if sb, err := store.Load(id); err == nil {
+		s.restarts = sb.RestartCount
+	}
+	if err := writeProcess(store.Path(id, supervisorFile), self); err != nil {
+		return fmt.Errorf("record the supervisor: %w", err)
+	}
+	// The last act of a supervisor that exits by itself: from now on
+	// nobody owns the sandbox (see Engine.ownerAlive).
+	defer os.Remove(store.Path(id, supervisorFile))
+	s.log, err = openLog(store.Path(id, logFile))
+	if err != nil {
+		return err
+	}
+	defer s.log.Close()
+
+	sock := store.Path(id, controlSocket)
+	os.Remove(sock) // a crashed supervisor's
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", sock, err)
+	}
+	var conns sync.WaitGroup
+	go s.serve(l, &conns)
+	defer func() {
+		l.Close()
+		os.Remove(sock)
+		waitTimeout(&conns, 5*time.Second)
+	}()
+
+	// The first start: its failure is the run's failure, and leaves nothing.
+	if err := s.start(); err != nil {
+		s.finish(nil)
+		return err
+	}
+	started(nil)
+	for {
+		exit := s.waitExit()
+		s.mu.Lock()
+		stop := s.stopping
+		s.mu.Unlock()
+		if !s.policy.ShouldRestart(exit, s.restarts, stop) {
+			s.finish(exit)
+			return nil
+		}
+		s.release()
+		d := backoff(s.restarts)
+		s.log.note("glassbox: restarting in %s after %s (restart policy %s)", roundDuration(d), exitWords(exit), s.policy)
+		select {
+		case <-time.After(d):
+		case <-s.wake:
+		}
+		s.mu.Lock()
+		stop = s.stopping
+		if !stop {
+			s.restarts++
+		}
+		s.mu.Unlock()
+		if stop {
+			s.finish(exit)
+			return nil
+		}
+		if err := s.start(); err != nil {
+			s.log.note("glassbox: restart failed: %v", err)
+			s.finish(exit)
+			return nil
+		}
+	}
+}
+
+// start starts the sandbox once and publishes its ports.
+func (s *supervisor) start() error {
+	var ls []*net.TCPListener
+	if len(s.spec.Ports) > 0 {
+		var err error
+		// Bind before the sandbox exists: a port in use is a clear error
+		// while there is nothing to roll back.
+		if ls, err = network.Listen(s.spec.Ports); err != nil {
+			return err
+		}
+	}
+	stdout, stderr := s.log.stream("stdout"), s.log.stream("stderr")
+	c, err := startSandbox(s.roots, s.spec, stdout, stderr)
+	if err != nil {
+		for _, l := range ls {
+			l.Close()
+		}
+		return err
+	}
+	sb := c.State()
+	var proxy *network.Proxy
+	if len(ls) > 0 {
+		target := netip.MustParseAddr("127.0.0.1")
+		if ip, err := netip.ParseAddr(sb.Network.IP); err == nil {
+			target = ip
+		}
+		proxy = network.Forward(ls, s.spec.Ports, target)
+	}
+	exited := make(chan struct{})
+	s.mu.Lock()
+	s.c, s.exited, s.proxy = c, exited, proxy
+	s.paused, s.lastExit, s.started = false, nil, time.Now()
+	s.health = state.HealthNone
+	if s.spec.Health != nil {
+		s.health = state.HealthStarting
+	}
+	s.mu.Unlock()
+	go func() {
+		exit, err := c.Wait()
+		if exit == nil {
+			exit = &state.Exit{Code: 255, FinishedAt: time.Now(), Reason: fmt.Sprintf("lost the workload: %v", err)}
+		}
+		s.mu.Lock()
+		s.lastExit = exit
+		s.mu.Unlock()
+		stdout.Flush()
+		stderr.Flush()
+		close(exited)
+	}()
+	if err := s.save(); err != nil {
+		s.log.note("glassbox: %v", err)
+	}
+	if s.spec.Health != nil {
+		go s.checkHealth(c, exited)
+	}
+	return nil
+}
+
+// waitExit waits for the current workload to exit and records it.
+func (s *supervisor) waitExit() *state.Exit {
+	s.mu.Lock()
+	exited := s.exited
+	s.mu.Unlock()
+	<-exited
+	s.mu.Lock()
+	exit := s.lastExit
+	s.mu.Unlock()
+	s.log.note("glassbox: workload exited: %s", exitWords(exit))
+	if err := s.save(); err != nil {
+		s.log.note("glassbox: %v", err)
+	}
+	return exit
+}
+
+// release destroys the exited sandbox's resources (cgroup, mounts, veth)
+// and stops publishing its ports.
+func (s *supervisor) release() {
+	s.mu.Lock()
+	c, proxy := s.c, s.proxy
+	s.c, s.proxy = nil, nil
+	s.mu.Unlock()
+	if proxy != nil {
+		proxy.Close()
+	}
+	if c != nil {
+		if err := c.Destroy(); err != nil {
+			s.log.note("glassbox: release resources: %v", err)
+		}
+	}
+}
+
+// finish releases everything, writes the final record and lets waiting
+// stop requests answer. exit is nil when the sandbox never ran.
+func (s *supervisor) finish(exit *state.Exit) {
+	s.release()
+	if exit != nil {
+		if err := s.save(); err != nil {
+			s.log.note("glassbox: %v", err)
+		}
+	}
+	close(s.finished)
+}
+
+// save writes the record: what the runtime knows (c.State(), or the last
+// record between runs) with what the supervisor adds.
+func (s *supervisor) save() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var sb *state.Sandbox
+	if s.c != nil {
+		cp := *s.c.State()
+		sb = &cp
+	} else if rec, err := s.store.Load(s.spec.ID); err == nil {
+		sb = rec
+	} else {
+		return err
+	}
+	sb.ID, sb.Name = s.spec.ID, s.spec.Name
+	if sb.Image == "" {
+		sb.Image = s.spec.Image
+	}
+	sb.Detached = true
+	sb.SupervisorPID = s.self.PID
+	sb.LogPath = s.store.Path(s.spec.ID, logFile)
+	sb.Restart = s.policy.String()
+	sb.RestartCount = s.restarts
+	sb.StopTimeout = s.spec.StopTimeout
+	sb.Network.Ports = s.spec.Ports
+	if !s.started.IsZero() {
+		sb.Started = s.started
+	}
+	sb.Health = s.health
+	switch {
+	case s.lastExit != nil:
+		sb.Status = state.Exited
+		sb.Exit = s.lastExit
+		sb.Health = state.HealthNone
+	case s.paused:
+		sb.Status = state.Paused
+		sb.Exit = nil
+	default:
+		sb.Status = state.Running
+		sb.Exit = nil
+	}
+	if s.restarts > 0 && sb.Status == state.Running {
+		sb.LastEventNote = fmt.Sprintf("restarted %d time(s) (policy %s)", s.restarts, s.policy)
+	}
+	return s.store.Save(sb)
+}
+
+func exitWords(e *state.Exit) string {
+	if e == nil {
+		return "unknown exit"
+	}
+	s := fmt.Sprintf("exit %d", e.Code)
+	if e.Signal != "" {
+		s += " (" + e.Signal + ")"
+	}
+	if e.OOMKilled {
+		s += " (OOMKilled)"
+	}
+	return s
+}
+
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
+}
+
+var errNotRunning = errors.New("not running")

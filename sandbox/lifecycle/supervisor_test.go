@@ -1,0 +1,225 @@
+package lifecycle
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"glassbox/sandbox/state"
+)
+
+// fakeRuntime stands in for sandbox.Start in the supervisor's unit tests:
+// each start is a "workload" that prints a line and exits as scripted.
+type fakeRuntime struct {
+	mu     sync.Mutex
+	starts int
+	// exits[i] is how start i ends by itself; nil waits for a signal.
+	exits      []*state.Exit
+	ignoreTerm bool
+	destroyed  int
+}
+
+type fakeContainer struct {
+	rt   *fakeRuntime
+	sb   state.Sandbox
+	once sync.Once
+	done chan *state.Exit
+	out  io.Writer
+}
+
+func (f *fakeRuntime) start(roots state.Roots, sp *Spec, stdout, stderr io.Writer) (container, error) {
+	f.mu.Lock()
+	n := f.starts
+	f.starts++
+	f.mu.Unlock()
+	c := &fakeContainer{rt: f, done: make(chan *state.Exit, 1), out: stdout,
+		sb: state.Sandbox{ID: sp.ID, Name: sp.Name, Status: state.Running, InitPID: os.Getpid(), Created: time.Now()}}
+	fmt.Fprintf(stdout, "hello from start %d\npartial", n)
+	fmt.Fprintf(stderr, "warning %d\n", n)
+	if n < len(f.exits) && f.exits[n] != nil {
+		c.end(f.exits[n])
+	}
+	return c, nil
+}
+
+func (c *fakeContainer) end(e *state.Exit) {
+	c.once.Do(func() {
+		e.FinishedAt = time.Now()
+		c.sb.Exit = e
+		c.done <- e
+	})
+}
+
+func (c *fakeContainer) Wait() (*state.Exit, error) { return <-c.done, nil }
+func (c *fakeContainer) Signal(sig syscall.Signal) error {
+	switch {
+	case sig == syscall.SIGKILL:
+		c.end(&state.Exit{Code: 137, Signal: "SIGKILL"})
+	case sig == syscall.SIGTERM && !c.rt.ignoreTerm:
+		fmt.Fprintln(c.out, "draining")
+		c.end(&state.Exit{Code: 0})
+	}
+	return nil
+}
+func (c *fakeContainer) Destroy() error {
+	c.rt.mu.Lock()
+	c.rt.destroyed++
+	c.rt.mu.Unlock()
+	return nil
+}
+func (c *fakeContainer) State() *state.Sandbox { return &c.sb }
+
+// startFake creates a sandbox record and runs its supervisor in this
+// process on the fake runtime; it returns once the sandbox "runs".
+func startFake(t *testing.T, rt *fakeRuntime, restart string) (*Engine, string, chan error) {
+	t.Helper()
+	old := startSandbox
+	startSandbox = rt.start
+	t.Cleanup(func() { startSandbox = old })
+	e := New(state.RootsAt(t.TempDir()))
+	sb, err := e.create(&Spec{Name: "calc", Image: "calculator", Restart: restart, StopTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, _ := os.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- Supervise(e.Roots, sb.ID, w) }()
+	var m readyMsg
+	if err := json.NewDecoder(r).Decode(&m); err != nil || m.Error != "" {
+		t.Fatalf("ready: %v %q", err, m.Error)
+	}
+	r.Close()
+	return e, sb.ID, done
+}
+
+func waitDone(t *testing.T, done chan error) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("supervisor: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("supervisor did not finish")
+	}
+}
+
+func TestSupervisorStopBySIGTERM(t *testing.T) {
+	rt := &fakeRuntime{}
+	e, _, done := startFake(t, rt, "always")
+	sb, err := e.Get("calc")
+	if err != nil || sb.Status != state.Running || !sb.Detached {
+		t.Fatalf("after start: %+v, %v", sb, err)
+	}
+	res, err := e.Stop("calc", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, done)
+	if res.Signal != "SIGTERM" || res.Exit == nil || res.Exit.Code != 0 {
+		t.Errorf("stop result %+v", res)
+	}
+	if !strings.HasPrefix(res.String(), "calc: stopped by SIGTERM after ") || !strings.HasSuffix(res.String(), "(exit 0)") {
+		t.Errorf("stop says %q", res.String())
+	}
+	sb, _ = e.Get("calc")
+	if sb.Status != state.Exited || sb.RestartCount != 0 || rt.starts != 1 || rt.destroyed != 1 {
+		t.Errorf("after stop: status %s restarts %d starts %d destroyed %d; a stop must not restart", sb.Status, sb.RestartCount, rt.starts, rt.destroyed)
+	}
+	var out bytes.Buffer
+	if err := e.Logs(context.Background(), "calc", LogOptions{Tail: -1}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"hello from start 0\n", "warning 0\n", "partialdraining\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("logs lack %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	e.Logs(context.Background(), "calc", LogOptions{Tail: 1, Timestamps: true}, &out)
+	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "T") {
+		t.Errorf("tail 1 with timestamps: %q", out.String())
+	}
+	if err := e.Remove("calc", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Get("calc"); err == nil {
+		t.Error("calc still there after rm")
+	}
+}
+
+func TestSupervisorStopEscalatesToSIGKILL(t *testing.T) {
+	rt := &fakeRuntime{ignoreTerm: true}
+	e, _, done := startFake(t, rt, "no")
+	res, err := e.Stop("calc", 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, done)
+	if res.Signal != "SIGKILL" || res.Exit == nil || res.Exit.Code != 137 {
+		t.Errorf("stop result %+v", res)
+	}
+	if got, want := res.String(), "calc: did not stop within 200ms; killed with SIGKILL"; got != want {
+		t.Errorf("stop says %q, want %q", got, want)
+	}
+}
+
+func TestSupervisorRestartsOnFailure(t *testing.T) {
+	oom := &state.Exit{Code: 137, Signal: "SIGKILL", OOMKilled: true}
+	rt := &fakeRuntime{exits: []*state.Exit{oom, {Code: 1}, {Code: 1}}}
+	e, _, done := startFake(t, rt, "on-failure:2")
+	waitDone(t, done) // start, 2 restarts, then the limit
+	sb, err := e.Get("calc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rt.starts != 3 || sb.RestartCount != 2 || sb.Status != state.Exited || sb.Exit.Code != 1 {
+		t.Errorf("starts %d, restart count %d, status %s, exit %+v", rt.starts, sb.RestartCount, sb.Status, sb.Exit)
+	}
+	if rt.destroyed != 3 {
+		t.Errorf("destroyed %d of 3 runs", rt.destroyed)
+	}
+	var out bytes.Buffer
+	e.Logs(context.Background(), "calc", LogOptions{Tail: -1}, &out)
+	if !strings.Contains(out.String(), "restarting in 100ms after exit 137 (SIGKILL) (OOMKilled)") {
+		t.Errorf("logs do not tell the restart:\n%s", out.String())
+	}
+}
+
+func TestSupervisorKillAndFollow(t *testing.T) {
+	rt := &fakeRuntime{}
+	e, _, done := startFake(t, rt, "always")
+	var out bytes.Buffer
+	followed := make(chan error, 1)
+	go func() { followed <- e.Logs(context.Background(), "calc", LogOptions{Follow: true, Tail: -1}, &out) }()
+	if err := e.Pause("calc"); err == nil {
+		t.Error("pause without a cgroup succeeded") // the fake has none: the error must come back
+	}
+	if err := e.Kill("calc", syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, done)
+	select {
+	case err := <-followed:
+		if err != nil || !strings.Contains(out.String(), "hello from start 0") {
+			t.Errorf("follow: %v, %q", err, out.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("logs -f did not end with the sandbox")
+	}
+	sb, _ := e.Get("calc")
+	if sb.Status != state.Exited || sb.Exit.Code != 137 || rt.starts != 1 {
+		t.Errorf("after kill: %s %+v, %d starts (kill must not restart)", sb.Status, sb.Exit, rt.starts)
+	}
+	if err := e.Pause("calc"); err == nil || !strings.Contains(err.Error(), "cannot pause calc: it is exited") {
+		t.Errorf("pause of an exited sandbox: %v", err)
+	}
+}
