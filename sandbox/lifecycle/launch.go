@@ -191,4 +191,3 @@ func lockFile(path string) (func(), error) {
 	}
 	return func() { f.Close() }, nil
 }
-
