@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"glassbox/sandbox/lifecycle"
+)
+
+func init() { verbs = append(verbs, newLogsCmd) }
+
+func newLogsCmd() *cobra.Command {
+	var opts lifecycle.LogOptions
+	cmd := &cobra.Command{
+		Use:   "logs [-f] [--tail N] [-t] NAME",
+		Short: "Print the output of a detached sandbox",
+		Long: `Print what a detached sandbox's workload wrote to stdout and stderr, as
+its supervisor logged it, with the supervisor's own notes (restarts, stops,
+health changes) as lines starting "glassbox:".`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return engineOf(cmd).Logs(ctx, args[0], opts, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().BoolVarP(&opts.Follow, "follow", "f", false, "keep printing new lines until the sandbox exits (or Ctrl-C)")
+	cmd.Flags().IntVar(&opts.Tail, "tail", -1, "print only the last N lines")
+	cmd.Flags().BoolVarP(&opts.Timestamps, "timestamps", "t", false, "prefix each line with the time it was written")
+	return cmd
+}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"glassbox/sandbox/lifecycle"
+)
+
+func init() { verbs = append(verbs, newPsCmd) }
+
+func newPsCmd() *cobra.Command {
+	var all, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "ps",
+		Short: "List sandboxes (running and paused ones; -a for all)",
+		Long: `List sandboxes: name, id, image, status with health (starting, healthy,
+unhealthy), uptime or how it exited (OOMKilled), published ports, limits and
+restarts. Without -a only running and paused sandboxes are listed.
+
+A sandbox whose supervisor has died is shown as it really is: exited, and
+its resources removed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sbs, err := engineOf(cmd).List(all)
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			rows := make([]lifecycle.Summary, 0, len(sbs))
+			for _, sb := range sbs {
+				rows = append(rows, lifecycle.Summarize(sb, now))
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			}
+			return lifecycle.WriteTable(cmd.OutOrStdout(), rows)
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "also list created and exited sandboxes")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the list as JSON, with each full record")
+	return cmd
+}

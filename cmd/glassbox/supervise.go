@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"glassbox/sandbox/lifecycle"
+	"glassbox/sandbox/state"
+)
+
+func init() { verbs = append(verbs, newSuperviseCmd) }
+
+// stateRoots returns the state roots in force for a command: --root, else
+// $GLASSBOX_ROOT, else the system defaults.
+func stateRoots(cmd *cobra.Command) state.Roots {
+	if f := cmd.Flags().Lookup("root"); f != nil && f.Value.String() != "" {
+		return state.RootsAt(f.Value.String())
+	}
+	return state.DefaultRoots()
+}
+
+// engineOf is the lifecycle engine on the command's state roots.
+func engineOf(cmd *cobra.Command) *lifecycle.Engine {
+	return lifecycle.New(stateRoots(cmd))
+}
+
+// The supervisor of one detached sandbox: started by `run -d` (Engine.Run)
+// in a session of its own, with the ready pipe as fd 3. Not for people.
+func newSuperviseCmd() *cobra.Command {
+	var lib, run string
+	cmd := &cobra.Command{
+		Use:    lifecycle.SupervisorVerb + " ID",
+		Short:  "Supervise a detached sandbox (internal)",
+		Hidden: true,
+		Args:   cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if lib == "" || run == "" {
+				return fmt.Errorf("supervise needs --lib and --run")
+			}
+			ready := os.NewFile(3, "ready")
+			err := lifecycle.Supervise(state.Roots{Lib: lib, Run: run}, args[0], ready)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "supervisor:", err)
+				return exitError{1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&lib, "lib", "", "images and layers root")
+	cmd.Flags().StringVar(&run, "run", "", "runtime state root")
+	return cmd
+}
