@@ -214,6 +214,17 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyMsg:
 		return m.handleKey(msg)
+	case tea.MouseMsg:
+		// Only with --mouse: the wheel moves the focus.
+		if msg.Action == tea.MouseActionPress {
+			switch msg.Button {
+			case tea.MouseButtonWheelDown:
+				m.focus = (m.focus + 1) % numPanels
+			case tea.MouseButtonWheelUp:
+				m.focus = (m.focus + numPanels - 1) % numPanels
+			}
+		}
+		return m, nil
 	}
 	return m, nil
 }

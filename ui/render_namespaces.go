@@ -52,7 +52,7 @@ func renderNamespaces(st *Styles, boxes []*box, cur int, w, h int) []string {
 			if n.Own {
 				word = st.Good.Render("own")
 			}
-			out = append(out, columns([]int{kindW, inoW, inoW}, k, fmt.Sprint(n.HostInode), fmt.Sprint(n.Inode), word))
+			out = append(out, columns([]int{kindW, inoW, inoW}, k, inode(n.HostInode), inode(n.Inode), word))
 		}
 		out = append(out, pidOneLine(order))
 		return out
@@ -73,7 +73,7 @@ func renderNamespaces(st *Styles, boxes []*box, cur int, w, h int) []string {
 		if !ok {
 			continue
 		}
-		cells := []string{k, fmt.Sprint(n.HostInode)}
+		cells := []string{k, inode(n.HostInode)}
 		for i := range order {
 			o, ok := per[i][k]
 			switch {
@@ -89,6 +89,14 @@ func renderNamespaces(st *Styles, boxes []*box, cur int, w, h int) []string {
 	}
 	out = append(out, pidOneLine(order))
 	return out
+}
+
+// inode prints a namespace inode; 0 means it could not be read.
+func inode(n uint64) string {
+	if n == 0 {
+		return "?"
+	}
+	return fmt.Sprint(n)
 }
 
 // pidOneLine says who PID 1 is in each sandbox: the same number inside,

@@ -15,7 +15,7 @@ func renderProcesses(st *Styles, b *box, w, h int) []string {
 	if len(b.snap.Processes) == 0 {
 		return []string{st.Dim.Render("no processes: the sandbox is not running")}
 	}
-	widths := []int{6, 2, 8, 8, 6}
+	widths := []int{6, 2, 8, 9, 6}
 	out := []string{st.Label.Render(columns(widths, "HOST", "→", "PID", "RSS", "CPU", "COMMAND"))}
 	sb := b.record()
 	for _, p := range b.snap.Processes {

@@ -32,6 +32,7 @@ the kernel sees.`,
 	for _, v := range verbs {
 		root.AddCommand(v())
 	}
+	defaultVerb(root) // no verb: the live view on the default sandbox (top.go)
 	return root
 }
 

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/term"
+	"github.com/muesli/termenv"
+	"github.com/spf13/cobra"
+
+	"glassbox/inspect"
+	"glassbox/sandbox/lifecycle"
+	"glassbox/sandbox/state"
+	"glassbox/ui"
+)
+
+func init() { verbs = append(verbs, newTopCmd) }
+
+// topOptions are the flags of `glassbox top` (and of `glassbox` alone).
+type topOptions struct {
+	interval time.Duration
+	noColor  bool
+	mouse    bool
+	once     bool
+}
+
+const minInterval = 100 * time.Millisecond
+
+func newTopCmd() *cobra.Command {
+	var o topOptions
+	cmd := &cobra.Command{
+		Use:   "top [NAME...]",
+		Short: "Watch sandboxes live: namespaces, processes, layers, memory and CPU against their limits",
+		Long: `top opens the live view on the named sandboxes (every running one when none
+is named). Keys poke them: m stresses memory, c burns CPU, s stops, ? lists
+every key. Quitting leaves the sandboxes running.
+
+With --once it prints one frame as plain text and exits: no terminal needed,
+no escape codes; the width is $COLUMNS or 100.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			if o.once {
+				return runOnce(cmd, args, cmd.OutOrStdout())
+			}
+			return runTop(cmd, args, o, nil)
+		},
+	}
+	o.flags(cmd)
+	cmd.Flags().BoolVar(&o.once, "once", false, "print one frame as plain text and exit (no terminal needed)")
+	return cmd
+}
+
+func (o *topOptions) flags(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&o.interval, "interval", time.Second, "time between snapshots (at least 100ms)")
+	cmd.Flags().BoolVar(&o.noColor, "no-color", false, "no colours (also when NO_COLOR is set)")
+	cmd.Flags().BoolVar(&o.mouse, "mouse", false, "enable the mouse (off by default so that text stays selectable)")
+}
+
+func (o *topOptions) validate() error {
+	if o.interval < minInterval {
+		return fmt.Errorf("--interval %s is too short: at least %s", o.interval, minInterval)
+	}
+	return nil
+}
+
+// rootsOf is the state root in force: --root, else $GLASSBOX_ROOT, else the defaults.
+func rootsOf(cmd *cobra.Command) state.Roots {
+	if f := cmd.Flag("root"); f != nil && f.Value.String() != "" {
+		return state.RootsAt(f.Value.String())
+	}
+	return state.DefaultRoots()
+}
+
+func needRoot() error {
+	if os.Geteuid() != 0 {
+		return errors.New("needs root: glassbox creates and reads namespaces, cgroups and mounts (run it with sudo)")
+	}
+	return nil
+}
+
+func needTerminal() error {
+	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
+		return errors.New("the live view needs a terminal; for one plain-text frame use: glassbox top --once")
+	}
+	return nil
+}
+
+// resolve checks every named sandbox before the UI starts, so that a typo is
+// a clear error rather than an empty screen.
+func resolve(e *lifecycle.Engine, names []string) ([]string, error) {
+	var ids []string
+	for _, n := range names {
+		sb, err := e.Get(n)
+		if err != nil {
+			return nil, fmt.Errorf("top %s: %w", n, err)
+		}
+		ids = append(ids, sb.ID)
+	}
+	return ids, nil
+}
+
+// runTop runs the live view. refs, when given, are already resolved ids.
+func runTop(cmd *cobra.Command, names []string, o topOptions, refs []string) error {
+	if err := needRoot(); err != nil {
+		return err
+	}
+	if err := needTerminal(); err != nil {
+		return err
+	}
+	eng := lifecycle.New(rootsOf(cmd))
+	if refs == nil {
+		var err error
+		if refs, err = resolve(eng, names); err != nil {
+			return err
+		}
+	}
+	src, err := ui.NewLive(eng)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+
+	r := lipgloss.NewRenderer(os.Stdout)
+	if o.noColor || os.Getenv("NO_COLOR") != "" {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	acts := ui.NewLiveActions(eng, func() (string, error) { return startCalculator(cmd, eng, "", 0) })
+	m := ui.New(ui.Options{Source: src, Actions: acts, Refs: refs, Interval: o.interval, Styles: ui.NewStyles(r)})
+	opts := []tea.ProgramOption{tea.WithAltScreen()}
+	if o.mouse {
+		opts = append(opts, tea.WithMouseCellMotion())
+	}
+	final, err := tea.NewProgram(m, opts...).Run()
+	if err != nil {
+		return fmt.Errorf("run the live view: %w", err)
+	}
+	if fm, ok := final.(ui.Model); ok {
+		if running := fm.Running(); len(running) > 0 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "glassbox: left running: %s (glassbox stop NAME stops one; glassbox top watches again)\n", strings.Join(running, ", "))
+		}
+	}
+	return nil
+}
+
+// runOnce prints one frame: two rounds of snapshots 200ms apart, so that the
+// CPU rates have an interval to be measured over.
+func runOnce(cmd *cobra.Command, names []string, w io.Writer) error {
+	if err := needRoot(); err != nil {
+		return err
+	}
+	eng := lifecycle.New(rootsOf(cmd))
+	refs, err := resolve(eng, names)
+	if err != nil {
+		return err
+	}
+	if len(refs) == 0 {
+		list, err := eng.List(false)
+		if err != nil {
+			return err
+		}
+		for _, sb := range list {
+			if sb.Status == state.Running || sb.Status == state.Paused {
+				refs = append(refs, sb.ID)
+			}
+		}
+	}
+	src, err := ui.NewLive(eng)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	var rounds [][]*inspect.Snapshot
+	for i := range 2 {
+		if i > 0 {
+			time.Sleep(200 * time.Millisecond)
+		}
+		var round []*inspect.Snapshot
+		for _, ref := range refs {
+			s, err := src.Snapshot(ref)
+			if err != nil {
+				return err
+			}
+			round = append(round, s)
+		}
+		rounds = append(rounds, round)
+	}
+	width := 100
+	if c, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && c >= 40 {
+		width = c
+	}
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	_, err = io.WriteString(w, ui.Frame(ui.NewStyles(r), rounds, width))
+	return err
+}
+
+// The default sandbox: what `glassbox` alone makes sure is running.
+const (
+	defaultName = "calc"
+	defaultPort = 8000
+)
+
+// defaultVerb makes `glassbox` alone open the live view on the default
+// sandbox; it takes top's display flags.
+func defaultVerb(root *cobra.Command) {
+	var o topOptions
+	o.flags(root)
+	root.Args = cobra.NoArgs
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return runDefault(cmd, o) }
+}
+
+// runDefault is `glassbox` with no arguments: the calculator sandbox
+// "calc" (-p 8000:8000 --memory 256m --cpus 0.5), reused when it runs,
+// restarted when it exited, created otherwise; then the live view on it.
+func runDefault(cmd *cobra.Command, o topOptions) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	if err := needRoot(); err != nil {
+		return err
+	}
+	if err := needTerminal(); err != nil {
+		return err
+	}
+	eng := lifecycle.New(rootsOf(cmd))
+	sb, err := eng.Get(defaultName)
+	switch {
+	case err != nil:
+		fmt.Fprintf(cmd.ErrOrStderr(), "glassbox: starting the calculator sandbox %q (-p %d:8000 --memory 256m --cpus 0.5)\n", defaultName, defaultPort)
+		if _, err := startCalculator(cmd, eng, defaultName, defaultPort); err != nil {
+			return err
+		}
+	case sb.Status == state.Exited || sb.Status == state.Created:
+		fmt.Fprintf(cmd.ErrOrStderr(), "glassbox: restarting the calculator sandbox %q (%s)\n", defaultName, sb.Status)
+		if _, err := eng.Restart(sb.ID); err != nil {
+			return fmt.Errorf("restart %s: %w", defaultName, err)
+		}
+	}
+	sb, err = eng.Get(defaultName)
+	if err != nil {
+		return err
+	}
+	return runTop(cmd, nil, o, []string{sb.ID})
+}
+
+// startCalculator starts a detached calculator sandbox with the course's
+// limits through `glassbox run -d`, the same path a user takes. An empty
+// name gets a generated one; port 0 picks a free port on 127.0.0.1.
+func startCalculator(cmd *cobra.Command, eng *lifecycle.Engine, name string, port int) (string, error) {
+	if port == 0 {
+		p, err := freePort()
+		if err != nil {
+			return "", err
+		}
+		port = p
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	args := []string{"run", "-d", "-p", fmt.Sprintf("127.0.0.1:%d:8000", port), "--memory", "256m", "--cpus", "0.5"}
+	if name != "" {
+		args = append(args, "--name", name)
+	}
+	if f := cmd.Flag("root"); f != nil && f.Value.String() != "" {
+		args = append([]string{"--root", f.Value.String()}, args...)
+	}
+	out, err := exec.Command(self, args...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("glassbox %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	id := strings.TrimSpace(string(out))
+	if i := strings.LastIndexByte(id, '\n'); i >= 0 {
+		id = id[i+1:]
+	}
+	sb, err := eng.Get(id)
+	if err != nil {
+		return "", fmt.Errorf("started %s but cannot find it: %w", id, err)
+	}
+	return sb.Name, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

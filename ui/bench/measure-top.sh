@@ -1,0 +1,54 @@
+#!/bin/sh
+# measure-top.sh — what `glassbox top` itself costs: its CPU (% of one core)
+# and its memory (RSS), at the default 1 s interval, watching N real
+# calculator sandboxes, over SECS seconds. Needs root and tmux.
+#
+#   sudo GLASSBOX_BIN=./glassbox ui/bench/measure-top.sh        # N=5 SECS=60
+#
+# It starts its sandboxes under a temporary GLASSBOX_ROOT and removes them,
+# the tmux server and the root when it ends, on every path.
+set -eu
+BIN=${GLASSBOX_BIN:-glassbox}
+N=${N:-5}
+SECS=${SECS:-60}
+INTERVAL=${INTERVAL:-1s}
+ROOT=$(mktemp -d /tmp/glassbox-measure-XXXXXX)
+SOCK=glassbox-measure-$$
+export GLASSBOX_ROOT=$ROOT
+
+cleanup() {
+	tmux -L "$SOCK" kill-server 2>/dev/null || true
+	i=1
+	while [ "$i" -le "$N" ]; do
+		"$BIN" rm -f "measure$i" >/dev/null 2>&1 || true
+		i=$((i + 1))
+	done
+	rm -rf "$ROOT"
+}
+trap cleanup EXIT INT TERM
+
+i=1
+while [ "$i" -le "$N" ]; do
+	"$BIN" run -d --name "measure$i" -p "127.0.0.1:$((18100 + i)):8000" --memory 256m --cpus 0.5 >/dev/null
+	i=$((i + 1))
+done
+
+tmux -L "$SOCK" new-session -d -x 160 -y 50 "TERM=xterm-256color exec $BIN top --interval $INTERVAL"
+PID=$(tmux -L "$SOCK" list-panes -F '#{pane_pid}')
+sleep 5 # the first frames and the Inspectors' opens are not the steady state
+
+ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+HZ=$(getconf CLK_TCK)
+T0=$(ticks)
+sleep "$SECS"
+T1=$(ticks)
+RSS=$(awk '/^VmRSS/ {print $2}' "/proc/$PID/status")
+HWM=$(awk '/^VmHWM/ {print $2}' "/proc/$PID/status")
+SCREEN=$(tmux -L "$SOCK" capture-pane -p | grep -c 'measure' || true)
+
+awk -v t0="$T0" -v t1="$T1" -v hz="$HZ" -v s="$SECS" -v n="$N" -v iv="$INTERVAL" -v rss="$RSS" -v hwm="$HWM" 'BEGIN {
+	printf "glassbox top, %d sandboxes, interval %s, over %d s:\n", n, iv, s
+	printf "  CPU  %.2f%% of one core (%d ticks of 1/%d s)\n", (t1 - t0) / hz / s * 100, t1 - t0, hz
+	printf "  RSS  %.1f MiB now, %.1f MiB peak\n", rss / 1024, hwm / 1024
+}'
+[ "$SCREEN" -gt 0 ] || echo "warning: the sandboxes' names were not on screen" >&2

@@ -1,0 +1,36 @@
+package ui
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"glassbox/inspect"
+)
+
+// BenchmarkRound is the UI's own work per refresh with five sandboxes: fold
+// one round of snapshots into the model and draw the 160×50 screen. The
+// kernel reads are inspect's (see its benchmarks); bench/measure-top.sh
+// measures the whole process.
+func BenchmarkRound(b *testing.B) {
+	var fs []fixture
+	for i := range 5 {
+		f := calc()
+		f.id, f.name, f.initPID, f.appPID = fmt.Sprintf("%012x", i+1), fmt.Sprintf("calc%d", i+1), 4242+100*i, 4250+100*i
+		fs = append(fs, f)
+	}
+	m := New(Options{Styles: asciiStyles(), Interval: time.Second})
+	m.c.width, m.c.height = 160, 50
+	at := t0
+	b.ReportAllocs()
+	for b.Loop() {
+		var r []*inspect.Snapshot
+		for i := range fs {
+			fs[i] = fs[i].busy()
+			r = append(r, fs[i].snap(at))
+		}
+		at = at.Add(time.Second)
+		m.applySnapshots(snapshotsMsg{at: at, snaps: r})
+		_ = m.View()
+	}
+}

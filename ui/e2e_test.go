@@ -1,0 +1,136 @@
+package ui_test
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"glassbox/sandbox/lifecycle"
+	"glassbox/sandbox/sandboxtest"
+	"glassbox/sandbox/state"
+)
+
+// TestTopShowsOOMKillLive is the whole path for real: a detached calculator
+// sandbox with a 48 MiB limit, `glassbox top` on it in a tmux pane, the
+// stress key pressed until the kernel's OOM killer ends the workload, and
+// the pane checked for the OOMKilled state, the banner and the event.
+func TestTopShowsOOMKillLive(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Fatal("this test drives the UI in tmux: install the Debian package tmux (CI does)")
+	}
+	roots := sandboxtest.TempRoots(t)
+	bin := sandboxtest.Binary(t)
+	name := fmt.Sprintf("oom-e2e-%d", os.Getpid()%10000)
+	port := freePort(t)
+
+	out, err := exec.Command(bin, "run", "-d", "--name", name, "-p", fmt.Sprintf("127.0.0.1:%d:8000", port), "--memory", "48m").CombinedOutput()
+	if err != nil {
+		t.Fatalf("glassbox run -d: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command(bin, "rm", "-f", name).CombinedOutput(); err != nil {
+			t.Errorf("glassbox rm -f %s: %v\n%s", name, err, out)
+		}
+	})
+	eng := lifecycle.New(roots)
+	waitFor(t, 20*time.Second, "the sandbox to run and its calculator to answer", func() bool {
+		sb, err := eng.Get(name)
+		if err != nil || sb.Status != state.Running {
+			return false
+		}
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+
+	// A tmux server of our own (-L), so that nothing else is touched and
+	// killing it leaves nothing behind.
+	sock := fmt.Sprintf("gbui-e2e-%d", os.Getpid())
+	tm := func(args ...string) (string, error) {
+		cmd := exec.Command(tmux, append([]string{"-L", sock}, args...)...)
+		cmd.Env = append(os.Environ(), "TMUX=", "TERM=xterm-256color")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	shell := fmt.Sprintf("GLASSBOX_ROOT=%s NO_COLOR=1 %s top %s; sleep 30", os.Getenv("GLASSBOX_ROOT"), bin, name)
+	if out, err := tm("new-session", "-d", "-x", "120", "-y", "40", "-s", "top", shell); err != nil {
+		t.Fatalf("tmux new-session: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { tm("kill-server") })
+	pane := func() string {
+		out, _ := tm("capture-pane", "-p", "-t", "top")
+		return out
+	}
+	waitFor(t, 15*time.Second, "the UI to show the sandbox running", func() bool {
+		return strings.Contains(pane(), "RUNNING") && strings.Contains(pane(), "Resources")
+	})
+
+	// 48 MiB cannot hold the calculator and 64 MiB more: the first press
+	// should do; press again in case a press raced a refresh.
+	var screen string
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := tm("send-keys", "-t", "top", "m"); err != nil {
+			t.Fatalf("tmux send-keys: %v", err)
+		}
+		time.Sleep(1500 * time.Millisecond)
+		screen = pane()
+		if strings.Contains(screen, "OOMKILLED (EXIT 137)") && strings.Contains(screen, "OOMKilled: exit 137") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no OOM kill on screen after a minute of stress; the pane:\n%s", screen)
+		}
+	}
+	for _, want := range []string{
+		"OOMKILLED (EXIT 137)",             // the header's state
+		"OOM KILLED",                       // the banner
+		"kernel's OOM killer sent SIGKILL", // which mentions the OOM killer
+		"OOMKilled: exit 137",              // the event
+	} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the pane lacks %q:\n%s", want, screen)
+		}
+	}
+	sb, err := eng.Get(name)
+	if err != nil || sb.Exit == nil || !sb.Exit.OOMKilled {
+		t.Errorf("the record does not say OOMKilled: %+v, %v", sb, err)
+	}
+	t.Logf("the pane at the OOM kill:\n%s", screen)
+
+	if _, err := tm("send-keys", "-t", "top", "q"); err != nil {
+		t.Fatalf("tmux send-keys q: %v", err)
+	}
+	waitFor(t, 10*time.Second, "the UI to quit on q", func() bool {
+		return !strings.Contains(pane(), "Resources (cgroup)")
+	})
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,92 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"glassbox/inspect"
+	"glassbox/sandbox/lifecycle"
+	"glassbox/sandbox/state"
+)
+
+// Live is the real Source: sandbox records from the lifecycle engine (which
+// also notices sandboxes whose supervisor died), kernel views from one
+// inspect.Inspector per running sandbox, kept open between snapshots so a
+// refresh costs reads, not opens.
+type Live struct {
+	Engine *lifecycle.Engine
+	fs     inspect.FS
+
+	mu   sync.Mutex
+	open map[string]*inspector // by sandbox id
+}
+
+type inspector struct {
+	in      *inspect.Inspector
+	initPID int
+}
+
+// NewLive reads sandboxes below roots.
+func NewLive(e *lifecycle.Engine) (*Live, error) {
+	fs, err := inspect.Host()
+	if err != nil {
+		return nil, fmt.Errorf("open /proc and cgroupfs: %w", err)
+	}
+	return &Live{Engine: e, fs: fs, open: map[string]*inspector{}}, nil
+}
+
+// List returns every sandbox, running or not.
+func (l *Live) List() ([]*state.Sandbox, error) { return l.Engine.List(true) }
+
+// Snapshot reads one sandbox. A sandbox that is not running still gets a
+// snapshot: its record (how it exited, OOMKilled or not) is what matters then.
+func (l *Live) Snapshot(ref string) (*inspect.Snapshot, error) {
+	sb, err := l.Engine.Get(ref)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cur := l.open[sb.ID]
+	if cur != nil && (cur.initPID != sb.InitPID || (sb.Status != state.Running && sb.Status != state.Paused)) {
+		cur.in.Close() // restarted (a new init) or ended
+		delete(l.open, sb.ID)
+		cur = nil
+	}
+	bare := &inspect.Snapshot{Taken: time.Now(), Sandbox: sb, PID: sb.InitPID}
+	if sb.Status != state.Running && sb.Status != state.Paused {
+		return bare, nil
+	}
+	if cur == nil {
+		in, err := inspect.New(l.fs, sb, l.Engine.Store())
+		if err != nil {
+			if errors.Is(err, inspect.ErrNotRunning) {
+				return bare, nil // it ended between the record and /proc
+			}
+			return nil, fmt.Errorf("inspect %s: %w", sb.Name, err)
+		}
+		cur = &inspector{in: in, initPID: sb.InitPID}
+		l.open[sb.ID] = cur
+	}
+	s, err := cur.in.Snapshot()
+	if s == nil {
+		return bare, nil
+	}
+	s.Sandbox = sb // the record as of now, not as of the Inspector's start
+	if err != nil && !errors.Is(err, inspect.ErrNotRunning) && !errors.Is(err, inspect.ErrNoProcess) {
+		return s, nil
+	}
+	return s, nil
+}
+
+// Close releases every Inspector's descriptors.
+func (l *Live) Close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for id, x := range l.open {
+		x.in.Close()
+		delete(l.open, id)
+	}
+}
