@@ -112,21 +112,27 @@ func readPids(file string) ([]int, error) {
 }
 
 // poll calls done until it reports true, an error, or timeout passes
-// (errTimeout). It starts fast — a freeze usually completes in microseconds —
-// and backs off to 10 ms so that a stuck state costs little CPU.
+// (errTimeout). It starts fast — a freeze often completes in microseconds —
+// checks every millisecond for the first 100 ms, then backs off to 10 ms so
+// that a stuck state costs little CPU.
 func poll(timeout time.Duration, done func() (bool, error)) error {
-	deadline := time.Now().Add(timeout)
+	start := time.Now()
 	sleep := 50 * time.Microsecond
 	for {
 		ok, err := done()
 		if err != nil || ok {
 			return err
 		}
-		if time.Now().After(deadline) {
+		elapsed := time.Since(start)
+		if elapsed > timeout {
 			return errTimeout
 		}
 		time.Sleep(sleep)
-		sleep = min(sleep*2, 10*time.Millisecond)
+		if elapsed < 100*time.Millisecond {
+			sleep = min(sleep*2, time.Millisecond)
+		} else {
+			sleep = min(sleep*2, 10*time.Millisecond)
+		}
 	}
 }
 

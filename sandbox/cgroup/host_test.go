@@ -148,6 +148,13 @@ func TestHostNewAppliesLimits(t *testing.T) {
 		if exists(filepath.Join(d["unified"], "memory.swap.max")) {
 			want[filepath.Join(d["unified"], "memory.swap.max")] = "0"
 		}
+		// The parent hands the controllers down (and holds no processes).
+		parent := filepath.Dir(d["unified"])
+		for _, c := range []string{"cpu", "memory", "pids"} {
+			if on := strings.Fields(readFile(t, filepath.Join(parent, "cgroup.subtree_control"))); !slices.Contains(on, c) {
+				t.Errorf("%s/cgroup.subtree_control lacks %s: %v", parent, c, on)
+			}
+		}
 	} else {
 		want[filepath.Join(d["memory"], "memory.limit_in_bytes")] = "33554432"
 		if exists(filepath.Join(d["memory"], "memory.memsw.limit_in_bytes")) {
@@ -359,15 +366,29 @@ func TestHostLoad(t *testing.T) {
 	}
 }
 
-// unifiedFS is the cgroup2 mount of a hybrid host: no controllers, but
-// cgroup.procs, cgroup.freeze, cgroup.events and cgroup.kill work for real,
-// so the v2 code runs against the kernel here too.
+// v2FS is a cgroup2 hierarchy of this host with real cgroup.procs,
+// cgroup.freeze, cgroup.events and cgroup.kill: the host's own on a v2 host,
+// and on a hybrid host the cgroup2 mount at /sys/fs/cgroup/unified, which has
+// no controllers but runs the v2 code against the kernel all the same.
+func v2FS(t *testing.T) *FS {
+	t.Helper()
+	sandboxtest.RequireRoot(t)
+	switch HostMode() {
+	case ModeV2:
+		return hostFS(t)
+	case ModeHybrid:
+		return unifiedFS(t)
+	}
+	t.Skipf("no cgroup2 hierarchy on this %s host", HostMode())
+	return nil
+}
+
 func unifiedFS(t *testing.T) *FS {
 	t.Helper()
 	sandboxtest.RequireRoot(t)
 	root := filepath.Join(HostRoot, "unified")
 	if HostMode() != ModeHybrid {
-		t.Skipf("no cgroup2 mount at %s on this %s host (the host tests cover v2 on a v2 host)", root, HostMode())
+		t.Skipf("no cgroup2 mount at %s on this %s host", root, HostMode())
 	}
 	f, err := NewFS(root)
 	if err != nil {
@@ -379,20 +400,20 @@ func unifiedFS(t *testing.T) *FS {
 	return f
 }
 
-func TestUnifiedV2FreezeThaw(t *testing.T) {
-	f := unifiedFS(t)
+func TestV2FreezeThaw(t *testing.T) {
+	f := v2FS(t)
 	m := newCgroup(t, f, Resources{})
 	freezeThaw(t, m)
 }
 
-func TestUnifiedV2KillAndDelete(t *testing.T) {
-	f := unifiedFS(t)
+func TestV2KillAndDelete(t *testing.T) {
+	f := v2FS(t)
 	m := newCgroup(t, f, Resources{})
 	killAndDelete(t, f, m)
 }
 
-func TestUnifiedV2CloneIntoCgroup(t *testing.T) {
-	f := unifiedFS(t)
+func TestV2CloneIntoCgroup(t *testing.T) {
+	f := v2FS(t)
 	m := newCgroup(t, f, Resources{})
 	dir := UnifiedDir(m)
 	if dir == "" {
@@ -425,4 +446,39 @@ func TestUnifiedV2RefusesLimitsWithoutControllers(t *testing.T) {
 	if exists(filepath.Join(f.root, Parent, id)) {
 		t.Error("the refused New left its directory")
 	}
+}
+
+// killFrozen checks that Kill also empties a paused (frozen) cgroup: the
+// lifecycle kills paused sandboxes.
+func killFrozen(t *testing.T, m Manager) {
+	cmd := start(t, exec.Command("sleep", "100"))
+	if err := m.AddProc(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Freeze(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if pids, err := m.Procs(); len(pids) != 0 || err != nil {
+		t.Fatalf("after Kill of a frozen cgroup: %v, %v", pids, err)
+	}
+	var exit *exec.ExitError
+	if err := cmd.Wait(); !errors.As(err, &exit) || !exit.Sys().(syscall.WaitStatus).Signaled() {
+		t.Errorf("sleep ended with %v, want killed", err)
+	}
+	if err := m.Delete(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHostKillFrozen(t *testing.T) {
+	f := hostFS(t)
+	killFrozen(t, newCgroup(t, f, Resources{}))
+}
+
+func TestV2KillFrozen(t *testing.T) {
+	f := v2FS(t)
+	killFrozen(t, newCgroup(t, f, Resources{}))
 }
