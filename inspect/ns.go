@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
@@ -37,29 +38,37 @@ type nsReader struct {
 	hostP [len(nsKinds)]string
 }
 
+// openNS reads the host's namespaces once: those of the host's PID 1, the
+// reference every container tool compares against. Reading another
+// process's ns links needs ptrace read access to it, which fails even for
+// root when PID 1 holds capabilities the reader lacks (this VM's PID 1 has
+// CAP_SYS_RESOURCE, its shells do not). Then the reader's own namespaces
+// stand in, per kind, and HostSource says so. (procfs's Proc.Namespaces
+// would fail the whole set on the first unreadable link, hence readlink
+// here.)
 func openNS(fs FS, pid int) (*nsReader, []string) {
 	r := &nsReader{}
 	var errs []string
-	// The host's namespaces come from procfs (read once; its per-call
-	// open/readdir/readlink cost does not matter here).
-	hostNS, err := fs.proc.Proc(1)
-	var host map[string]uint64
-	if err == nil {
-		nss, nerr := hostNS.Namespaces()
-		if nerr != nil {
-			errs = append(errs, fmt.Sprintf("read host namespaces %s: %v", filepath.Join(fs.ProcRoot, "1", "ns"), nerr))
-		}
-		host = make(map[string]uint64, len(nss))
-		for k, v := range nss {
-			host[k] = uint64(v.Inode)
-		}
-	} else {
-		errs = append(errs, fmt.Sprintf("host PID 1: %v", err))
+	self := fs.ProcRoot + "/self"
+	if fs.live {
+		self = fs.procPath(os.Getpid())
 	}
+	var buf [64]byte
 	for i, k := range nsKinds {
 		r.paths[i] = fs.procPath(pid, "ns", k)
-		r.hostP[i] = fs.procPath(1, "ns", k)
-		r.host[i] = host[k]
+		for _, cand := range []string{fs.procPath(1, "ns", k), filepath.Join(self, "ns", k)} {
+			n, err := unix.Readlink(cand, buf[:])
+			if err != nil {
+				if !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EACCES) && !errors.Is(err, unix.EPERM) {
+					errs = append(errs, fmt.Sprintf("read host namespace %s: %v", cand, err))
+				}
+				continue
+			}
+			if _, ino, err := parseNSLink(buf[:n]); err == nil {
+				r.host[i], r.hostP[i] = ino, cand
+				break
+			}
+		}
 	}
 	return r, errs
 }

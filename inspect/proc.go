@@ -160,19 +160,6 @@ func parseStatCPU(b []byte) (uint64, error) {
 // (sysconf(_SC_CLK_TCK) returns the same constant).
 const clockTicks = 100
 
-// parseCmdline splits /proc/PID/cmdline (NUL-separated).
-func parseCmdline(b []byte) []string {
-	b = bytes.TrimRight(b, "\x00")
-	if len(b) == 0 {
-		return nil
-	}
-	var out []string
-	for p := range bytes.SplitSeq(b, []byte{0}) {
-		out = append(out, string(p))
-	}
-	return out
-}
-
 // parsePids reads cgroup.procs: one PID per line.
 func parsePids(b []byte, out []int) []int {
 	out = out[:0]

@@ -32,9 +32,10 @@ func openProc(fs FS, pid int) (*procHandle, error) {
 		return nil, err
 	}
 	h := &procHandle{pid: pid, status: st, stat: stat}
-	var buf [4096]byte
-	if b, err := readWhole(fs.procPath(pid, "cmdline"), buf[:]); err == nil {
-		h.args = parseCmdline(b)
+	// The command line is read once, with procfs (it serves here: a
+	// one-off read); it changes only at exec.
+	if p, err := fs.proc.Proc(pid); err == nil {
+		h.args, _ = p.CmdLine()
 	}
 	return h, nil
 }

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"glassbox/inspect"
+	"glassbox/sandbox/state"
+)
+
+func init() { verbs = append(verbs, newInspectCmd) }
+
+type inspectOptions struct {
+	json     bool
+	pid      int
+	sources  bool
+	interval time.Duration
+}
+
+func newInspectCmd() *cobra.Command {
+	var o inspectOptions
+	cmd := &cobra.Command{
+		Use:   "inspect [--json] NAME | inspect --pid PID",
+		Short: "Print what the kernel knows about a sandbox or any process: namespaces, processes, layers, cgroup, network",
+		Long: `inspect reads a sandbox (by name, id or id prefix) or any process on the host
+(--pid: also containers of docker, podman or kubernetes) from /proc and
+cgroupfs, and prints it grouped as Namespaces, Processes, Filesystem,
+Cgroup, Network, UTS and kernel. --sources names the kernel file behind each
+figure; --json prints the whole snapshot, sources included. CPU rates
+(cores used, % of quota, throttling) are measured over --interval.
+It changes nothing.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if o.pid != 0 && len(args) > 0 {
+				return errors.New("give either a sandbox NAME or --pid PID, not both")
+			}
+			if o.pid == 0 && len(args) != 1 {
+				return errors.New("inspect needs one sandbox NAME (or --pid PID)")
+			}
+			if o.pid < 0 {
+				return fmt.Errorf("--pid %d: a PID is positive", o.pid)
+			}
+			if o.interval < 0 {
+				return fmt.Errorf("--interval %s: must not be negative", o.interval)
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runInspect(cmd, args, o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.json, "json", false, "print the snapshot as JSON")
+	f.IntVar(&o.pid, "pid", 0, "inspect this host PID instead of a sandbox")
+	f.BoolVar(&o.sources, "sources", false, "name the kernel file behind each figure")
+	f.DurationVar(&o.interval, "interval", 250*time.Millisecond, "measure CPU rates over this long (0: no rates)")
+	return cmd
+}
+
+func runInspect(cmd *cobra.Command, args []string, o inspectOptions) error {
+	fs, err := inspect.Host()
+	if err != nil {
+		return err
+	}
+	var in *inspect.Inspector
+	if o.pid != 0 {
+		in, err = inspect.ForPID(fs, o.pid)
+		if errors.Is(err, inspect.ErrNoProcess) {
+			return fmt.Errorf("no process with PID %d", o.pid)
+		}
+	} else {
+		store := state.NewStore(rootsOf(cmd))
+		var sb *state.Sandbox
+		sb, err = store.Resolve(args[0])
+		if err != nil {
+			return err
+		}
+		in, err = inspect.New(fs, sb, store)
+	}
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	snap, err := in.Snapshot()
+	if err == nil && o.interval > 0 {
+		time.Sleep(o.interval)
+		snap, err = in.Snapshot()
+	}
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if o.json {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(snap)
+	}
+	return inspect.Report(out, snap, o.sources)
+}
