@@ -33,13 +33,19 @@ type Manager interface {
 	// OOMKills is how many processes the OOM killer killed in this cgroup
 	// (memory.events oom_kill on v2, memory.oom_control oom_kill on v1).
 	OOMKills() (uint64, error)
-	// Kill sends SIGKILL to every process in the cgroup and waits until it is empty.
+	// Kill sends SIGKILL to every process in the cgroup and waits until it is
+	// empty (at most 5 s), frozen ones included; a deleted cgroup is no error.
 	Kill() error
-	// Delete removes the cgroup (in every hierarchy). It fails if processes remain.
+	// Delete removes the cgroup (in every hierarchy). It fails if processes
+	// remain; a cgroup that is gone already is no error. The shared "glassbox"
+	// parent stays.
 	Delete() error
 	// Path is the cgroup's path relative to the hierarchy root ("/glassbox/<id>").
 	Path() string
 	// Dirs maps controller names to the absolute directories of this cgroup.
+	// v1/hybrid: "memory", "cpu", "cpuacct", "pids", "freezer" (those the host
+	// mounts), each in its own hierarchy. v2: "unified" and each controller
+	// the parent enabled ("cpu", "memory", "pids"), all the one directory.
 	Dirs() map[string]string
 	// Mode is "v1", "v2" or "hybrid".
 	Mode() string

@@ -89,8 +89,10 @@ func (fx *fixture) mkdir(dir string) error {
 func (fx *fixture) rmdir(dir string) {
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if !e.IsDir() {
-			os.Remove(filepath.Join(dir, e.Name()))
+		// Child cgroups stay (rmdir must fail on them); anything else goes.
+		p := filepath.Join(dir, e.Name())
+		if !e.IsDir() || !exists(filepath.Join(p, "cgroup.procs")) {
+			os.RemoveAll(p)
 		}
 	}
 }

@@ -524,3 +524,29 @@ func TestV1CoMounted(t *testing.T) {
 		t.Errorf("left: %v", left)
 	}
 }
+
+func TestNewRollsBackOnFailure(t *testing.T) {
+	for layout, file := range map[string]string{"v1": "pids.max", "v2": "cpu.max"} {
+		fx := newFixture(t, layout)
+		// A limit file the kernel refuses to write: here, a directory.
+		fx.FS.onMkdir = func(dir string) error {
+			fx.mkdir(dir)
+			if filepath.Base(dir) != Parent && exists(filepath.Join(dir, file)) {
+				os.Remove(filepath.Join(dir, file))
+				os.Mkdir(filepath.Join(dir, file), 0o755)
+			}
+			return nil
+		}
+		id := testID(t)
+		q, p := CPUs(1)
+		_, err := fx.New(id, Resources{MemoryBytes: 64 << 20, CPUQuotaUS: q, CPUPeriodUS: p, PidsLimit: 5})
+		if err == nil || !strings.Contains(err.Error(), "set limits") {
+			t.Errorf("%s: New with an unwritable %s: %v", layout, file, err)
+		}
+		left, _ := filepath.Glob(filepath.Join(fx.root, "*", Parent, id))
+		left2, _ := filepath.Glob(filepath.Join(fx.root, Parent, id))
+		if left = append(left, left2...); len(left) > 0 {
+			t.Errorf("%s: the failed New left %v", layout, left)
+		}
+	}
+}
