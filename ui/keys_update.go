@@ -82,7 +82,11 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		acts, clock := m.opt.Actions, m.opt.Clock
 		return m, func() tea.Msg {
 			name, err := acts.Start()
-			return actionMsg{at: clock(), id: name, name: name, kind: EvState, text: "started", err: err, added: name, held: -1}
+			label := name
+			if label == "" {
+				label = "new sandbox"
+			}
+			return actionMsg{at: clock(), id: name, name: label, kind: EvState, text: "started", err: err, added: name, held: -1}
 		}
 	}
 	if len(m.boxes) == 0 {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"glassbox/sandbox/state"
 )
 
 // cells turns a fraction of a bar into a whole number of cells.
@@ -47,13 +49,14 @@ func renderResources(st *Styles, b *box, w, h int) []string {
 	limit := memLimit(s)
 	usage, anon, file := m.Usage.Value, m.Anon.Value, m.File.Value
 	killed := b.oomKilled()
-	if killed || !m.Usage.Valid {
-		// The OOM-killed sandbox's cgroup is gone or empty: show where it
-		// was when the kernel killed it, which is at the limit.
-		usage, anon, file = int64(b.mem.max()), 0, 0
-		if m.Peak.Valid && m.Peak.Value > usage {
-			usage = m.Peak.Value
-		}
+	seen := int64(b.mem.max())
+	if killed && limit > 0 {
+		// The kernel OOM-kills when a charge would take the cgroup past
+		// its limit: at that moment usage was the limit, whatever the
+		// last sample (up to one interval earlier) caught.
+		usage, anon, file = limit, 0, 0
+	} else if !m.Usage.Valid {
+		usage, anon, file = seen, 0, 0
 	}
 	switch {
 	case limit > 0:
@@ -61,7 +64,7 @@ func renderResources(st *Styles, b *box, w, h int) []string {
 		out = append(out, "mem  "+memBar(st, usage, anon, file, limit, bw)+fmt.Sprintf(" %3.0f%%", pct))
 		fig := fmt.Sprintf("     %s of %s · anon %s · file %s", bytesIEC(usage), bytesIEC(limit), bytesIEC(anon), bytesIEC(file))
 		if killed {
-			fig = fmt.Sprintf("     %s of %s when the OOM killer struck", bytesIEC(usage), bytesIEC(limit))
+			fig = fmt.Sprintf("     limit %s reached: OOM-killed (seen %s)", bytesIEC(limit), bytesIEC(seen))
 		}
 		out = append(out, fig)
 	case m.Usage.Valid:
@@ -73,6 +76,8 @@ func renderResources(st *Styles, b *box, w, h int) []string {
 	q := quotaCores(s)
 	r := b.rates
 	switch {
+	case len(s.Processes) == 0 && s.Sandbox != nil && s.Sandbox.Status != state.Running && s.Sandbox.Status != state.Paused:
+		out = append(out, "cpu  none: not running", "")
 	case !r.Valid:
 		out = append(out, "cpu  n/a (needs two snapshots)", "")
 	case q > 0:
