@@ -55,6 +55,9 @@ func Main() int {
 	return Run(cfg, ln, log, out.Flush, sigs)
 }
 
+// connStateHook lets tests see when a connection has a request in flight.
+var connStateHook func(net.Conn, http.ConnState)
+
 // Run serves on ln until a signal arrives on sigs, then drains and returns
 // the exit status. flush pushes buffered log lines out (lifecycle events are
 // written at once).
@@ -66,6 +69,7 @@ func Run(cfg Config, ln net.Listener, log *slog.Logger, flush func(), sigs <-cha
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState:         connStateHook,
 	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()

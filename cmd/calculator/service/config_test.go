@@ -1,0 +1,51 @@
+package service
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadConfig(t *testing.T) {
+	defaults := Config{Port: 8000, Workers: 4, LogFormat: "json", ShutdownTimeout: 10 * time.Second}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    Config
+		wantVar string // the variable the error must name
+	}{
+		{"defaults", nil, defaults, ""},
+		{"empty values are unset", map[string]string{"SERVER_PORT": "", "WORKER_COUNT": " "}, defaults, ""},
+		{"all set", map[string]string{"SERVER_PORT": "9000", "WORKER_COUNT": "16", "LOG_FORMAT": "TEXT", "SHUTDOWN_TIMEOUT": "1500ms"},
+			Config{Port: 9000, Workers: 16, LogFormat: "text", ShutdownTimeout: 1500 * time.Millisecond}, ""},
+		{"port 0 is any free port", map[string]string{"SERVER_PORT": "0"}, Config{Port: 0, Workers: 4, LogFormat: "json", ShutdownTimeout: 10 * time.Second}, ""},
+		{"timeout in whole seconds", map[string]string{"SHUTDOWN_TIMEOUT": "3"}, Config{Port: 8000, Workers: 4, LogFormat: "json", ShutdownTimeout: 3 * time.Second}, ""},
+		{"port not a number", map[string]string{"SERVER_PORT": "http"}, Config{}, "SERVER_PORT"},
+		{"port negative", map[string]string{"SERVER_PORT": "-1"}, Config{}, "SERVER_PORT"},
+		{"port too big", map[string]string{"SERVER_PORT": "65536"}, Config{}, "SERVER_PORT"},
+		{"workers zero", map[string]string{"WORKER_COUNT": "0"}, Config{}, "WORKER_COUNT"},
+		{"workers too many", map[string]string{"WORKER_COUNT": "100000"}, Config{}, "WORKER_COUNT"},
+		{"workers not a number", map[string]string{"WORKER_COUNT": "four"}, Config{}, "WORKER_COUNT"},
+		{"log format unknown", map[string]string{"LOG_FORMAT": "xml"}, Config{}, "LOG_FORMAT"},
+		{"timeout garbage", map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, Config{}, "SHUTDOWN_TIMEOUT"},
+		{"timeout zero", map[string]string{"SHUTDOWN_TIMEOUT": "0s"}, Config{}, "SHUTDOWN_TIMEOUT"},
+		{"timeout negative", map[string]string{"SHUTDOWN_TIMEOUT": "-5"}, Config{}, "SHUTDOWN_TIMEOUT"},
+		{"timeout too long", map[string]string{"SHUTDOWN_TIMEOUT": "2h"}, Config{}, "SHUTDOWN_TIMEOUT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := LoadConfig(func(k string) string { return tt.env[k] })
+			if tt.wantVar != "" {
+				var ce *ConfigError
+				if !errors.As(err, &ce) || ce.Var != tt.wantVar || !strings.Contains(err.Error(), tt.wantVar) {
+					t.Fatalf("err = %v, want one naming %s", err, tt.wantVar)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("got %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}
