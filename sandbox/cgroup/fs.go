@@ -107,7 +107,7 @@ func (f *FS) Check() error {
 			return fmt.Errorf("no usable cgroup controllers: cgroup v2 at %s does not offer %s (see %s)",
 				f.root, strings.Join(missing, ", "), filepath.Join(f.root, "cgroup.controllers"))
 		}
-		return nil
+		return writable(f.root)
 	}
 	for _, c := range requiredControllers {
 		if !exists(filepath.Join(f.root, c, "cgroup.procs")) {
@@ -117,6 +117,20 @@ func (f *FS) Check() error {
 	if len(missing) > 0 {
 		return fmt.Errorf("no usable cgroup controllers: cgroup v1 hierarchies %s are not mounted below %s",
 			strings.Join(missing, ", "), f.root)
+	}
+	for _, c := range requiredControllers {
+		if err := writable(filepath.Join(f.root, c)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writable fails when cgroups cannot be made in dir: typically a container
+// that sees the host's cgroupfs read-only.
+func writable(dir string) error {
+	if err := unix.Access(dir, unix.W_OK); err != nil {
+		return fmt.Errorf("no usable cgroup controllers: cannot create cgroups in %s: %w", dir, err)
 	}
 	return nil
 }

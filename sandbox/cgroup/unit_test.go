@@ -34,6 +34,14 @@ func TestCheck(t *testing.T) {
 			t.Errorf("%s fixture: %v", layout, err)
 		}
 	}
+	if os.Geteuid() != 0 { // root may write anywhere on a writable filesystem
+		ro := newFixture(t, "v2")
+		os.Chmod(ro.root, 0o555)
+		t.Cleanup(func() { os.Chmod(ro.root, 0o755) })
+		if err := ro.Check(); err == nil || !strings.Contains(err.Error(), "cannot create cgroups") {
+			t.Errorf("read-only v2 root: %v", err)
+		}
+	}
 	v1 := newFixture(t, "v1")
 	os.RemoveAll(filepath.Join(v1.root, "pids"))
 	if err := v1.Check(); err == nil || !strings.Contains(err.Error(), "pids") {
