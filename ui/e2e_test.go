@@ -20,10 +20,6 @@ import (
 // the pane checked for the OOMKilled state, the banner and the event.
 func TestTopShowsOOMKillLive(t *testing.T) {
 	sandboxtest.RequireRoot(t)
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Fatal("this test drives the UI in tmux: install the Debian package tmux (CI does)")
-	}
 	roots := sandboxtest.TempRoots(t)
 	bin := sandboxtest.Binary(t)
 	name := fmt.Sprintf("oom-e2e-%d", os.Getpid()%10000)
@@ -51,24 +47,25 @@ func TestTopShowsOOMKillLive(t *testing.T) {
 		return err == nil
 	})
 
-	// A tmux server of our own (-L), so that nothing else is touched and
-	// killing it leaves nothing behind.
-	sock := fmt.Sprintf("gbui-e2e-%d", os.Getpid())
-	tm := func(args ...string) (string, error) {
-		cmd := exec.Command(tmux, append([]string{"-L", sock}, args...)...)
-		cmd.Env = append(os.Environ(), "TMUX=", "TERM=xterm-256color")
-		out, err := cmd.CombinedOutput()
-		return string(out), err
+	// One plain frame first: what a handout or a bug report gets.
+	once := exec.Command(bin, "top", "--once", name)
+	once.Env = append(os.Environ(), "COLUMNS=100")
+	frame, err := once.CombinedOutput()
+	if err != nil {
+		t.Fatalf("glassbox top --once %s: %v\n%s", name, err, frame)
 	}
-	shell := fmt.Sprintf("GLASSBOX_ROOT=%s NO_COLOR=1 %s top %s; sleep 30", os.Getenv("GLASSBOX_ROOT"), bin, name)
-	if out, err := tm("new-session", "-d", "-x", "120", "-y", "40", "-s", "top", shell); err != nil {
-		t.Fatalf("tmux new-session: %v\n%s", err, out)
+	if strings.Contains(string(frame), "\x1b") {
+		t.Errorf("top --once printed escape codes:\n%q", frame)
 	}
-	t.Cleanup(func() { tm("kill-server") })
-	pane := func() string {
-		out, _ := tm("capture-pane", "-p", "-t", "top")
-		return out
+	for _, want := range []string{"RUNNING", "PID 1 = host", "overlay mounted at /", "memory 48 MiB", "of 48 MiB", "read from: "} {
+		if !strings.Contains(string(frame), want) {
+			t.Errorf("top --once lacks %q:\n%s", want, frame)
+		}
 	}
+
+	tm := newTmux(t)
+	tm.start("top", fmt.Sprintf("GLASSBOX_ROOT=%s NO_COLOR=1 %s top %s; sleep 30", os.Getenv("GLASSBOX_ROOT"), bin, name))
+	pane := func() string { return tm.pane("top") }
 	waitFor(t, 15*time.Second, "the UI to show the sandbox running", func() bool {
 		return strings.Contains(pane(), "RUNNING") && strings.Contains(pane(), "Resources")
 	})
@@ -78,9 +75,7 @@ func TestTopShowsOOMKillLive(t *testing.T) {
 	var screen string
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		if _, err := tm("send-keys", "-t", "top", "m"); err != nil {
-			t.Fatalf("tmux send-keys: %v", err)
-		}
+		tm.keys("top", "m")
 		time.Sleep(1500 * time.Millisecond)
 		screen = pane()
 		if strings.Contains(screen, "OOMKILLED (EXIT 137)") && strings.Contains(screen, "OOMKilled: exit 137") {
@@ -106,9 +101,7 @@ func TestTopShowsOOMKillLive(t *testing.T) {
 	}
 	t.Logf("the pane at the OOM kill:\n%s", screen)
 
-	if _, err := tm("send-keys", "-t", "top", "q"); err != nil {
-		t.Fatalf("tmux send-keys q: %v", err)
-	}
+	tm.keys("top", "q")
 	waitFor(t, 10*time.Second, "the UI to quit on q", func() bool {
 		return !strings.Contains(pane(), "Resources (cgroup)")
 	})

@@ -1,0 +1,117 @@
+package ui_test
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"glassbox/sandbox/lifecycle"
+	"glassbox/sandbox/sandboxtest"
+	"glassbox/sandbox/state"
+)
+
+// tmuxServer is a tmux server of the test's own (-L), killed at cleanup.
+type tmuxServer struct {
+	t    *testing.T
+	bin  string
+	sock string
+}
+
+func newTmux(t *testing.T) *tmuxServer {
+	t.Helper()
+	bin, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Fatal("this test drives the UI in tmux: install the Debian package tmux (CI does)")
+	}
+	s := &tmuxServer{t: t, bin: bin, sock: fmt.Sprintf("gbui-%d-%d", os.Getpid(), time.Now().UnixNano()%1e9)}
+	t.Cleanup(func() { s.run("kill-server") })
+	return s
+}
+
+func (s *tmuxServer) run(args ...string) (string, error) {
+	cmd := exec.Command(s.bin, append([]string{"-L", s.sock}, args...)...)
+	cmd.Env = append(os.Environ(), "TMUX=", "TERM=xterm-256color")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// start runs shell in a new detached 120×40 session named name.
+func (s *tmuxServer) start(name, shell string) {
+	s.t.Helper()
+	if out, err := s.run("new-session", "-d", "-x", "120", "-y", "40", "-s", name, shell); err != nil {
+		s.t.Fatalf("tmux new-session: %v\n%s", err, out)
+	}
+}
+
+func (s *tmuxServer) pane(name string) string {
+	out, _ := s.run("capture-pane", "-p", "-t", name)
+	return out
+}
+
+func (s *tmuxServer) keys(name string, keys ...string) {
+	s.t.Helper()
+	if out, err := s.run(append([]string{"send-keys", "-t", name}, keys...)...); err != nil {
+		s.t.Fatalf("tmux send-keys: %v\n%s", err, out)
+	}
+}
+
+// TestDefaultCommandRunsCalc is `glassbox` alone, three times: it creates
+// the calculator sandbox "calc" with the course's limits and opens the UI
+// on it; then reuses it while it runs; then restarts it once it stopped.
+func TestDefaultCommandRunsCalc(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	if l, err := net.Listen("tcp", "127.0.0.1:8000"); err != nil {
+		t.Skipf("the default sandbox publishes port 8000, which is taken on this machine: %v", err)
+	} else {
+		l.Close()
+	}
+	roots := sandboxtest.TempRoots(t)
+	bin := sandboxtest.Binary(t)
+	eng := lifecycle.New(roots)
+	tm := newTmux(t)
+	t.Cleanup(func() {
+		if out, err := exec.Command(bin, "rm", "-f", "calc").CombinedOutput(); err != nil && !strings.Contains(string(out), "no such") {
+			t.Errorf("glassbox rm -f calc: %v\n%s", err, out)
+		}
+	})
+	shell := fmt.Sprintf("GLASSBOX_ROOT=%s NO_COLOR=1 %s; sleep 30", os.Getenv("GLASSBOX_ROOT"), bin)
+
+	open := func(session string) *state.Sandbox {
+		t.Helper()
+		tm.start(session, shell)
+		waitFor(t, 30*time.Second, "the UI on calc", func() bool {
+			p := tm.pane(session)
+			return strings.Contains(p, "glassbox ▸ calc") && strings.Contains(p, "RUNNING")
+		})
+		sb, err := eng.Get("calc")
+		if err != nil {
+			t.Fatalf("calc after glassbox: %v\n%s", err, tm.pane(session))
+		}
+		tm.keys(session, "q")
+		waitFor(t, 10*time.Second, "the goodbye that says calc keeps running", func() bool {
+			return strings.Contains(tm.pane(session), "left running: calc")
+		})
+		return sb
+	}
+
+	first := open("first")
+	if first.Limits.MemoryBytes != 256<<20 || first.Limits.CPUs != 0.5 {
+		t.Errorf("calc's limits are %+v, want 256 MiB and 0.5 CPUs", first.Limits)
+	}
+	if len(first.Network.Ports) != 1 || first.Network.Ports[0].HostPort != 8000 || first.Network.Ports[0].ContainerPort != 8000 {
+		t.Errorf("calc publishes %+v, want 8000:8000", first.Network.Ports)
+	}
+	if again := open("again"); again.ID != first.ID || again.InitPID != first.InitPID {
+		t.Errorf("a running calc was not reused: %s/%d then %s/%d", first.ID, first.InitPID, again.ID, again.InitPID)
+	}
+	if out, err := exec.Command(bin, "stop", "-t", "2", "calc").CombinedOutput(); err != nil {
+		t.Fatalf("glassbox stop calc: %v\n%s", err, out)
+	}
+	if back := open("restarted"); back.ID != first.ID || back.InitPID == first.InitPID {
+		t.Errorf("a stopped calc was not restarted in place: %s/%d then %s/%d", first.ID, first.InitPID, back.ID, back.InitPID)
+	}
+}
