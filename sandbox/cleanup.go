@@ -1,0 +1,42 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+
+	"glassbox/sandbox/cgroup"
+	"glassbox/sandbox/state"
+)
+
+// Cleanup removes every resource of a dead (or abandoned) sandbox from its
+// record alone — what crash recovery needs when the process that started
+// it is gone: it kills whatever is left in the sandbox's cgroup (the init
+// first, which takes the pid namespace and with it every mount), deletes
+// the cgroup, and removes the writable layer and the state directory.
+// The network is not touched: detach it first (network.Detach).
+// Cleanup of something already gone succeeds.
+func Cleanup(roots state.Roots, sb *state.Sandbox) error {
+	if !idPattern.MatchString(sb.ID) {
+		return fmt.Errorf("clean up sandbox: bad id %q", sb.ID)
+	}
+	var errs []error
+	cg, err := cgroup.Load(sb.ID)
+	switch {
+	case err == nil:
+		if err := cg.Kill(); err != nil {
+			errs = append(errs, err)
+		}
+		if err := cg.Delete(); err != nil {
+			errs = append(errs, err)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		errs = append(errs, fmt.Errorf("clean up the cgroup of %s: %w", sb.ID, err))
+	}
+	// The directory is derived from the roots, not the record, so that a
+	// damaged record cannot make Cleanup remove anything else.
+	dir := filepath.Join(roots.ContainersDir(), sb.ID)
+	errs = append(errs, removeFiles(state.NewStore(roots), sb.ID, dir, true))
+	return errors.Join(errs...)
+}

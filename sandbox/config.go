@@ -1,0 +1,102 @@
+// Package sandbox is glassbox's runtime: it starts a workload in a real
+// sandbox — new namespaces, a cgroup with limits, an overlayfs root stacked
+// from image layers — waits for it, and removes everything it created.
+//
+//	cfg := &sandbox.Config{Roots: roots, Image: "calculator", Layers: im.TopFirst(), …}
+//	if err := cfg.Validate(); err != nil { … }        // creates nothing
+//	c, err := sandbox.Start(cfg, sandbox.Stdio{…})    // returns once the workload runs
+//	exit, err := c.Wait()
+//	c.Destroy()                                        // idempotent
+//
+// Start keeps no global state and never exits the process, so a long-lived
+// supervisor can run many sandboxes.
+package sandbox
+
+import (
+	"os"
+
+	"glassbox/sandbox/cgroup"
+	"glassbox/sandbox/state"
+)
+
+// Network modes the runtime itself implements. Other modes (bridge) are
+// the business of Hooks: the runtime gives the sandbox its own network
+// namespace and calls Hooks.OnCreated before the workload starts.
+const (
+	NetworkNone   = "none"   // own network namespace, loopback only (the default)
+	NetworkHost   = "host"   // the host's network namespace
+	NetworkBridge = "bridge" // own network namespace, attached by Hooks.OnCreated
+)
+
+// Config is what to run and how. The zero value of each field is the
+// docker-like default.
+type Config struct {
+	Roots state.Roots
+	// ID is the sandbox's id, 12 hex digits; Start picks a random one when empty.
+	ID string
+	// Name must be unique among recorded sandboxes; the id when empty.
+	Name string
+	// Hostname defaults to the id (docker uses its short id).
+	Hostname string
+
+	// Image is the image's name, for the record. Layers are its read-only
+	// layers, top-most first (image.Image.TopFirst()).
+	Image  string
+	Layers []state.Layer
+	// Args is the command: argv[0] is looked up in the sandbox's PATH.
+	Args []string
+	// Env is the workload's environment, KEY=VALUE; HOSTNAME and a default
+	// PATH are added when missing.
+	Env []string
+	// WorkDir is the workload's working directory inside the sandbox ("/").
+	WorkDir string
+
+	// Limits of the sandbox's cgroup (cgroup.Resources; zero = no limit).
+	Resources cgroup.Resources
+	// NoInit runs the workload itself as PID 1 (--init=false) instead of
+	// under glassbox's init.
+	NoInit bool
+	// UserNS maps the sandbox's root to UIDMapStart.. on the host.
+	UserNS bool
+	// Network is NetworkNone (default), NetworkHost or NetworkBridge.
+	Network string
+
+	Hooks Hooks
+
+	// KeepState: Destroy leaves the state directory (the record, logs) to
+	// its owner — the supervisor, whose `rm` removes it. Otherwise Destroy
+	// removes it too, as a foreground run does.
+	KeepState bool
+
+	// InitBinary is the glassbox binary re-executed as the sandbox's init;
+	// /proc/self/exe when empty (tests point it at the binary under test).
+	InitBinary string
+}
+
+// Hooks let the caller act at fixed points of the start protocol.
+type Hooks struct {
+	// OnCreated runs once the init exists in its namespaces and its cgroup,
+	// before any rootfs pivot or workload starts: the place to attach the
+	// network (network.Attach with sb.InitPID) and fill sb.Network, which
+	// is then saved. An error aborts the start and rolls everything back.
+	OnCreated func(sb *state.Sandbox) error
+	// OnDestroy runs in Destroy and Cleanup before the state is removed,
+	// e.g. network.Detach. Its error is reported, cleanup goes on.
+	OnDestroy func(sb *state.Sandbox) error
+}
+
+// Stdio are the workload's standard streams, passed as file descriptors
+// (a terminal, a pipe, a log file). Nil means /dev/null.
+type Stdio struct {
+	In, Out, Err *os.File
+}
+
+// The user namespace mapping of --userns: the sandbox's uid/gid 0..65535
+// are the host's UIDMapStart..UIDMapStart+65535, owned by nobody.
+const (
+	UIDMapStart = 100000
+	UIDMapSize  = 65536
+)
+
+// DefaultPath is the workload's PATH when neither the image nor -e sets one.
+const DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

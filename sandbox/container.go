@@ -1,0 +1,227 @@
+package sandbox
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	units "github.com/docker/go-units"
+	"golang.org/x/sys/unix"
+
+	"glassbox/sandbox/cgroup"
+	"glassbox/sandbox/nsinit"
+	"glassbox/sandbox/state"
+)
+
+// Container is a started sandbox, owned by the process that started it.
+type Container struct {
+	cfg   *Config
+	store *state.Store
+	sb    *state.Sandbox
+	dir   string // roots.ContainersDir()/<id>: upper, work, rootfs
+
+	cg        cgroup.Manager
+	oomBefore uint64
+	cmd       *exec.Cmd
+	sock      *os.File
+	in        *bufio.Reader
+
+	waitOnce sync.Once
+	exit     *state.Exit
+	waitErr  error
+
+	mu        sync.Mutex
+	destroyed bool
+}
+
+// State is the sandbox's record as last saved (do not modify it).
+func (c *Container) State() *state.Sandbox { return c.sb }
+
+// Signal sends sig to the sandbox's PID 1: glassbox's init forwards it to
+// the workload; a workload that is PID 1 itself (--init=false) gets it
+// directly (the kernel delivers only signals it handles, and SIGKILL).
+func (c *Container) Signal(sig syscall.Signal) error {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return errors.New("sandbox has no process")
+	}
+	// os.Process signals through a pidfd: never a recycled PID.
+	if err := c.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("signal %v to sandbox %s: %w", sig, c.sb.ID, err)
+	}
+	return nil
+}
+
+// Wait waits for the workload to end and returns how it ended; the record
+// moves to "exited". It may be called more than once and from several
+// goroutines: all get the same answer.
+func (c *Container) Wait() (*state.Exit, error) {
+	c.waitOnce.Do(func() { c.exit, c.waitErr = c.wait() })
+	return c.exit, c.waitErr
+}
+
+func (c *Container) wait() (*state.Exit, error) {
+	if c.cmd == nil {
+		return nil, errors.New("sandbox was never started")
+	}
+	c.cmd.Wait() // the exit status is read from ProcessState below
+	exit := &state.Exit{FinishedAt: time.Now().UTC()}
+	var report *nsinit.Message
+	for {
+		m, err := c.read()
+		if err != nil {
+			break
+		}
+		if m.Kind == nsinit.MsgExit {
+			report = m
+			break
+		}
+	}
+	ws, _ := c.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	switch {
+	case report != nil:
+		exit.Code = report.Code
+		if report.Signal != 0 {
+			exit.Signal = unix.SignalName(syscall.Signal(report.Signal))
+		}
+	case ws.Signaled():
+		exit.Code = 128 + int(ws.Signal())
+		exit.Signal = unix.SignalName(ws.Signal())
+	default:
+		exit.Code = ws.ExitStatus()
+	}
+	if exit.Signal == "SIGKILL" && c.cg != nil {
+		if n, err := c.cg.OOMKills(); err == nil && n > c.oomBefore {
+			exit.OOMKilled = true
+			exit.Reason = "killed by the OOM killer: memory limit " + memString(c.cfg.Resources.MemoryBytes) + " reached"
+		}
+	}
+	c.sb.Exit = exit
+	if c.sb.Status != state.Exited {
+		if err := transition(c.sb, state.Exited); err != nil {
+			return exit, err
+		}
+	}
+	if err := c.store.Save(c.sb); err != nil {
+		return exit, err
+	}
+	return exit, nil
+}
+
+// memString writes a limit the way users give it: "32 MiB".
+func memString(b int64) string {
+	if b <= 0 {
+		return "(none)"
+	}
+	return strings.ReplaceAll(units.BytesSize(float64(b)), "MiB", " MiB")
+}
+
+// Destroy kills whatever is left of the sandbox and removes everything it
+// created: its cgroup, its writable layer, its state. Calling it again does
+// nothing.
+func (c *Container) Destroy() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.destroyed {
+		return nil
+	}
+	c.destroyed = true
+	var errs []error
+	if c.cmd != nil {
+		// PID 1 gone takes the whole pid namespace with it.
+		c.cmd.Process.Kill()
+		c.Wait()
+	}
+	if c.sock != nil {
+		c.sock.Close()
+	}
+	if c.cfg.Hooks.OnDestroy != nil {
+		if err := c.cfg.Hooks.OnDestroy(c.sb); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.cg != nil {
+		// Anything that escaped the pid namespace's end (it cannot, but a
+		// cgroup must be empty to be removed).
+		if err := c.cg.Kill(); err != nil {
+			errs = append(errs, err)
+		}
+		if err := c.cg.Delete(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, removeFiles(c.store, c.sb.ID, c.dir, !c.cfg.KeepState))
+	return errors.Join(errs...)
+}
+
+func removeFiles(store *state.Store, id, dir string, stateToo bool) error {
+	var errs []error
+	if err := os.RemoveAll(dir); err != nil {
+		errs = append(errs, fmt.Errorf("remove the writable layer %s: %w", dir, err))
+	}
+	if stateToo {
+		if err := store.Remove(id); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// workloadPID finds the workload's host PID: the one process in the
+// sandbox's cgroup whose parent is the init (it may have forked already).
+func (c *Container) workloadPID() (int, error) {
+	pids, err := c.cg.Procs()
+	if err != nil {
+		return 0, err
+	}
+	for _, pid := range pids {
+		if pid != c.sb.InitPID && parentPID(pid) == c.sb.InitPID {
+			return pid, nil
+		}
+	}
+	return 0, fmt.Errorf("the workload is not in the sandbox's cgroup (pids %v)", pids)
+}
+
+// parentPID reads the PPid of /proc/<pid>/stat; 0 if it is gone.
+func parentPID(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// "pid (comm) state ppid …": comm may hold spaces and parentheses.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
+// diagnose turns a failed start into an explanation where the kernel left
+// evidence of one.
+func (c *Container) diagnose(err error) error {
+	if c.cmd == nil || c.cg == nil {
+		return err
+	}
+	c.cmd.Process.Kill()
+	exit, _ := c.Wait()
+	n, oerr := c.cg.OOMKills()
+	if oerr == nil && n > c.oomBefore {
+		return fmt.Errorf("%w: init was OOM-killed: memory limit %s too low?", err, memString(c.cfg.Resources.MemoryBytes))
+	}
+	if errors.Is(err, errInitDied) && exit != nil {
+		return fmt.Errorf("%w (exit status %d %s)", err, exit.Code, exit.Signal)
+	}
+	return err
+}

@@ -1,0 +1,135 @@
+package rootfs
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// CgroupMount is one cgroup hierarchy to show inside the sandbox, below
+// /sys/fs/cgroup/<Name>: FSType "cgroup" with the hierarchy's super options
+// (v1, e.g. "memory" or "cpu,cpuacct"), or "cgroup2" with Name "".
+type CgroupMount struct {
+	Name    string `json:"name"`
+	FSType  string `json:"fstype"`
+	Options string `json:"options,omitempty"`
+}
+
+// HostCgroupMounts finds, in mountinfo, the hierarchies that hold the given
+// cgroup directories (a sandbox's Cgroup.Dirs), so that the same ones are
+// mounted inside. On a pure v2 host that is the one cgroup2 mount.
+func HostCgroupMounts(mountinfo string, dirs []string) ([]CgroupMount, error) {
+	f, err := os.Open(mountinfo)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", mountinfo, err)
+	}
+	defer f.Close()
+	type hier struct{ point, fstype, opts string }
+	var hs []hier
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// id parent maj:min root mountpoint opts [optional...] - fstype source superopts
+		fields := strings.Fields(sc.Text())
+		sep := -1
+		for i, x := range fields {
+			if x == "-" {
+				sep = i
+				break
+			}
+		}
+		if sep < 5 || sep+3 >= len(fields) {
+			continue
+		}
+		fstype := fields[sep+1]
+		if fstype != "cgroup" && fstype != "cgroup2" {
+			continue
+		}
+		hs = append(hs, hier{fields[4], fstype, fields[sep+3]})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", mountinfo, err)
+	}
+	var out []CgroupMount
+	seen := map[string]bool{}
+	for _, d := range dirs {
+		best := -1
+		for i, h := range hs {
+			if strings.HasPrefix(d, h.point+"/") && (best < 0 || len(h.point) > len(hs[best].point)) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return nil, fmt.Errorf("no cgroup hierarchy mounted above %s", d)
+		}
+		h := hs[best]
+		if seen[h.point] {
+			continue
+		}
+		seen[h.point] = true
+		m := CgroupMount{FSType: h.fstype}
+		if h.fstype == "cgroup" {
+			m.Name = filepath.Base(h.point)
+			m.Options = v1Options(h.opts)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// v1Options keeps the super options that select a v1 hierarchy (its
+// controllers, name=…); a second mount must name the same set.
+func v1Options(super string) string {
+	var keep []string
+	for _, o := range strings.Split(super, ",") {
+		switch {
+		case o == "rw" || o == "ro":
+		case strings.HasPrefix(o, "release_agent="), o == "clone_children":
+		default:
+			keep = append(keep, o)
+		}
+	}
+	return strings.Join(keep, ",")
+}
+
+// MountCgroups mounts the hierarchies read-only below root/sys/fs/cgroup. It
+// must run after the sandbox's cgroup namespace exists: the kernel then
+// shows the sandbox's own cgroup as the root of each mount, so the workload
+// reads its limits at /sys/fs/cgroup/memory/memory.limit_in_bytes (v1) or
+// /sys/fs/cgroup/memory.max (v2).
+func MountCgroups(root string, ms []CgroupMount) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	base := join(root, "/sys/fs/cgroup")
+	for _, m := range ms {
+		target := base
+		if m.Name != "" {
+			target = filepath.Join(base, m.Name)
+		}
+		if err := mount("cgroup", target, m.FSType, nsde|unix.MS_RDONLY, m.Options); err != nil {
+			return err
+		}
+	}
+	if !hasV1(ms) {
+		return nil
+	}
+	// The tmpfs holding the v1 mount points becomes read-only too.
+	flags := uintptr(unix.MS_REMOUNT | unix.MS_RDONLY | nsde)
+	if err := unix.Mount("tmpfs", base, "tmpfs", flags, "mode=755"); err != nil {
+		return fmt.Errorf("remount %s read-only: %w", base, err)
+	}
+	return nil
+}
+
+func hasV1(ms []CgroupMount) bool {
+	for _, m := range ms {
+		if m.FSType == "cgroup" {
+			return true
+		}
+	}
+	return false
+}

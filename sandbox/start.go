@@ -1,0 +1,329 @@
+package sandbox
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/sandbox/cgroup"
+	"glassbox/sandbox/nsinit"
+	"glassbox/sandbox/rootfs"
+	"glassbox/sandbox/state"
+)
+
+// The start protocol between the parent (Start, in glassbox run or the
+// supervisor) and the child (nsinit.Main, the sandbox's init). They talk
+// over one socketpair: fd 3 in the child, JSON lines both ways.
+//
+//	step  parent (Start)                               child (init, nsinit.Main)                       channel
+//	----  -------------------------------------------  ----------------------------------------------  ----------------
+//	1     validate; record "created"; write the /etc   –                                               state dir
+//	      files; mkdir upper/work/rootfs; create the
+//	      cgroup with its limits; socketpair
+//	2     clone+exec /proc/self/exe sandbox-init with  born as PID 1 of the new pid namespace, in      clone flags
+//	      CLONE_NEW{PID,NS,UTS,IPC,NET}(+USER) and     new mnt/uts/ipc/net namespaces; locks its
+//	      PDEATHSIG=SIGKILL, its own session           OS thread; stays in the parent's cgroup ns
+//	3     write the Spec                               read the Spec; / private; mount overlay,        fd 3: Spec →
+//	                                                   proc, dev, sys, tmp, /etc files, masks;
+//	                                                   lo up; sethostname
+//	4     (in parallel with 3) AddProc(init) into the  –                                               cgroupfs
+//	      cgroup; Hooks.OnCreated (network attach)
+//	5     write "go"                                   read "go"; unshare CLONE_NEWCGROUP (its root    fd 3: "go" →
+//	                                                   is now the sandbox's cgroup) and CLONE_NEWTIME;
+//	                                                   mount cgroupfs ro; pivot_root; drop caps,
+//	                                                   no_new_privs (per thread: the locked one)
+//	6     read: "started" → find the workload's host   fork+exec the workload from the locked thread   ← fd 3: started
+//	      PID (its only child in the cgroup); record   (PID 2), write "started"
+//	      "running"; Start returns
+//	6'    --init=false: end-of-file = exec succeeded   exec the workload as PID 1; fd 3 is CLOEXEC     ← fd 3: EOF
+//	6''   "error" or EOF in init mode: roll back and   write "error" and exit 1                        ← fd 3: error
+//	      diagnose (OOM kill of the init, …)
+//	7     Wait: reap the init; read "exit"             reap zombies, forward signals; when the         ← fd 3: exit
+//	      (code, signal); OOM = SIGKILL + the          workload ends write "exit" and exit with its
+//	      cgroup's oom_kill counter advanced           code; the kernel kills the rest of the pid ns
+//	8     Destroy: kill what is left in the cgroup,    –                                               –
+//	      delete it, remove upper/work and state
+//
+// Mounts live only in the sandbox's mount namespace and vanish with its
+// last process; the cgroup, the directories and the record are removed by
+// the parent (Destroy, or Cleanup from the record after a crash).
+
+// Start starts the sandbox and returns once its workload is running, or
+// with everything it created removed and an error that says what failed.
+func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
+	if err := cfg.validateInput(); err != nil {
+		return nil, err
+	}
+	store := state.NewStore(cfg.Roots)
+	name := cfg.Name
+	if name == "" {
+		name = cfg.ID
+	}
+	if err := checkName(store, cfg.ID, name); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(cfg.Roots.ContainersDir(), cfg.ID)
+	sb := baseRecord(store, cfg.ID)
+	sb.ID, sb.Name, sb.Image, sb.Args, sb.Env = cfg.ID, name, cfg.Image, cfg.Args, cfg.Env
+	sb.Hostname, sb.Status, sb.SupervisorPID = cfg.Hostname, state.Created, os.Getpid()
+	sb.Namespaces, sb.UserNS = namespaces(cfg), cfg.UserNS
+	sb.Limits, sb.Layers = limits(cfg.Resources), cfg.Layers
+	sb.UpperDir = filepath.Join(dir, "upper")
+	sb.WorkDir = filepath.Join(dir, "work")
+	sb.RootFS = filepath.Join(dir, "rootfs")
+	sb.Network.Mode = cfg.Network
+	sb.InitPID, sb.WorkloadPID, sb.Exit, sb.Started = 0, 0, nil, time.Time{}
+	if sb.Created.IsZero() {
+		sb.Created = time.Now().UTC()
+	}
+	c := &Container{cfg: cfg, store: store, sb: sb, dir: dir}
+	defer func() {
+		if err != nil {
+			err = c.diagnose(err)
+			c.Destroy()
+		}
+	}()
+	// The record comes first: if glassbox dies from here on, Cleanup finds
+	// everything below from it.
+	if err := store.Save(sb); err != nil {
+		return nil, err
+	}
+	etc, err := etcFiles(cfg.Roots.SandboxDir(cfg.ID), cfg.Hostname, cfg.Network)
+	if err != nil {
+		return nil, err
+	}
+	if err := makeDirs(sb, cfg.UserNS); err != nil {
+		return nil, err
+	}
+	if c.cg, err = cgroup.New(cfg.ID, cfg.Resources); err != nil {
+		return nil, fmt.Errorf("create the cgroup: %w", err)
+	}
+	sb.Cgroup = state.Cgroup{Mode: c.cg.Mode(), Path: c.cg.Path(), Dirs: c.cg.Dirs()}
+	if c.oomBefore, err = c.cg.OOMKills(); err != nil {
+		return nil, err
+	}
+	spec, err := c.spec(etc)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.launch(stdio); err != nil {
+		return nil, err
+	}
+	if err := c.send(spec); err != nil {
+		return nil, err
+	}
+	if err := c.cg.AddProc(sb.InitPID); err != nil {
+		return nil, err
+	}
+	if cfg.Hooks.OnCreated != nil {
+		if err := cfg.Hooks.OnCreated(sb); err != nil {
+			return nil, fmt.Errorf("attach the sandbox: %w", err)
+		}
+	}
+	if _, err := io.WriteString(c.sock, nsinit.Go+"\n"); err != nil {
+		return nil, fmt.Errorf("tell the init to go on: %w", err)
+	}
+	if err := c.awaitStarted(); err != nil {
+		return nil, err
+	}
+	sb.Started = time.Now().UTC()
+	if err := transition(sb, state.Running); err != nil {
+		return nil, err
+	}
+	if err := store.Save(sb); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// baseRecord is the sandbox's existing record when a caller (the lifecycle
+// engine) reserved the id and name already — its own fields (restart
+// policy, ports, log path, …) are kept — or a new one.
+func baseRecord(store *state.Store, id string) *state.Sandbox {
+	if sb, err := store.Load(id); err == nil {
+		return sb
+	}
+	return &state.Sandbox{}
+}
+
+func namespaces(cfg *Config) []string {
+	ns := []string{"pid", "mnt", "uts", "ipc", "cgroup"}
+	if cfg.Network != NetworkHost {
+		ns = append(ns, "net")
+	}
+	if _, err := os.Stat("/proc/self/ns/time"); err == nil {
+		ns = append(ns, "time")
+	}
+	if cfg.UserNS {
+		ns = append(ns, "user")
+	}
+	return ns
+}
+
+func limits(r cgroup.Resources) state.Limits {
+	return state.Limits{
+		MemoryBytes: r.MemoryBytes, CPUs: r.CPUs(), CPUQuotaUS: r.CPUQuotaUS,
+		CPUPeriodUS: r.CPUPeriodUS, PidsLimit: r.PidsLimit,
+	}
+}
+
+// makeDirs creates the writable layer, overlayfs's work dir and the mount
+// point. With a user namespace the sandbox's root is UIDMapStart on the
+// host, which must own the writable layer to write to it.
+func makeDirs(sb *state.Sandbox, userns bool) error {
+	for _, d := range []string{sb.UpperDir, sb.WorkDir, sb.RootFS} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", d, err)
+		}
+		if userns {
+			if err := os.Chown(d, UIDMapStart, UIDMapStart); err != nil {
+				return fmt.Errorf("chown %s to the sandbox's root: %w", d, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Container) spec(etc map[string]string) (*nsinit.Spec, error) {
+	var dirs []string
+	for _, d := range c.sb.Cgroup.Dirs {
+		dirs = append(dirs, d)
+	}
+	cgs, err := rootfs.HostCgroupMounts("/proc/self/mountinfo", dirs)
+	if err != nil {
+		return nil, err
+	}
+	lower := make([]string, len(c.cfg.Layers))
+	for i, l := range c.cfg.Layers {
+		lower[i] = l.Dir
+	}
+	return &nsinit.Spec{
+		Rootfs: rootfs.Spec{
+			Lower: lower, Upper: c.sb.UpperDir, Work: c.sb.WorkDir, Target: c.sb.RootFS,
+			EtcFiles: etc, Cgroups: cgs, UserNS: c.cfg.UserNS,
+		},
+		Hostname: c.cfg.Hostname,
+		Args:     c.cfg.Args,
+		Env:      workloadEnv(c.cfg.Env, c.cfg.Hostname),
+		Cwd:      c.cfg.WorkDir,
+		Init:     !c.cfg.NoInit,
+		NewNet:   c.cfg.Network != NetworkHost,
+	}, nil
+}
+
+// launch clones the init into its new namespaces (step 2).
+func (c *Container) launch(stdio Stdio) error {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("socketpair: %w", err)
+	}
+	c.sock = os.NewFile(uintptr(fds[0]), "sandbox-socket")
+	child := os.NewFile(uintptr(fds[1]), "sandbox-socket-child")
+	defer child.Close()
+	c.in = bufio.NewReader(c.sock)
+
+	flags := uintptr(unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
+	if c.cfg.Network != NetworkHost {
+		flags |= unix.CLONE_NEWNET
+	}
+	attr := &syscall.SysProcAttr{
+		Cloneflags: flags,
+		// If glassbox dies, so does the sandbox; Cleanup removes the rest.
+		Pdeathsig: syscall.SIGKILL,
+		// Its own session: a Ctrl-C on the terminal reaches glassbox only,
+		// which forwards it once.
+		Setsid: true,
+	}
+	if c.cfg.UserNS {
+		attr.Cloneflags |= unix.CLONE_NEWUSER
+		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: UIDMapStart, Size: UIDMapSize}}
+		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: UIDMapStart, Size: UIDMapSize}}
+		attr.GidMappingsEnableSetgroups = true
+	}
+	bin := c.cfg.InitBinary
+	if bin == "" {
+		bin = "/proc/self/exe"
+	}
+	c.cmd = &exec.Cmd{
+		Path:        bin,
+		Args:        []string{"glassbox", nsinit.Verb},
+		Env:         []string{},
+		Stdin:       stdio.In,
+		Stdout:      stdio.Out,
+		Stderr:      stdio.Err,
+		ExtraFiles:  []*os.File{child},
+		SysProcAttr: attr,
+	}
+	if stdio.In == nil {
+		c.cmd.Stdin = nil // exec.Cmd opens /dev/null
+	}
+	if err := c.cmd.Start(); err != nil {
+		c.cmd = nil
+		return fmt.Errorf("start the sandbox's init (%s): %w", bin, err)
+	}
+	c.sb.InitPID = c.cmd.Process.Pid
+	return nil
+}
+
+func (c *Container) send(spec *nsinit.Spec) error {
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return fmt.Errorf("encode the sandbox spec: %w", err)
+	}
+	if _, err := c.sock.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("send the sandbox spec: %w", err)
+	}
+	return nil
+}
+
+// errInitDied is a start that ended without a word from the init.
+var errInitDied = errors.New("the sandbox's init died during set-up")
+
+// awaitStarted reads the init's answer to "go" (step 6).
+func (c *Container) awaitStarted() error {
+	m, err := c.read()
+	switch {
+	case errors.Is(err, io.EOF) && c.cfg.NoInit:
+		// The socket closed on exec: the workload is PID 1.
+		c.sb.WorkloadPID = c.sb.InitPID
+		return nil
+	case errors.Is(err, io.EOF):
+		return errInitDied
+	case err != nil:
+		return err
+	case m.Kind == nsinit.MsgError:
+		return errors.New(m.Error)
+	case m.Kind != nsinit.MsgStarted:
+		return fmt.Errorf("unexpected message from the init: %q", m.Kind)
+	}
+	pid, err := c.workloadPID()
+	if err != nil {
+		return err
+	}
+	c.sb.WorkloadPID = pid
+	return nil
+}
+
+func (c *Container) read() (*nsinit.Message, error) {
+	line, err := c.in.ReadBytes('\n')
+	if err != nil {
+		if len(line) == 0 || errors.Is(err, io.EOF) {
+			return nil, io.EOF
+		}
+		return nil, fmt.Errorf("read from the init: %w", err)
+	}
+	var m nsinit.Message
+	if err := json.Unmarshal(line, &m); err != nil {
+		return nil, fmt.Errorf("decode a message from the init: %w", err)
+	}
+	return &m, nil
+}
