@@ -24,7 +24,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.confirm = ""
 			if b := m.boxByID(id); b != nil {
 				m.status = "removing " + b.name + "…"
-				return m, m.act(b, EvState, func() (string, int, string, error) {
+				return m, m.act(b, EvState, "remove", func() (string, int, string, error) {
 					return "removed", -1, "", m.opt.Actions.Remove(id)
 				})
 			}
@@ -82,11 +82,11 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		acts, clock := m.opt.Actions, m.opt.Clock
 		return m, func() tea.Msg {
 			name, err := acts.Start()
-			label := name
-			if label == "" {
-				label = "new sandbox"
+			label, text := name, "started"
+			if err != nil {
+				label, text = "new sandbox", "start"
 			}
-			return actionMsg{at: clock(), id: name, name: label, kind: EvState, text: "started", err: err, added: name, held: -1}
+			return actionMsg{at: clock(), id: name, name: label, kind: EvState, text: text, err: err, added: name, held: -1}
 		}
 	}
 	if len(m.boxes) == 0 {
@@ -100,29 +100,29 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.StressMem):
 		mb, held := m.opt.StressMB, b.heldMB+m.opt.StressMB
 		m.status = fmt.Sprintf("asking %s to hold %d MiB more…", b.name, mb)
-		return m, m.act(b, EvAction, func() (string, int, string, error) {
+		return m, m.act(b, EvAction, "stress memory", func() (string, int, string, error) {
 			return fmt.Sprintf("stress memory +%d MiB (holding %d MiB)", mb, held), held, "", a.StressMemory(id, mb)
 		})
 	case key.Matches(msg, k.ReleaseMem):
-		return m, m.act(b, EvAction, func() (string, int, string, error) {
+		return m, m.act(b, EvAction, "release memory", func() (string, int, string, error) {
 			return "released the stressed memory", 0, "", a.ReleaseMemory(id)
 		})
 	case key.Matches(msg, k.BurnCPU):
-		return m, m.act(b, EvAction, func() (string, int, string, error) {
+		return m, m.act(b, EvAction, "CPU burn", func() (string, int, string, error) {
 			return "CPU burn: 2 workers for 10 s", -1, "", a.BurnCPU(id, 10, 2)
 		})
 	case key.Matches(msg, k.Calculate):
-		return m, m.act(b, EvAction, func() (string, int, string, error) {
+		return m, m.act(b, EvAction, "/calculate", func() (string, int, string, error) {
 			res, by, err := a.Calculate(id)
 			return fmt.Sprintf("/calculate add 1+2 = %s, processed_by %s", res, by), -1, "", err
 		})
 	case key.Matches(msg, k.Pause):
 		if sb.Status == state.Paused {
-			return m, m.act(b, EvSignal, func() (string, int, string, error) {
+			return m, m.act(b, EvSignal, "unpause", func() (string, int, string, error) {
 				return "thawed (cgroup freezer)", -1, "", a.Unpause(id)
 			})
 		}
-		return m, m.act(b, EvSignal, func() (string, int, string, error) {
+		return m, m.act(b, EvSignal, "pause", func() (string, int, string, error) {
 			return "frozen (cgroup freezer)", -1, "", a.Pause(id)
 		})
 	case key.Matches(msg, k.Stop):
@@ -135,13 +135,13 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		m.stops[id] = stopping{since: m.opt.Clock(), timeout: grace}
 		m.logEvent(Event{At: m.opt.Clock(), Box: b.name, Kind: EvSignal, Text: fmt.Sprintf("SIGTERM sent (grace %s, then SIGKILL)", grace)})
-		return m, tea.Batch(countdown(), m.act(b, EvSignal, func() (string, int, string, error) {
+		return m, tea.Batch(countdown(), m.act(b, EvSignal, "stop", func() (string, int, string, error) {
 			sig, err := a.Stop(id, grace)
 			return "stopped, ended by " + sig, -1, "", err
 		}))
 	case key.Matches(msg, k.Kill):
 		m.logEvent(Event{At: m.opt.Clock(), Box: b.name, Kind: EvSignal, Text: "SIGKILL sent"})
-		return m, m.act(b, EvSignal, func() (string, int, string, error) {
+		return m, m.act(b, EvSignal, "kill", func() (string, int, string, error) {
 			return "killed (SIGKILL)", -1, "", a.Kill(id)
 		})
 	case key.Matches(msg, k.Remove):
@@ -154,10 +154,13 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 // act runs f off the UI's goroutine and reports its result as an actionMsg.
 // f returns the text to log, the stressed memory now held (-1: unchanged),
 // a sandbox it created, and its error.
-func (m Model) act(b *box, kind EventKind, f func() (string, int, string, error)) tea.Cmd {
+func (m Model) act(b *box, kind EventKind, verb string, f func() (string, int, string, error)) tea.Cmd {
 	id, name, clock := b.id, b.name, m.opt.Clock
 	return func() tea.Msg {
 		text, held, added, err := f()
+		if err != nil {
+			text = verb
+		}
 		return actionMsg{at: clock(), id: id, name: name, kind: kind, text: text, err: err, added: added, held: held}
 	}
 }

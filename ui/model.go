@@ -333,8 +333,8 @@ func (m *Model) applyAction(a actionMsg) {
 		m.now = a.at
 	}
 	if a.err != nil {
-		m.status = fmt.Sprintf("%s: %s", a.name, a.err)
-		m.logEvent(Event{At: a.at, Box: a.name, Kind: EvError, Text: a.text + ": " + a.err.Error()})
+		m.status = fmt.Sprintf("%s: %s failed: %s", a.name, a.text, a.err)
+		m.logEvent(Event{At: a.at, Box: a.name, Kind: EvError, Text: a.text + " failed: " + a.err.Error()})
 		delete(m.stops, a.id)
 		return
 	}

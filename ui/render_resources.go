@@ -96,11 +96,11 @@ func renderResources(st *Styles, b *box, w, h int) []string {
 
 	var extra []string
 	if p := s.Cgroup.Pids; p.Current.Valid {
-		lim := "no limit"
 		if p.Limit.Valid {
-			lim = fmt.Sprint(p.Limit.Value)
+			extra = append(extra, fmt.Sprintf("pids %d of %d", p.Current.Value, p.Limit.Value))
+		} else {
+			extra = append(extra, fmt.Sprintf("pids %d (no limit)", p.Current.Value))
 		}
-		extra = append(extra, fmt.Sprintf("pids %d of %s", p.Current.Value, lim))
 	}
 	if m.OOMKills.Valid {
 		extra = append(extra, fmt.Sprintf("oom_kill %d", m.OOMKills.Value))
