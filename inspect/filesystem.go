@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"glassbox/sandbox/state"
 )
 
@@ -157,7 +155,7 @@ func walkUpper(dir string) (size int64, n int, err error) {
 // overlay uses it. The store's records are re-read when the sandboxes
 // directory changes (one is created or removed) or every few seconds; a
 // record counts while its status is running or paused and its init
-// process exists.
+// process exists (under the FS's proc root).
 type sharing struct {
 	store   *state.Store
 	fs      FS
@@ -183,7 +181,7 @@ func (s *sharing) count(lowers []Lower) {
 		if rec.Status != state.Running && rec.Status != state.Paused {
 			continue
 		}
-		if rec.InitPID <= 0 || unix.Kill(rec.InitPID, 0) == unix.ESRCH {
+		if rec.InitPID <= 0 || !exists(s.fs.procPath(rec.InitPID)) {
 			continue
 		}
 		for i := range lowers {
