@@ -2,8 +2,12 @@ package ui
 
 import (
 	"fmt"
+	"io"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 
 	"glassbox/inspect"
 )
@@ -13,13 +17,22 @@ import (
 // kernel reads are inspect's (see its benchmarks); bench/measure-top.sh
 // measures the whole process.
 func BenchmarkRound(b *testing.B) {
+	b.Run("no-colour", func(b *testing.B) { benchRound(b, asciiStyles()) })
+	b.Run("truecolour", func(b *testing.B) {
+		r := lipgloss.NewRenderer(io.Discard)
+		r.SetColorProfile(termenv.TrueColor)
+		benchRound(b, NewStyles(r))
+	})
+}
+
+func benchRound(b *testing.B, st *Styles) {
 	var fs []fixture
 	for i := range 5 {
 		f := calc()
 		f.id, f.name, f.initPID, f.appPID = fmt.Sprintf("%012x", i+1), fmt.Sprintf("calc%d", i+1), 4242+100*i, 4250+100*i
 		fs = append(fs, f)
 	}
-	m := New(Options{Styles: asciiStyles(), Interval: time.Second})
+	m := New(Options{Styles: st, Interval: time.Second})
 	m.c.width, m.c.height = 160, 50
 	at := t0
 	b.ReportAllocs()

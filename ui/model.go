@@ -140,7 +140,18 @@ func (m Model) tick() tea.Cmd {
 func (m Model) snapshotCmd() tea.Cmd {
 	src, clock := m.opt.Source, m.opt.Clock
 	follow := len(m.opt.Refs) == 0
-	refs := append([]string(nil), m.refs...)
+	// Each sandbox once, by id where it is known (a ref may be a name).
+	var refs []string
+	for _, r := range m.refs {
+		for _, b := range m.boxes {
+			if b.name == r {
+				r = b.id
+			}
+		}
+		if !contains(refs, r) {
+			refs = append(refs, r)
+		}
+	}
 	for _, b := range m.boxes {
 		if !b.gone && !contains(refs, b.id) {
 			refs = append(refs, b.id)
