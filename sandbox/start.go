@@ -24,34 +24,39 @@ import (
 // supervisor) and the child (nsinit.Main, the sandbox's init). They talk
 // over one socketpair: fd 3 in the child, JSON lines both ways.
 //
-//	step  parent (Start)                               child (init, nsinit.Main)                       channel
-//	----  -------------------------------------------  ----------------------------------------------  ----------------
-//	1     validate; record "created"; write the /etc   –                                               state dir
-//	      files; mkdir upper/work/rootfs; create the
-//	      cgroup with its limits; socketpair
-//	2     clone+exec /proc/self/exe sandbox-init with  born as PID 1 of the new pid namespace, in      clone flags
-//	      CLONE_NEW{PID,NS,UTS,IPC,NET}(+USER) and     new mnt/uts/ipc/net namespaces; locks its
-//	      PDEATHSIG=SIGKILL, its own session           OS thread; stays in the parent's cgroup ns
-//	3     write the Spec                               read the Spec; / private; mount overlay,        fd 3: Spec →
-//	                                                   proc, dev, sys, tmp, /etc files, masks;
-//	                                                   lo up; sethostname
-//	4     (in parallel with 3) AddProc(init) into the  –                                               cgroupfs
-//	      cgroup; Hooks.OnCreated (network attach)
-//	5     write "go"                                   read "go"; unshare CLONE_NEWCGROUP (its root    fd 3: "go" →
-//	                                                   is now the sandbox's cgroup) and CLONE_NEWTIME;
-//	                                                   mount cgroupfs ro; pivot_root; drop caps,
-//	                                                   no_new_privs (per thread: the locked one)
-//	6     read: "started" → find the workload's host   fork+exec the workload from the locked thread   ← fd 3: started
-//	      PID (its only child in the cgroup); record   (PID 2), write "started"
-//	      "running"; Start returns
-//	6'    --init=false: end-of-file = exec succeeded   exec the workload as PID 1; fd 3 is CLOEXEC     ← fd 3: EOF
-//	6''   "error" or EOF in init mode: roll back and   write "error" and exit 1                        ← fd 3: error
-//	      diagnose (OOM kill of the init, …)
-//	7     Wait: reap the init; read "exit"             reap zombies, forward signals; when the         ← fd 3: exit
-//	      (code, signal); OOM = SIGKILL + the          workload ends write "exit" and exit with its
-//	      cgroup's oom_kill counter advanced           code; the kernel kills the rest of the pid ns
-//	8     Destroy: kill what is left in the cgroup,    –                                               –
-//	      delete it, remove upper/work and state
+//	step  parent (Start)                          child: init (PID 1) / workload process (PID 2)     channel
+//	----  --------------------------------------  -------------------------------------------------  ------------
+//	1     validate; record "created"; write the   –                                                  state dir
+//	      /etc files; mkdir upper/work/rootfs;
+//	      create the cgroup; socketpair
+//	2     clone+exec /proc/self/exe sandbox-init  born PID 1 in new pid/mnt/uts/ipc/net namespaces;  clone flags
+//	      init|noinit, CLONE_NEW{PID,NS,UTS,IPC,  before the Go runtime (early_cgo.go, one thread)
+//	      NET}(+USER), PDEATHSIG, own session     blocks reading fd 3
+//	3     AddProc(init); write 'c' + the Spec     early: read 'c'; unshare CLONE_NEWCGROUP (root =   fd 3 →
+//	                                              the sandbox's cgroup); init mode: unshare
+//	                                              CLONE_NEWTIME, fork the workload's process = PID 2,
+//	                                              which waits on fd 4
+//	4     Hooks.OnCreated (network attach)        Go: read the Spec; / private; overlay, proc, dev,  fd 3 →
+//	      while the child builds its root         sys + cgroupfs ro, tmp, /etc files, masks; lo up;
+//	                                              sethostname
+//	5     write "go"                              read "go"; pivot_root (moves PID 2's root too);    fd 3 →
+//	                                              look up the command; send it to PID 2
+//	6     read "started" → the workload's host    PID 2: drop caps, no_new_privs, chdir, exec (fd 4  fd 4, fd 3 ←
+//	      PID (init's child in the cgroup);       CLOEXEC: EOF = exec'd); init: write "started"
+//	      record "running"; Start returns
+//	6'    --init=false: EOF on fd 3 = started     init drops caps and execs the workload as PID 1    fd 3 ←
+//	6''   "error" or EOF in init mode: roll back  write "error", exit 1                              fd 3 ←
+//	      and diagnose (OOM kill of the init, …)
+//	7     Wait: reap the init; read "exit"        reap zombies, forward signals; when the workload  fd 3 ←
+//	      (code, signal); OOM = SIGKILL + the     ends write "exit", exit with its code (the kernel
+//	      cgroup's oom_kill counter advanced      kills the rest of the pid namespace)
+//	8     Destroy: kill what is left in the       –                                                  –
+//	      cgroup, delete it, remove upper/work
+//	      and the state
+//
+// Without cgo there is no early stage: the init reads 'c', unshares on its
+// locked Go thread and forks the workload from it (the runtime's threads
+// have taken the low PIDs by then, so the workload's PID is not 2).
 //
 // Mounts live only in the sandbox's mount namespace and vanish with its
 // last process; the cgroup, the directories and the record are removed by
@@ -118,10 +123,10 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 	if err := c.launch(stdio); err != nil {
 		return nil, err
 	}
-	if err := c.send(spec); err != nil {
+	if err := c.cg.AddProc(sb.InitPID); err != nil {
 		return nil, err
 	}
-	if err := c.cg.AddProc(sb.InitPID); err != nil {
+	if err := c.send(spec); err != nil {
 		return nil, err
 	}
 	if cfg.Hooks.OnCreated != nil {
@@ -160,7 +165,9 @@ func namespaces(cfg *Config) []string {
 	if cfg.Network != NetworkHost {
 		ns = append(ns, "net")
 	}
-	if _, err := os.Stat("/proc/self/ns/time"); err == nil {
+	if _, err := os.Stat("/proc/self/ns/time"); err == nil && !cfg.NoInit {
+		// The time namespace applies to children: a workload that is PID 1
+		// itself is not in it.
 		ns = append(ns, "time")
 	}
 	if cfg.UserNS {
@@ -249,13 +256,17 @@ func (c *Container) launch(stdio Stdio) error {
 		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: UIDMapStart, Size: UIDMapSize}}
 		attr.GidMappingsEnableSetgroups = true
 	}
+	mode := nsinit.ModeInit
+	if c.cfg.NoInit {
+		mode = nsinit.ModeNoInit
+	}
 	bin := c.cfg.InitBinary
 	if bin == "" {
 		bin = "/proc/self/exe"
 	}
 	c.cmd = &exec.Cmd{
 		Path:        bin,
-		Args:        []string{"glassbox", nsinit.Verb},
+		Args:        []string{"glassbox", nsinit.Verb, mode},
 		Env:         []string{},
 		Stdin:       stdio.In,
 		Stdout:      stdio.Out,
@@ -279,7 +290,9 @@ func (c *Container) send(spec *nsinit.Spec) error {
 	if err != nil {
 		return fmt.Errorf("encode the sandbox spec: %w", err)
 	}
-	if _, err := c.sock.Write(append(b, '\n')); err != nil {
+	// The first byte says "you are in your cgroup" (step 3).
+	msg := append(append([]byte{'c'}, b...), '\n')
+	if _, err := c.sock.Write(msg); err != nil {
 		return fmt.Errorf("send the sandbox spec: %w", err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"syscall"
@@ -21,16 +22,35 @@ import (
 // It returns the exit status for os.Exit.
 func Main() int {
 	runtime.LockOSThread()
+	e := early()
+	if e.stage == 2 {
+		return workloadStage()
+	}
 	sock := os.NewFile(SocketFD, "sandbox-socket")
 	// The workload must not inherit the socket: its closing is how the
 	// parent learns that an exec'd PID 1 workload started.
 	syscall.CloseOnExec(SocketFD)
-	in := bufio.NewReader(sock)
 	enc := json.NewEncoder(sock)
 	fail := func(err error) int {
 		enc.Encode(Message{Kind: MsgError, Error: err.Error()})
 		return 1
 	}
+	if e.err != nil {
+		return fail(e.err)
+	}
+	initMode := len(os.Args) > 2 && os.Args[2] == ModeInit
+	if !e.done {
+		// No early stage (built without cgo): do its steps here, on the
+		// locked thread from which the workload will be forked.
+		var b [1]byte
+		if _, err := io.ReadFull(sock, b[:]); err != nil {
+			return fail(fmt.Errorf("wait for the parent's cgroup byte: %w", err))
+		}
+		if err := unshareLate(initMode); err != nil {
+			return fail(err)
+		}
+	}
+	in := bufio.NewReader(sock)
 
 	var spec Spec
 	line, err := in.ReadBytes('\n')
@@ -40,9 +60,12 @@ func Main() int {
 	if err := json.Unmarshal(line, &spec); err != nil {
 		return fail(fmt.Errorf("decode the sandbox spec: %w", err))
 	}
-	// Everything that does not depend on the cgroup is built while the
-	// parent moves this process into its cgroup.
 	if err := rootfs.Prepare(&spec.Rootfs); err != nil {
+		return fail(err)
+	}
+	// The cgroup namespace exists already: its cgroupfs shows the
+	// sandbox's cgroup as the root.
+	if err := rootfs.MountCgroups(spec.Rootfs.Target, spec.Rootfs.Cgroups); err != nil {
 		return fail(err)
 	}
 	if spec.NewNet {
@@ -53,15 +76,10 @@ func Main() int {
 	if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
 		return fail(fmt.Errorf("set hostname %q: %w", spec.Hostname, err))
 	}
+	// Wait for the parent's hooks (network attach) before the workload runs.
 	line, err = in.ReadBytes('\n')
 	if err != nil || string(line) != Go+"\n" {
 		return fail(fmt.Errorf("wait for the parent's go: %q %v", line, err))
-	}
-	if err := unshareLate(); err != nil {
-		return fail(err)
-	}
-	if err := rootfs.MountCgroups(spec.Rootfs.Target, spec.Rootfs.Cgroups); err != nil {
-		return fail(err)
 	}
 	if err := rootfs.PivotRoot(spec.Rootfs.Target); err != nil {
 		return fail(err)
@@ -70,19 +88,40 @@ func Main() int {
 	if err != nil {
 		return fail(err)
 	}
-	if err := dropCaps(); err != nil {
-		return fail(err)
-	}
-	if err := unix.Chdir(spec.Cwd); err != nil {
-		return fail(fmt.Errorf("working directory %s: %w", spec.Cwd, err))
-	}
-	if !spec.Init {
+	w := &workload{Path: path, Args: spec.Args, Env: spec.Env, Cwd: spec.Cwd}
+	switch {
+	case !spec.Init:
 		// The workload becomes PID 1. On success the socket closes (CLOEXEC):
 		// that end-of-file is the parent's "started".
-		err := unix.Exec(path, spec.Args, spec.Env)
-		return fail(fmt.Errorf("exec %s: %w", spec.Args[0], err))
+		return fail(w.exec())
+	case e.child > 0:
+		if err := w.release(e.child); err != nil {
+			return fail(err)
+		}
+		return serve(e.child, enc)
+	default:
+		pid, err := w.fork()
+		if err != nil {
+			return fail(err)
+		}
+		return serve(pid, enc)
 	}
-	return serve(path, &spec, enc)
+}
+
+// ModeInit and ModeNoInit are the init's second argument: whether it stays
+// PID 1 with the workload as its child, or execs the workload.
+const (
+	ModeInit   = "init"
+	ModeNoInit = "noinit"
+)
+
+// earlyResult is what the early stage (early_cgo.go) did before the Go
+// runtime started.
+type earlyResult struct {
+	done  bool  // it ran: the cgroup namespace exists
+	stage int   // 1: the init; 2: the workload's process, forked as PID 2
+	child int   // in the init: the PID of the workload's process
+	err   error // what failed, to report over the socket
 }
 
 // unshareLate creates the namespaces that must come after the move into the
@@ -90,11 +129,11 @@ func Main() int {
 // when it is created, so the sandbox sees its own cgroup as "/"), and the
 // time namespace where the kernel has one. Both apply to this thread; the
 // time namespace only to the children it forks (time_for_children).
-func unshareLate() error {
+func unshareLate(initMode bool) error {
 	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 		return fmt.Errorf("unshare the cgroup namespace: %w", err)
 	}
-	if _, err := os.Stat("/proc/self/ns/time"); err == nil {
+	if _, err := os.Stat("/proc/self/ns/time"); err == nil && initMode {
 		if err := unix.Unshare(unix.CLONE_NEWTIME); err != nil {
 			return fmt.Errorf("unshare the time namespace: %w", err)
 		}

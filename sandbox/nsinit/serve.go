@@ -16,21 +16,12 @@ var Forwarded = []os.Signal{
 	syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2,
 }
 
-// serve forks the workload (PID 2) from the locked thread, reports it
-// started, then reaps every child until the workload ends, forwarding
-// signals to it, and reports how it ended.
-func serve(path string, spec *Spec, enc *json.Encoder) int {
+// serve is the init's life once the workload runs: it reports it started,
+// then reaps every child until the workload ends, forwarding signals to
+// it, and reports how it ended.
+func serve(pid int, enc *json.Encoder) int {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, Forwarded...)
-	proc, err := os.StartProcess(path, spec.Args, &os.ProcAttr{
-		Env:   spec.Env,
-		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
-	})
-	if err != nil {
-		enc.Encode(Message{Kind: MsgError, Error: fmt.Sprintf("start %s: %v", spec.Args[0], err)})
-		return 1
-	}
-	pid := proc.Pid
 	enc.Encode(Message{Kind: MsgStarted, PID: pid})
 
 	go func() {
