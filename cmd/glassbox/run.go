@@ -12,7 +12,9 @@ import (
 	"glassbox/sandbox"
 	"glassbox/sandbox/cgroup"
 	"glassbox/sandbox/image"
+	"glassbox/sandbox/network"
 	"glassbox/sandbox/nsinit"
+	"glassbox/sandbox/state"
 )
 
 func init() { verbs = append(verbs, newRunCmd) }
@@ -27,6 +29,7 @@ type runFlags struct {
 
 func newRunCmd() *cobra.Command {
 	var f runFlags
+	var d *detachFlags
 	cmd := &cobra.Command{
 		Use:   "run [OPTIONS] [IMAGE] [COMMAND [ARG...]]",
 		Short: "Run a command in a new sandbox, in the foreground (default: the calculator)",
@@ -41,7 +44,18 @@ sandbox created.`,
   glassbox run --name calc -e WORKER_COUNT=2 --hostname calc`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runForeground(cmd, &f, args)
+			ports, err := d.check(cmd)
+			if err != nil {
+				return err
+			}
+			if d.detach {
+				cfg, err := runConfig(cmd, &f, args)
+				if err != nil {
+					return err
+				}
+				return runDetached(cmd, cfg, f.network, d, ports)
+			}
+			return runForeground(cmd, &f, args, ports)
 		},
 	}
 	// Everything after IMAGE is the command, flags included.
@@ -56,7 +70,8 @@ sandbox created.`,
 	fl.Int64Var(&f.pids, "pids-limit", 0, "maximum number of processes")
 	fl.BoolVar(&f.init, "init", true, "run glassbox's init as PID 1 (it reaps zombies and forwards signals); --init=false runs the workload as PID 1")
 	fl.BoolVar(&f.userns, "userns", false, fmt.Sprintf("map the sandbox's root to the unprivileged host range %d-%d", sandbox.UIDMapStart, sandbox.UIDMapStart+sandbox.UIDMapSize-1))
-	fl.StringVar(&f.network, "network", sandbox.NetworkNone, "network: none (own namespace, loopback only) or host")
+	fl.StringVar(&f.network, "network", "bridge", network.ModeHelp+"; "+network.NATHelp)
+	d = addDetachFlags(cmd)
 	fl.BoolVar(&f.rm, "rm", false, "remove the sandbox when it exits (a foreground run always does)")
 	return cmd
 }
@@ -66,7 +81,11 @@ sandbox created.`,
 func runConfig(cmd *cobra.Command, f *runFlags, args []string) (*sandbox.Config, error) {
 	cfg := &sandbox.Config{
 		Roots: stateRoots(cmd), Name: f.name, Hostname: f.hostname,
-		NoInit: !f.init, UserNS: f.userns, Network: f.network,
+		NoInit: !f.init, UserNS: f.userns,
+	}
+	var err error
+	if cfg.Network, cfg.Hooks, err = sandboxNetwork(cfg.Roots, f.network); err != nil {
+		return nil, err
 	}
 	if f.memory != "" {
 		n, err := cgroup.ParseMemory(f.memory)
@@ -123,7 +142,7 @@ func runConfig(cmd *cobra.Command, f *runFlags, args []string) (*sandbox.Config,
 
 // runForeground: validate → start → forward signals → wait → destroy →
 // the workload's exit status.
-func runForeground(cmd *cobra.Command, f *runFlags, args []string) error {
+func runForeground(cmd *cobra.Command, f *runFlags, args []string, ports []state.Port) error {
 	cfg, err := runConfig(cmd, f, args)
 	if err != nil {
 		return err
@@ -132,11 +151,17 @@ func runForeground(cmd *cobra.Command, f *runFlags, args []string) error {
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, nsinit.Forwarded...)
 	defer signal.Stop(sigs)
+	forward, unpublish, err := publishForeground(ports) // a port in use fails before the start
+	if err != nil {
+		return err
+	}
+	defer unpublish()
 	c, err := sandbox.Start(cfg, sandbox.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 	if err != nil {
 		return err
 	}
 	defer c.Destroy()
+	forward(c.State().Network.IP)
 	go func() {
 		for s := range sigs {
 			c.Signal(s.(syscall.Signal))
