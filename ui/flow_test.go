@@ -54,6 +54,8 @@ type fakeActions struct {
 	mu    sync.Mutex
 	calls []string
 	src   *fakeSource
+	// next is what Start adds; none makes Start fail.
+	next []fixture
 }
 
 func (a *fakeActions) record(f string, args ...any) {
@@ -99,15 +101,30 @@ func (a *fakeActions) Stop(ref string, timeout time.Duration) (string, error) {
 func (a *fakeActions) Kill(ref string) error { a.record("kill %s", ref); return nil }
 func (a *fakeActions) Start() (string, error) {
 	a.record("start")
-	return "", fmt.Errorf("no room for another sandbox in this test")
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.next) == 0 {
+		return "", fmt.Errorf("no room for another sandbox in this test")
+	}
+	f := a.next[0]
+	a.next = a.next[1:]
+	a.src.mu.Lock()
+	a.src.boxes = append(a.src.boxes, f)
+	a.src.mu.Unlock()
+	return f.name, nil
 }
 func (a *fakeActions) Remove(ref string) error { a.record("remove %s", ref); return nil }
 
 func startFlow(t *testing.T, w, h int, fs ...fixture) (*teatest.TestModel, *fakeSource, *fakeActions) {
+	return startFlowOn(t, w, h, nil, nil, fs...)
+}
+
+// startFlowOn runs the UI on refs (nil: follow every sandbox); Start adds next.
+func startFlowOn(t *testing.T, w, h int, refs []string, next []fixture, fs ...fixture) (*teatest.TestModel, *fakeSource, *fakeActions) {
 	t.Helper()
 	src := &fakeSource{boxes: fs}
-	acts := &fakeActions{src: src}
-	m := New(Options{Source: src, Actions: acts, Styles: asciiStyles(), Interval: 100 * time.Millisecond})
+	acts := &fakeActions{src: src, next: next}
+	m := New(Options{Source: src, Actions: acts, Refs: refs, Styles: asciiStyles(), Interval: 100 * time.Millisecond})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
 	t.Cleanup(func() { _ = tm.Quit() })
 	return tm, src, acts
@@ -254,4 +271,19 @@ func TestFlowOOMBanner(t *testing.T) {
 	waitScreen(t, tm, "OOM KILLED", "OOM killer sent SIGKILL (exit 137)", "OOMKILLED (EXIT 137)", "OOMKilled: exit 137")
 	tm.Send(press("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+func TestFlowNewSandboxJoinsTheNamedOnes(t *testing.T) {
+	tm, _, acts := startFlowOn(t, 120, 40, []string{"calc"}, []fixture{calc2()}, calc())
+	waitScreen(t, tm, "▶1 calc (running)")
+	tm.Send(press("n"))
+	waitCalls(t, acts, "start")
+	waitScreen(t, tm, "2 calc2 (running)", "calc2: started")
+	tm.Send(press("2"))
+	waitScreen(t, tm, "glassbox ▸ calc2", "CALC2")
+	tm.Send(press("q"))
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	if got := strings.Join(fm.Running(), ","); got != "calc,calc2" {
+		t.Errorf("Running() = %q, want calc,calc2", got)
+	}
 }
