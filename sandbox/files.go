@@ -9,10 +9,14 @@ import (
 )
 
 // etcFiles writes the sandbox's /etc/hostname, /etc/hosts and
-// /etc/resolv.conf into its state directory and returns them as
-// inside-path → host-file, to be bind-mounted: the image's layers stay
-// untouched and the files do not show up in the sandbox's diff.
-func etcFiles(stateDir, hostname, network string) (map[string]string, error) {
+// /etc/resolv.conf into dir (next to its writable layer, where a user
+// namespace's root can reach them) and returns them as inside-path →
+// host-file, to be bind-mounted: the image's layers stay untouched and the
+// files do not show up in the sandbox's diff.
+func etcFiles(dir, hostname, network string) (map[string]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
 	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + hostname + "\n"
 	files := map[string]string{
 		"/etc/hostname":    hostname + "\n",
@@ -21,7 +25,7 @@ func etcFiles(stateDir, hostname, network string) (map[string]string, error) {
 	}
 	out := make(map[string]string, len(files))
 	for inside, content := range files {
-		host := filepath.Join(stateDir, filepath.Base(inside))
+		host := filepath.Join(dir, filepath.Base(inside))
 		if err := os.WriteFile(host, []byte(content), 0o644); err != nil {
 			return nil, fmt.Errorf("write %s for the sandbox: %w", inside, err)
 		}

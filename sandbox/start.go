@@ -26,8 +26,8 @@ import (
 //
 //	step  parent (Start)                          child: init (PID 1) / workload process (PID 2)     channel
 //	----  --------------------------------------  -------------------------------------------------  ------------
-//	1     validate; record "created"; write the   –                                                  state dir
-//	      /etc files; mkdir upper/work/rootfs;
+//	1     validate; record "created"; mkdir      –                                                  state dir
+//	      upper/work/rootfs; write the /etc files;
 //	      create the cgroup; socketpair
 //	2     clone+exec /proc/self/exe sandbox-init  born PID 1 in new pid/mnt/uts/ipc/net namespaces;  clone flags
 //	      init|noinit, CLONE_NEW{PID,NS,UTS,IPC,  before the Go runtime (early_cgo.go, one thread)
@@ -102,11 +102,11 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 	if err := store.Save(sb); err != nil {
 		return nil, err
 	}
-	etc, err := etcFiles(cfg.Roots.SandboxDir(cfg.ID), cfg.Hostname, cfg.Network)
-	if err != nil {
+	if err := makeDirs(sb, cfg.UserNS); err != nil {
 		return nil, err
 	}
-	if err := makeDirs(sb, cfg.UserNS); err != nil {
+	etc, err := etcFiles(filepath.Join(dir, "etc"), cfg.Hostname, cfg.Network)
+	if err != nil {
 		return nil, err
 	}
 	if c.cg, err = cgroup.New(cfg.ID, cfg.Resources); err != nil {
@@ -255,6 +255,10 @@ func (c *Container) launch(stdio Stdio) error {
 		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: UIDMapStart, Size: UIDMapSize}}
 		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: UIDMapStart, Size: UIDMapSize}}
 		attr.GidMappingsEnableSetgroups = true
+		// Become the namespace's root (host uid UIDMapStart) before exec:
+		// the host's root is unmapped in there, and an unmapped uid would
+		// lose every capability at exec.
+		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
 	}
 	mode := nsinit.ModeInit
 	if c.cfg.NoInit {
