@@ -1,0 +1,234 @@
+package lifecycle_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"glassbox/sandbox/lifecycle"
+	"glassbox/sandbox/sandboxtest"
+	"glassbox/sandbox/state"
+)
+
+// cli runs the glassbox binary under test on the test's own state root.
+type cli struct {
+	t     *testing.T
+	bin   string
+	roots state.Roots
+}
+
+func newCLI(t *testing.T) *cli {
+	t.Helper()
+	sandboxtest.RequireRoot(t)
+	c := &cli{t: t, bin: sandboxtest.Binary(t), roots: sandboxtest.TempRoots(t)}
+	t.Cleanup(c.removeAll)
+	return c
+}
+
+// run returns stdout, stderr and the exit status.
+func (c *cli) run(args ...string) (string, string, int) {
+	c.t.Helper()
+	cmd := exec.Command(c.bin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		c.t.Fatalf("glassbox %s: %v", strings.Join(args, " "), err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// ok runs and fails the test unless the command succeeded.
+func (c *cli) ok(args ...string) string {
+	c.t.Helper()
+	out, errs, code := c.run(args...)
+	if code != 0 {
+		c.t.Fatalf("glassbox %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+// fails runs and fails the test unless the command failed saying want.
+func (c *cli) fails(want string, args ...string) {
+	c.t.Helper()
+	out, errs, code := c.run(args...)
+	if code == 0 || !strings.Contains(errs, want) {
+		c.t.Errorf("glassbox %s: exit %d, stderr %q; want a failure saying %q (stdout %q)", strings.Join(args, " "), code, errs, want, out)
+	}
+}
+
+func (c *cli) ps() []lifecycle.Summary {
+	c.t.Helper()
+	var rows []lifecycle.Summary
+	if err := json.Unmarshal([]byte(c.ok("ps", "-a", "--json")), &rows); err != nil {
+		c.t.Fatalf("ps --json: %v", err)
+	}
+	return rows
+}
+
+func (c *cli) get(name string) *state.Sandbox {
+	c.t.Helper()
+	for _, r := range c.ps() {
+		if r.Name == name || r.ID == name {
+			return r.Record
+		}
+	}
+	c.t.Fatalf("%s is not in ps -a", name)
+	return nil
+}
+
+// waitFor polls the record of name until cond holds (or fails after 20 s).
+func (c *cli) waitFor(name, what string, cond func(*state.Sandbox) bool) *state.Sandbox {
+	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		sb := c.get(name)
+		if cond(sb) {
+			return sb
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("%s: never %s; last record: status %s health %q exit %+v restarts %d", name, what, sb.Status, sb.Health, sb.Exit, sb.RestartCount)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// removeAll removes every sandbox of the test's root and checks that
+// nothing of them is left on the host.
+func (c *cli) removeAll() {
+	var rows []lifecycle.Summary
+	out, _, _ := c.run("ps", "-a", "--json")
+	json.Unmarshal([]byte(out), &rows)
+	for _, r := range rows {
+		c.run("rm", "-f", r.ID)
+		assertGone(c.t, c.roots, r.Record)
+	}
+	c.run("prune")
+}
+
+// assertGone checks that nothing of a sandbox is left: record, state dir,
+// writable layer, cgroup, veth, supervisor and sandbox processes.
+func assertGone(t *testing.T, roots state.Roots, sb *state.Sandbox) {
+	t.Helper()
+	for _, p := range []string{roots.SandboxDir(sb.ID), filepath.Join(roots.ContainersDir(), sb.ID)} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s left %s", sb.Name, p)
+		}
+	}
+	cgs, _ := filepath.Glob("/sys/fs/cgroup/*/glassbox/" + sb.ID)
+	if _, err := os.Stat("/sys/fs/cgroup/glassbox/" + sb.ID); err == nil {
+		cgs = append(cgs, "/sys/fs/cgroup/glassbox/"+sb.ID)
+	}
+	for _, cg := range cgs {
+		t.Errorf("%s left its cgroup %s", sb.Name, cg)
+	}
+	if _, err := net.InterfaceByName("gb-" + sb.ID); err == nil {
+		t.Errorf("%s left its veth gb-%s", sb.Name, sb.ID)
+	}
+	for _, pid := range []int{sb.SupervisorPID, sb.InitPID, sb.WorkloadPID} {
+		if pid > 0 && alive(pid) {
+			t.Errorf("%s left process %d (%s)", sb.Name, pid, cmdline(pid))
+		}
+	}
+}
+
+func alive(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(data, ')')
+	return i < 0 || i+2 >= len(data) || data[i+2] != 'Z'
+}
+
+func cmdline(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return strings.ReplaceAll(string(b), "\x00", " ")
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func uniqueName(prefix string) string {
+	return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()%1000000)
+}
+
+var client = &http.Client{Timeout: 5 * time.Second}
+
+// calculate posts to /calculate through a published port.
+func calculate(port int, timeout time.Duration) (map[string]any, error) {
+	c := &http.Client{Timeout: timeout}
+	resp, err := c.Post(fmt.Sprintf("http://127.0.0.1:%d/calculate", port), "application/json",
+		strings.NewReader(`{"operation":"multiply","a":6,"b":7}`))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func getJSON(url string) (map[string]any, error) {
+	resp, err := client.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	err = json.NewDecoder(resp.Body).Decode(&out)
+	return out, err
+}
+
+// cpuUsage is the sandbox's cgroup CPU time in ns (v1 cpuacct.usage, v2
+// cpu.stat usage_usec).
+func cpuUsage(t *testing.T, sb *state.Sandbox) int64 {
+	t.Helper()
+	if d, ok := sb.Cgroup.Dirs["cpuacct"]; ok {
+		b, err := os.ReadFile(filepath.Join(d, "cpuacct.usage"))
+		if err == nil {
+			n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+			return n
+		}
+	}
+	for _, d := range sb.Cgroup.Dirs {
+		b, err := os.ReadFile(filepath.Join(d, "cpu.stat"))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "usage_usec "); ok {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				return n * 1000
+			}
+		}
+	}
+	t.Fatalf("no CPU usage file in %v", sb.Cgroup.Dirs)
+	return 0
+}
+
+var _ = io.Discard
+var _ = syscall.SIGKILL

@@ -1,0 +1,316 @@
+package lifecycle_test
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"glassbox/sandbox/state"
+)
+
+// The whole life of the calculator, detached: run -d -p, a request through
+// the published port, ps (running, healthy), pause (frozen: requests time
+// out, CPU flat) and unpause, a graceful stop, logs, rm leaving nothing.
+func TestCalculatorLifecycle(t *testing.T) {
+	c := newCLI(t)
+	port := freePort(t)
+	name := uniqueName("calc")
+	out := c.ok("run", "-d", "-p", fmt.Sprintf("%d:8000", port), "--name", name, "--memory", "256m", "--cpus", "0.5")
+	id := strings.TrimSpace(out)
+	if len(id) != 12 {
+		t.Fatalf("run -d printed %q, want the 12-digit id", out)
+	}
+	sb := c.waitFor(name, "healthy", func(sb *state.Sandbox) bool { return sb.Health == state.HealthHealthy })
+	if sb.ID != id || sb.Status != state.Running || !sb.Detached {
+		t.Fatalf("record: id %s status %s detached %v", sb.ID, sb.Status, sb.Detached)
+	}
+
+	res, err := calculate(port, 5*time.Second)
+	if err != nil {
+		t.Fatalf("calculate through 127.0.0.1:%d: %v", port, err)
+	}
+	if res["result"] != 42.0 || res["processed_by"] != sb.Hostname {
+		t.Errorf("calculate = %v; want result 42 processed_by %q", res, sb.Hostname)
+	}
+
+	ps := c.ok("ps")
+	for _, want := range []string{name, id, "calculator", "(healthy)", fmt.Sprintf("127.0.0.1:%d->8000/tcp", port), "mem 256MiB, cpus 0.5"} {
+		if !strings.Contains(ps, want) {
+			t.Errorf("ps lacks %q:\n%s", want, ps)
+		}
+	}
+
+	// Pause: the cgroup is frozen.
+	c.ok("pause", name)
+	if sb := c.get(name); sb.Status != state.Paused || !strings.Contains(c.ok("ps"), "(Paused)") {
+		t.Errorf("after pause: status %s", sb.Status)
+	}
+	if _, err := calculate(port, 500*time.Millisecond); err == nil {
+		t.Error("a paused calculator answered")
+	}
+	before := cpuUsage(t, sb)
+	time.Sleep(300 * time.Millisecond)
+	if after := cpuUsage(t, sb); after != before {
+		t.Errorf("a paused sandbox used CPU: %d → %d ns", before, after)
+	}
+	c.fails("already paused", "pause", name)
+	c.ok("unpause", name)
+	if _, err := calculate(port, 5*time.Second); err != nil {
+		t.Errorf("after unpause: %v", err)
+	}
+	c.fails("not paused", "unpause", name)
+
+	// A graceful stop: SIGTERM ends it, the calculator drains and exits 0.
+	stop := c.ok("stop", name)
+	if !strings.Contains(stop, name+": stopped by SIGTERM after") || !strings.Contains(stop, "(exit 0)") {
+		t.Errorf("stop said %q", stop)
+	}
+	sb = c.get(name)
+	if sb.Status != state.Exited || sb.Exit == nil || sb.Exit.Code != 0 {
+		t.Errorf("after stop: %s %+v", sb.Status, sb.Exit)
+	}
+	if !strings.Contains(c.ok("ps", "-a"), "Exited (0)") {
+		t.Error("ps -a does not show Exited (0)")
+	}
+	if strings.Contains(c.ok("ps"), name) {
+		t.Error("ps without -a lists an exited sandbox")
+	}
+	c.fails("cannot pause", "pause", name)
+
+	logs := c.ok("logs", name)
+	for _, want := range []string{`"msg":"draining"`, `"msg":"exited"`, "/calculate"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %q:\n%s", want, logs)
+		}
+	}
+	tail := strings.Split(strings.TrimSpace(c.ok("logs", "--tail", "2", "-t", name)), "\n")
+	if len(tail) != 2 || !strings.HasPrefix(tail[0], time.Now().UTC().Format("2006-01-02T")) {
+		t.Errorf("logs --tail 2 -t: %q", tail)
+	}
+
+	c.ok("rm", name)
+	if strings.Contains(c.ok("ps", "-a"), name) {
+		t.Error("rm left the sandbox in ps -a")
+	}
+	assertGone(t, c.roots, sb)
+	c.fails("no such sandbox", "logs", name)
+}
+
+// A workload that does not end on SIGTERM within the grace period is
+// SIGKILLed, and stop says so. The calculator waits for its in-flight
+// requests before it exits (up to SHUTDOWN_TIMEOUT): a request whose body
+// never finishes arriving keeps it from exiting.
+func TestStopEscalatesToSIGKILL(t *testing.T) {
+	c := newCLI(t)
+	port := freePort(t)
+	name := uniqueName("stuck")
+	c.ok("run", "-d", "-p", fmt.Sprintf("%d:8000", port), "--name", name, "-e", "SHUTDOWN_TIMEOUT=1h")
+	c.waitFor(name, "healthy", func(sb *state.Sandbox) bool { return sb.Health == state.HealthHealthy })
+
+	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /calculate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"operation\":")
+	time.Sleep(200 * time.Millisecond) // let the request reach the handler
+
+	stop := c.ok("stop", "-t", "1", name)
+	if want := name + ": did not stop within 1s; killed with SIGKILL"; !strings.Contains(stop, want) {
+		t.Errorf("stop said %q, want %q", stop, want)
+	}
+	sb := c.get(name)
+	if sb.Status != state.Exited || sb.Exit == nil || sb.Exit.Code != 137 {
+		t.Errorf("after stop: %s %+v; want exited 137", sb.Status, sb.Exit)
+	}
+	if logs := c.ok("logs", name); !strings.Contains(logs, `"msg":"draining"`) {
+		t.Errorf("the calculator did not get SIGTERM first:\n%s", logs)
+	}
+}
+
+// An OOM kill of a detached sandbox is recorded (exit 137, OOMKilled), and
+// with --restart on-failure it comes back, counting its restarts.
+func TestOOMKillAndRestartPolicy(t *testing.T) {
+	c := newCLI(t)
+	port := freePort(t)
+	name := uniqueName("oom")
+	c.ok("run", "-d", "-p", fmt.Sprintf("%d:8000", port), "--name", name, "--memory", "32m", "--restart", "on-failure:1")
+	c.waitFor(name, "healthy", func(sb *state.Sandbox) bool { return sb.Health == state.HealthHealthy })
+
+	stress := func() {
+		resp, err := client.Post(fmt.Sprintf("http://127.0.0.1:%d/stress/memory", port), "application/json", strings.NewReader(`{"mb":64}`))
+		if err == nil {
+			resp.Body.Close()
+		}
+	}
+	stress()
+	sb := c.waitFor(name, "restarted", func(sb *state.Sandbox) bool {
+		return sb.RestartCount == 1 && sb.Status == state.Running && sb.Health == state.HealthHealthy
+	})
+	if !strings.Contains(c.ok("ps"), name) {
+		t.Error("the restarted sandbox is not in ps")
+	}
+	logs := c.ok("logs", name)
+	if !strings.Contains(logs, "(OOMKilled)") || !strings.Contains(logs, "restarting in") {
+		t.Errorf("logs do not tell the OOM kill and restart:\n%s", logs)
+	}
+
+	// The policy allows one restart: the second OOM kill is final.
+	stress()
+	sb = c.waitFor(name, "exited", func(sb *state.Sandbox) bool { return sb.Status == state.Exited })
+	if sb.Exit == nil || !sb.Exit.OOMKilled || sb.Exit.Code != 137 || sb.RestartCount != 1 {
+		t.Errorf("after the second OOM kill: exit %+v restarts %d", sb.Exit, sb.RestartCount)
+	}
+	ps := c.ok("ps", "-a")
+	if !strings.Contains(ps, "Exited (137)") || !strings.Contains(ps, "(OOMKilled)") {
+		t.Errorf("ps -a does not show the OOM kill:\n%s", ps)
+	}
+}
+
+// Two sandboxes at once: each has its own address, its own PID 1 (the
+// calculator is PID 2 under glassbox's init in each) and its own port.
+func TestTwoSandboxes(t *testing.T) {
+	c := newCLI(t)
+	ports := []int{freePort(t), freePort(t)}
+	names := []string{uniqueName("left"), uniqueName("right")}
+	for i := range names {
+		c.ok("run", "-d", "-p", fmt.Sprintf("%d:8000", ports[i]), "--name", names[i])
+	}
+	var ips, hosts []string
+	for i, n := range names {
+		sb := c.waitFor(n, "healthy", func(sb *state.Sandbox) bool { return sb.Health == state.HealthHealthy })
+		info, err := getJSON(fmt.Sprintf("http://127.0.0.1:%d/info", ports[i]))
+		if err != nil {
+			t.Fatalf("%s /info: %v", n, err)
+		}
+		if info["process_id"] != 2.0 || info["hostname"] != sb.Hostname {
+			t.Errorf("%s /info: process_id %v hostname %v; want 2 and %s", n, info["process_id"], info["hostname"], sb.Hostname)
+		}
+		if sb.Network.IP == "" {
+			t.Errorf("%s has no address", n)
+		}
+		ips = append(ips, sb.Network.IP)
+		hosts = append(hosts, sb.Hostname)
+	}
+	if ips[0] == ips[1] || hosts[0] == hosts[1] {
+		t.Errorf("the two sandboxes share an address or hostname: %v %v", ips, hosts)
+	}
+	out := c.ok("stop", "-t", "5", names[0], names[1])
+	if strings.Count(out, "stopped by SIGTERM") != 2 {
+		t.Errorf("stop of both: %q", out)
+	}
+	c.ok("rm", names[0], names[1])
+}
+
+// Bad input: a clear error, and nothing created.
+func TestBadInputCreatesNothing(t *testing.T) {
+	c := newCLI(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	busyPort := busy.Addr().(*net.TCPAddr).Port
+
+	c.fails("out of range", "run", "-d", "-p", "99999:1")
+	c.fails("port \"abc\"", "run", "-d", "-p", "abc")
+	c.fails("missing container port", "run", "-d", "-p", "8000:")
+	c.fails("already in use", "run", "-d", "-p", fmt.Sprintf("%d:8000", busyPort))
+	c.fails("restart policy", "run", "-d", "--restart", "sometimes")
+	c.fails("needs -d", "run", "--restart", "always")
+	c.fails("unknown network mode", "run", "-d", "--network", "wifi")
+	c.fails("invalid name", "run", "-d", "--name", "no/slash")
+	for _, verb := range [][]string{{"stop"}, {"kill"}, {"pause"}, {"unpause"}, {"rm"}, {"logs"}, {"restart"}} {
+		c.fails("no such sandbox", append(verb, "nosuchsandbox")...)
+	}
+	c.fails("unknown signal", "kill", "-s", "NOPE", "x")
+	if rows := c.ps(); len(rows) != 0 {
+		t.Errorf("bad input created sandboxes: %v", rows)
+	}
+	entries, _ := os.ReadDir(c.roots.SandboxesDir())
+	for _, e := range entries {
+		if e.IsDir() {
+			t.Errorf("bad input left a state dir %s", e.Name())
+		}
+	}
+
+	// A name in use is refused, and the first sandbox is untouched.
+	name := uniqueName("dup")
+	c.ok("run", "-d", "--name", name)
+	c.fails("already in use", "run", "-d", "--name", name)
+	if rows := c.ps(); len(rows) != 1 {
+		t.Errorf("%d sandboxes after a refused duplicate", len(rows))
+	}
+	c.fails("stop it first or use rm -f", "rm", name)
+	c.ok("rm", "-f", name)
+}
+
+// A SIGKILLed supervisor takes its workload with it, the next ps tells the
+// truth, and rm or prune remove every resource.
+func TestSupervisorKilled(t *testing.T) {
+	c := newCLI(t)
+	names := []string{uniqueName("orphan"), uniqueName("pruned")}
+	var sbs []*state.Sandbox
+	for _, n := range names {
+		c.ok("run", "-d", "--name", n)
+		sb := c.waitFor(n, "running", func(sb *state.Sandbox) bool { return sb.Status == state.Running && sb.InitPID > 0 })
+		sbs = append(sbs, sb)
+		if err := syscall.Kill(sb.SupervisorPID, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sb := range sbs {
+		deadline := time.Now().Add(5 * time.Second)
+		for alive(sb.InitPID) && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if alive(sb.InitPID) {
+			t.Errorf("%s: the sandbox's init %d outlived its supervisor", sb.Name, sb.InitPID)
+		}
+	}
+	if ps := c.ok("ps"); strings.Contains(ps, names[0]) || strings.Contains(ps, names[1]) {
+		t.Errorf("ps lists sandboxes whose supervisor died:\n%s", ps)
+	}
+	sb := c.get(names[0])
+	if sb.Status != state.Exited || sb.Exit == nil || !strings.Contains(sb.Exit.Reason, "supervisor") {
+		t.Errorf("after the supervisor's death: %s %+v", sb.Status, sb.Exit)
+	}
+	c.ok("rm", names[0])
+	assertGone(t, c.roots, sbs[0])
+	out := c.ok("prune")
+	if !strings.Contains(out, names[1]) {
+		t.Errorf("prune did not remove %s: %q", names[1], out)
+	}
+	assertGone(t, c.roots, sbs[1])
+}
+
+// kill sends a signal; KILL ends the workload and the policy does not
+// restart it. restart starts an exited sandbox again under the same name.
+func TestKillAndRestart(t *testing.T) {
+	c := newCLI(t)
+	name := uniqueName("kr")
+	c.ok("run", "-d", "--name", name, "--restart", "always")
+	first := c.waitFor(name, "healthy", func(sb *state.Sandbox) bool { return sb.Health == state.HealthHealthy })
+	if out := c.ok("kill", "-s", "9", name); !strings.Contains(out, "sent SIGKILL") {
+		t.Errorf("kill said %q", out)
+	}
+	sb := c.waitFor(name, "exited", func(sb *state.Sandbox) bool { return sb.Status == state.Exited })
+	if sb.Exit.Code != 137 || sb.RestartCount != 0 {
+		t.Errorf("after kill: exit %+v restarts %d (a kill must not restart)", sb.Exit, sb.RestartCount)
+	}
+	c.ok("restart", name)
+	sb = c.waitFor(name, "healthy again", func(sb *state.Sandbox) bool { return sb.Health == state.HealthHealthy })
+	if sb.ID != first.ID || sb.InitPID == first.InitPID {
+		t.Errorf("restart: id %s→%s, init %d→%d; want the same id and a new init", first.ID, sb.ID, first.InitPID, sb.InitPID)
+	}
+	c.ok("restart", name) // of a running one: stop, then start
+	c.waitFor(name, "healthy after the second restart", func(sb *state.Sandbox) bool {
+		return sb.Health == state.HealthHealthy && sb.Status == state.Running
+	})
+	c.ok("rm", "-f", name)
+	assertGone(t, c.roots, sb)
+}
