@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -70,6 +71,11 @@ func (a *LiveActions) do(ref, method, path string, body any, out any) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := a.client.Do(req)
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+		// The workload died with the request in flight: at a memory
+		// limit, that is the OOM killer.
+		return fmt.Errorf("%s %s: the connection dropped: the workload died mid-request", method, path)
+	}
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}

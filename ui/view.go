@@ -144,18 +144,18 @@ func renderBanner(st *Styles, b *box, stops map[string]stopping, confirm string,
 		if sb.Exit != nil && sb.Exit.OOMKilled {
 			code = sb.Exit.Code
 		}
-		l1 := fmt.Sprintf(" ⚠ OOM KILLED: %s reached %s and the kernel's OOM killer sent SIGKILL (exit %d)", b.name, limit, code)
+		l1 := fmt.Sprintf(" ⚠ OOM KILLED: %s hit %s and the kernel's OOM killer sent SIGKILL (exit %d)", b.name, limit, code)
+		l2 := " "
 		if b.oomTo > b.oomFrom {
-			l1 += fmt.Sprintf(" — oom_kill %d→%d", b.oomFrom, b.oomTo)
+			l2 = fmt.Sprintf(" oom_kill %d→%d ·", b.oomFrom, b.oomTo)
 		}
-		var l2 string
 		switch {
 		case sb.Status == "running" && sb.RestartCount > 0:
-			l2 = fmt.Sprintf(" restart policy %s brought it back: restart count %d", policy(sb), sb.RestartCount)
+			l2 += fmt.Sprintf(" restart policy %s brought it back: restart count %d", policy(sb), sb.RestartCount)
 		case sb.Status == "exited":
-			l2 = fmt.Sprintf(" state OOMKilled, not restarted (restart policy %s) — n starts a new sandbox, d removes this one", policy(sb))
+			l2 += fmt.Sprintf(" state OOMKilled, not restarted (restart policy %s) — n starts a new sandbox, d removes it", policy(sb))
 		default:
-			l2 = " the event is in the log below; r releases the memory still held"
+			l2 += " the event is in the log below; r releases the memory still held"
 		}
 		return []string{bar(l1), bar(l2)}
 	}
