@@ -1,7 +1,6 @@
 package service
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,12 +56,9 @@ func statusOf(err error) int {
 // object with a known operation and both operands.
 func decodeCalc(body []byte) (CalcRequest, error) {
 	var req CalcRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&req); err != nil {
+	// Unmarshal, unlike a Decoder, also rejects anything after the object.
+	if err := json.Unmarshal(body, &req); err != nil {
 		return req, badRequest("malformed JSON: %s", jsonProblem(err))
-	}
-	if dec.More() {
-		return req, badRequest("malformed JSON: more than one value in the body")
 	}
 	if req.Operation == "" {
 		return req, badRequest(`missing "operation" (one of %s)`, strings.Join(Operations, ", "))
@@ -88,6 +84,12 @@ func jsonProblem(err error) string {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
+		if syn.Error() == "unexpected end of JSON input" {
+			if syn.Offset == 0 {
+				return "empty body"
+			}
+			return "the body ends in the middle of a JSON value"
+		}
 		return fmt.Sprintf("%s at byte %d", syn.Error(), syn.Offset)
 	case errors.As(err, &typ):
 		if typ.Field != "" {
@@ -96,8 +98,6 @@ func jsonProblem(err error) string {
 		return fmt.Sprintf("the body must be a JSON object, not a JSON %s", typ.Value)
 	case errors.Is(err, io.EOF):
 		return "empty body"
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "the body ends in the middle of a JSON value"
 	default:
 		return err.Error()
 	}

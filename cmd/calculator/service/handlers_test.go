@@ -52,7 +52,7 @@ func TestCalculate(t *testing.T) {
 		{"not JSON", `add 10 5`, 400, 0, "malformed JSON"},
 		{"empty body", ``, 400, 0, "empty body"},
 		{"array body", `[1,2]`, 400, 0, "JSON object"},
-		{"two objects", `{"operation":"add","a":1,"b":2}{"operation":"add","a":1,"b":2}`, 400, 0, "more than one value"},
+		{"two objects", `{"operation":"add","a":1,"b":2}{"operation":"add","a":1,"b":2}`, 400, 0, "after top-level value"},
 		{"operand a string", `{"operation":"add","a":"10","b":5}`, 400, 0, `"a" must be a number`},
 		{"operation a number", `{"operation":7,"a":1,"b":5}`, 400, 0, `"operation" must be a string`},
 		{"number too large for float64", `{"operation":"add","a":1e400,"b":5}`, 400, 0, "malformed JSON"},
