@@ -1,0 +1,307 @@
+package inspect_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"glassbox/inspect"
+	"glassbox/sandbox/image"
+	"glassbox/sandbox/sandboxtest"
+	"glassbox/sandbox/state"
+)
+
+const testMemLimit = 48 << 20
+
+func hostFS(t testing.TB) inspect.FS {
+	t.Helper()
+	fs, err := inspect.Host()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+// TestRootForeignProcess inspects a process that glassbox did not make
+// (what --pid does for other engines' containers): new pid, mount, uts and
+// net namespaces, in a cgroup with limits.
+func TestRootForeignProcess(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	fs := hostFS(t)
+	cg := newTestCgroup(t, fs, testMemLimit)
+	pid := startIsolated(t, cg)
+
+	in, err := inspect.ForPID(fs, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	s, err := in.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNamespaces(t, s, pid, "pid", "mnt", "uts", "net")
+
+	var found bool
+	for _, p := range s.Processes {
+		if p.HostPID == pid {
+			found = true
+			if !reflect.DeepEqual(p.NSpid, []int{pid, 1}) || p.SandboxPID != 1 || p.Command != "sleep" {
+				t.Errorf("sleep: %+v", p)
+			}
+		}
+	}
+	if !found || len(s.Processes) < 2 { // unshare and its sleep
+		t.Errorf("processes %+v", s.Processes)
+	}
+	m := s.Cgroup.Memory
+	if !m.Limit.Valid || m.Limit.Value != testMemLimit || !strings.HasPrefix(m.Limit.Source, cg.mem) || !m.Usage.Valid {
+		t.Errorf("memory %+v", m)
+	}
+	if q := s.Cgroup.CPU.QuotaCores(); q != 0.5 {
+		t.Errorf("quota %v cores", q)
+	}
+	if !s.Cgroup.Pids.Limit.Valid || s.Cgroup.Pids.Limit.Value != 100 || s.Cgroup.Pids.Current.Value < 2 {
+		t.Errorf("pids %+v", s.Cgroup.Pids)
+	}
+	if s.UTS.Hostname != "inspect-test" || s.UTS.HostHostname == "inspect-test" || s.UTS.KernelRelease == "" {
+		t.Errorf("uts %+v", s.UTS)
+	}
+	// A fresh netns holds only lo, down, without addresses.
+	if len(s.Network.Interfaces) != 1 || s.Network.Interfaces[0].Name != "lo" || s.Network.Interfaces[0].Up || s.Network.AddrSource == "" {
+		t.Errorf("network %+v", s.Network)
+	}
+	if len(s.Errors) > 0 {
+		t.Errorf("errors: %v", s.Errors)
+	}
+
+	// The process ends: the next snapshot says so.
+	exec.Command("kill", "-9", strconv.Itoa(pid)).Run()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := in.Snapshot(); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("snapshot of an exited process reported no error")
+		}
+	}
+}
+
+// TestRootWatchOOMTestCgroup drives a test cgroup into an OOM kill and
+// waits for the event; then removes the cgroup and waits for the end.
+func TestRootWatchOOMTestCgroup(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	fs := hostFS(t)
+	cg := newTestCgroup(t, fs, 32<<20)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch, err := inspect.WatchOOM(ctx, cg.mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	script := `for f; do echo $$ > "$f"; done; head -c 200M /dev/zero | tail > /dev/null`
+	out, _ := exec.Command("sh", append([]string{"-c", script, "sh"}, cg.procs...)...).CombinedOutput()
+	select {
+	case ev, ok := <-ch:
+		if !ok {
+			t.Fatal("watch ended without an event")
+		}
+		if !ev.Killed || ev.OOMKills != 1 {
+			t.Errorf("event %+v", ev)
+		}
+		t.Logf("OOM event %v after the workload started (%s)", ev.Time.Sub(start), strings.TrimSpace(string(out)))
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no OOM event (workload said %q)", out)
+	}
+	cg.remove(t)
+	select {
+	case ev, ok := <-ch:
+		if ok {
+			t.Errorf("event after removal: %+v", ev)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("watch still open after the cgroup was removed")
+	}
+}
+
+// TestRootSandbox inspects a real glassbox sandbox.
+func TestRootSandbox(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	roots := sandboxtest.TempRoots(t)
+	bin := sandboxtest.Binary(t)
+	port := freePort(t)
+	sb := startSandbox(t, bin, roots, "--memory", "64m", "--cpus", "0.5", "--pids-limit", "64",
+		"-p", fmt.Sprintf("127.0.0.1:%d:8000", port))
+	fs := hostFS(t)
+	store := state.NewStore(roots)
+	in, err := inspect.New(fs, sb, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	s, err := in.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Errors) > 0 {
+		t.Errorf("errors: %v", s.Errors)
+	}
+
+	t.Run("namespaces", func(t *testing.T) {
+		checkNamespaces(t, s, sb.InitPID, "pid", "mnt", "uts", "net", "ipc")
+	})
+	t.Run("NSpid 1 and 2 inside", func(t *testing.T) {
+		inside := map[int][]int{}
+		for _, p := range s.Processes {
+			inside[p.SandboxPID] = p.NSpid
+		}
+		if !reflect.DeepEqual(inside[1], []int{sb.InitPID, 1}) || !reflect.DeepEqual(inside[2], []int{sb.WorkloadPID, 2}) {
+			t.Errorf("processes %+v", s.Processes)
+		}
+	})
+	t.Run("overlay lowers are the image's layers", func(t *testing.T) {
+		images := image.NewStore(roots)
+		images.Self = bin
+		im, err := images.Get(sb.Image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := s.Filesystem
+		if f.RootType != "overlay" || len(f.Lowers) != len(im.Layers) {
+			t.Fatalf("root %s with lowers %+v; image has %d layers", f.RootType, f.Lowers, len(im.Layers))
+		}
+		for i, l := range f.Lowers {
+			want := im.Layers[len(im.Layers)-1-i] // the image lists base first, lowerdir top first
+			if filepath.Clean(l.Dir) != filepath.Clean(want.Dir) || l.Digest != want.Digest || l.SizeBytes != want.Size || l.SharedBy != 1 {
+				t.Errorf("lower %d: %+v, image layer %+v", i, l, want)
+			}
+		}
+		if filepath.Clean(f.Upper.Dir) != filepath.Clean(sb.UpperDir) {
+			t.Errorf("upper %s, record %s", f.Upper.Dir, sb.UpperDir)
+		}
+	})
+	t.Run("limits", func(t *testing.T) {
+		c := s.Cgroup
+		if !c.Memory.Limit.Valid || c.Memory.Limit.Value != 64<<20 || c.CPU.QuotaCores() != 0.5 || c.Pids.Limit.Value != 64 {
+			t.Errorf("memory limit %+v, cpu %+v, pids %+v", c.Memory.Limit, c.CPU, c.Pids)
+		}
+		if filepath.Clean(c.Path) != filepath.Clean(sb.Cgroup.Path) {
+			t.Errorf("cgroup path %s, record %s", c.Path, sb.Cgroup.Path)
+		}
+	})
+	t.Run("network and uts", func(t *testing.T) {
+		var addrs []string
+		for _, it := range s.Network.Interfaces {
+			addrs = append(addrs, it.Addrs...)
+		}
+		if sb.Network.IP != "" && !strings.Contains(strings.Join(addrs, " "), sb.Network.IP+"/") {
+			t.Errorf("addresses %v lack the sandbox's %s", addrs, sb.Network.IP)
+		}
+		if s.UTS.Hostname != sb.Hostname || !strings.HasPrefix(s.UTS.Source, "uname") {
+			t.Errorf("uts %+v, record hostname %q", s.UTS, sb.Hostname)
+		}
+	})
+	t.Run("cli", func(t *testing.T) {
+		out, err := glassbox(t, bin, "inspect", "--sources", "--interval", "0", sb.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"\nNamespaces\n", "\nProcesses", "\nFilesystem", "\nCgroup\n", "\nNetwork", "\nUTS and kernel\n",
+			fmt.Sprintf("/proc/%d/ns/pid", sb.InitPID), "of 64.0 MiB"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("inspect output lacks %q:\n%s", want, out)
+			}
+		}
+		out, err = glassbox(t, bin, "inspect", "--json", sb.ID[:6])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back inspect.Snapshot
+		if err := json.Unmarshal([]byte(out), &back); err != nil {
+			t.Fatal(err)
+		}
+		if back.PID != sb.InitPID || back.Cgroup.Memory.Limit.Value != 64<<20 || back.Sandbox == nil || back.Sandbox.ID != sb.ID {
+			t.Errorf("json snapshot: pid %d, limit %+v", back.PID, back.Cgroup.Memory.Limit)
+		}
+		if out, err := glassbox(t, bin, "inspect", "--pid", strconv.Itoa(sb.WorkloadPID), "--json"); err != nil || !strings.Contains(out, `"pid": `+strconv.Itoa(sb.WorkloadPID)) {
+			t.Errorf("--pid of the workload: %v\n%.300s", err, out)
+		}
+	})
+
+	t.Run("OOM kill is an event", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		ch, err := in.WatchOOM(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		client := &http.Client{Timeout: 10 * time.Second}
+		resp, err := client.Post(fmt.Sprintf("http://127.0.0.1:%d/stress/memory", port), "application/json", strings.NewReader(`{"mb":200}`))
+		if err == nil {
+			resp.Body.Close()
+		}
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				t.Fatal("watch ended without an event")
+			}
+			if !ev.Killed || ev.OOMKills < 1 {
+				t.Errorf("event %+v", ev)
+			}
+			t.Logf("OOM event %v after the request (request said: %v)", ev.Time.Sub(start), err)
+		case <-time.After(15 * time.Second):
+			t.Fatalf("no OOM event (request: %v)", err)
+		}
+	})
+}
+
+// BenchmarkSnapshot measures one refresh of a running sandbox's snapshot
+// (what the UI does each second per sandbox).
+func BenchmarkSnapshot(b *testing.B) {
+	sandboxtest.RequireRoot(b)
+	roots := sandboxtest.TempRoots(b)
+	bin := sandboxtest.Binary(b)
+	sb := startSandbox(b, bin, roots, "--memory", "64m", "--cpus", "0.5")
+	in, err := inspect.New(hostFS(b), sb, state.NewStore(roots))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close()
+	if _, err := in.Snapshot(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := in.Snapshot(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSnapshotOneShot is the same snapshot without held descriptors:
+// New, Snapshot, Close each time (what `glassbox inspect` does once).
+func BenchmarkSnapshotOneShot(b *testing.B) {
+	sandboxtest.RequireRoot(b)
+	roots := sandboxtest.TempRoots(b)
+	bin := sandboxtest.Binary(b)
+	sb := startSandbox(b, bin, roots, "--memory", "64m", "--cpus", "0.5")
+	fs := hostFS(b)
+	store := state.NewStore(roots)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := inspect.Take(fs, sb, store); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
