@@ -33,14 +33,37 @@ func parseSelfCgroup(text string) map[string]string {
 // pathFor returns the cgroup path of the hierarchy carrying controller, and
 // whether there is one ("cpu" is found in "cpu,cpuacct").
 func pathFor(paths map[string]string, controller string) (string, bool) {
+	_, p, ok := hierarchyOf(paths, controller)
+	return p, ok
+}
+
+// hierarchyOf returns the /proc/self/cgroup key ("cpu,cpuacct") and path of
+// the v1 hierarchy carrying controller.
+func hierarchyOf(paths map[string]string, controller string) (key, path string, ok bool) {
 	for key, p := range paths {
 		for _, c := range strings.Split(key, ",") {
 			if c == controller {
-				return p, true
+				return key, p, true
 			}
 		}
 	}
-	return "", false
+	return "", "", false
+}
+
+// v1Mount is where a v1 controller's hierarchy is mounted below root:
+// root/<controller> (systemd adds symlinks like cpu -> cpu,cpuacct), else
+// root/<all its controllers> as a runtime may mount it without the link.
+func v1Mount(root string, paths map[string]string, controller string) (mount, path string, ok bool) {
+	key, path, ok := hierarchyOf(paths, controller)
+	if !ok {
+		return "", "", false
+	}
+	for _, dir := range []string{filepath.Join(root, controller), filepath.Join(root, key)} {
+		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+			return dir, path, true
+		}
+	}
+	return "", "", false
 }
 
 // readCgroupView finds the limits visible below root (/sys/fs/cgroup)
@@ -68,9 +91,8 @@ func readCgroupView(root, selfCgroup string) CgroupView {
 	// cgroup v2 where it has controllers (root/cgroup.controllers lists
 	// them); on a hybrid host the v2 mount at root/unified has none.
 	if hasUnified {
-		dir := root
 		if _, err := os.Stat(filepath.Join(root, "cgroup.controllers")); err == nil {
-			walkUp(dir, unified, func(d string) bool {
+			walkUp(root, unified, func(d string) bool {
 				if b, src, ok := v2Memory(d); ok && (v.MemoryLimitBytes == 0 || b < v.MemoryLimitBytes) {
 					v.setMemory(b, src)
 				}
@@ -81,8 +103,8 @@ func readCgroupView(root, selfCgroup string) CgroupView {
 			})
 		}
 	}
-	if hasV1Mem && v.MemoryLimitSource == "" {
-		walkUp(filepath.Join(root, "memory"), memPath, func(d string) bool {
+	if mount, memPath, ok := v1Mount(root, v.Paths, "memory"); ok && v.MemoryLimitSource == "" {
+		walkUp(mount, memPath, func(d string) bool {
 			f := filepath.Join(d, "memory.limit_in_bytes")
 			if b, ok := readInt(f); ok && b > 0 && b < v1Unlimited && (v.MemoryLimitBytes == 0 || b < v.MemoryLimitBytes) {
 				v.setMemory(b, f)
@@ -90,8 +112,8 @@ func readCgroupView(root, selfCgroup string) CgroupView {
 			return true
 		})
 	}
-	if cpuPath, ok := pathFor(v.Paths, "cpu"); ok && v.CPUQuotaSource == "" {
-		walkUp(filepath.Join(root, "cpu"), cpuPath, func(d string) bool {
+	if mount, cpuPath, ok := v1Mount(root, v.Paths, "cpu"); ok && v.CPUQuotaSource == "" {
+		walkUp(mount, cpuPath, func(d string) bool {
 			qf := filepath.Join(d, "cpu.cfs_quota_us")
 			q, ok1 := readInt(qf)
 			p, ok2 := readInt(filepath.Join(d, "cpu.cfs_period_us"))

@@ -110,6 +110,19 @@ func TestReadCgroupView(t *testing.T) {
 			memory: "67108864", memSrc: "memory/glassbox/abc/memory.limit_in_bytes", quota: "50000/100000", cpus: 0.5, quotaSrc: "cpu/glassbox/abc/cpu.cfs_quota_us",
 		},
 		{
+			name: "v1 with cpu mounted as cpu,cpuacct and no symlink",
+			files: map[string]string{
+				"memory/memory.limit_in_bytes":     "9223372036854771712\n",
+				"cpu,cpuacct/cpu.cfs_quota_us":     "200000\n",
+				"cpu,cpuacct/cpu.cfs_period_us":    "100000\n",
+				"cpu,cpuacct/cpuacct.usage":        "1\n",
+				"memory/memory.usage_in_bytes":     "1\n",
+				"memory/memory.max_usage_in_bytes": "1\n",
+			},
+			self: "4:memory:/\n3:cpu,cpuacct:/\n", path: "/", memory: "unlimited",
+			quota: "200000/100000", cpus: 2, quotaSrc: "cpu,cpuacct/cpu.cfs_quota_us",
+		},
+		{
 			name:  "no cgroupfs at all",
 			files: map[string]string{},
 			self:  "0::/\n", path: "/", memory: "unlimited", quota: "unlimited",
