@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -229,6 +227,3 @@ func cpuUsage(t *testing.T, sb *state.Sandbox) int64 {
 	t.Fatalf("no CPU usage file in %v", sb.Cgroup.Dirs)
 	return 0
 }
-
-var _ = io.Discard
-var _ = syscall.SIGKILL

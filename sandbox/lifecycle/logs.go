@@ -11,6 +11,7 @@ import (
 	"os"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // The workload's log is a file of JSON lines in the sandbox's state
@@ -36,6 +37,7 @@ type logSink struct {
 	mu  sync.Mutex
 	f   *os.File
 	now func() time.Time
+	buf []byte
 }
 
 func openLog(path string) (*logSink, error) {
@@ -47,10 +49,69 @@ func openLog(path string) (*logSink, error) {
 }
 
 func (s *logSink) write(stream, line string) {
-	data, _ := json.Marshal(Entry{Time: s.now().UTC(), Stream: stream, Line: line})
+	s.writeLines(stream, [][]byte{[]byte(line)})
+}
+
+// writeLines appends one entry per line with a single write: a busy
+// workload logs a line per request, and the supervisor that stamps them
+// shares the CPU with it.
+func (s *logSink) writeLines(stream string, lines [][]byte) {
+	if len(lines) == 0 {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.f.Write(append(data, '\n'))
+	stamp := s.now().UTC()
+	buf := s.buf[:0]
+	for _, l := range lines {
+		buf = append(buf, `{"time":"`...)
+		buf = stamp.AppendFormat(buf, time.RFC3339Nano)
+		buf = append(buf, `","stream":"`...)
+		buf = append(buf, stream...)
+		buf = append(buf, `","line":`...)
+		buf = appendJSONString(buf, l)
+		buf = append(buf, "}\n"...)
+	}
+	s.f.Write(buf)
+	if cap(buf) <= 1<<20 {
+		s.buf = buf
+	}
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 replaced (as encoding/json does).
+func appendJSONString(buf, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	buf = append(buf, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				buf = append(buf, '\\', c)
+			case c == '\n':
+				buf = append(buf, '\\', 'n')
+			case c == '\t':
+				buf = append(buf, '\\', 't')
+			case c == '\r':
+				buf = append(buf, '\\', 'r')
+			case c < 0x20:
+				buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				buf = append(buf, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf = append(buf, `\ufffd`...)
+		} else {
+			buf = append(buf, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(buf, '"')
 }
 
 // Note writes a line of the supervisor's own ("restarting after exit 1"),
@@ -69,29 +130,36 @@ func (s *logSink) stream(name string) *lineWriter {
 }
 
 type lineWriter struct {
-	sink *logSink
-	name string
-	mu   sync.Mutex
-	buf  []byte
+	sink  *logSink
+	name  string
+	mu    sync.Mutex
+	buf   []byte
+	lines [][]byte
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf = append(w.buf, p...)
+	lines := w.lines[:0]
+	rest := w.buf
 	for {
-		i := bytes.IndexByte(w.buf, '\n')
+		i := bytes.IndexByte(rest, '\n')
 		if i < 0 {
 			break
 		}
-		w.sink.write(w.name, string(bytes.TrimSuffix(w.buf[:i], []byte("\r"))))
-		w.buf = w.buf[i+1:]
+		lines = append(lines, bytes.TrimSuffix(rest[:i], []byte("\r")))
+		rest = rest[i+1:]
 	}
-	for len(w.buf) >= maxLine {
-		w.sink.write(w.name, string(w.buf[:maxLine]))
-		w.buf = w.buf[maxLine:]
+	for len(rest) >= maxLine {
+		lines = append(lines, rest[:maxLine])
+		rest = rest[maxLine:]
 	}
-	if len(w.buf) == 0 {
+	w.sink.writeLines(w.name, lines)
+	w.lines = lines[:0]
+	// Keep the partial line at the front of the buffer, which is reused.
+	w.buf = append(w.buf[:0], rest...)
+	if cap(w.buf) > 1<<20 {
 		w.buf = nil // let a burst's buffer go
 	}
 	return len(p), nil

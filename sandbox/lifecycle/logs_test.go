@@ -1,0 +1,88 @@
+package lifecycle
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "plain", `quote " and \ backslash`, "tab\tcr\rnl\n", "\x00\x01\x1f", "héllo ✓", "bad \xff utf8", "<html>&"} {
+		var e Entry
+		data := appendJSONString(nil, []byte(s))
+		if err := json.Unmarshal([]byte(`{"line":`+string(data)+`}`), &e); err != nil {
+			t.Errorf("%q → %s: not JSON: %v", s, data, err)
+			continue
+		}
+		want := strings.ToValidUTF8(s, "\ufffd")
+		if e.Line != want {
+			t.Errorf("%q → %s → %q", s, data, e.Line)
+		}
+	}
+}
+
+func TestLogWriterLinesAndTail(t *testing.T) {
+	path := filepath.Join(t.TempDir(), logFile)
+	sink, err := openLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errw := sink.stream("stdout"), sink.stream("stderr")
+	out.Write([]byte("one\ntw"))
+	errw.Write([]byte("oops\r\n"))
+	out.Write([]byte("o\nthree\n"))
+	out.Write(bytes.Repeat([]byte("x"), maxLine+10))
+	out.Flush()
+	sink.Close()
+
+	var buf bytes.Buffer
+	if err := readLog(context.Background(), path, LogOptions{Tail: -1}, &buf, func() bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	want := "one\noops\ntwo\nthree\n" + strings.Repeat("x", maxLine) + "\n" + strings.Repeat("x", 10) + "\n"
+	if buf.String() != want {
+		t.Errorf("log reads back as %q", buf.String())
+	}
+	buf.Reset()
+	readLog(context.Background(), path, LogOptions{Tail: 2}, &buf, func() bool { return true })
+	if got := strings.Count(buf.String(), "\n"); got != 2 {
+		t.Errorf("tail 2 gave %d lines", got)
+	}
+	buf.Reset()
+	readLog(context.Background(), path, LogOptions{Tail: 1, Timestamps: true}, &buf, func() bool { return true })
+	stamp, _, _ := strings.Cut(buf.String(), " ")
+	if _, err := time.Parse(time.RFC3339Nano, stamp); err != nil {
+		t.Errorf("-t line %q: %v", buf.String(), err)
+	}
+	// A torn last line (a crash mid-write) is skipped, not an error.
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"time":"2026-`)
+	f.Close()
+	buf.Reset()
+	if err := readLog(context.Background(), path, LogOptions{Tail: -1}, &buf, func() bool { return true }); err != nil || buf.String() != want {
+		t.Errorf("with a torn line: %v %q", err, buf.String())
+	}
+}
+
+// The supervisor's cost per line of workload output (the calculator logs one
+// per request).
+func BenchmarkLogLine(b *testing.B) {
+	sink, err := openLog(filepath.Join(b.TempDir(), logFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sink.Close()
+	w := sink.stream("stdout")
+	line := []byte(`{"time":"2026-11-28T15:40:35.051260247Z","level":"INFO","msg":"request","method":"POST","path":"/calculate","status":200,"duration_us":41}` + "\n")
+	chunk := bytes.Repeat(line, 16)
+	b.SetBytes(int64(len(chunk)))
+	b.ReportAllocs()
+	for b.Loop() {
+		w.Write(chunk)
+	}
+}
