@@ -102,13 +102,17 @@ func (s *supervisor) stop(timeout time.Duration) (*StopResult, error) {
 		t0 := time.Now()
 		s.log.note("glassbox: stop: sending %s (grace period %s)", SignalName(first), timeout)
 		s.deliver(c, first)
-		select {
-		case <-exited:
-			res.Signal = SignalName(first)
-		case <-time.After(timeout):
-			s.log.note("glassbox: stop: no exit within %s: sending SIGKILL", timeout)
-			s.deliver(c, syscall.SIGKILL)
-			res.Signal = "SIGKILL"
+		res.Signal = SignalName(first)
+		if first == syscall.SIGTERM {
+			select {
+			case <-exited:
+			case <-time.After(timeout):
+				s.log.note("glassbox: stop: no exit within %s: sending SIGKILL", timeout)
+				s.deliver(c, syscall.SIGKILL)
+				res.Signal = "SIGKILL"
+			}
+		}
+		if res.Signal == "SIGKILL" {
 			select {
 			case <-exited:
 			case <-time.After(10 * time.Second):

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/signal"
 	"sync"
 	"syscall"
 	"time"
@@ -132,6 +133,18 @@ func supervise(roots state.Roots, id string, started func(error)) error {
 		l.Close()
 		os.Remove(sock)
 		waitTimeout(&conns, 5*time.Second)
+	}()
+
+	// SIGTERM or SIGINT to the supervisor itself (a shutdown of the host,
+	// or a person) stops the sandbox as `glassbox stop` would, rather than
+	// leaving it unobserved.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	go func() {
+		for range sigs {
+			go s.stop(stopTimeout(&state.Sandbox{StopTimeout: sp.StopTimeout}))
+		}
 	}()
 
 	// The first start: its failure is the run's failure, and leaves nothing.
