@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strconv"
+	"time"
 )
 
 // The cgroup files are read directly rather than through containerd's
@@ -33,6 +34,16 @@ type cgroupReader struct {
 	procs   *heldFile    // cgroup.procs of the memory (v1) / unified (v2) cgroup
 
 	psiSources map[string]string
+
+	// Limits are set when the sandbox starts and (in glassbox) never
+	// changed: they are re-read every slowRefresh, not every refresh.
+	limits   limitValues
+	limitsAt time.Time
+}
+
+type limitValues struct {
+	mem, quota, period, pids Value
+	ok                       bool
 }
 
 var psiKinds = [3]string{"cpu", "memory", "io"}
@@ -174,10 +185,11 @@ func (c *collector) limit(f *heldFile, v *Value) {
 }
 
 // read fills cg's figures from the held files.
-func (r *cgroupReader) read(c *collector, cg *Cgroup) {
+func (r *cgroupReader) read(c *collector, cg *Cgroup, now time.Time) {
+	r.readLimits(c, now)
 	m := &cg.Memory
 	c.number(r.memUsage, &m.Usage)
-	c.limit(r.memLimit, &m.Limit)
+	m.Limit = r.limits.mem
 	c.number(r.memPeak, &m.Peak)
 	if b := c.read(r.memStat); b != nil {
 		parseMemoryStat(r.mode, b, r.memStat.path, m)
@@ -206,22 +218,16 @@ func (r *cgroupReader) read(c *collector, cg *Cgroup) {
 		if b := c.read(r.cpuStat); b != nil {
 			parseCPUStat(r.mode, b, r.cpuStat.path, p)
 		}
-		if b := c.read(r.cpuMax); b != nil {
-			if err := parseCPUMax(b, r.cpuMax.path, p); err != nil {
-				c.add(err)
-			}
-		}
 	} else {
 		c.number(r.cpuUsage, &p.UsageNS)
 		if b := c.read(r.cpuStat); b != nil {
 			parseCPUStat(r.mode, b, r.cpuStat.path, p)
 		}
-		c.limit(r.cfsQuota, &p.QuotaUS)
-		c.number(r.cfsPeriod, &p.PeriodUS)
 	}
+	p.QuotaUS, p.PeriodUS = r.limits.quota, r.limits.period
 
 	c.number(r.pidsCurrent, &cg.Pids.Current)
-	c.limit(r.pidsMax, &cg.Pids.Limit)
+	cg.Pids.Limit = r.limits.pids
 
 	for i, f := range r.psi {
 		if b := c.read(f); b != nil {
@@ -239,6 +245,30 @@ func (r *cgroupReader) read(c *collector, cg *Cgroup) {
 		cg.Frozen = parseFrozen(r.mode, b)
 		cg.FrozenSource = r.freezer.path
 	}
+}
+
+func (r *cgroupReader) readLimits(c *collector, now time.Time) {
+	if r.limits.ok && now.Sub(r.limitsAt) < slowRefresh {
+		return
+	}
+	n := len(c.errs)
+	var l limitValues
+	c.limit(r.memLimit, &l.mem)
+	if r.mode == ModeV2 {
+		if b := c.read(r.cpuMax); b != nil {
+			var p CPU
+			if err := parseCPUMax(b, r.cpuMax.path, &p); err != nil {
+				c.add(err)
+			}
+			l.quota, l.period = p.QuotaUS, p.PeriodUS
+		}
+	} else {
+		c.limit(r.cfsQuota, &l.quota)
+		c.number(r.cfsPeriod, &l.period)
+	}
+	c.limit(r.pidsMax, &l.pids)
+	l.ok = len(c.errs) == n
+	r.limits, r.limitsAt = l, now
 }
 
 // parseMemoryStat takes the breakdown from memory.stat. The names differ:

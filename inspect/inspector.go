@@ -11,10 +11,18 @@ import (
 	"glassbox/sandbox/state"
 )
 
+// slowRefresh is how often the figures that (almost) never change while a
+// sandbox lives are re-read: its namespaces, its interfaces' flags, MACs and
+// addresses, the hostname inside and its cgroup limits (memory, CPU quota,
+// pids). The mount table is re-read when the kernel signals a change. Everything else — every counter,
+// limit, process, mount and the writable layer — is read on each snapshot.
+const slowRefresh = 5 * time.Second
+
 // Inspector takes repeated snapshots of one sandbox or process. It keeps the
 // kernel files it reads open between snapshots (see heldFile), so a refresh
 // costs reads, not opens. It is not safe for concurrent use; Close releases
-// every descriptor.
+// every descriptor. Slices and maps in its snapshots may be shared between
+// snapshots of one Inspector: treat them as read-only.
 //
 //	in, err := inspect.New(fs, sb, store)
 //	defer in.Close()
@@ -123,7 +131,7 @@ func open(fs FS, pid int, sb *state.Sandbox, store *state.Store) (*Inspector, er
 
 	var hostUTS, ownUTS uint64
 	c := &collector{buf: in.buf}
-	for _, n := range in.ns.read(c) {
+	for _, n := range in.ns.read(c, time.Now()) {
 		if n.Kind == "uts" {
 			hostUTS, ownUTS = n.HostInode, n.Inode
 		}
@@ -163,9 +171,9 @@ func (in *Inspector) Snapshot() (*Snapshot, error) {
 	s := &Snapshot{Taken: time.Now(), Sandbox: in.sb, PID: in.pid}
 	c := &collector{buf: in.buf, errs: append([]string(nil), in.openErrs...)}
 
-	s.Namespaces = in.ns.read(c)
+	s.Namespaces = in.ns.read(c, s.Taken)
 	gone := in.readProcesses(c, s)
-	in.fsv.read(c, &s.Filesystem)
+	in.fsv.read(c, &s.Filesystem, s.Taken)
 	if in.sharing != nil {
 		in.sharing.count(s.Filesystem.Lowers)
 	}
@@ -173,12 +181,12 @@ func (in *Inspector) Snapshot() (*Snapshot, error) {
 	s.Cgroup.Path = in.cgPath
 	s.Cgroup.Dirs = in.dirs
 	s.Cgroup.ProcsSource = in.procsPath
-	in.cg.read(c, &s.Cgroup)
-	in.net.read(c, &s.Network)
+	in.cg.read(c, &s.Cgroup, s.Taken)
+	in.net.read(c, &s.Network, s.Taken)
 	if in.sb != nil {
 		s.Network.Ports = in.sb.Network.Ports
 	}
-	in.uts.read(c, &s.UTS)
+	in.uts.read(c, &s.UTS, s.Taken)
 
 	if in.prev != nil {
 		Rate(in.prev, s)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sort"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -76,6 +77,12 @@ type netReader struct {
 	nsPath  string
 	handle  *netlink.Handle
 	devPrev []devCounters
+
+	// links is the last netlink answer (counters not filled), re-asked
+	// when the interface names in net/dev change or every slowRefresh.
+	links   []Interface
+	linksAt time.Time
+	linkSig string
 }
 
 func openNet(fs FS, pid int) (*netReader, []string) {
@@ -110,7 +117,7 @@ func (r *netReader) close() {
 	}
 }
 
-func (r *netReader) read(c *collector, n *Network) {
+func (r *netReader) read(c *collector, n *Network, now time.Time) {
 	if r.dev != nil {
 		n.Source = r.dev.path
 		if b := c.read(r.dev); b != nil {
@@ -130,16 +137,50 @@ func (r *netReader) read(c *collector, n *Network) {
 		return
 	}
 	n.AddrSource = "netlink RTM_GETLINK/RTM_GETADDR in " + r.nsPath
+	if sig := r.signature(); r.links == nil || sig != r.linkSig || now.Sub(r.linksAt) >= slowRefresh {
+		links, err := r.ask()
+		if err != nil {
+			c.add(err)
+			return
+		}
+		r.links, r.linkSig, r.linksAt = links, sig, now
+	}
+	n.Interfaces = make([]Interface, len(r.links))
+	copy(n.Interfaces, r.links)
+	for i := range n.Interfaces {
+		for _, d := range r.devPrev {
+			if d.Name == n.Interfaces[i].Name {
+				n.Interfaces[i].RxBytes, n.Interfaces[i].TxBytes = d.RxBytes, d.TxBytes
+			}
+		}
+	}
+}
+
+// signature is the interface names net/dev lists, to notice a link added,
+// removed or renamed without asking netlink.
+func (r *netReader) signature() string {
+	n := 0
+	for _, d := range r.devPrev {
+		n += len(d.Name) + 1
+	}
+	b := make([]byte, 0, n)
+	for _, d := range r.devPrev {
+		b = append(b, d.Name...)
+		b = append(b, 0)
+	}
+	return string(b)
+}
+
+func (r *netReader) ask() ([]Interface, error) {
 	links, err := r.handle.LinkList()
 	if err != nil {
-		c.add(fmt.Errorf("list links in %s: %w", r.nsPath, err))
-		return
+		return nil, fmt.Errorf("list links in %s: %w", r.nsPath, err)
 	}
 	addrs, err := r.handle.AddrList(nil, netlink.FAMILY_ALL)
 	if err != nil {
-		c.add(fmt.Errorf("list addresses in %s: %w", r.nsPath, err))
+		return nil, fmt.Errorf("list addresses in %s: %w", r.nsPath, err)
 	}
-	n.Interfaces = make([]Interface, 0, len(links))
+	out := make([]Interface, 0, len(links))
 	for _, l := range links {
 		a := l.Attrs()
 		it := Interface{Name: a.Name, Index: a.Index, Up: a.Flags&net.FlagUp != 0}
@@ -151,12 +192,8 @@ func (r *netReader) read(c *collector, n *Network) {
 				it.Addrs = append(it.Addrs, ad.IPNet.String())
 			}
 		}
-		for _, d := range r.devPrev {
-			if d.Name == a.Name {
-				it.RxBytes, it.TxBytes = d.RxBytes, d.TxBytes
-			}
-		}
-		n.Interfaces = append(n.Interfaces, it)
+		out = append(out, it)
 	}
-	sort.Slice(n.Interfaces, func(i, j int) bool { return n.Interfaces[i].Index < n.Interfaces[j].Index })
+	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
+	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,10 +30,14 @@ func parseNSLink(b []byte) (kind string, inode uint64, err error) {
 	return string(b[:i]), n, nil
 }
 
-// nsReader reads a process's namespace links on each refresh (a process
-// can setns(2), so they are not cached) against the host's, read once:
-// the host's PID 1 does not change namespaces.
+// nsReader reads a process's namespace links against the host's, read
+// once: the host's PID 1 does not change namespaces. A process changes its
+// own only by setns(2)/unshare(2), which a sandbox's init does not do after
+// it starts; the links (ten readlinks, a fifth of a refresh's cost) are
+// re-read every slowRefresh rather than every refresh.
 type nsReader struct {
+	last  []Namespace
+	at    time.Time
 	paths [len(nsKinds)]string
 	host  [len(nsKinds)]uint64
 	hostP [len(nsKinds)]string
@@ -73,7 +78,10 @@ func openNS(fs FS, pid int) (*nsReader, []string) {
 	return r, errs
 }
 
-func (r *nsReader) read(c *collector) []Namespace {
+func (r *nsReader) read(c *collector, now time.Time) []Namespace {
+	if r.last != nil && now.Sub(r.at) < slowRefresh {
+		return r.last
+	}
 	out := make([]Namespace, 0, len(nsKinds))
 	var buf [64]byte
 	for i, k := range nsKinds {
@@ -94,6 +102,9 @@ func (r *nsReader) read(c *collector) []Namespace {
 			Kind: k, Inode: ino, HostInode: r.host[i], Own: r.host[i] != 0 && ino != r.host[i],
 			Source: r.paths[i], HostSource: r.hostP[i],
 		})
+	}
+	if len(c.errs) == 0 {
+		r.last, r.at = out, now
 	}
 	return out
 }

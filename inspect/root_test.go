@@ -83,6 +83,23 @@ func TestRootForeignProcess(t *testing.T) {
 		t.Errorf("errors: %v", s.Errors)
 	}
 
+	// A mount made inside its mount namespace shows at the next snapshot
+	// (mountinfo is re-read when the kernel signals a change).
+	if out, err := exec.Command("nsenter", "-t", strconv.Itoa(pid), "-m", "mount", "-t", "tmpfs", "-o", "size=1m", "inspect-test", "/mnt").CombinedOutput(); err != nil {
+		t.Fatalf("mount in the test's namespace: %v: %s", err, out)
+	}
+	s, err = in.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mounted bool
+	for _, m := range s.Filesystem.Mounts {
+		mounted = mounted || (m.MountPoint == "/mnt" && m.Source == "inspect-test")
+	}
+	if !mounted {
+		t.Errorf("new mount not seen: %+v", s.Filesystem.Mounts)
+	}
+
 	// The process ends: the next snapshot says so.
 	exec.Command("kill", "-9", strconv.Itoa(pid)).Run()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"runtime"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,6 +28,10 @@ type utsReader struct {
 	releasePath  string
 	fallback     string // the record's hostname, when the namespace cannot be entered
 	live         bool
+	name         string // the hostname inside as last asked
+	nameAt       time.Time
+	hostName     string
+	hostAt       time.Time
 }
 
 func openUTS(fs FS, pid int, recordHostname string, targetIno, hostIno uint64) (*utsReader, []string) {
@@ -60,25 +65,32 @@ func (r *utsReader) close() {
 	r.hostname.close()
 }
 
-func (r *utsReader) read(c *collector, u *UTS) {
+func (r *utsReader) read(c *collector, u *UTS, now time.Time) {
 	u.KernelRelease = r.release
 	u.KernelSource = r.releasePath
-	if b := c.read(r.hostname); b != nil {
-		u.HostHostname = string(bytes.TrimSpace(b))
-		u.HostSource = r.hostname.path
+	if r.hostName == "" || now.Sub(r.hostAt) >= slowRefresh {
+		if b := c.read(r.hostname); b != nil {
+			r.hostName, r.hostAt = string(bytes.TrimSpace(b)), now
+		}
+	}
+	if r.hostName != "" {
+		u.HostHostname, u.HostSource = r.hostName, r.hostname.path
 	}
 	switch {
 	case r.sameAsHost:
 		u.Hostname = u.HostHostname
 		u.Source = u.HostSource + " (shares the host's UTS namespace)"
 	case r.target != nil && r.self != nil:
-		name, err := unameIn(r.target, r.self)
-		if err != nil {
-			c.add(err)
-			u.Hostname, u.Source = r.fallback, "sandbox record"
-			return
+		if r.name == "" || now.Sub(r.nameAt) >= slowRefresh {
+			name, err := unameIn(r.target, r.self)
+			if err != nil {
+				c.add(err)
+				u.Hostname, u.Source = r.fallback, "sandbox record"
+				return
+			}
+			r.name, r.nameAt = name, now
 		}
-		u.Hostname = name
+		u.Hostname = r.name
 		u.Source = "uname(2) in " + r.target.path
 	default:
 		u.Hostname, u.Source = r.fallback, "sandbox record"
