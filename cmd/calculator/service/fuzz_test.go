@@ -50,8 +50,12 @@ func FuzzDecodeCalc(f *testing.F) {
 		if math.IsNaN(res) || math.IsInf(res, 0) {
 			t.Fatalf("%s(%v, %v) = %v passed as a result", req.Operation, *req.A, *req.B, res)
 		}
-		if _, err := json.Marshal(CalcResponse{Result: res}); err != nil {
+		want, err := json.Marshal(res)
+		if err != nil {
 			t.Fatalf("result %v cannot be answered: %v", res, err)
+		}
+		if got := appendJSONFloat(nil, res); string(got) != string(want) {
+			t.Fatalf("result %v encoded as %s, encoding/json says %s", res, got, want)
 		}
 	})
 }

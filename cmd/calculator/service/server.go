@@ -20,6 +20,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	hostname string
+	hostJSON []byte // hostname as a JSON string
 	started  time.Time
 	port     atomic.Int64 // the port actually listened on (SERVER_PORT may be 0)
 	workers  chan struct{}
@@ -37,6 +38,7 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 		cfg:      cfg,
 		log:      log,
 		hostname: host,
+		hostJSON: quoteJSON(host),
 		started:  time.Now(),
 		workers:  make(chan struct{}, cfg.Workers),
 		stress:   newStress(),
@@ -115,9 +117,9 @@ type HealthResponse struct {
 func (s *Server) health(w http.ResponseWriter, _ *http.Request) int {
 	up := float64(time.Since(s.started).Milliseconds()) / 1000
 	if s.stopping.Load() {
-		return writeJSON(w, http.StatusServiceUnavailable, HealthResponse{"shutting_down", up})
+		return s.writeHealth(w, http.StatusServiceUnavailable, "shutting_down", up)
 	}
-	return writeJSON(w, http.StatusOK, HealthResponse{"healthy", up})
+	return s.writeHealth(w, http.StatusOK, "healthy", up)
 }
 
 func (s *Server) calculate(w http.ResponseWriter, r *http.Request) int {
@@ -141,7 +143,7 @@ func (s *Server) calculate(w http.ResponseWriter, r *http.Request) int {
 	if err != nil {
 		return writeError(w, statusOf(err), err.Error())
 	}
-	return writeJSON(w, http.StatusOK, CalcResponse{Result: res, ProcessedBy: s.hostname})
+	return s.writeCalc(w, res)
 }
 
 // readBody reads a request body of at most maxBody bytes.
@@ -172,11 +174,5 @@ func writeJSON(w http.ResponseWriter, status int, v any) int {
 		status = http.StatusInternalServerError
 		data = []byte(`{"error":"encode response"}`)
 	}
-	data = append(data, '\n')
-	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
-	h["Content-Length"] = []string{strconv.Itoa(len(data))}
-	w.WriteHeader(status)
-	w.Write(data)
-	return status
+	return writeBytes(w, status, append(data, '\n'))
 }
