@@ -17,10 +17,12 @@ import (
 // Source is where the UI reads sandboxes from. The real one is backed by the
 // state store and the inspect package; tests use fixtures.
 type Source interface {
-	// List returns the sandboxes glassbox knows about, running or not.
+	// List returns the sandboxes glassbox knows about, running or not. The
+	// UI calls it once per refresh and finds the sandboxes it watches in it.
 	List() ([]*state.Sandbox, error)
-	// Snapshot reads one sandbox (by id or name) as the kernel sees it now.
-	Snapshot(ref string) (*inspect.Snapshot, error)
+	// Snapshot reads one sandbox, given its current record, as the kernel
+	// sees it now.
+	Snapshot(sb *state.Sandbox) (*inspect.Snapshot, error)
 }
 
 // Actions are what the keys do to sandboxes. Every call may block (a graceful

@@ -31,11 +31,12 @@ func (f *fakeSource) List() ([]*state.Sandbox, error) {
 	return out, nil
 }
 
-func (f *fakeSource) Snapshot(ref string) (*inspect.Snapshot, error) {
+func (f *fakeSource) Snapshot(sb *state.Sandbox) (*inspect.Snapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	ref := sb.ID
 	for i, b := range f.boxes {
-		if b.id == ref || b.name == ref {
+		if b.id == ref {
 			f.boxes[i] = b.busy() // time passes: the counters move on
 			return b.snap(time.Now()), nil
 		}

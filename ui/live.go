@@ -42,11 +42,7 @@ func (l *Live) List() ([]*state.Sandbox, error) { return l.Engine.List(true) }
 
 // Snapshot reads one sandbox. A sandbox that is not running still gets a
 // snapshot: its record (how it exited, OOMKilled or not) is what matters then.
-func (l *Live) Snapshot(ref string) (*inspect.Snapshot, error) {
-	sb, err := l.Engine.Get(ref)
-	if err != nil {
-		return nil, err
-	}
+func (l *Live) Snapshot(sb *state.Sandbox) (*inspect.Snapshot, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	cur := l.open[sb.ID]

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -68,7 +69,6 @@ type Model struct {
 	events   []Event
 	status   string
 	stops    map[string]stopping
-	inFlight bool
 	now      time.Time
 	samples  int
 	quitting bool
@@ -103,12 +103,12 @@ func New(o Options) Model {
 
 // Messages.
 type (
-	tickMsg      time.Time
 	countdownMsg time.Time
 	// snapshotsMsg carries one round of snapshots and when they were taken.
 	snapshotsMsg struct {
-		at    time.Time
-		list  []*state.Sandbox // nil unless following all sandboxes
+		asked time.Time // when the round started
+		at    time.Time // when its snapshots were all taken
+		list  []*state.Sandbox
 		snaps []*inspect.Snapshot
 		errs  map[string]string // ref -> error
 		refs  []string
@@ -127,13 +127,22 @@ type (
 	}
 )
 
-// Init takes the first snapshot at once and starts the clock.
+// Init takes the first snapshot at once.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.snapshotCmd(), m.tick())
+	return m.snapshotCmd()
 }
 
-func (m Model) tick() tea.Cmd {
-	return tea.Tick(m.opt.Interval, func(t time.Time) tea.Msg { return tickMsg(t) })
+// nextRound waits for the next refresh, then takes its snapshots, in one
+// command: one message (and one redraw) per refresh. The wait counts from
+// when the last round was asked for, so that slow reads do not stretch the
+// interval.
+func (m Model) nextRound(asked time.Time) tea.Cmd {
+	wait := m.opt.Interval - m.opt.Clock().Sub(asked)
+	take := m.snapshotCmd()
+	if wait <= 0 {
+		return take
+	}
+	return tea.Tick(wait, func(time.Time) tea.Msg { return take() })
 }
 
 // snapshotCmd reads every watched sandbox; all of it runs off the UI's goroutine.
@@ -158,14 +167,18 @@ func (m Model) snapshotCmd() tea.Cmd {
 		}
 	}
 	return func() tea.Msg {
-		msg := snapshotsMsg{errs: map[string]string{}}
+		msg := snapshotsMsg{errs: map[string]string{}, asked: clock()}
+		// One listing per round: the records of every sandbox, from which
+		// the watched ones are picked (no lookup per sandbox).
+		list, err := src.List()
+		if err != nil {
+			msg.errs[""] = err.Error()
+			msg.at = clock()
+			return msg
+		}
+		sort.SliceStable(list, func(i, j int) bool { return list[i].Created.Before(list[j].Created) })
+		msg.list = list
 		if follow {
-			list, err := src.List()
-			if err != nil {
-				msg.errs[""] = err.Error()
-			}
-			sort.SliceStable(list, func(i, j int) bool { return list[i].Created.Before(list[j].Created) })
-			msg.list = list
 			for _, sb := range list {
 				if (sb.Status == state.Running || sb.Status == state.Paused) && !contains(refs, sb.ID) {
 					refs = append(refs, sb.ID)
@@ -174,7 +187,12 @@ func (m Model) snapshotCmd() tea.Cmd {
 		}
 		msg.refs = refs
 		for _, r := range refs {
-			s, err := src.Snapshot(r)
+			sb := find(list, r)
+			if sb == nil {
+				msg.errs[r] = "no such sandbox: " + r
+				continue
+			}
+			s, err := src.Snapshot(sb)
 			if err != nil {
 				msg.errs[r] = err.Error()
 				continue
@@ -184,6 +202,23 @@ func (m Model) snapshotCmd() tea.Cmd {
 		msg.at = clock()
 		return msg
 	}
+}
+
+// find picks a sandbox out of a listing by id, name or unique id prefix.
+func find(list []*state.Sandbox, ref string) *state.Sandbox {
+	var prefixed []*state.Sandbox
+	for _, sb := range list {
+		if sb.ID == ref || sb.Name == ref {
+			return sb
+		}
+		if strings.HasPrefix(sb.ID, ref) {
+			prefixed = append(prefixed, sb)
+		}
+	}
+	if len(prefixed) == 1 {
+		return prefixed[0]
+	}
+	return nil
 }
 
 func contains(xs []string, x string) bool {
@@ -202,14 +237,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.c.width, m.c.height = msg.Width, msg.Height
 		m.c.help.Width = msg.Width
 		return m, nil
-	case tickMsg:
-		m.now = time.Time(msg)
-		cmds := []tea.Cmd{m.tick()}
-		if !m.inFlight {
-			m.inFlight = true
-			cmds = append(cmds, m.snapshotCmd())
-		}
-		return m, tea.Batch(cmds...)
 	case countdownMsg:
 		m.now = time.Time(msg)
 		if len(m.stops) > 0 {
@@ -217,9 +244,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case snapshotsMsg:
-		m.inFlight = false
 		m.applySnapshots(msg)
-		return m, nil
+		return m, m.nextRound(msg.asked)
 	case actionMsg:
 		m.applyAction(msg)
 		return m, nil

@@ -137,7 +137,9 @@ func runTop(cmd *cobra.Command, names []string, o topOptions, refs []string) err
 	}
 	acts := ui.NewLiveActions(eng, func() (string, error) { return startCalculator(cmd, eng, "", 0) })
 	m := ui.New(ui.Options{Source: src, Actions: acts, Refs: refs, Interval: o.interval, Styles: ui.NewStyles(r)})
-	opts := []tea.ProgramOption{tea.WithAltScreen()}
+	// The screen changes once per refresh or key press: 20 redraws a second
+	// are plenty, and a third of bubbletea's default wake-ups.
+	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithFPS(20)}
 	if o.mouse {
 		opts = append(opts, tea.WithMouseCellMotion())
 	}
@@ -160,19 +162,18 @@ func runOnce(cmd *cobra.Command, names []string, w io.Writer) error {
 		return err
 	}
 	eng := lifecycle.New(rootsOf(cmd))
-	refs, err := resolve(eng, names)
-	if err != nil {
-		return err
-	}
-	if len(refs) == 0 {
-		list, err := eng.List(false)
+	var sbs []*state.Sandbox
+	for _, n := range names {
+		sb, err := eng.Get(n)
 		if err != nil {
-			return err
+			return fmt.Errorf("top %s: %w", n, err)
 		}
-		for _, sb := range list {
-			if sb.Status == state.Running || sb.Status == state.Paused {
-				refs = append(refs, sb.ID)
-			}
+		sbs = append(sbs, sb)
+	}
+	if len(names) == 0 {
+		var err error
+		if sbs, err = eng.List(false); err != nil {
+			return err
 		}
 	}
 	src, err := ui.NewLive(eng)
@@ -186,8 +187,8 @@ func runOnce(cmd *cobra.Command, names []string, w io.Writer) error {
 			time.Sleep(200 * time.Millisecond)
 		}
 		var round []*inspect.Snapshot
-		for _, ref := range refs {
-			s, err := src.Snapshot(ref)
+		for _, sb := range sbs {
+			s, err := src.Snapshot(sb)
 			if err != nil {
 				return err
 			}
