@@ -154,6 +154,9 @@ func TestOOMKillAndRestartPolicy(t *testing.T) {
 	if !strings.Contains(c.ok("ps"), name) {
 		t.Error("the restarted sandbox is not in ps")
 	}
+	if res, err := calculate(port, 5*time.Second); err != nil || res["processed_by"] != sb.Hostname {
+		t.Errorf("the published port after the restart: %v %v", res, err)
+	}
 	logs := c.ok("logs", name)
 	if !strings.Contains(logs, "(OOMKilled)") || !strings.Contains(logs, "restarting in") {
 		t.Errorf("logs do not tell the OOM kill and restart:\n%s", logs)

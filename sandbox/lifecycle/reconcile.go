@@ -53,7 +53,7 @@ func (e *Engine) reconcile(sb *state.Sandbox) *state.Sandbox {
 			Reason:     fmt.Sprintf("its supervisor (pid %d) died; the workload was killed and its resources removed", sb.SupervisorPID),
 		}
 	}
-	sb.Status = state.Exited
+	transition(sb, state.Exited) // legal from created, running and paused
 	sb.Health = state.HealthNone
 	sb.LastEventNote = "supervisor died"
 	if err != nil {
@@ -111,6 +111,12 @@ func (e *Engine) Remove(ref string, force bool) error {
 	}
 	if !e.waitOwner(sb, 15*time.Second) {
 		return fmt.Errorf("remove %s: its supervisor did not exit", sb.Name)
+	}
+	if sb, err = e.Get(sb.ID); err != nil {
+		return err
+	}
+	if err := transition(sb, state.Removed); err != nil && !force {
+		return err
 	}
 	if err := e.release(sb); err != nil {
 		return fmt.Errorf("remove %s: %w", sb.Name, err)

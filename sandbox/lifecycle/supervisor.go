@@ -319,16 +319,21 @@ func (s *supervisor) save() error {
 		sb.Started = s.started
 	}
 	sb.Health = s.health
+	to := state.Running
 	switch {
 	case s.lastExit != nil:
-		sb.Status = state.Exited
+		to = state.Exited
 		sb.Exit = s.lastExit
 		sb.Health = state.HealthNone
 	case s.paused:
-		sb.Status = state.Paused
-		sb.Exit = nil
-	default:
-		sb.Status = state.Running
+		to = state.Paused
+	}
+	if sb.Status != to {
+		if err := transition(sb, to); err != nil {
+			return fmt.Errorf("record %s: %w", s.spec.Name, err)
+		}
+	}
+	if to != state.Exited {
 		sb.Exit = nil
 	}
 	if s.restarts > 0 && sb.Status == state.Running {
