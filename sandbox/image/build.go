@@ -129,11 +129,13 @@ func (s *Store) current(name string) (*Image, bool) {
 	}
 	im := rec.Image
 	for i, l := range im.Layers {
-		stored, _, err := s.layer(l.Digest)
-		if err != nil {
+		// The record has the layer's facts; only check it is still stored
+		// (a layer dir appears by rename, complete, so a stat will do).
+		dir := filepath.Join(s.layerDir(l.Digest), "fs")
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			return nil, false
 		}
-		im.Layers[i] = stored // Dir follows the roots in force now
+		im.Layers[i].Dir = dir // follows the roots in force now
 	}
 	return im, true
 }

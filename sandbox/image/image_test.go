@@ -17,7 +17,7 @@ import (
 
 // testStore returns a store in a fresh temporary root whose Self is a copy
 // of /bin/ls (a real dynamic binary) that the test may change.
-func testStore(t *testing.T) *Store {
+func testStore(t testing.TB) *Store {
 	t.Helper()
 	dir := t.TempDir()
 	self := filepath.Join(dir, "self")
