@@ -149,6 +149,9 @@ func (r *reporter) filesystem(s *Snapshot) {
 					size = Bytes(l.SizeBytes)
 					shared = fmt.Sprint(l.SharedBy)
 					by = l.CreatedBy
+					if len(by) > 50 {
+						by = by[:47] + "..."
+					}
 				}
 				fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t\n", i, digest, size, shared, by, l.Dir)
 			}

@@ -32,21 +32,25 @@ type Snapshot struct {
 // Value is one figure and where it came from.
 type Value struct {
 	Value  int64  `json:"value"`
-	Source string `json:"source"` // the file it was read from
-	Valid  bool   `json:"valid"`  // false when the kernel does not provide it
+	Source string `json:"source"` // the file it was read from; "" when there is no such file
+	// Valid is false when the kernel does not provide the figure (Source
+	// empty) or, for limits, when the file says there is no limit ("max",
+	// -1, or v1's huge number): then Source names the file that said so.
+	Valid bool `json:"valid"`
 }
 
 // Namespace compares one namespace kind of the sandbox with the host's.
 type Namespace struct {
 	Kind       string `json:"kind"` // cgroup, ipc, mnt, net, pid, pid_for_children, time, time_for_children, user, uts
 	Inode      uint64 `json:"inode"`
-	HostInode  uint64 `json:"host_inode"` // from the host's PID 1
+	HostInode  uint64 `json:"host_inode"` // the host's PID 1's (glassbox's own when PID 1's links are unreadable: see HostSource)
 	Own        bool   `json:"own"`        // true when it differs from the host's
 	Source     string `json:"source"`     // e.g. /proc/4242/ns/pid
 	HostSource string `json:"host_source"`
 }
 
-// Process is one process in the sandbox's cgroup.
+// Process is one process in the sandbox's cgroup (cgroup.procs; for a
+// process in the host's root cgroup, only that process).
 type Process struct {
 	HostPID    int      `json:"host_pid"`
 	NSpid      []int    `json:"nspid"`       // host first, innermost last (from /proc/PID/status NSpid)
@@ -141,7 +145,7 @@ type Memory struct {
 	// kernel it stays 0 when memory and memory+swap limits are equal, even
 	// through an OOM kill: watch OOMKills, not this.
 	FailCount Value `json:"failcnt"`
-	SwapUsage Value `json:"swap_usage"`
+	SwapUsage Value `json:"swap_usage"` // v2 memory.swap.current; v1 memsw.usage_in_bytes − usage_in_bytes
 }
 
 // CPU is CPU usage and throttling. Rates (CoresUsed, PercentOfQuota) need two
