@@ -1,0 +1,271 @@
+package sandbox_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"glassbox/sandbox"
+	"glassbox/sandbox/cgroup"
+	"glassbox/sandbox/image"
+	"glassbox/sandbox/sandboxtest"
+	"glassbox/sandbox/state"
+)
+
+// busyboxLayer makes a one-layer image with a static busybox as /bin/sh,
+// for tests that need a shell inside the sandbox.
+func busyboxLayer(t *testing.T, roots state.Roots) state.Layer {
+	t.Helper()
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		t.Skip("needs a static busybox (apt-get install busybox-static) for a shell inside the sandbox")
+	}
+	if out, _ := exec.Command("file", "-L", bb).Output(); len(out) > 0 && !strings.Contains(string(out), "statically linked") {
+		t.Skipf("%s is not statically linked (apt-get install busybox-static)", bb)
+	}
+	dir := filepath.Join(roots.Lib, "test-layers", "busybox")
+	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(bb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bin/busybox"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("busybox", filepath.Join(dir, "bin/sh")); err != nil {
+		t.Fatal(err)
+	}
+	return state.Layer{Digest: "test:busybox", Dir: dir, CreatedBy: "test: busybox"}
+}
+
+// runShell runs a shell script in a busybox sandbox through the Go API and
+// returns its output and exit.
+func runShell(t *testing.T, cfg *sandbox.Config, script string) (string, *state.Exit) {
+	t.Helper()
+	cfg.Args = []string{"/bin/sh", "-c", script}
+	cfg.InitBinary = sandboxtest.Binary(t)
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.CreateTemp("", "glassbox-out-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(out.Name())
+	defer out.Close()
+	c, err := sandbox.Start(cfg, sandbox.Stdio{Out: out, Err: out})
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	defer c.Destroy()
+	exit, err := c.Wait()
+	if err != nil {
+		t.Fatalf("wait: %v", err)
+	}
+	if err := c.Destroy(); err != nil {
+		t.Errorf("destroy: %v", err)
+	}
+	b, _ := os.ReadFile(out.Name())
+	return string(b), exit
+}
+
+func TestWorkloadCannotRemountOrWriteLayers(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	roots := sandboxtest.TempRoots(t)
+	layer := busyboxLayer(t, roots)
+	cfg := &sandbox.Config{
+		Roots: roots, Image: "busybox-test", Layers: []state.Layer{layer}, Hostname: "shell",
+		Resources: cgroup.Resources{MemoryBytes: 64 << 20},
+	}
+	out, exit := runShell(t, cfg, `
+		busybox mount -o remount,rw / 2>/dev/null && echo remount=ok || echo remount=denied
+		busybox mount -t tmpfs t /tmp 2>/dev/null && echo mount=ok || echo mount=denied
+		echo new > /bin/written && echo write=ok
+		echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo procsys=ok || echo procsys=denied
+		echo timer_list=$(busybox wc -c < /proc/timer_list) acpi=$(busybox ls /proc/acpi | busybox wc -l)
+		busybox touch /sys/x 2>/dev/null && echo sys=ok || echo sys=denied
+		echo hostname=$(busybox hostname) etc=$(busybox cat /etc/hostname)
+		echo pid=$$ devs=$(busybox ls /dev | busybox tr '\n' ' ')
+		busybox grep -h CapEff /proc/self/status
+		echo cgroup_not_root=$(busybox grep -vc ':/$' /proc/self/cgroup)
+	`)
+	if exit.Code != 0 {
+		t.Fatalf("script exit %+v; output:\n%s", exit, out)
+	}
+	for _, want := range []string{
+		"remount=denied", "mount=denied", "write=ok", "procsys=denied", "timer_list=0 acpi=0", "sys=denied",
+		"hostname=shell etc=shell", "pid=2 ", "CapEff:\t00000000a80425fb", "cgroup_not_root=0",
+		"null", "zero", "urandom", "pts", "shm", "ptmx", "stdout",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inside the sandbox: want %q in:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(layer.Dir, "bin/written")); err == nil {
+		t.Error("a write inside the sandbox changed the image layer")
+	}
+	assertNothingLeft(t, roots)
+}
+
+func TestStartReportsOOMKill(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	roots := sandboxtest.TempRoots(t)
+	c := startCalculator(t, roots, cgroup.Resources{MemoryBytes: 32 << 20})
+	sb := c.State()
+	post(t, sb.WorkloadPID, "/stress/memory", `{"mb":64}`)
+	exit, err := c.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !exit.OOMKilled || exit.Code != 137 || exit.Signal != "SIGKILL" ||
+		exit.Reason != "killed by the OOM killer: memory limit 32 MiB reached" {
+		t.Errorf("exit %+v, want an OOM kill with code 137", exit)
+	}
+	if n := oomKills(t, sb); n < 1 {
+		t.Errorf("the cgroup's oom_kill counter is %d, want ≥ 1", n)
+	}
+	if err := c.Destroy(); err != nil {
+		t.Error(err)
+	}
+	assertNothingLeft(t, roots, sb)
+}
+
+// oomKills reads the kernel's oom_kill counter of the sandbox's cgroup.
+func oomKills(t *testing.T, sb *state.Sandbox) int {
+	file := filepath.Join(sb.Cgroup.Dirs["memory"], "memory.oom_control")
+	if sb.Cgroup.Mode == "v2" {
+		file = filepath.Join(sb.Cgroup.Dirs["unified"], "memory.events")
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "oom_kill "); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	t.Fatalf("no oom_kill in %s", file)
+	return 0
+}
+
+// startCalculator starts the built-in image through the Go API.
+func startCalculator(t *testing.T, roots state.Roots, res cgroup.Resources) *sandbox.Container {
+	t.Helper()
+	store := image.NewStore(roots)
+	store.Self = sandboxtest.Binary(t)
+	im, err := store.Get(image.Builtin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &sandbox.Config{
+		Roots: roots, Image: im.Name, Layers: im.TopFirst(), Args: im.Argv(),
+		Env: im.Config.Env, WorkDir: im.Config.WorkingDir, Resources: res,
+		InitBinary: sandboxtest.Binary(t),
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := sandbox.Start(cfg, sandbox.Stdio{})
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() { c.Destroy() })
+	return c
+}
+
+func TestCleanupFromTheRecordAlone(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	roots := sandboxtest.TempRoots(t)
+	c := startCalculator(t, roots, cgroup.Resources{MemoryBytes: 64 << 20})
+	// As crash recovery would: only the record on disk is known.
+	sb, err := state.NewStore(roots).Load(c.State().ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sandbox.Cleanup(roots, sb); err != nil {
+		t.Fatalf("cleanup: %v", err)
+	}
+	exit, _ := c.Wait()
+	if exit == nil || exit.Signal != "SIGKILL" {
+		t.Errorf("after Cleanup the workload ended with %+v, want SIGKILL", exit)
+	}
+	assertNothingLeft(t, roots, sb)
+	if err := sandbox.Cleanup(roots, sb); err != nil {
+		t.Errorf("a second Cleanup: %v", err)
+	}
+}
+
+func TestFailedStartRollsBack(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	roots := sandboxtest.TempRoots(t)
+	layer := busyboxLayer(t, roots)
+	var seen *state.Sandbox
+	cfg := &sandbox.Config{
+		Roots: roots, Image: "busybox-test", Layers: []state.Layer{layer},
+		Args: []string{"/bin/sh", "-c", "sleep 100"}, InitBinary: sandboxtest.Binary(t),
+		Network: sandbox.NetworkBridge,
+		Hooks: sandbox.Hooks{OnCreated: func(sb *state.Sandbox) error {
+			s := *sb
+			seen = &s
+			return errors.New("no bridge today")
+		}},
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := sandbox.Start(cfg, sandbox.Stdio{})
+	if err == nil || !strings.Contains(err.Error(), "no bridge today") {
+		t.Fatalf("start: %v, want the hook's error", err)
+	}
+	if seen == nil || seen.InitPID == 0 || len(seen.Cgroup.Dirs) == 0 {
+		t.Fatalf("the hook ran without an init in its cgroup: %+v", seen)
+	}
+	assertNothingLeft(t, roots, seen)
+
+	cfg.ID, cfg.Network, cfg.Hooks = "", sandbox.NetworkNone, sandbox.Hooks{}
+	cfg.Args = []string{"/bin/no-such-command"}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sandbox.Start(cfg, sandbox.Stdio{}); err == nil || !strings.Contains(err.Error(), "no-such-command") {
+		t.Fatalf("start of a missing command: %v", err)
+	}
+	assertNothingLeft(t, roots)
+}
+
+func TestRunUserNamespace(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	roots := sandboxtest.TempRoots(t)
+	// The sandbox's root is an unprivileged host user, which must be able
+	// to reach the layers below the (private) temporary root.
+	os.Chmod(filepath.Dir(roots.Lib), 0o755)
+	r := startRun(t, roots, "--userns", "--memory", "64m")
+	sb := r.running()
+	uid := statusField(t, sb.WorkloadPID, "Uid")
+	if !strings.HasPrefix(uid, fmt.Sprint(sandbox.UIDMapStart)) {
+		t.Errorf("workload's host uid %q, want %d", uid, sandbox.UIDMapStart)
+	}
+	if nsInode(t, "self", "user") == nsInode(t, strconv.Itoa(sb.WorkloadPID), "user") {
+		t.Error("no user namespace")
+	}
+	var in info
+	getJSON(t, sb.WorkloadPID, "/info", &in)
+	if in.UID != 0 || in.ProcessID != 2 || in.Cgroup.MemoryLimitBytes != 64<<20 {
+		t.Errorf("/info: uid %d pid %d memory %d, want 0, 2, 64 MiB", in.UID, in.ProcessID, in.Cgroup.MemoryLimitBytes)
+	}
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	if code := r.wait(); code != 0 {
+		t.Errorf("exit %d; stderr %s", code, r.stderr.String())
+	}
+	assertNothingLeft(t, roots, sb)
+}
