@@ -1,9 +1,11 @@
 package lifecycle_test
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -119,6 +121,16 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 	fmt.Fprintf(conn, "POST /calculate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"operation\":")
 	time.Sleep(200 * time.Millisecond) // let the request reach the handler
 
+	// logs -f follows until the sandbox has exited.
+	follow := exec.Command(c.bin, "logs", "-f", name)
+	var followed bytes.Buffer
+	follow.Stdout = &followed
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	followDone := make(chan error, 1)
+	go func() { followDone <- follow.Wait() }()
+
 	stop := c.ok("stop", "-t", "1", name)
 	if want := name + ": did not stop within 1s; killed with SIGKILL"; !strings.Contains(stop, want) {
 		t.Errorf("stop said %q, want %q", stop, want)
@@ -129,6 +141,15 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 	}
 	if logs := c.ok("logs", name); !strings.Contains(logs, `"msg":"draining"`) {
 		t.Errorf("the calculator did not get SIGTERM first:\n%s", logs)
+	}
+	select {
+	case err := <-followDone:
+		if err != nil || !strings.Contains(followed.String(), `"msg":"draining"`) || !strings.Contains(followed.String(), "killed") && !strings.Contains(followed.String(), "SIGKILL") {
+			t.Errorf("logs -f: %v\n%s", err, followed.String())
+		}
+	case <-time.After(10 * time.Second):
+		follow.Process.Kill()
+		t.Error("logs -f did not end when the sandbox exited")
 	}
 }
 
@@ -202,9 +223,11 @@ func TestTwoSandboxes(t *testing.T) {
 	if ips[0] == ips[1] || hosts[0] == hosts[1] {
 		t.Errorf("the two sandboxes share an address or hostname: %v %v", ips, hosts)
 	}
+	// A paused sandbox stops too: it is thawed so that SIGTERM is acted on.
+	c.ok("pause", names[0])
 	out := c.ok("stop", "-t", "5", names[0], names[1])
 	if strings.Count(out, "stopped by SIGTERM") != 2 {
-		t.Errorf("stop of both: %q", out)
+		t.Errorf("stop of both (one paused): %q", out)
 	}
 	c.ok("rm", names[0], names[1])
 }
