@@ -134,3 +134,67 @@ func freePort(t *testing.T) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// TestTopShowsRestartAfterOOM: with --restart on-failure the OOM-killed
+// workload comes back, and the screen says so — the banner with the restart
+// count, the restart event — while the sandbox runs again.
+func TestTopShowsRestartAfterOOM(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	roots := sandboxtest.TempRoots(t)
+	bin := sandboxtest.Binary(t)
+	name := fmt.Sprintf("oom-restart-%d", os.Getpid()%10000)
+	port := freePort(t)
+	out, err := exec.Command(bin, "run", "-d", "--name", name, "--restart", "on-failure:3", "-p", fmt.Sprintf("127.0.0.1:%d:8000", port), "--memory", "48m").CombinedOutput()
+	if err != nil {
+		t.Fatalf("glassbox run -d --restart on-failure:3: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command(bin, "rm", "-f", name).CombinedOutput(); err != nil {
+			t.Errorf("glassbox rm -f %s: %v\n%s", name, err, out)
+		}
+	})
+	eng := lifecycle.New(roots)
+	waitFor(t, 20*time.Second, "the sandbox to run and its calculator to answer", func() bool {
+		sb, err := eng.Get(name)
+		if err != nil || sb.Status != state.Running {
+			return false
+		}
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	tm := newTmux(t)
+	tm.start("top", fmt.Sprintf("GLASSBOX_ROOT=%s NO_COLOR=1 %s top %s; sleep 30", os.Getenv("GLASSBOX_ROOT"), bin, name))
+	waitFor(t, 15*time.Second, "the UI to show the sandbox running", func() bool {
+		return strings.Contains(tm.pane("top"), "RUNNING")
+	})
+	var screen string
+	restarted := func() bool {
+		screen = tm.pane("top")
+		return strings.Contains(screen, "brought it back: restart count") && strings.Contains(screen, "restarted by policy")
+	}
+	for presses := 1; ; presses++ {
+		tm.keys("top", "m")
+		deadline := time.Now().Add(8 * time.Second)
+		for !restarted() && time.Now().Before(deadline) {
+			time.Sleep(200 * time.Millisecond)
+		}
+		if restarted() {
+			break
+		}
+		if presses == 5 {
+			t.Fatalf("no restart on screen after %d presses of m; the pane:\n%s", presses, screen)
+		}
+	}
+	for _, want := range []string{"OOM KILLED", "restart on-failure:3 (", "RUNNING", "OOMKilled: exit 137"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the pane lacks %q:\n%s", want, screen)
+		}
+	}
+	if sb, err := eng.Get(name); err != nil || sb.RestartCount < 1 {
+		t.Errorf("the record after the restart: %+v, %v", sb, err)
+	}
+	t.Logf("the pane after the restart:\n%s", screen)
+}

@@ -1,0 +1,144 @@
+package ui
+
+import (
+	"fmt"
+
+	"glassbox/sandbox/state"
+)
+
+// How messages change the model: snapshots in, action results in.
+
+func (m *Model) boxByID(id string) *box {
+	for _, b := range m.boxes {
+		if b.id == id {
+			return b
+		}
+	}
+	return nil
+}
+
+func (m *Model) logEvent(e Event) {
+	m.events = append(m.events, e)
+	if len(m.events) > maxEvents {
+		m.events = m.events[len(m.events)-maxEvents:]
+	}
+}
+
+// applySnapshots folds one round of snapshots into the boxes, logging what changed.
+func (m *Model) applySnapshots(msg snapshotsMsg) {
+	if msg.at.After(m.now) {
+		m.now = msg.at
+	}
+	for _, s := range msg.snaps {
+		if s.Sandbox == nil {
+			continue
+		}
+		b := m.boxByID(s.Sandbox.ID)
+		if b == nil {
+			b = newBox(s.Sandbox.ID, s.Sandbox.Name, m.samples)
+			m.boxes = append(m.boxes, b)
+		}
+		for _, e := range b.update(s, msg.at) {
+			m.logEvent(e)
+		}
+		if sb := s.Sandbox; sb.Status != state.Running && sb.Status != state.Paused {
+			delete(m.stops, b.id)
+		}
+	}
+	for ref, err := range msg.errs {
+		if ref == "" {
+			m.status = "list sandboxes: " + err
+			continue
+		}
+		b := m.boxByID(ref)
+		if b == nil {
+			for _, x := range m.boxes {
+				if x.name == ref {
+					b = x
+				}
+			}
+		}
+		if b != nil {
+			b.err = err
+		} else if !m.reported(ref) {
+			m.logEvent(Event{At: msg.at, Box: ref, Kind: EvError, Text: err})
+		}
+	}
+	// A sandbox that disappeared from the list was removed.
+	if msg.list != nil {
+		for _, b := range m.boxes {
+			found := false
+			for _, sb := range msg.list {
+				found = found || sb.ID == b.id
+			}
+			if !found && !b.gone {
+				b.gone = true
+				m.logEvent(Event{At: msg.at, Box: b.name, Kind: EvState, Text: "removed"})
+			}
+		}
+		m.dropGone()
+	}
+}
+
+// reported says whether the last event already says the same about ref.
+func (m *Model) reported(ref string) bool {
+	for i := len(m.events) - 1; i >= 0 && i >= len(m.events)-5; i-- {
+		if m.events[i].Box == ref && m.events[i].Kind == EvError {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Model) dropGone() {
+	kept := m.boxes[:0]
+	for _, b := range m.boxes {
+		if !b.gone {
+			kept = append(kept, b)
+		}
+	}
+	m.boxes = kept
+	if m.cur >= len(m.boxes) {
+		m.cur = max(len(m.boxes)-1, 0)
+	}
+}
+
+func (m *Model) applyAction(a actionMsg) {
+	if a.at.After(m.now) {
+		m.now = a.at
+	}
+	if a.err != nil {
+		m.status = fmt.Sprintf("%s: %s failed: %s", a.name, a.text, a.err)
+		m.logEvent(Event{At: a.at, Box: a.name, Kind: EvError, Text: a.text + " failed: " + a.err.Error()})
+		delete(m.stops, a.id)
+		return
+	}
+	m.status = a.name + ": " + a.text
+	if b := m.boxByID(a.id); b != nil && a.held >= 0 {
+		b.heldMB = a.held
+	}
+	m.logEvent(Event{At: a.at, Box: a.name, Kind: a.kind, Text: a.text})
+	if a.added != "" && !contains(m.refs, a.added) {
+		m.refs = append(m.refs, a.added)
+	}
+	if a.kind == EvState && a.text == "removed" {
+		if b := m.boxByID(a.id); b != nil {
+			b.gone = true
+			m.refs = remove(m.refs, a.id, b.name)
+			m.dropGone()
+		}
+	}
+	if _, ok := m.stops[a.id]; ok && a.kind == EvSignal && a.text != "SIGTERM sent" {
+		delete(m.stops, a.id)
+	}
+}
+
+func remove(xs []string, drop ...string) []string {
+	var out []string
+	for _, x := range xs {
+		if !contains(drop, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
