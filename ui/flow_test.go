@@ -288,3 +288,15 @@ func TestFlowNewSandboxJoinsTheNamedOnes(t *testing.T) {
 		t.Errorf("Running() = %q, want calc,calc2", got)
 	}
 }
+
+// An OOM kill inside a sandbox that survives it (the killer picked a child,
+// not the workload): the counter advancing is enough for the banner and the
+// event.
+func TestFlowOOMCounterAloneRaisesTheBanner(t *testing.T) {
+	tm, src, _ := startFlow(t, 120, 40, calc())
+	waitScreen(t, tm, "RUNNING", "oom_kill 0")
+	src.set(0, func(f *fixture) { f.oomKills = 1 })
+	waitScreen(t, tm, "OOM KILLED", "oom_kill 0→1", "OOM killer killed 1 process(es)")
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
