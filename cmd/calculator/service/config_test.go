@@ -49,3 +49,27 @@ func TestLoadConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestHandleArgs(t *testing.T) {
+	tests := []struct {
+		argv   []string
+		code   int
+		done   bool
+		stdout string
+		stderr string
+	}{
+		{[]string{"/app/calculator"}, 0, false, "", ""},
+		{[]string{"glassbox", "calculator"}, 0, false, "", ""}, // the verb checks its own arguments
+		{[]string{"/app/calculator", "--help"}, 0, true, "SERVER_PORT", ""},
+		{[]string{"calculator", "--version"}, 0, true, "calculator (glassbox) go", ""},
+		{[]string{"/app/calculator", "--port", "9000"}, 2, true, "", `unexpected argument "--port"`},
+	}
+	for _, tt := range tests {
+		var out, errOut strings.Builder
+		code, done := handleArgs(tt.argv, &out, &errOut)
+		if code != tt.code || done != tt.done || !strings.Contains(out.String(), tt.stdout) || !strings.Contains(errOut.String(), tt.stderr) ||
+			(tt.stdout == "" && out.Len() > 0) || (tt.stderr == "" && errOut.Len() > 0) {
+			t.Errorf("%v: %d %v stdout %q stderr %q", tt.argv, code, done, out.String(), errOut.String())
+		}
+	}
+}

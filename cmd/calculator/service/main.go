@@ -17,11 +17,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -38,6 +41,9 @@ func Main() int {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
 
+	if code, done := handleArgs(os.Args, os.Stdout, os.Stderr); done {
+		return code
+	}
 	cfg, err := LoadConfig(os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "calculator: bad configuration:", err)
@@ -53,6 +59,40 @@ func Main() int {
 		return 1
 	}
 	return Run(cfg, ln, log, out.Flush, sigs)
+}
+
+// usage is what --help prints.
+const usage = `calculator: a small container-friendly HTTP service. It takes no
+arguments; configure it with the environment:
+
+  SERVER_PORT       TCP port to listen on (default 8000; 0 = any free port)
+  WORKER_COUNT      calculations worked on at once, 1..1024 (default 4)
+  LOG_FORMAT        json or text (default json)
+  SHUTDOWN_TIMEOUT  how long in-flight requests may finish after SIGTERM (default 10s)
+
+Endpoints: GET /health, GET /info, POST /calculate, POST /stress/memory,
+POST /stress/cpu, GET|DELETE /stress.
+`
+
+// handleArgs deals with command-line arguments when the calculator runs as
+// its own program (argv[0] "calculator"; "glassbox calculator" checks its
+// own). Only --help and --version are known; anything else is refused
+// rather than ignored, so that "/app/calculator --port 9000" does not
+// silently serve on 8000.
+func handleArgs(argv []string, stdout, stderr io.Writer) (code int, done bool) {
+	if len(argv) < 2 || filepath.Base(argv[0]) != "calculator" {
+		return 0, false
+	}
+	switch argv[1] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0, true
+	case "-version", "--version", "version":
+		fmt.Fprintf(stdout, "calculator (glassbox) %s\n", runtime.Version())
+		return 0, true
+	}
+	fmt.Fprintf(stderr, "calculator: unexpected argument %q: it takes none; configure it with SERVER_PORT, WORKER_COUNT, LOG_FORMAT and SHUTDOWN_TIMEOUT (see --help)\n", argv[1])
+	return 2, true
 }
 
 // connStateHook lets tests see when a connection has a request in flight.
