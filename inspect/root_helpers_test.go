@@ -101,6 +101,11 @@ func newTestCgroup(t testing.TB, fs inspect.FS, memLimit int64) *testCgroup {
 		dir := filepath.Join(fs.CgroupRoot, name)
 		mk(dir)
 		cg.mem = dir
+		for _, f := range []string{"memory.max", "cpu.max", "pids.max"} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Skipf("the root cgroup does not enable the memory, cpu and pids controllers for its children (no %s)", f)
+			}
+		}
 		write(dir, "memory.max", strconv.FormatInt(memLimit, 10))
 		write(dir, "memory.swap.max", "0")
 		write(dir, "cpu.max", "50000 100000")
