@@ -31,8 +31,9 @@ import (
 )
 
 // Main runs the calculator until SIGTERM or SIGINT and returns its exit
-// status: 0 after a clean drain, 1 when it could not listen or in-flight
-// requests outlived SHUTDOWN_TIMEOUT, 2 for a bad configuration.
+// status: 0 after a clean drain; 1 when it could not listen, or in-flight
+// requests outlived SHUTDOWN_TIMEOUT, or a second signal cut the drain
+// short; 2 for a bad configuration or arguments.
 func Main() int {
 	// Ask for the signals before anything else: as PID 1 of a PID
 	// namespace the kernel drops every signal that has no handler, so a
@@ -133,7 +134,21 @@ func Run(cfg Config, ln net.Listener, log *slog.Logger, flush func(), sigs <-cha
 	flush()
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	err := hs.Shutdown(ctx)
+	drained := make(chan error, 1)
+	go func() { drained <- hs.Shutdown(ctx) }()
+	var err error
+	select {
+	case err = <-drained:
+	case sig := <-sigs:
+		// A second Ctrl-C (or SIGTERM) means "now": don't wait any more.
+		cancel()
+		<-drained
+		hs.Close()
+		srv.stress.release()
+		log.Warn("exited", "status", 1, "reason", "second signal ("+sig.String()+") while draining: in-flight requests cut off")
+		flush()
+		return 1
+	}
 	srv.stress.release()
 	if errors.Is(err, context.DeadlineExceeded) {
 		hs.Close()

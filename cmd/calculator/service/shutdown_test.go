@@ -171,3 +171,28 @@ func TestShutdownTimeout(t *testing.T) {
 		t.Errorf("log does not say why:\n%s", logs.String())
 	}
 }
+
+func TestSecondSignalCutsDrainShort(t *testing.T) {
+	conns := watchConns(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	sigs := make(chan os.Signal, 1)
+	exit := make(chan int, 1)
+	cfg := Config{Workers: 2, ShutdownTimeout: time.Hour}
+	go func() { exit <- Run(cfg, ln, slog.New(slog.NewJSONHandler(&logs, nil)), func() {}, sigs) }()
+
+	startSlowRequest(t, ln.Addr().String()) // never finished
+	<-conns.ch
+	sigs <- syscall.SIGTERM
+	waitRefused(t, ln.Addr().String()) // draining has begun
+	sigs <- syscall.SIGINT
+	if code := <-exit; code != 1 {
+		t.Errorf("exit status %d, want 1", code)
+	}
+	if !strings.Contains(logs.String(), "second signal") {
+		t.Errorf("log does not say why:\n%s", logs.String())
+	}
+}
