@@ -37,6 +37,8 @@ type fsReader struct {
 	upperAt     time.Time
 	upperCost   time.Duration
 	upperWalked string
+
+	lowerSizes map[string]int64
 }
 
 func openFilesystem(fs FS, pid int, sb *state.Sandbox) (*fsReader, []string) {
@@ -93,12 +95,17 @@ func (r *fsReader) read(c *collector, out *Filesystem, now time.Time) {
 	out.Lowers = make([]Lower, len(r.overlay.Lowers))
 	for i, dir := range r.overlay.Lowers {
 		l := Lower{Dir: dir, DataOnly: r.overlay.DataOnly[i]}
+		known := false
 		if r.sb != nil {
 			for _, rec := range r.sb.Layers {
 				if filepath.Clean(rec.Dir) == filepath.Clean(dir) {
 					l.Digest, l.CreatedBy, l.SizeBytes = rec.Digest, rec.CreatedBy, rec.Size
+					known = true
 				}
 			}
+		}
+		if !known {
+			l.SizeBytes = r.lowerSize(dir)
 		}
 		out.Lowers[i] = l
 	}
@@ -146,6 +153,24 @@ func (r *fsReader) readAll() ([]byte, error) {
 		}
 		r.buf = make([]byte, 2*len(r.buf))
 	}
+}
+
+// lowerSize measures a layer no record describes (another engine's
+// container, --pid) once: a lower layer is read-only, so its size does not
+// change while it is mounted. 0 when it cannot be walked or is too big.
+func (r *fsReader) lowerSize(dir string) int64 {
+	if size, ok := r.lowerSizes[dir]; ok {
+		return size
+	}
+	size, _, err := walkUpper(filepath.Join(r.hostRoot, dir))
+	if err != nil {
+		size = 0
+	}
+	if r.lowerSizes == nil {
+		r.lowerSizes = map[string]int64{}
+	}
+	r.lowerSizes[dir] = size
+	return size
 }
 
 // maxUpperEntries bounds the walk of a writable layer; a container that

@@ -317,3 +317,30 @@ func TestReportAndJSON(t *testing.T) {
 		t.Errorf("decoded snapshot lost figures: %+v", back.Cgroup.Memory)
 	}
 }
+
+// A process without a record (--pid): layers are measured, not looked up.
+func TestFixtureForeignLayers(t *testing.T) {
+	fs := fixtureFS(t, "v2")
+	if err := os.MkdirAll(filepath.Join(fs.HostRoot, layer1, "app"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(fs.HostRoot, layer1, "app", "calculator"), make([]byte, 5000), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	in, err := ForPID(fs, 4242)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	s, err := in.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Lower{{Dir: layer1, SizeBytes: 5000}, {Dir: layer2}}
+	if !reflect.DeepEqual(s.Filesystem.Lowers, want) || s.Sandbox != nil || s.UTS.Source != "sandbox record" && s.UTS.Hostname != "" {
+		t.Errorf("lowers %+v", s.Filesystem.Lowers)
+	}
+	if len(s.Processes) != 2 || s.Cgroup.Path != "/glassbox/"+fixtureID {
+		t.Errorf("processes %d, cgroup %s", len(s.Processes), s.Cgroup.Path)
+	}
+}

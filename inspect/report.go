@@ -144,9 +144,11 @@ func (r *reporter) filesystem(s *Snapshot) {
 			fmt.Fprintln(tw, "  LAYER\tDIGEST\tSIZE\tSHARED BY\tCREATED BY\tDIR\t")
 			for i, l := range f.Lowers {
 				digest, size, shared, by := "-", "-", "-", "-"
+				if l.SizeBytes > 0 {
+					size = Bytes(l.SizeBytes)
+				}
 				if l.Digest != "" {
 					digest = shortDigest(l.Digest)
-					size = Bytes(l.SizeBytes)
 					shared = fmt.Sprint(l.SharedBy)
 					by = l.CreatedBy
 					if len(by) > 50 {
