@@ -140,7 +140,7 @@ func open(fs FS, pid int, sb *state.Sandbox, store *state.Store) (*Inspector, er
 	if sb != nil {
 		hostname = sb.Hostname
 	}
-	in.uts, errs = openUTS(fs, pid, hostname, ownUTS, hostUTS)
+	in.uts, errs = openUTS(fs, pid, sb != nil, hostname, ownUTS, hostUTS)
 	in.openErrs = append(in.openErrs, errs...)
 	in.fsv, errs = openFilesystem(fs, pid, sb)
 	in.openErrs = append(in.openErrs, errs...)

@@ -27,6 +27,7 @@ type utsReader struct {
 	release      string
 	releasePath  string
 	fallback     string // the record's hostname, when the namespace cannot be entered
+	hasRecord    bool
 	live         bool
 	name         string // the hostname inside as last asked
 	nameAt       time.Time
@@ -34,8 +35,8 @@ type utsReader struct {
 	hostAt       time.Time
 }
 
-func openUTS(fs FS, pid int, recordHostname string, targetIno, hostIno uint64) (*utsReader, []string) {
-	r := &utsReader{fallback: recordHostname, live: fs.live, sameAsHost: targetIno != 0 && targetIno == hostIno}
+func openUTS(fs FS, pid int, hasRecord bool, recordHostname string, targetIno, hostIno uint64) (*utsReader, []string) {
+	r := &utsReader{fallback: recordHostname, hasRecord: hasRecord, live: fs.live, sameAsHost: targetIno != 0 && targetIno == hostIno}
 	var errs []string
 	var err error
 	r.hostname, err = openHeld(fs.ProcRoot + "/sys/kernel/hostname")
@@ -93,8 +94,16 @@ func (r *utsReader) read(c *collector, u *UTS, now time.Time) {
 		u.Hostname = r.name
 		u.Source = "uname(2) in " + r.target.path
 	default:
-		u.Hostname, u.Source = r.fallback, "sandbox record"
+		r.useFallback(u)
 	}
+}
+
+func (r *utsReader) useFallback(u *UTS) {
+	if r.hasRecord {
+		u.Hostname, u.Source = r.fallback, "sandbox record"
+		return
+	}
+	u.Source = "not read: entering the UTS namespace needs root on the live host"
 }
 
 func unameIn(target, self *heldFile) (string, error) {
