@@ -300,3 +300,14 @@ func TestFlowOOMCounterAloneRaisesTheBanner(t *testing.T) {
 	tm.Send(press("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }
+
+// Keys that arrive together (typed fast, or sent by tmux) are each obeyed.
+func TestFlowKeysArrivingTogether(t *testing.T) {
+	tm, _, acts := startFlow(t, 120, 40, calc(), calc2())
+	waitScreen(t, tm, "2 calc2")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("]x")})
+	waitCalls(t, acts, "calculate "+calc2().id)
+	waitScreen(t, tm, "glassbox ▸ calc2")
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
