@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func testServer(t testing.TB) *Server {
@@ -266,5 +268,41 @@ func TestRequestLog(t *testing.T) {
 	}
 	if line.Msg != "request" || line.Method != "POST" || line.Path != "/calculate" || line.Status != 422 {
 		t.Errorf("log line %+v", line)
+	}
+}
+
+// WORKER_COUNT bounds the calculations in progress: with every worker busy
+// a request waits, and gets its answer once a worker is free, or a 503 if
+// its client gives up first.
+func TestWorkersBoundCalculations(t *testing.T) {
+	s := NewServer(Config{Workers: 1}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	s.workers <- struct{}{} // the only worker is busy
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req := httptest.NewRequest("POST", "/calculate", strings.NewReader(`{"operation":"add","a":1,"b":2}`)).WithContext(ctx)
+	w := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() { s.ServeHTTP(w, req); close(done) }()
+	select {
+	case <-done:
+		t.Fatalf("answered %d with no free worker", w.Code)
+	case <-time.After(50 * time.Millisecond):
+	}
+	cancel()
+	<-done
+	if w.Code != 503 || !strings.Contains(w.Body.String(), "free worker") {
+		t.Errorf("gave up: %d %s, want 503", w.Code, w.Body)
+	}
+
+	w = httptest.NewRecorder()
+	done = make(chan struct{})
+	go func() {
+		s.ServeHTTP(w, httptest.NewRequest("POST", "/calculate", strings.NewReader(`{"operation":"add","a":1,"b":2}`)))
+		close(done)
+	}()
+	<-s.workers // the worker becomes free
+	<-done
+	if w.Code != 200 {
+		t.Errorf("after the worker was freed: %d %s", w.Code, w.Body)
 	}
 }
