@@ -24,6 +24,11 @@ var explanations = map[Panel]string{
 		"and what this UI did (signals, stress requests).",
 }
 
+// oomExplanation is shown for Resources while the sandbox's last end was an OOM kill.
+const oomExplanation = "OOM kill: a page fault needed memory, the cgroup was at its limit and reclaim freed too little, " +
+	"so the kernel's OOM killer picked the process with the highest oom_score (roughly, the biggest) and sent it SIGKILL — exit 137 (128+9). " +
+	"The kill is counted in oom_kill (memory.oom_control on v1, memory.events on v2)."
+
 // sources lists, for a panel, each figure and the kernel file it came from.
 func sources(p Panel, s *inspect.Snapshot) [][2]string {
 	if s == nil {
@@ -84,6 +89,10 @@ func sources(p Panel, s *inspect.Snapshot) [][2]string {
 // came from (the first few).
 func renderExplain(st *Styles, p Panel, s *inspect.Snapshot, w, h int) []string {
 	out := wrap(explanations[p], w)
+	if p == PanelResources && s != nil && s.Sandbox != nil && s.Sandbox.Exit != nil && s.Sandbox.Exit.OOMKilled {
+		// What just happened comes first.
+		out = append(wrap(oomExplanation, w), out...)
+	}
 	srcs := sources(p, s)
 	if len(srcs) > 0 {
 		seen := map[string]bool{}

@@ -104,6 +104,8 @@ func TestScreen(t *testing.T) {
 			setup: func(m Model) Model { m.cur = 1; m.focus = PanelResources; return m }},
 		{name: "oom_killed_120x40", w: 120, h: 40, rounds: oomRounds(false)},
 		{name: "oom_restarted_120x40", w: 120, h: 40, rounds: oomRounds(true)},
+		{name: "oom_killed_resources_focused_120x40", w: 120, h: 40, rounds: oomRounds(false),
+			setup: func(m Model) Model { m.focus = PanelResources; return m }},
 		{name: "paused_100x30", w: 100, h: 30, rounds: rounds(2, paused)},
 		{name: "focus_layers_100x30", w: 100, h: 30, rounds: rounds(2, calc()),
 			setup: func(m Model) Model { m.focus = PanelLayers; return m }},
