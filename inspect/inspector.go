@@ -16,7 +16,7 @@ import (
 // addresses, the hostname inside and its cgroup limits (memory, CPU quota,
 // pids). The mount table is re-read when the kernel signals a change. Everything else — every counter,
 // limit, process, mount and the writable layer — is read on each snapshot.
-const slowRefresh = 5 * time.Second
+var slowRefresh = 5 * time.Second
 
 // Inspector takes repeated snapshots of one sandbox or process. It keeps the
 // kernel files it reads open between snapshots (see heldFile), so a refresh

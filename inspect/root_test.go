@@ -320,6 +320,28 @@ func BenchmarkSnapshot(b *testing.B) {
 	}
 }
 
+// BenchmarkSnapshotFull is a refresh that also re-reads what is otherwise
+// re-read every 5 s (namespaces, netlink addresses, the hostname via setns,
+// limits): the worst single refresh.
+func BenchmarkSnapshotFull(b *testing.B) {
+	sandboxtest.RequireRoot(b)
+	defer inspect.SetSlowRefresh(0)()
+	roots := sandboxtest.TempRoots(b)
+	bin := sandboxtest.Binary(b)
+	sb := startSandbox(b, bin, roots, "--memory", "64m", "--cpus", "0.5")
+	in, err := inspect.New(hostFS(b), sb, state.NewStore(roots))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := in.Snapshot(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkSnapshotOneShot is the same snapshot without held descriptors:
 // New, Snapshot, Close each time (what `glassbox inspect` does once).
 func BenchmarkSnapshotOneShot(b *testing.B) {
