@@ -311,7 +311,7 @@ func TestSharedLibrariesDynamic(t *testing.T) {
 
 func TestSharedLibrariesStatic(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "static")
-	cmd := exec.Command("go", "build", "-o", bin, "./testdata/static")
+	cmd := exec.Command("go", "build", "-buildvcs=false", "-o", bin, "./testdata/static")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build a static binary: %v\n%s", err, out)

@@ -36,7 +36,7 @@ func calculatorBinary(t *testing.T) string {
 		}
 		calcBin = filepath.Join(dir, "calculator")
 		_, file, _, _ := runtime.Caller(0)
-		cmd := exec.Command("go", "build", "-o", calcBin, "glassbox/cmd/calculator")
+		cmd := exec.Command("go", "build", "-buildvcs=false", "-o", calcBin, "glassbox/cmd/calculator")
 		cmd.Dir = filepath.Dir(file)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = errorString("go build: " + err.Error() + ": " + string(out))
