@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -82,7 +83,12 @@ func (r *fsReader) read(c *collector, out *Filesystem, now time.Time) {
 		if r.upperWalked != r.overlay.Upper || now.Sub(r.upperAt) >= 100*r.upperCost {
 			start := time.Now()
 			size, n, err := walkUpper(filepath.Join(r.hostRoot, r.overlay.Upper))
-			if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				// The overlay was mounted from another mount namespace
+				// (a VM's or a nested engine's root) whose paths are not ours.
+				c.add(fmt.Errorf("upper dir %s is not visible from glassbox's mount namespace: size not measured", r.overlay.Upper))
+				r.upperWalked = ""
+			} else if err != nil {
 				c.add(err)
 				r.upperWalked = ""
 			} else {

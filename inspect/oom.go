@@ -192,9 +192,12 @@ func (w *oomWatch) run(ctx context.Context, ch chan<- OOMEvent, buf []byte) {
 	}()
 
 	ooms, kills := w.ooms, w.kills
-	// On v1 the eventfd fires as the OOM starts, before the victim is
-	// killed and counted: after a notification the counter is re-read a
-	// few times before the OOM is reported without a kill.
+	// An OOM is announced before its victim is killed and counted: v1's
+	// eventfd fires as the OOM starts, and v2's "oom" counter moves before
+	// "oom_kill". So an OOM without a kill yet leaves the watch pending: the
+	// counter is re-read every 20 ms for a second, and only then is the OOM
+	// reported without a kill.
+	const pendingTries = 50
 	pending := 0
 	fds := []unix.PollFd{{Fd: int32(w.notify), Events: unix.POLLIN}, {Fd: int32(w.wake), Events: unix.POLLIN}}
 	for {
@@ -212,9 +215,6 @@ func (w *oomWatch) run(ctx context.Context, ch chan<- OOMEvent, buf []byte) {
 		notified := n > 0 && fds[0].Revents != 0
 		if notified {
 			w.drain(buf)
-			if !w.v2 {
-				pending = 50
-			}
 		}
 		if !exists(w.dir) {
 			return // the cgroup was removed (v1 signals the eventfd for that too)
@@ -229,14 +229,11 @@ func (w *oomWatch) run(ctx context.Context, ch chan<- OOMEvent, buf []byte) {
 			if !send(ctx, ch, OOMEvent{Time: time.Now(), OOMKills: k, Killed: true, Source: w.source.path}) {
 				return
 			}
-		case w.v2 && o > ooms:
-			ooms, pending = o, 0
-			if !send(ctx, ch, OOMEvent{Time: time.Now(), OOMKills: k, Source: w.source.path}) {
-				return
-			}
+		case pending == 0 && ((!w.v2 && notified) || (w.v2 && o > ooms)):
+			ooms, pending = o, pendingTries
 		case pending > 0 && !notified:
 			pending--
-			if pending == 0 && !w.v2 {
+			if pending == 0 {
 				if !send(ctx, ch, OOMEvent{Time: time.Now(), OOMKills: k, Source: w.source.path}) {
 					return
 				}

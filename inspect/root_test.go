@@ -80,8 +80,12 @@ func TestRootForeignProcess(t *testing.T) {
 	if len(s.Network.Interfaces) != 1 || s.Network.Interfaces[0].Name != "lo" || s.Network.Interfaces[0].Up || s.Network.AddrSource == "" {
 		t.Errorf("network %+v", s.Network)
 	}
-	if len(s.Errors) > 0 {
-		t.Errorf("errors: %v", s.Errors)
+	for _, e := range s.Errors {
+		// Where the host's own root is an overlay mounted from elsewhere
+		// (the cgroup v2 VM's), its upper dir is not ours to measure.
+		if !strings.Contains(e, "not visible from glassbox's mount namespace") {
+			t.Errorf("error: %s", e)
+		}
 	}
 
 	// A mount made inside its mount namespace shows at the next snapshot
