@@ -257,6 +257,11 @@ func TestRootSandbox(t *testing.T) {
 		if out, err := glassbox(t, bin, "inspect", "--pid", strconv.Itoa(sb.WorkloadPID), "--json"); err != nil || !strings.Contains(out, `"pid": `+strconv.Itoa(sb.WorkloadPID)) {
 			t.Errorf("--pid of the workload: %v\n%.300s", err, out)
 		}
+		// --pid of the init finds the sandbox's record.
+		out, err = glassbox(t, bin, "inspect", "--pid", strconv.Itoa(sb.InitPID), "--interval", "0")
+		if err != nil || !strings.HasPrefix(out, "Sandbox "+sb.Name) || !strings.Contains(out, "COPY calculator") {
+			t.Errorf("--pid of the init: %v\n%.300s", err, out)
+		}
 	})
 
 	t.Run("OOM kill is an event", func(t *testing.T) {

@@ -67,7 +67,7 @@ func runInspect(cmd *cobra.Command, args []string, o inspectOptions) error {
 	}
 	var in *inspect.Inspector
 	if o.pid != 0 {
-		in, err = inspect.ForPID(fs, o.pid)
+		in, err = inspectPID(fs, state.NewStore(rootsOf(cmd)), o.pid)
 		if errors.Is(err, inspect.ErrNoProcess) {
 			return fmt.Errorf("no process with PID %d", o.pid)
 		}
@@ -99,4 +99,19 @@ func runInspect(cmd *cobra.Command, args []string, o inspectOptions) error {
 		return enc.Encode(snap)
 	}
 	return inspect.Report(out, snap, o.sources)
+}
+
+// inspectPID opens an Inspector on any process; when it is the init of a
+// recorded, running glassbox sandbox, with that record (layers, ports).
+func inspectPID(fs inspect.FS, store *state.Store, pid int) (*inspect.Inspector, error) {
+	if recs, err := store.List(); err == nil {
+		for _, sb := range recs {
+			if sb.InitPID == pid && (sb.Status == state.Running || sb.Status == state.Paused) {
+				if in, err := inspect.New(fs, sb, store); err == nil {
+					return in, nil
+				}
+			}
+		}
+	}
+	return inspect.ForPID(fs, pid)
 }
