@@ -113,6 +113,7 @@ func runDetached(cmd *cobra.Command, cfg *sandbox.Config, netFlag string, d *det
 		return err
 	}
 	opts := lifecycle.RunOptions{Restart: d.restart, StopTimeout: d.stopTimeout, Ports: ports, Network: mode}
+	opts.Remove, _ = cmd.Flags().GetBool("rm")
 	if im, err := image.NewStore(cfg.Roots).Get(cfg.Image); err == nil {
 		opts.Health = lifecycle.HealthFromImage(im.Config.Healthcheck)
 	}

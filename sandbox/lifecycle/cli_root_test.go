@@ -94,11 +94,19 @@ func (c *cli) waitFor(name, what string, cond func(*state.Sandbox) bool) *state.
 	c.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		sb := c.get(name)
-		if cond(sb) {
+		var sb *state.Sandbox
+		for _, r := range c.ps() {
+			if r.Name == name || r.ID == name {
+				sb = r.Record
+			}
+		}
+		if sb != nil && cond(sb) {
 			return sb
 		}
 		if time.Now().After(deadline) {
+			if sb == nil {
+				c.t.Fatalf("%s: never %s; it is not in ps -a", name, what)
+			}
 			c.t.Fatalf("%s: never %s; last record: status %s health %q exit %+v restarts %d", name, what, sb.Status, sb.Health, sb.Exit, sb.RestartCount)
 		}
 		time.Sleep(50 * time.Millisecond)

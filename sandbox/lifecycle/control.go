@@ -55,11 +55,11 @@ func (r StopResult) String() string {
 		}
 		return fmt.Sprintf("%s: did not stop within %s; killed with SIGKILL", r.Name, roundDuration(r.Timeout))
 	}
-	code := -1
+	s := fmt.Sprintf("%s: stopped by %s after %s", r.Name, r.Signal, roundDuration(r.After))
 	if r.Exit != nil {
-		code = r.Exit.Code
+		s += fmt.Sprintf(" (exit %d)", r.Exit.Code)
 	}
-	return fmt.Sprintf("%s: stopped by %s after %s (exit %d)", r.Name, r.Signal, roundDuration(r.After), code)
+	return s
 }
 
 func roundDuration(d time.Duration) time.Duration {

@@ -100,6 +100,9 @@ func (e *Engine) Stop(ref string, timeout time.Duration) (StopResult, error) {
 		res.Exit = sb.Exit
 		return res, nil // stopping a stopped sandbox changes nothing, as in docker
 	}
+	if !sb.Detached {
+		return e.stopForeground(sb, timeout)
+	}
 	resp, err := e.call(sb, request{Op: opStop, Timeout: timeout}, timeout+30*time.Second)
 	if err != nil {
 		return res, err
@@ -128,6 +131,9 @@ func (e *Engine) Kill(ref string, sig syscall.Signal) error {
 	}
 	if sb.Status != state.Running && sb.Status != state.Paused {
 		return fmt.Errorf("cannot kill %s: it is %s, not running", sb.Name, sb.Status)
+	}
+	if !sb.Detached {
+		return e.killForeground(sb, sig)
 	}
 	_, err = e.call(sb, request{Op: opKill, Signal: int(sig)}, 10*time.Second)
 	return err

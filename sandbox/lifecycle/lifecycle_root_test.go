@@ -340,3 +340,57 @@ func TestKillAndRestart(t *testing.T) {
 	c.ok("rm", "-f", name)
 	assertGone(t, c.roots, sb)
 }
+
+// A foreground `glassbox run` is listed by ps and stopped by glassbox stop
+// through that process (which forwards SIGTERM); a detached --rm sandbox
+// removes itself when it exits.
+func TestForegroundAndAutoRemove(t *testing.T) {
+	c := newCLI(t)
+	name := uniqueName("fg")
+	run := exec.Command(c.bin, "run", "--name", name)
+	var out bytes.Buffer
+	run.Stdout = &out
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	runDone := make(chan error, 1)
+	exited := make(chan struct{})
+	go func() { runDone <- run.Wait(); close(exited) }()
+	defer func() {
+		select {
+		case <-exited:
+		default:
+			run.Process.Kill()
+			<-exited
+		}
+	}()
+	sb := c.waitFor(name, "running", func(sb *state.Sandbox) bool { return sb.Status == state.Running })
+	if sb.Detached || !strings.Contains(c.ok("ps"), name) {
+		t.Errorf("foreground sandbox: detached %v; ps:\n%s", sb.Detached, c.ok("ps"))
+	}
+	c.fails("foreground", "logs", name)
+	if stop := c.ok("stop", name); !strings.Contains(stop, name+": stopped by SIGTERM") {
+		t.Errorf("stop of a foreground run said %q", stop)
+	}
+	select {
+	case err := <-runDone:
+		if err != nil {
+			t.Errorf("glassbox run after stop: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("glassbox run did not end after stop")
+	}
+	if !strings.Contains(out.String(), `"msg":"draining"`) {
+		t.Errorf("the calculator did not drain:\n%s", out.String())
+	}
+	assertGone(t, c.roots, sb)
+
+	rm := uniqueName("autorm")
+	c.ok("run", "-d", "--rm", "--name", rm)
+	sb = c.waitFor(rm, "running", func(sb *state.Sandbox) bool { return sb.Status == state.Running })
+	c.ok("stop", rm)
+	if strings.Contains(c.ok("ps", "-a"), rm) {
+		t.Error("a --rm sandbox is still listed after it exited")
+	}
+	assertGone(t, c.roots, sb)
+}

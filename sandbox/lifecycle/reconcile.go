@@ -101,8 +101,8 @@ func (e *Engine) Remove(ref string, force bool) error {
 			if _, err := e.Stop(sb.ID, 0); err != nil && e.ownerAlive(sb) {
 				return fmt.Errorf("remove %s: %w", sb.Name, err)
 			}
-		} else if m, err := loadCgroup(sb.ID); err == nil {
-			m.Kill() // the foreground glassbox run sees the exit and cleans up
+		} else {
+			e.killCgroup(sb) // the foreground glassbox run sees the exit and cleans up
 		}
 	case state.Created:
 		if e.ownerAlive(sb) && !force {

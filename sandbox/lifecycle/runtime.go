@@ -35,6 +35,9 @@ type RunOptions struct {
 	Network network.Mode
 	// Health is the image's health check; nil for none.
 	Health *Healthcheck
+	// Remove (--rm) removes the sandbox, record and log, once it has exited
+	// for good.
+	Remove bool
 }
 
 // Run starts a detached sandbox: it reserves the name (cfg.Name, or a
@@ -66,6 +69,7 @@ func (e *Engine) Run(cfg *sandbox.Config, opts RunOptions) (*state.Sandbox, erro
 	return e.launch(&Spec{
 		ID: cfg.ID, Name: cfg.Name, Config: raw, Image: cfg.Image,
 		Restart: opts.Restart, StopTimeout: opts.StopTimeout, Ports: opts.Ports, Health: opts.Health,
+		AutoRemove: opts.Remove,
 	})
 }
 

@@ -23,6 +23,9 @@ type Spec struct {
 	StopTimeout time.Duration   `json:"stop_timeout"`
 	Ports       []state.Port    `json:"ports,omitempty"`
 	Health      *Healthcheck    `json:"health,omitempty"`
+	// AutoRemove (--rm) removes the sandbox's record and log once it has
+	// exited for good.
+	AutoRemove bool `json:"auto_remove,omitempty"`
 }
 
 // Healthcheck is an image's HEALTHCHECK: an HTTP GET of Path on Port inside

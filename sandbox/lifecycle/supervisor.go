@@ -159,7 +159,7 @@ func supervise(roots state.Roots, id string, started func(error)) error {
 		stop := s.stopping
 		s.mu.Unlock()
 		if !s.policy.ShouldRestart(exit, s.restarts, stop) {
-			s.finish(exit)
+			s.end(exit)
 			return nil
 		}
 		s.release()
@@ -176,12 +176,12 @@ func supervise(roots state.Roots, id string, started func(error)) error {
 		}
 		s.mu.Unlock()
 		if stop {
-			s.finish(exit)
+			s.end(exit)
 			return nil
 		}
 		if err := s.start(); err != nil {
 			s.log.note("glassbox: restart failed: %v", err)
-			s.finish(exit)
+			s.end(exit)
 			return nil
 		}
 	}
@@ -274,6 +274,17 @@ func (s *supervisor) release() {
 	if c != nil {
 		if err := c.Destroy(); err != nil {
 			s.log.note("glassbox: release resources: %v", err)
+		}
+	}
+}
+
+// end finishes for good after the workload's last exit; a sandbox run with
+// --rm then removes its own record and log.
+func (s *supervisor) end(exit *state.Exit) {
+	s.finish(exit)
+	if s.spec.AutoRemove {
+		if err := s.store.Remove(s.spec.ID); err != nil {
+			s.log.note("glassbox: --rm: %v", err)
 		}
 	}
 }
