@@ -141,7 +141,7 @@ func (e *Engine) spawn(id string) error {
 	}
 	cmd := exec.Command(bin, SupervisorVerb, "--lib", e.Roots.Lib, "--run", e.Roots.Run, id)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Dir = "/" // hold no directory of the caller's busy for the sandbox's lifetime
+	cmd.Dir = "/"                  // hold no directory of the caller's busy for the sandbox's lifetime
 	cmd.ExtraFiles = []*os.File{w} // fd 3: the ready pipe
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	err = cmd.Start()
