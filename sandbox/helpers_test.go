@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -132,7 +133,7 @@ func client(pid int) *http.Client {
 func getJSON(t *testing.T, pid int, path string, v any) {
 	t.Helper()
 	var lastErr error
-	for i := 0; i < 200; i++ {
+	for deadline := time.Now().Add(startWait); time.Now().Before(deadline); {
 		resp, err := client(pid).Get("http://127.0.0.1:8000" + path)
 		if err == nil {
 			defer resp.Body.Close()
@@ -151,13 +152,25 @@ func getJSON(t *testing.T, pid int, path string, v any) {
 	t.Fatalf("GET %s inside the sandbox: %v", path, lastErr)
 }
 
+// startWait bounds how long a test waits for the calculator to listen: a
+// few ms here, seconds under emulation (the cgroup v2 VM).
+const startWait = 30 * time.Second
+
+// post sends a request to the calculator inside the sandbox, retrying while
+// it does not listen yet (a refused connection would leave the caller
+// waiting for an effect that never comes).
 func post(t *testing.T, pid int, path, body string) {
 	t.Helper()
-	resp, err := client(pid).Post("http://127.0.0.1:8000"+path, "application/json", strings.NewReader(body))
-	if err == nil {
-		resp.Body.Close()
+	for deadline := time.Now().Add(startWait); ; time.Sleep(10 * time.Millisecond) {
+		resp, err := client(pid).Post("http://127.0.0.1:8000"+path, "application/json", strings.NewReader(body))
+		if err == nil {
+			resp.Body.Close()
+		}
+		// An OOM kill may cut the answer: the caller checks the outcome.
+		if !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) {
+			return
+		}
 	}
-	// An OOM kill may cut the answer: the caller checks the outcome.
 }
 
 // nsInode reads the inode of /proc/<pid>/ns/<kind>.

@@ -188,6 +188,12 @@ func TestRunExitStatusAndSharedLayers(t *testing.T) {
 	if _, err := os.Stat("/proc/" + strconv.Itoa(sbb.WorkloadPID) + "/root/app/written-inside"); err == nil {
 		t.Error("the other sandbox sees the file")
 	}
+	// The calculator handles SIGTERM from before it listens: once it answers,
+	// a SIGTERM is a graceful stop, not a kill.
+	for _, pid := range []int{sa.WorkloadPID, sbb.WorkloadPID} {
+		var h map[string]any
+		getJSON(t, pid, "/health", &h)
+	}
 	for _, r := range []*cliRun{a, b} {
 		r.cmd.Process.Signal(syscall.SIGTERM)
 		if code := r.wait(); code != 0 {
