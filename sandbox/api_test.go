@@ -232,13 +232,22 @@ func TestFailedStartRollsBack(t *testing.T) {
 	}
 	assertNothingLeft(t, roots, seen)
 
+	// A command missing from the image is refused before anything exists.
 	cfg.ID, cfg.Network, cfg.Hooks = "", sandbox.NetworkNone, sandbox.Hooks{}
 	cfg.Args = []string{"/bin/no-such-command"}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "no such file in the image") {
+		t.Fatalf("validate a missing command: %v", err)
+	}
+	// One that the kernel refuses to exec fails inside, and is rolled back.
+	if err := os.WriteFile(filepath.Join(layer.Dir, "bin/garbage"), []byte("not a program"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg.ID, cfg.Args = "", []string{"/bin/garbage"}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sandbox.Start(cfg, sandbox.Stdio{}); err == nil || !strings.Contains(err.Error(), "no-such-command") {
-		t.Fatalf("start of a missing command: %v", err)
+	if _, err := sandbox.Start(cfg, sandbox.Stdio{}); err == nil || !strings.Contains(strings.ToLower(err.Error()), "exec format error") {
+		t.Fatalf("start of a non-program: %v", err)
 	}
 	assertNothingLeft(t, roots)
 }

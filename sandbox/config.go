@@ -14,6 +14,7 @@ package sandbox
 
 import (
 	"os"
+	"syscall"
 
 	"glassbox/sandbox/cgroup"
 	"glassbox/sandbox/state"
@@ -100,3 +101,10 @@ const (
 
 // DefaultPath is the workload's PATH when neither the image nor -e sets one.
 const DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// ForwardedSignals are the signals the sandbox's init passes on to the
+// workload, and that glassbox run passes on to the init.
+var ForwardedSignals = []os.Signal{
+	syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP,
+	syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2,
+}

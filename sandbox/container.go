@@ -108,6 +108,10 @@ func (c *Container) wait() (*state.Exit, error) {
 			return exit, err
 		}
 	}
+	// A record removed meanwhile (Cleanup by crash recovery, rm -f) stays removed.
+	if _, err := os.Stat(c.store.Roots.StateFile(c.sb.ID)); err != nil {
+		return exit, nil
+	}
 	if err := c.store.Save(c.sb); err != nil {
 		return exit, err
 	}

@@ -24,39 +24,37 @@ import (
 // supervisor) and the child (nsinit.Main, the sandbox's init). They talk
 // over one socketpair: fd 3 in the child, JSON lines both ways.
 //
-//	step  parent (Start)                          child: init (PID 1) / workload process (PID 2)     channel
-//	----  --------------------------------------  -------------------------------------------------  ------------
-//	1     validate; record "created"; mkdir      –                                                  state dir
+//	step  parent (Start, Go)                       child (the init, C: nsinit/init.c)                  channel
+//	----  ---------------------------------------  --------------------------------------------------  -----------
+//	1     validate (the command is looked up in    –                                                   state dir
+//	      the layers); record "created"; mkdir
 //	      upper/work/rootfs; write the /etc files;
-//	      create the cgroup; socketpair
-//	2     clone+exec /proc/self/exe sandbox-init  born PID 1 in new pid/mnt/uts/ipc/net namespaces;  clone flags
-//	      init|noinit, CLONE_NEW{PID,NS,UTS,IPC,  before the Go runtime (early_cgo.go, one thread)
-//	      NET}(+USER), PDEATHSIG, own session     blocks reading fd 3
-//	3     AddProc(init); write 'c' + the Spec     early: read 'c'; unshare CLONE_NEWCGROUP (root =   fd 3 →
-//	                                              the sandbox's cgroup); init mode: unshare
-//	                                              CLONE_NEWTIME, fork the workload's process = PID 2,
-//	                                              which waits on fd 4
-//	4     Hooks.OnCreated (network attach)        Go: read the Spec; / private; overlay, proc, dev,  fd 3 →
-//	      while the child builds its root         sys + cgroupfs ro, tmp, /etc files, masks; lo up;
-//	                                              sethostname
-//	5     write "go"                              read "go"; pivot_root (moves PID 2's root too);    fd 3 →
-//	                                              look up the command; send it to PID 2
-//	6     read "started" → the workload's host    PID 2: drop caps, no_new_privs, chdir, exec (fd 4  fd 4, fd 3 ←
-//	      PID (init's child in the cgroup);       CLOEXEC: EOF = exec'd); init: write "started"
-//	      record "running"; Start returns
-//	6'    --init=false: EOF on fd 3 = started     init drops caps and execs the workload as PID 1    fd 3 ←
-//	6''   "error" or EOF in init mode: roll back  write "error", exit 1                              fd 3 ←
+//	      create the cgroup; plan the root; socket
+//	2     clone+exec /proc/self/exe sandbox-init   born PID 1 in new pid/mnt/uts/ipc/net namespaces;   clone flags
+//	      init|noinit with CLONE_NEW{PID,NS,UTS,   an ELF constructor takes over before the Go
+//	      IPC,NET}(+USER), PDEATHSIG, own session  runtime starts (no threads, no PIDs taken);
+//	                                               blocks reading fd 3
+//	3     AddProc(init) into the cgroup; write     read 'c'; unshare CLONE_NEWCGROUP (its root is      fd 3 →
+//	      'c' + the spec (plan, command, caps)     the sandbox's cgroup) and, in init mode,
+//	                                               CLONE_NEWTIME (for its children); read the spec
+//	4     Hooks.OnCreated (network attach), while  carry out the plan: / private; overlay, proc, dev,  –
+//	      the init builds the root                 sys, cgroupfs ro, tmp, /etc binds, masks,
+//	                                               read-only paths; lo up; sethostname
+//	5     write 'g'                                read 'g'; pivot_root; detach the old root           fd 3 →
+//	6     read "started" → the workload's host     fork the workload (PID 2): drop caps to the         ← fd 3
+//	      PID (init's child in the cgroup);        default set in every set, no_new_privs, chdir,
+//	      record "running"; Start returns          exec (a CLOEXEC pipe says exec worked); then
+//	                                               write "started"
+//	6'    --init=false: EOF on fd 3 = started      drop caps and exec the workload as PID 1 itself     ← fd 3 EOF
+//	6''   "error" or EOF in init mode: roll back   write {"kind":"error"} and exit 1                   ← fd 3
 //	      and diagnose (OOM kill of the init, …)
-//	7     Wait: reap the init; read "exit"        reap zombies, forward signals; when the workload  fd 3 ←
-//	      (code, signal); OOM = SIGKILL + the     ends write "exit", exit with its code (the kernel
-//	      cgroup's oom_kill counter advanced      kills the rest of the pid namespace)
-//	8     Destroy: kill what is left in the       –                                                  –
-//	      cgroup, delete it, remove upper/work
-//	      and the state
-//
-// Without cgo there is no early stage: the init reads 'c', unshares on its
-// locked Go thread and forks the workload from it (the runtime's threads
-// have taken the low PIDs by then, so the workload's PID is not 2).
+//	7     Wait: reap the init; read "exit"         sigwaitinfo: forward TERM/INT/HUP/QUIT/USR1/USR2;   ← fd 3
+//	      (code, signal); OOM = SIGKILL + the      on SIGCHLD reap all; when the workload ends write
+//	      cgroup's oom_kill counter advanced       "exit" and exit with its code (the kernel kills
+//	                                               the rest of the pid namespace)
+//	8     Destroy: kill what is left in the        –                                                   –
+//	      cgroup, delete it, remove upper/work,
+//	      /etc files and the state
 //
 // Mounts live only in the sandbox's mount namespace and vanish with its
 // last process; the cgroup, the directories and the record are removed by
@@ -134,7 +132,7 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 			return nil, fmt.Errorf("attach the sandbox: %w", err)
 		}
 	}
-	if _, err := io.WriteString(c.sock, nsinit.Go+"\n"); err != nil {
+	if _, err := c.sock.Write([]byte{nsinit.Go}); err != nil {
 		return nil, fmt.Errorf("tell the init to go on: %w", err)
 	}
 	if err := c.awaitStarted(); err != nil {
@@ -200,7 +198,9 @@ func makeDirs(sb *state.Sandbox, userns bool) error {
 	return nil
 }
 
-func (c *Container) spec(etc map[string]string) (*nsinit.Spec, error) {
+// spec is what the init carries out: the root filesystem's plan and the
+// workload to exec, encoded for init.c.
+func (c *Container) spec(etc map[string]string) ([]byte, error) {
 	var dirs []string
 	for _, d := range c.sb.Cgroup.Dirs {
 		dirs = append(dirs, d)
@@ -213,18 +213,23 @@ func (c *Container) spec(etc map[string]string) (*nsinit.Spec, error) {
 	for i, l := range c.cfg.Layers {
 		lower[i] = l.Dir
 	}
-	return &nsinit.Spec{
-		Rootfs: rootfs.Spec{
-			Lower: lower, Upper: c.sb.UpperDir, Work: c.sb.WorkDir, Target: c.sb.RootFS,
-			EtcFiles: etc, Cgroups: cgs, UserNS: c.cfg.UserNS,
-		},
-		Hostname: c.cfg.Hostname,
-		Args:     c.cfg.Args,
-		Env:      workloadEnv(c.cfg.Env, c.cfg.Hostname),
-		Cwd:      c.cfg.WorkDir,
-		Init:     !c.cfg.NoInit,
-		NewNet:   c.cfg.Network != NetworkHost,
-	}, nil
+	plan, err := rootfs.Plan(&rootfs.Spec{
+		Lower: lower, Upper: c.sb.UpperDir, Work: c.sb.WorkDir, Target: c.sb.RootFS,
+		EtcFiles: etc, Cgroups: cgs, UserNS: c.cfg.UserNS,
+		Hostname: c.cfg.Hostname, NewNet: c.cfg.Network != NetworkHost,
+	})
+	if err != nil {
+		return nil, err
+	}
+	env := workloadEnv(c.cfg.Env, c.cfg.Hostname)
+	path, err := resolveCommand(c.cfg.Layers, c.cfg.Args[0], env)
+	if err != nil {
+		return nil, err
+	}
+	return nsinit.Encode(plan, &nsinit.Exec{
+		Path: path, Args: c.cfg.Args, Env: env, Cwd: c.cfg.WorkDir,
+		Caps: nsinit.CapMask(nsinit.DefaultCaps),
+	})
 }
 
 // launch clones the init into its new namespaces (step 2).
@@ -289,13 +294,9 @@ func (c *Container) launch(stdio Stdio) error {
 	return nil
 }
 
-func (c *Container) send(spec *nsinit.Spec) error {
-	b, err := json.Marshal(spec)
-	if err != nil {
-		return fmt.Errorf("encode the sandbox spec: %w", err)
-	}
-	// The first byte says "you are in your cgroup" (step 3).
-	msg := append(append([]byte{'c'}, b...), '\n')
+// send tells the init it is in its cgroup and gives it its spec (step 3).
+func (c *Container) send(spec []byte) error {
+	msg := append([]byte{nsinit.InCgroup}, spec...)
 	if _, err := c.sock.Write(msg); err != nil {
 		return fmt.Errorf("send the sandbox spec: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"glassbox/sandbox/cgroup"
+	"glassbox/sandbox/nsinit"
 	"glassbox/sandbox/state"
 )
 
@@ -100,6 +101,12 @@ func (c *Config) validateInput() error {
 		if fi, err := os.Stat(l.Dir); err != nil || !fi.IsDir() {
 			return fmt.Errorf("layer %s of image %q: directory %s is missing; rebuild the image", l.Digest, c.Image, l.Dir)
 		}
+	}
+	if _, err := resolveCommand(c.Layers, c.Args[0], workloadEnv(c.Env, c.Hostname)); err != nil {
+		return err
+	}
+	if !nsinit.Available() {
+		return errors.New("this glassbox was built without cgo, which its sandbox init needs; rebuild with CGO_ENABLED=1")
 	}
 	return nil
 }

@@ -13,7 +13,6 @@ import (
 	"glassbox/sandbox/cgroup"
 	"glassbox/sandbox/image"
 	"glassbox/sandbox/network"
-	"glassbox/sandbox/nsinit"
 	"glassbox/sandbox/state"
 )
 
@@ -149,7 +148,7 @@ func runForeground(cmd *cobra.Command, f *runFlags, args []string, ports []state
 	}
 	// Signals that arrive while the sandbox starts are held, then forwarded.
 	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, nsinit.Forwarded...)
+	signal.Notify(sigs, sandbox.ForwardedSignals...)
 	defer signal.Stop(sigs)
 	forward, unpublish, err := publishForeground(ports) // a port in use fails before the start
 	if err != nil {

@@ -2,19 +2,17 @@ package main
 
 import (
 	"os"
-	"runtime"
 
 	"glassbox/sandbox/nsinit"
 )
 
-// The hidden verb that makes this binary a sandbox's init (nsinit.Verb),
-// handled before cobra and main: the init runs on the main thread, locked
-// to it from here on, because the namespaces it unshares late (cgroup,
-// time) and the capabilities it drops belong to one thread, the one that
-// then forks the workload.
+// The hidden verb under which this binary is a sandbox's init
+// (nsinit.Verb). The init itself is C code run from an ELF constructor
+// (sandbox/nsinit/init.c), before the Go runtime and this function: it
+// never returns here. Only a hand-made call, or a binary built without
+// cgo, reaches nsinit.Main, which says so.
 func init() {
 	if len(os.Args) > 1 && os.Args[1] == nsinit.Verb {
-		runtime.LockOSThread()
 		os.Exit(nsinit.Main())
 	}
 }

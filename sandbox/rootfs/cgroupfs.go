@@ -14,9 +14,9 @@ import (
 // /sys/fs/cgroup/<Name>: FSType "cgroup" with the hierarchy's super options
 // (v1, e.g. "memory" or "cpu,cpuacct"), or "cgroup2" with Name "".
 type CgroupMount struct {
-	Name    string `json:"name"`
-	FSType  string `json:"fstype"`
-	Options string `json:"options,omitempty"`
+	Name    string
+	FSType  string
+	Options string
 }
 
 // HostCgroupMounts finds, in mountinfo, the hierarchies that hold the given
@@ -95,34 +95,36 @@ func v1Options(super string) string {
 	return strings.Join(keep, ",")
 }
 
-// MountCgroups mounts the hierarchies read-only below root/sys/fs/cgroup. It
-// must run after the sandbox's cgroup namespace exists: the kernel then
-// shows the sandbox's own cgroup as the root of each mount, so the workload
-// reads its limits at /sys/fs/cgroup/memory/memory.limit_in_bytes (v1) or
+// cgroupOps mount the hierarchies read-only below root/sys/fs/cgroup. The
+// init runs them inside the sandbox's cgroup namespace, created before any
+// of the plan: the kernel then shows the sandbox's own cgroup as the root
+// of each mount, so the workload reads its limits at
+// /sys/fs/cgroup/memory/memory.limit_in_bytes (v1) or
 // /sys/fs/cgroup/memory.max (v2).
-func MountCgroups(root string, ms []CgroupMount) error {
+func cgroupOps(root string, ms []CgroupMount) []Op {
 	if len(ms) == 0 {
 		return nil
 	}
 	base := join(root, "/sys/fs/cgroup")
+	var ops []Op
+	if hasV1(ms) {
+		// A small tmpfs holds one mount point per v1 hierarchy.
+		ops = append(ops, Op{Kind: OpMount, Src: "tmpfs", Dst: base, FSType: "tmpfs", Flags: nsde, Data: "mode=755"})
+	}
 	for _, m := range ms {
 		target := base
 		if m.Name != "" {
 			target = filepath.Join(base, m.Name)
 		}
-		if err := mount("cgroup", target, m.FSType, nsde|unix.MS_RDONLY, m.Options); err != nil {
-			return err
-		}
+		ops = append(ops, Op{Kind: OpMount, Src: "cgroup", Dst: target, FSType: m.FSType,
+			Flags: nsde | unix.MS_RDONLY, Data: m.Options, Mkdir: true})
 	}
-	if !hasV1(ms) {
-		return nil
+	if hasV1(ms) {
+		// Then the tmpfs holding the mount points becomes read-only too.
+		ops = append(ops, Op{Kind: OpMount, Src: "tmpfs", Dst: base, FSType: "tmpfs",
+			Flags: unix.MS_REMOUNT | unix.MS_RDONLY | nsde, Data: "mode=755"})
 	}
-	// The tmpfs holding the v1 mount points becomes read-only too.
-	flags := uintptr(unix.MS_REMOUNT | unix.MS_RDONLY | nsde)
-	if err := unix.Mount("tmpfs", base, "tmpfs", flags, "mode=755"); err != nil {
-		return fmt.Errorf("remount %s read-only: %w", base, err)
-	}
-	return nil
+	return ops
 }
 
 func hasV1(ms []CgroupMount) bool {

@@ -1,11 +1,6 @@
 package rootfs
 
-import (
-	"fmt"
-	"os"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // device is a character device every sandbox gets in /dev.
 type device struct {
@@ -24,51 +19,36 @@ var devLinks = [][2]string{
 	{"/proc/self/fd/0", "stdin"},
 	{"/proc/self/fd/1", "stdout"},
 	{"/proc/self/fd/2", "stderr"},
-	{"/proc/kcore", "core"},
 }
 
-// mountDev gives the sandbox a /dev of its own: a tmpfs with the usual
+// devOps give the sandbox a /dev of its own: a tmpfs with the usual
 // character devices, a private devpts instance (its own pty numbers), a
 // tmpfs for POSIX shared memory, and the conventional symlinks. The host's
 // /dev (disks, …) is not visible.
-func mountDev(root string, userns bool) error {
+func devOps(root string, userns bool) []Op {
 	dev := join(root, "/dev")
-	if err := mount("tmpfs", dev, "tmpfs", unix.MS_NOSUID|unix.MS_STRICTATIME, "mode=755,size=65536k"); err != nil {
-		return err
-	}
+	ops := []Op{{Kind: OpMount, Src: "tmpfs", Dst: dev, FSType: "tmpfs",
+		Flags: unix.MS_NOSUID | unix.MS_STRICTATIME, Data: "mode=755,size=65536k", Mkdir: true}}
 	for _, d := range devices {
 		path := dev + "/" + d.name
 		if userns {
 			// A user namespace may not mknod; bind the host's node instead.
-			if err := bindFile("/dev/"+d.name, path); err != nil {
-				return err
-			}
+			ops = append(ops, Op{Kind: OpTouch, Dst: path},
+				Op{Kind: OpMount, Src: "/dev/" + d.name, Dst: path, Flags: unix.MS_BIND})
 			continue
 		}
-		if err := unix.Mknod(path, unix.S_IFCHR|0o666, int(unix.Mkdev(d.major, d.minor))); err != nil {
-			return fmt.Errorf("mknod %s: %w", path, err)
-		}
-		// mknod's mode is filtered by the umask.
-		if err := unix.Chmod(path, 0o666); err != nil {
-			return fmt.Errorf("chmod %s: %w", path, err)
-		}
+		// OpMknod sets the mode exactly (mknod's is filtered by the umask).
+		ops = append(ops, Op{Kind: OpMknod, Dst: path, Mode: unix.S_IFCHR | 0o666, Dev: unix.Mkdev(d.major, d.minor)})
 	}
 	// newinstance: the sandbox's ptys are numbered from 0 and invisible to
 	// the host's devpts; ptmxmode=0666 lets an unprivileged user open ptmx.
-	if err := mount("devpts", dev+"/pts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC,
-		"newinstance,ptmxmode=0666,mode=0620"); err != nil {
-		return err
-	}
-	if err := mount("shm", dev+"/shm", "tmpfs", nsde, "mode=1777,size=65536k"); err != nil {
-		return err
-	}
-	if err := os.Mkdir(dev+"/mqueue", 0o755); err != nil {
-		return fmt.Errorf("create %s/mqueue: %w", dev, err)
-	}
+	ops = append(ops,
+		Op{Kind: OpMount, Src: "devpts", Dst: dev + "/pts", FSType: "devpts",
+			Flags: unix.MS_NOSUID | unix.MS_NOEXEC, Data: "newinstance,ptmxmode=0666,mode=0620", Mkdir: true},
+		Op{Kind: OpMount, Src: "shm", Dst: dev + "/shm", FSType: "tmpfs", Flags: nsde, Data: "mode=1777,size=65536k", Mkdir: true},
+		Op{Kind: OpMkdir, Dst: dev + "/mqueue", Mode: 0o755})
 	for _, l := range devLinks {
-		if err := os.Symlink(l[0], dev+"/"+l[1]); err != nil {
-			return fmt.Errorf("symlink %s/%s: %w", dev, l[1], err)
-		}
+		ops = append(ops, Op{Kind: OpSymlink, Src: l[0], Dst: dev + "/" + l[1]})
 	}
-	return nil
+	return ops
 }

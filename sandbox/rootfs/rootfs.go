@@ -1,18 +1,19 @@
-// Package rootfs builds a sandbox's root filesystem from inside its new mount
-// namespace: one overlayfs mount of the image's layers with a writable upper
-// directory, a fresh /proc, a minimal /dev, a read-only /sys with the
-// sandbox's cgroups, /tmp, the generated /etc files, masked and read-only
-// kernel paths, and finally pivot_root into it.
+// Package rootfs plans a sandbox's root filesystem: one overlayfs mount of
+// the image's layers with a writable upper directory, a fresh /proc, a
+// minimal /dev, a read-only /sys with the sandbox's cgroups, /tmp, the
+// generated /etc files, masked and read-only kernel paths, and the
+// pivot_root into it.
 //
-// Every mount is made in the sandbox's own mount namespace, after "/" has
-// been made private, so none of them propagates to the host and all of them
-// vanish with the namespace when the sandbox's last process exits.
+// The plan is a list of Ops computed by the parent in Go and carried out by
+// the sandbox's init inside its new mount namespace (nsinit, before the Go
+// runtime starts: see nsinit/init.c). "/" is made private first, so none of
+// the mounts propagates to the host, and all of them vanish with the
+// namespace when the sandbox's last process exits.
 package rootfs
 
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -24,66 +25,81 @@ type Spec struct {
 	// Lower are the read-only layer directories, top-most first (overlayfs's
 	// lowerdir order); Upper and Work the sandbox's writable layer and
 	// overlayfs's work directory; Target the mount point of the merged root.
-	Lower  []string `json:"lower"`
-	Upper  string   `json:"upper"`
-	Work   string   `json:"work"`
-	Target string   `json:"target"`
+	Lower  []string
+	Upper  string
+	Work   string
+	Target string
 	// EtcFiles maps a path inside the sandbox ("/etc/hostname") to a host
 	// file bind-mounted over it.
-	EtcFiles map[string]string `json:"etc_files,omitempty"`
+	EtcFiles map[string]string
 	// Cgroups are the hierarchies to mount read-only below /sys/fs/cgroup.
-	Cgroups []CgroupMount `json:"cgroups,omitempty"`
+	Cgroups []CgroupMount
 	// UserNS: the sandbox runs in a user namespace, where device nodes
-	// cannot be created (they are bind-mounted from the host instead).
-	UserNS bool `json:"userns,omitempty"`
+	// cannot be created (they are bind-mounted from the host instead) and
+	// overlayfs keeps its metadata in user.* xattrs.
+	UserNS bool
+	// Hostname is set in the sandbox's UTS namespace; NewNet brings lo up
+	// in its network namespace.
+	Hostname string
+	NewNet   bool
 }
 
-// Mount steps the kernel does not let a sandbox undo: nosuid and nodev on
-// everything that is not /dev, noexec where nothing is run from.
+// Mount flags the sandbox cannot undo (it has no CAP_SYS_ADMIN): nosuid
+// and nodev on everything but /dev, noexec where nothing is run from.
 const (
 	nsd  = unix.MS_NOSUID | unix.MS_NODEV
 	nsde = nsd | unix.MS_NOEXEC
 )
 
-// Prepare makes "/" private and builds the whole root below Target except
-// the cgroup mounts, which need the cgroup namespace (MountCgroups).
-func Prepare(s *Spec) error {
-	// Without this, mounts below would propagate to the host's shared "/"
-	// (systemd makes it shared), and leak.
-	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("make / private: %w", err)
+// Plan returns the steps that build the root and pivot into it. The
+// parent's "go" (OpWaitGo) comes after everything but the pivot, so the
+// parent's hooks (network attach) run while the init builds.
+func Plan(s *Spec) ([]Op, error) {
+	ov, err := overlayOptions(s)
+	if err != nil {
+		return nil, err
 	}
-	if err := mountOverlay(s); err != nil {
-		return err
+	t := s.Target
+	ops := []Op{
+		// Without this, mounts below would propagate to the host's shared
+		// "/" (systemd makes it shared), and leak.
+		{Kind: OpMount, Dst: "/", Flags: unix.MS_REC | unix.MS_PRIVATE},
+		{Kind: OpMount, Src: "overlay", Dst: t, FSType: "overlay", Data: ov},
+		{Kind: OpMount, Src: "proc", Dst: join(t, "/proc"), FSType: "proc", Flags: nsde, Mkdir: true},
 	}
-	if err := mountProc(s.Target); err != nil {
-		return err
+	ops = append(ops, devOps(t, s.UserNS)...)
+	// sysfs shows the network devices of the mounting process's network
+	// namespace: in the sandbox's own netns only lo (and eth0 once attached).
+	ops = append(ops, Op{Kind: OpMount, Src: "sysfs", Dst: join(t, "/sys"), FSType: "sysfs", Flags: nsde | unix.MS_RDONLY, Mkdir: true})
+	ops = append(ops, cgroupOps(t, s.Cgroups)...)
+	ops = append(ops, Op{Kind: OpMount, Src: "tmpfs", Dst: join(t, "/tmp"), FSType: "tmpfs", Flags: nsd, Data: "mode=1777", Mkdir: true})
+	for _, inside := range sortedKeys(s.EtcFiles) {
+		dst := join(t, inside)
+		ops = append(ops,
+			Op{Kind: OpTouch, Dst: dst},
+			Op{Kind: OpMount, Src: s.EtcFiles[inside], Dst: dst, Flags: unix.MS_BIND})
 	}
-	if err := mountDev(s.Target, s.UserNS); err != nil {
-		return err
+	ops = append(ops, maskOps(t)...)
+	if s.NewNet {
+		ops = append(ops, Op{Kind: OpLoopbackUp})
 	}
-	if err := mountSys(s.Target, hasV1(s.Cgroups)); err != nil {
-		return err
-	}
-	if err := mount("tmpfs", join(s.Target, "/tmp"), "tmpfs", nsd, "mode=1777"); err != nil {
-		return err
-	}
-	for inside, host := range s.EtcFiles {
-		if err := bindFile(host, join(s.Target, inside)); err != nil {
-			return err
-		}
-	}
-	return maskKernelPaths(s.Target)
+	ops = append(ops,
+		Op{Kind: OpHostname, Data: s.Hostname},
+		Op{Kind: OpWaitGo},
+		// pivot_root, unlike chroot, leaves nothing of the host's tree (nor
+		// the layers' host paths) reachable: the old root is detached.
+		Op{Kind: OpPivot, Dst: t})
+	return ops, nil
 }
 
-func mountOverlay(s *Spec) error {
+func overlayOptions(s *Spec) (string, error) {
 	if len(s.Lower) == 0 {
-		return errors.New("mount overlay: no layers")
+		return "", errors.New("mount overlay: no layers")
 	}
 	for _, d := range append(append([]string{}, s.Lower...), s.Upper, s.Work) {
 		// overlayfs takes ',' and ':' as separators in its options.
 		if strings.ContainsAny(d, ",:") {
-			return fmt.Errorf("mount overlay: directory %q contains ',' or ':'", d)
+			return "", fmt.Errorf("mount overlay: directory %q contains ',' or ':'", d)
 		}
 	}
 	opts := "lowerdir=" + strings.Join(s.Lower, ":") + ",upperdir=" + s.Upper + ",workdir=" + s.Work
@@ -91,95 +107,11 @@ func mountOverlay(s *Spec) error {
 		// In a user namespace overlayfs cannot use trusted.* xattrs.
 		opts += ",userxattr"
 	}
-	if err := unix.Mount("overlay", s.Target, "overlay", 0, opts); err != nil {
-		return fmt.Errorf("mount overlay on %s (%s): %w", s.Target, opts, err)
+	if len(opts) > 4000 {
+		return "", fmt.Errorf("mount overlay: %d layers make options longer than a page", len(s.Lower))
 	}
-	return nil
-}
-
-func mountProc(root string) error {
-	return mount("proc", join(root, "/proc"), "proc", nsde, "")
-}
-
-// mountSys mounts sysfs read-only. sysfs shows the network devices of the
-// mounting process's network namespace, so in the sandbox's own netns it
-// lists only lo (and eth0 once attached).
-func mountSys(root string, v1 bool) error {
-	sys := join(root, "/sys")
-	if err := mount("sysfs", sys, "sysfs", nsde|unix.MS_RDONLY, ""); err != nil {
-		return err
-	}
-	if v1 {
-		// A small tmpfs to hold one mount point per v1 hierarchy; made
-		// read-only once those are in (MountCgroups).
-		if err := mount("tmpfs", join(root, "/sys/fs/cgroup"), "tmpfs", nsde, "mode=755"); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// mount creates the mount point (a directory) if the image lacks it and mounts.
-func mount(source, target, fstype string, flags uintptr, data string) error {
-	if err := os.MkdirAll(target, 0o755); err != nil {
-		return fmt.Errorf("create mount point %s: %w", target, err)
-	}
-	if err := unix.Mount(source, target, fstype, flags, data); err != nil {
-		return fmt.Errorf("mount %s on %s: %w", fstype, target, err)
-	}
-	return nil
-}
-
-// bindFile bind-mounts a host file over path, creating an empty file there
-// first when the image has none.
-func bindFile(host, path string) error {
-	if err := ensureFile(path); err != nil {
-		return err
-	}
-	if err := unix.Mount(host, path, "", unix.MS_BIND, ""); err != nil {
-		return fmt.Errorf("bind %s on %s: %w", host, path, err)
-	}
-	return nil
-}
-
-func ensureFile(path string) error {
-	if _, err := os.Lstat(path); err == nil {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
-	}
-	return f.Close()
+	return opts, nil
 }
 
 // join places an absolute path inside the sandbox below root.
 func join(root, inside string) string { return filepath.Join(root, inside) }
-
-// PivotRoot makes root the root of the mount namespace and detaches the old
-// root, so that nothing of the host's tree (nor the layers' host paths)
-// stays reachable. Unlike chroot, this cannot be escaped with a second
-// chroot, and the old mounts are really gone from the namespace.
-func PivotRoot(root string) error {
-	// pivot_root needs the new root to be a mount point of its own; the
-	// overlay is. pivot_root(".", ".") stacks the old root on top of the new
-	// one at "/", whence it is unmounted: no temporary directory is needed.
-	if err := unix.Chdir(root); err != nil {
-		return fmt.Errorf("chdir %s: %w", root, err)
-	}
-	if err := unix.PivotRoot(".", "."); err != nil {
-		return fmt.Errorf("pivot_root %s: %w", root, err)
-	}
-	// The old root is private already (Prepare), so its unmount cannot
-	// propagate to the host; detach it lazily with everything below it.
-	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
-		return fmt.Errorf("detach the old root: %w", err)
-	}
-	if err := unix.Chdir("/"); err != nil {
-		return fmt.Errorf("chdir /: %w", err)
-	}
-	return nil
-}

@@ -1,0 +1,333 @@
+//go:build cgo
+
+// The sandbox's init, in C, run from an ELF constructor of the glassbox
+// binary re-executed as "glassbox sandbox-init init|noinit": it does all its
+// work before the Go runtime starts, and never lets it start. A Go runtime
+// costs a dozen milliseconds of page faults per process on small VMs, and
+// its threads would take PIDs 2, 3, … of the new pid namespace, so the
+// workload could not be PID 2. The parent (package sandbox, in Go) computes
+// everything — the root filesystem as a list of steps (package rootfs), the
+// resolved command, the capabilities — and this file only carries it out.
+// The protocol is the table in sandbox/start.go.
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+
+#define SOCK 3 // the parent's socket (ExtraFiles[0])
+#define NSDE (MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+// gb_reply writes one line of JSON to the parent; the socket may be gone.
+static void gb_reply(const char *line) {
+	size_t n = strlen(line), off = 0;
+	while (off < n) {
+		ssize_t w = write(SOCK, line + off, n - off);
+		if (w < 0 && errno == EINTR) continue;
+		if (w <= 0) return;
+		off += (size_t)w;
+	}
+}
+
+// gb_fail reports an error as {"kind":"error","error":"…"} and exits 1.
+static void gb_fail(const char *fmt, ...) {
+	char msg[1024], line[2200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	size_t j = 0;
+	j += snprintf(line, sizeof line, "{\"kind\":\"error\",\"error\":\"");
+	for (size_t i = 0; msg[i] && j < sizeof line - 8; i++) {
+		unsigned char c = (unsigned char)msg[i];
+		if (c == '"' || c == '\\') { line[j++] = '\\'; line[j++] = (char)c; }
+		else if (c < 0x20) line[j++] = ' ';
+		else line[j++] = (char)c;
+	}
+	snprintf(line + j, sizeof line - j, "\"}\n");
+	gb_reply(line);
+	_exit(1);
+}
+
+static int gb_read_full(int fd, char *buf, size_t n) {
+	size_t off = 0;
+	while (off < n) {
+		ssize_t r = read(fd, buf + off, n - off);
+		if (r < 0 && errno == EINTR) continue;
+		if (r <= 0) return -1;
+		off += (size_t)r;
+	}
+	return 0;
+}
+
+// The payload: NUL-terminated strings, read in order.
+static char *gb_cur, *gb_end;
+
+static char *gb_next(void) {
+	if (gb_cur >= gb_end) gb_fail("sandbox spec: truncated");
+	char *s = gb_cur;
+	char *nul = memchr(gb_cur, 0, (size_t)(gb_end - gb_cur));
+	if (!nul) gb_fail("sandbox spec: unterminated field");
+	gb_cur = nul + 1;
+	return s;
+}
+
+static unsigned long long gb_num(void) { return strtoull(gb_next(), NULL, 10); }
+
+static void gb_mkdir_p(const char *path, mode_t mode) {
+	char buf[4096];
+	if (strlen(path) >= sizeof buf) gb_fail("mkdir %s: path too long", path);
+	strcpy(buf, path);
+	for (char *p = buf + 1; ; p++) {
+		if (*p == '/' || *p == 0) {
+			char c = *p;
+			*p = 0;
+			if (mkdir(buf, mode) < 0 && errno != EEXIST) gb_fail("mkdir %s: %s", buf, strerror(errno));
+			*p = c;
+			if (c == 0) break;
+		}
+	}
+}
+
+static const char *gb_opt(const char *s) { return *s ? s : NULL; }
+
+static void gb_touch(const char *path) {
+	struct stat st;
+	if (lstat(path, &st) == 0) return;
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) { *slash = 0; gb_mkdir_p(dir, 0755); }
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0) gb_fail("create %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+static void gb_loopback_up(void) {
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) gb_fail("bring lo up: %s", strerror(errno));
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) gb_fail("bring lo up: %s", strerror(errno));
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) gb_fail("bring lo up: %s", strerror(errno));
+	close(fd);
+}
+
+// gb_op carries out one step of the plan (rootfs.Op).
+static void gb_op(void) {
+	const char *kind = gb_next(), *src = gb_next(), *dst = gb_next(), *fstype = gb_next(), *data = gb_next();
+	unsigned long flags = (unsigned long)gb_num();
+	mode_t mode = (mode_t)gb_num();
+	dev_t dev = (dev_t)gb_num();
+	int mk = gb_next()[0] == '1';
+	struct stat st;
+
+	if (!strcmp(kind, "mount")) {
+		if (mk) gb_mkdir_p(dst, 0755);
+		if (mount(gb_opt(src), dst, gb_opt(fstype), flags, gb_opt(data)) < 0)
+			gb_fail("mount %s on %s (%s): %s", fstype[0] ? fstype : src, dst, data, strerror(errno));
+	} else if (!strcmp(kind, "mkdir")) {
+		gb_mkdir_p(dst, mode);
+	} else if (!strcmp(kind, "mknod")) {
+		if (mknod(dst, mode, dev) < 0) gb_fail("mknod %s: %s", dst, strerror(errno));
+		if (chmod(dst, mode & 07777) < 0) gb_fail("chmod %s: %s", dst, strerror(errno));
+	} else if (!strcmp(kind, "symlink")) {
+		if (symlink(src, dst) < 0) gb_fail("symlink %s: %s", dst, strerror(errno));
+	} else if (!strcmp(kind, "touch")) {
+		gb_touch(dst);
+	} else if (!strcmp(kind, "mask")) {
+		if (stat(dst, &st) < 0) return; // this kernel has no such file
+		int r = S_ISDIR(st.st_mode) ? mount("tmpfs", dst, "tmpfs", MS_RDONLY | NSDE, "size=0")
+		                            : mount(src, dst, NULL, MS_BIND, NULL);
+		if (r < 0) gb_fail("mask %s: %s", dst, strerror(errno));
+	} else if (!strcmp(kind, "readonly")) {
+		if (stat(dst, &st) < 0) return;
+		// A bind ignores MS_RDONLY on its first call: bind, then remount.
+		if (mount(dst, dst, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		    mount(dst, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | NSDE, NULL) < 0)
+			gb_fail("make %s read-only: %s", dst, strerror(errno));
+	} else if (!strcmp(kind, "loup")) {
+		gb_loopback_up();
+	} else if (!strcmp(kind, "hostname")) {
+		if (sethostname(data, strlen(data)) < 0) gb_fail("set hostname %s: %s", data, strerror(errno));
+	} else if (!strcmp(kind, "waitgo")) {
+		char g = 0;
+		if (gb_read_full(SOCK, &g, 1) < 0 || g != 'g') gb_fail("wait for the parent's go: %s", strerror(errno));
+	} else if (!strcmp(kind, "pivot")) {
+		// pivot_root(".", ".") stacks the old root on the new one at "/";
+		// the old root is private, so its detach cannot reach the host.
+		if (chdir(dst) < 0) gb_fail("chdir %s: %s", dst, strerror(errno));
+		if (syscall(SYS_pivot_root, ".", ".") < 0) gb_fail("pivot_root %s: %s", dst, strerror(errno));
+		if (umount2(".", MNT_DETACH) < 0) gb_fail("detach the old root: %s", strerror(errno));
+		if (chdir("/") < 0) gb_fail("chdir /: %s", strerror(errno));
+	} else {
+		gb_fail("sandbox spec: unknown step %s", kind);
+	}
+}
+
+// gb_drop_caps keeps only the capabilities in mask, in every set, and sets
+// no_new_privs, so no setuid binary or file capability gives them back.
+// It returns an error message, or NULL.
+static const char *gb_drop_caps(uint64_t mask, int last) {
+	for (int c = 0; c <= last; c++)
+		if (!(mask >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) return "drop from the bounding set";
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return "clear ambient capabilities";
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+	memset(d, 0, sizeof d);
+	for (int i = 0; i < 2; i++) {
+		d[i].effective = d[i].permitted = d[i].inheritable = (uint32_t)(mask >> (32 * i));
+	}
+	if (syscall(SYS_capset, &hdr, d) < 0) return "set capabilities";
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return "set no_new_privs";
+	return NULL;
+}
+
+static int gb_last_cap(void) {
+	char buf[16] = {0};
+	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) return 40;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	return n > 0 ? atoi(buf) : 40;
+}
+
+// gb_init_main reads the plan and the command, carries them out, and then
+// either execs the workload (noinit) or forks it as PID 2 and serves as its
+// init until it ends. It never returns.
+static void gb_init_main(int init_mode) {
+	char hdr[11] = {0};
+	if (gb_read_full(SOCK, hdr, 10) < 0) gb_fail("read the sandbox spec: %s", strerror(errno));
+	size_t len = (size_t)strtoul(hdr, NULL, 10);
+	char *buf = malloc(len + 1);
+	if (!buf || gb_read_full(SOCK, buf, len) < 0) gb_fail("read the sandbox spec (%zu bytes)", len);
+	gb_cur = buf, gb_end = buf + len;
+
+	int last = gb_last_cap(); // the host's /proc, before the pivot
+	unsigned long long nops = gb_num();
+	for (unsigned long long i = 0; i < nops; i++) gb_op();
+
+	char *path = gb_next(), *cwd = gb_next();
+	uint64_t caps = gb_num();
+	size_t argc = (size_t)gb_num();
+	char **argv = calloc(argc + 1, sizeof *argv);
+	for (size_t i = 0; i < argc; i++) argv[i] = gb_next();
+	size_t envc = (size_t)gb_num();
+	char **envp = calloc(envc + 1, sizeof *envp);
+	for (size_t i = 0; i < envc; i++) envp[i] = gb_next();
+
+	if (!init_mode) {
+		// The workload becomes PID 1; the socket closes on exec (CLOEXEC):
+		// that end-of-file is the parent's "started".
+		const char *e = gb_drop_caps(caps, last);
+		if (e) gb_fail("%s: %s", e, strerror(errno));
+		if (chdir(cwd) < 0) gb_fail("working directory %s: %s", cwd, strerror(errno));
+		execve(path, argv, envp);
+		gb_fail("exec %s: %s", argv[0], strerror(errno));
+	}
+
+	// Signals are taken synchronously (sigwaitinfo) from here on; the
+	// workload gets the default dispositions and an empty mask back.
+	sigset_t set, old;
+	sigemptyset(&set);
+	int fwd[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+	for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++) sigaddset(&set, fwd[i]);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+
+	int errp[2];
+	if (pipe2(errp, O_CLOEXEC) < 0) gb_fail("pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0) gb_fail("fork the workload: %s", strerror(errno));
+	if (pid == 0) {
+		char msg[512];
+		const char *e = gb_drop_caps(caps, last);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (e) snprintf(msg, sizeof msg, "%s: %s", e, strerror(errno));
+		else if (chdir(cwd) < 0) snprintf(msg, sizeof msg, "working directory %s: %s", cwd, strerror(errno));
+		else {
+			execve(path, argv, envp);
+			snprintf(msg, sizeof msg, "exec %s: %s", argv[0], strerror(errno));
+		}
+		if (write(errp[1], msg, strlen(msg)) < 0) {}
+		_exit(127);
+	}
+	close(errp[1]);
+	char msg[512] = {0};
+	ssize_t n;
+	do { n = read(errp[0], msg, sizeof msg - 1); } while (n < 0 && errno == EINTR);
+	if (n > 0) gb_fail("%s", msg); // the workload could not exec
+	close(errp[0]);
+
+	char line[128];
+	snprintf(line, sizeof line, "{\"kind\":\"started\",\"pid\":%d}\n", pid);
+	gb_reply(line);
+
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&set, &si);
+		if (sig < 0) continue;
+		if (sig != SIGCHLD) {
+			kill(pid, sig);
+			continue;
+		}
+		// Reap every child: orphans re-parented to PID 1 too (signals of
+		// several exits may have merged into one SIGCHLD).
+		int status;
+		pid_t w;
+		while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (w != pid) continue;
+			int code = 0, signo = 0;
+			if (WIFSIGNALED(status)) signo = WTERMSIG(status), code = 128 + signo;
+			else code = WEXITSTATUS(status);
+			snprintf(line, sizeof line, "{\"kind\":\"exit\",\"code\":%d,\"signal\":%d,\"pid\":%d}\n", code, signo, pid);
+			gb_reply(line);
+			_exit(code); // the kernel kills what is left in the pid namespace
+		}
+	}
+}
+
+// gb_early runs before the Go runtime, as a constructor. As a sandbox's
+// init it waits for the parent's 'c' (the process is in its cgroup), then
+// unshares the cgroup namespace, so its root is the sandbox's cgroup, and
+// in init mode the time namespace (which applies to children: the
+// workload), and becomes the init. Otherwise it returns at once.
+__attribute__((constructor)) static void gb_early(int argc, char **argv) {
+	if (argc < 3 || strcmp(argv[1], "sandbox-init") != 0) return;
+	int init_mode = strcmp(argv[2], "init") == 0;
+	if (fcntl(SOCK, F_SETFD, FD_CLOEXEC) < 0) _exit(121); // no parent socket
+	char c = 0;
+	if (gb_read_full(SOCK, &c, 1) < 0 || c != 'c') gb_fail("wait for the parent's cgroup byte");
+	if (unshare(CLONE_NEWCGROUP) < 0) gb_fail("unshare the cgroup namespace: %s", strerror(errno));
+	struct stat st;
+	if (init_mode && stat("/proc/self/ns/time", &st) == 0 && unshare(CLONE_NEWTIME) < 0)
+		gb_fail("unshare the time namespace: %s", strerror(errno));
+	gb_init_main(init_mode);
+}
