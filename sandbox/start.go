@@ -40,7 +40,7 @@ import (
 //	4     Hooks.OnCreated (network attach), while  carry out the plan: / private; overlay, proc, dev,  –
 //	      the init builds the root                 sys, cgroupfs ro, tmp, /etc binds, masks,
 //	                                               read-only paths; lo up; sethostname
-//	5     write 'g'                                read 'g'; pivot_root; detach the old root           fd 3 →
+//	5     write 'g' (with the spec if no hook)     read 'g'; pivot_root; detach the old root           fd 3 →
 //	6     read "started" → the workload's host     fork the workload (PID 2): drop caps to the         ← fd 3
 //	      PID (init's child in the cgroup);        default set in every set, no_new_privs, chdir,
 //	      record "running"; Start returns          exec (a CLOEXEC pipe says exec worked); then
@@ -124,16 +124,21 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 	if err := c.cg.AddProc(sb.InitPID); err != nil {
 		return nil, err
 	}
+	// Without a hook there is nothing to wait for: 'g' goes with the spec.
+	hook := cfg.Hooks.OnCreated
+	if hook == nil {
+		spec = append(spec, nsinit.Go)
+	}
 	if err := c.send(spec); err != nil {
 		return nil, err
 	}
-	if cfg.Hooks.OnCreated != nil {
-		if err := cfg.Hooks.OnCreated(sb); err != nil {
+	if hook != nil {
+		if err := hook(sb); err != nil {
 			return nil, fmt.Errorf("attach the sandbox: %w", err)
 		}
-	}
-	if _, err := c.sock.Write([]byte{nsinit.Go}); err != nil {
-		return nil, fmt.Errorf("tell the init to go on: %w", err)
+		if _, err := c.sock.Write([]byte{nsinit.Go}); err != nil {
+			return nil, fmt.Errorf("tell the init to go on: %w", err)
+		}
 	}
 	if err := c.awaitStarted(); err != nil {
 		return nil, err
