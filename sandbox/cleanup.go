@@ -18,7 +18,7 @@ import (
 // The network is not touched: detach it first (network.Detach).
 // Cleanup of something already gone succeeds.
 func Cleanup(roots state.Roots, sb *state.Sandbox) error {
-	if !idPattern.MatchString(sb.ID) {
+	if !isID(sb.ID) {
 		return fmt.Errorf("clean up sandbox: bad id %q", sb.ID)
 	}
 	var errs []error

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"glassbox/sandbox/cgroup"
@@ -19,13 +18,52 @@ import (
 // ErrNotRoot is returned by Validate when glassbox does not run as root.
 var ErrNotRoot = errors.New("glassbox needs root to create namespaces and cgroups; try sudo")
 
-var (
-	idPattern   = regexp.MustCompile(`^[0-9a-f]{12}$`)
-	namePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$`)
-	// A hostname is dot-separated labels of letters, digits and inner
-	// hyphens (RFC 1123), at most 64 bytes (the kernel's limit).
-	hostLabel = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
-)
+// The checks below are plain loops, not regexps: package-level regexps
+// are compiled at every start of the binary — the calculator's too.
+
+// isID: 12 lower-case hex digits.
+func isID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// isName: a letter or digit, then letters, digits, '_', '.', '-'; at most
+// 63 characters (docker's rule).
+func isName(s string) bool {
+	if len(s) == 0 || len(s) > 63 || !isAlnum(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '_' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// isHostLabel: letters, digits and inner hyphens, 1 to 63 of them (RFC 1123).
+func isHostLabel(s string) bool {
+	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 // NewID returns a fresh sandbox id: 12 random hex digits.
 func NewID() (string, error) {
@@ -54,10 +92,10 @@ func (c *Config) validateInput() error {
 			return err
 		}
 		c.ID = id
-	} else if !idPattern.MatchString(c.ID) {
+	} else if !isID(c.ID) {
 		return fmt.Errorf("invalid sandbox id %q: want 12 hex digits", c.ID)
 	}
-	if c.Name != "" && !namePattern.MatchString(c.Name) {
+	if c.Name != "" && !isName(c.Name) {
 		return fmt.Errorf("invalid name %q: use letters, digits, '_', '.' and '-', starting with a letter or digit, at most 63 characters", c.Name)
 	}
 	if c.Hostname == "" {
@@ -131,7 +169,7 @@ func checkHostname(h string) error {
 		return fmt.Errorf("invalid hostname %q: longer than 64 characters", h)
 	}
 	for _, label := range strings.Split(h, ".") {
-		if !hostLabel.MatchString(label) {
+		if !isHostLabel(label) {
 			return fmt.Errorf("invalid hostname %q: use letters, digits and inner '-' in dot-separated labels", h)
 		}
 	}
