@@ -5,11 +5,13 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vishvananda/netlink"
 
 	"glassbox/sandbox/sandboxtest"
+	"glassbox/sandbox/state"
 )
 
 // TestSubnetClash: a subnet the host already uses, by an address or by a
@@ -141,5 +143,50 @@ func TestReconcileRemovesStaleVeths(t *testing.T) {
 	ls, _ := Leases(roots, nl.Bridge)
 	if len(ls) != 1 || ls[0].ID != live {
 		t.Errorf("leases after Reconcile: %v", ls)
+	}
+}
+
+// TestAttachConcurrentRoots: sandboxes of three state roots (three lease
+// files, three locks) attach to one bridge at the same moment; the claims
+// on the veths keep their addresses apart.
+func TestAttachConcurrentRoots(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	opts := testBridge(t)
+	type result struct {
+		id  string
+		n   state.Network
+		err error
+	}
+	const rootsN, each = 3, 3
+	results := make(chan result, rootsN*each)
+	var wg sync.WaitGroup
+	for r := range rootsN {
+		roots := state.RootsAt(t.TempDir())
+		for i := range each {
+			id := testID(600 + r*10 + i)
+			pid := netnsProcess(t)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				n, err := Attach(roots, id, pid, Bridge, opts...)
+				if err == nil {
+					t.Cleanup(func() { Detach(roots, id, n) })
+				}
+				results <- result{id, n, err}
+			}()
+		}
+	}
+	wg.Wait()
+	close(results)
+	seen := map[string]string{}
+	for r := range results {
+		if r.err != nil {
+			t.Errorf("attach %s: %v", r.id, r.err)
+			continue
+		}
+		if other, ok := seen[r.n.IP]; ok {
+			t.Errorf("%s given to both %s and %s", r.n.IP, other, r.id)
+		}
+		seen[r.n.IP] = r.id
 	}
 }

@@ -134,4 +134,3 @@ func TestHTTPServeHelper(t *testing.T) {
 		io.WriteString(w, answer)
 	}))
 }
-
