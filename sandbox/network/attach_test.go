@@ -181,6 +181,9 @@ func TestAttachTwoSandboxes(t *testing.T) {
 	defer hostL.Close()
 	go func() {
 		if c, err := hostL.Accept(); err == nil {
+			// Read the question first: closing with unread data sends a
+			// reset, which can overtake the answer.
+			bufio.NewReader(c).ReadString('\n')
 			io.WriteString(c, "host\n")
 			c.Close()
 		}
