@@ -4,12 +4,15 @@
 package sandboxtest
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"glassbox/sandbox/state"
@@ -52,8 +55,9 @@ func Binary(t testing.TB) string {
 		return p
 	}
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gbbin-")
-		if err != nil {
+		removeStaleBinaries()
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("gbbin-%d", os.Getpid()))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			buildErr = err
 			return
 		}
@@ -69,6 +73,20 @@ func Binary(t testing.TB) string {
 		t.Fatalf("build glassbox: %v", buildErr)
 	}
 	return binPath
+}
+
+// removeStaleBinaries deletes the binaries built by test processes that have
+// ended: a test process cannot remove its own binary after its last test
+// without a TestMain in every package, so the next one does.
+func removeStaleBinaries() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "gbbin-*"))
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "gbbin-"))
+		if err == nil && pid != os.Getpid() && syscall.Kill(pid, 0) == nil {
+			continue // its test process still runs
+		}
+		os.RemoveAll(d)
+	}
 }
 
 type buildError struct {
