@@ -145,13 +145,23 @@ func TestRootWatchOOMTestCgroup(t *testing.T) {
 		t.Fatalf("no OOM event (workload said %q)", out)
 	}
 	cg.remove(t)
-	select {
-	case ev, ok := <-ch:
-		if ok {
-			t.Errorf("event after removal: %+v", ev)
+	// The kernel may signal the OOM path again while the victim exits (v1's
+	// eventfd fires per OOM, not per kill); such a late notification is
+	// reported as an OOM without a kill. What must not come is another kill,
+	// and the watch must end once the cgroup is gone.
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				return
+			}
+			if ev.Killed {
+				t.Errorf("a second kill reported: %+v", ev)
+			}
+		case <-deadline:
+			t.Fatal("watch still open after the cgroup was removed")
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("watch still open after the cgroup was removed")
 	}
 }
 
