@@ -307,8 +307,9 @@ func claims(bridge, except string) (map[netip.Addr]bool, error) {
 	return out, nil
 }
 
-// Detach undoes Attach: it deletes the sandbox's veth pair (deleting the
-// host end deletes both) and releases its address. It is idempotent, and
+// Detach undoes Attach: it deletes the sandbox's port forwarding table
+// and its veth pair (deleting the host end deletes both), and releases its
+// address. It is idempotent, and
 // does nothing for host and none, whose namespace goes with the sandbox.
 func Detach(roots state.Roots, id string, n state.Network) error {
 	if n.Mode != string(Bridge) {
@@ -319,6 +320,9 @@ func Detach(roots state.Roots, id string, n state.Network) error {
 		hostIf = HostIf(id)
 	}
 	var errs []error
+	if err := Unforward(id); err != nil {
+		errs = append(errs, err)
+	}
 	if l, err := netlink.LinkByName(hostIf); err == nil {
 		if err := netlink.LinkDel(l); err != nil && !isNotFound(err) && !errors.Is(err, unix.ENODEV) {
 			errs = append(errs, fmt.Errorf("delete %s: %w", hostIf, err))

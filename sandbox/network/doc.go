@@ -21,8 +21,29 @@
 // address, bridge and state root it belongs to. Addresses are leased from a
 // JSON file below Roots.Run/network, under a file lock.
 //
+// A sandbox with published ports also has an nftables table of its own,
+// glassbox-<id> (`nft list table ip glassbox-<id>`), whose DNAT rules send
+// this host's connections to a published port straight to the sandbox
+// (ForwardInKernel). Connections to 127.0.0.1 need route_localnet on the
+// bridge; the table glassbox holds the one rule that makes that safe, and
+// stays with the bridge.
+//
 // Outbound access (NAT) is not set up: sandboxes reach the host and each
 // other only (NATHelp).
+//
+// # Two ways a published port is carried
+//
+// The supervisor binds every published port before the sandbox starts (a
+// port in use is a clear error, and no other program can take it later)
+// and runs a userland proxy on it. Connections made on this host — a
+// browser, curl, wrk — never reach that proxy: the DNAT rule in the output
+// hook rewrites them on their first packet, and the kernel routes them
+// over the bridge like any other packet. The proxy serves what the rule
+// does not see: connections from other machines (when the port is
+// published on 0.0.0.0 or a public address) and from other sandboxes.
+// Doing that in the kernel too would need ip_forward, which glassbox does
+// not change. Where nftables is missing, or for an IPv6 host address, the
+// proxy carries everything; the record says which (state.Port.Via).
 //
 // # Where it fits in the start protocol
 //
@@ -34,9 +55,11 @@
 //	4. child exists in its netns, waits    runtime      Attach(roots, id, initPID, mode)
 //	   on the start pipe; attach it                     → state.Network, record it in the state
 //	5. let the workload start              runtime
-//	6. forward the ports to Network.IP     supervisor   Forward(listeners, ports, ip)
-//	7. sandbox ended                       supervisor   Proxy.Close, then Detach(roots, id, net)
-//	8. crash recovery / prune              lifecycle    Detach from the record; Reconcile(roots, liveIDs)
+//	6. forward the ports to Network.IP     supervisor   Forward(listeners, ports, ip), then
+//	                                                    ForwardInKernel(roots, id, net, ports)
+//	7. sandbox ended                       supervisor   Unforward(id), Proxy.Close, then Detach(roots, id, net)
+//	8. crash recovery / prune              lifecycle    Detach from the record (it unforwards too);
+//	                                                    Reconcile(roots, liveIDs)
 //
 // Rollback is each call's own business: a failed Attach leaves no veth and
 // no lease behind.

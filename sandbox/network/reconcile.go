@@ -13,7 +13,8 @@ import (
 )
 
 // Reconcile frees what sandboxes that no longer exist left behind below
-// this state root: their address leases, and veths whose label names this
+// this state root: their address leases, port forwarding tables whose rules
+// name this root, and veths whose label names this
 // root (a sandbox whose namespace is still held somewhere keeps its veth
 // alive after its glassbox crashed). live are the ids of the sandboxes that
 // do exist, running or not. Leases and veths of other state roots are left
@@ -33,6 +34,9 @@ func Reconcile(roots state.Roots, live []string) error {
 		if err := reconcileLeases(roots, bridge, alive); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := reconcileForwards(roots, alive); err != nil {
+		errs = append(errs, err)
 	}
 	links, err := listLinks()
 	if err != nil {

@@ -48,6 +48,9 @@ type Port struct {
 	HostPort      int    `json:"host_port"`
 	ContainerPort int    `json:"container_port"`
 	Proto         string `json:"proto"` // "tcp"
+	// Via says how connections reach the sandbox while it runs: "kernel"
+	// (an nftables DNAT rule) or "proxy" (the supervisor copies them).
+	Via string `json:"via,omitempty"`
 }
 
 // Limits are the resource limits a sandbox was started with. Zero means none.
