@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+
+	"glassbox/sandbox/state"
 )
 
 // Report writes a snapshot as plain text, grouped like the course's
@@ -259,8 +261,23 @@ func (r *reporter) network(s *Snapshot) {
 		}
 	})
 	for _, p := range n.Ports {
-		r.line("  published: %s:%d → %d/%s", p.HostIP, p.HostPort, p.ContainerPort, p.Proto)
+		r.line("  published: %s:%d → %d/%s%s", p.HostIP, p.HostPort, p.ContainerPort, p.Proto, portVia(s, p))
 	}
+}
+
+// portVia says who carries a published port's connections.
+func portVia(s *Snapshot, p state.Port) string {
+	switch p.Via {
+	case "kernel":
+		table := "glassbox-<id>"
+		if s.Sandbox != nil {
+			table = "glassbox-" + s.Sandbox.ID
+		}
+		return ", local connections rewritten by the kernel (nftables DNAT: nft list table ip " + table + "), others by the supervisor's proxy"
+	case "proxy":
+		return ", copied by the supervisor's userland proxy"
+	}
+	return ""
 }
 
 func (r *reporter) uts(s *Snapshot) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"glassbox/sandbox/lifecycle"
+	"glassbox/sandbox/network"
 	"glassbox/sandbox/sandboxtest"
 	"glassbox/sandbox/state"
 )
@@ -144,6 +145,11 @@ func assertGone(t *testing.T, roots state.Roots, sb *state.Sandbox) {
 	}
 	if _, err := net.InterfaceByName("gb-" + sb.ID); err == nil {
 		t.Errorf("%s left its veth gb-%s", sb.Name, sb.ID)
+	}
+	if tables, err := network.ForwardTables(); err != nil {
+		t.Errorf("list port forwarding tables: %v", err)
+	} else if _, ok := tables[sb.ID]; ok {
+		t.Errorf("%s left its port forwarding table %s", sb.Name, network.ForwardTable(sb.ID))
 	}
 	for _, pid := range []int{sb.SupervisorPID, sb.InitPID, sb.WorkloadPID} {
 		if pid > 0 && alive(pid) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"glassbox/sandbox/network"
 	"glassbox/sandbox/state"
 )
 
@@ -37,6 +38,15 @@ func TestCalculatorLifecycle(t *testing.T) {
 	}
 	if res["result"] != 42.0 || res["processed_by"] != sb.Hostname {
 		t.Errorf("calculate = %v; want result 42 processed_by %q", res, sb.Hostname)
+	}
+
+	// The published port is the kernel's: a DNAT rule rewrote the
+	// connection (the supervisor's proxy only holds the port).
+	if len(sb.Network.Ports) != 1 || sb.Network.Ports[0].Via != network.ViaKernel {
+		t.Errorf("ports %+v; want one, forwarded by the kernel", sb.Network.Ports)
+	}
+	if k, err := network.KernelForwardedConnections(sb.ID); err != nil || k == 0 {
+		t.Errorf("kernel-forwarded connections: %d, %v; want at least the /calculate one", k, err)
 	}
 
 	ps := c.ok("ps")
@@ -282,9 +292,13 @@ func TestSupervisorKilled(t *testing.T) {
 	names := []string{uniqueName("orphan"), uniqueName("pruned")}
 	var sbs []*state.Sandbox
 	for _, n := range names {
-		c.ok("run", "-d", "--name", n)
+		// With a published port: the crash leaves a forwarding table too.
+		c.ok("run", "-d", "--name", n, "-p", fmt.Sprintf("%d:8000", freePort(t)))
 		sb := c.waitFor(n, "running", func(sb *state.Sandbox) bool { return sb.Status == state.Running && sb.InitPID > 0 })
 		sbs = append(sbs, sb)
+		if tables, _ := network.ForwardTables(); tables[sb.ID] != c.roots.Run {
+			t.Errorf("%s: no forwarding table of its state root before the crash (%v)", n, tables)
+		}
 		if err := syscall.Kill(sb.SupervisorPID, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}

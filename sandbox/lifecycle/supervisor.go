@@ -61,6 +61,7 @@ type supervisor struct {
 	wake     chan struct{} // cuts a restart's back-off short on stop
 	finished chan struct{} // closed once everything is released
 	proxy    *network.Proxy
+	ports    []state.Port // the published ports, with how each is forwarded now
 }
 
 // Supervise runs the supervisor of sandbox id until its workload has ended
@@ -215,9 +216,20 @@ func (s *supervisor) start() error {
 		}
 		proxy = network.Forward(ls, s.spec.Ports, target)
 	}
+	ports := s.spec.Ports
+	if len(ls) > 0 && sb.Network.Mode == string(network.Bridge) {
+		// The proxy keeps the ports bound (no other program can take
+		// them) and serves what the kernel rules do not see: connections
+		// from other machines and from sandboxes.
+		fwd, err := network.ForwardInKernel(s.roots, s.spec.ID, sb.Network, s.spec.Ports)
+		if err != nil {
+			s.log.note("glassbox: published ports go through the userland proxy only: %v", err)
+		}
+		ports = fwd
+	}
 	exited := make(chan struct{})
 	s.mu.Lock()
-	s.c, s.exited, s.proxy = c, exited, proxy
+	s.c, s.exited, s.proxy, s.ports = c, exited, proxy, ports
 	s.paused, s.lastExit, s.started = false, nil, time.Now()
 	s.health = state.HealthNone
 	if s.spec.Health != nil {
@@ -269,6 +281,9 @@ func (s *supervisor) release() {
 	s.c, s.proxy = nil, nil
 	s.mu.Unlock()
 	if proxy != nil {
+		if err := network.Unforward(s.spec.ID); err != nil {
+			s.log.note("glassbox: release resources: %v", err)
+		}
 		proxy.Close()
 	}
 	if c != nil {
@@ -326,6 +341,9 @@ func (s *supervisor) save() error {
 	sb.RestartCount = s.restarts
 	sb.StopTimeout = s.spec.StopTimeout
 	sb.Network.Ports = s.spec.Ports
+	if s.c != nil && len(s.ports) == len(s.spec.Ports) {
+		sb.Network.Ports = s.ports
+	}
 	if !s.started.IsZero() {
 		sb.Started = s.started
 	}
