@@ -154,6 +154,33 @@ func allowLoopbackSources(bridge string) error {
 	if err != nil {
 		return fmt.Errorf("kernel forwarding: %w", err)
 	}
+	if !guardPresent(c) {
+		if err := addGuard(c); err != nil {
+			return err
+		}
+	}
+	f := filepath.Join("/proc/sys/net/ipv4/conf", bridge, "route_localnet")
+	if err := os.WriteFile(f, []byte("1"), 0); err != nil {
+		return fmt.Errorf("kernel forwarding: %w", err)
+	}
+	return nil
+}
+
+const guardComment = "glassbox: route_localnet is on for its bridges; only lo may carry packets for 127.0.0.0/8"
+
+// guardPresent: the guard is there as addGuard leaves it. It is left alone
+// then, so that its drop counter keeps counting.
+func guardPresent(c *nftables.Conn) bool {
+	t := &nftables.Table{Name: guardTable, Family: nftables.TableFamilyIPv4}
+	rules, err := c.GetRules(t, &nftables.Chain{Name: guardChain, Table: t})
+	if err != nil || len(rules) != 1 {
+		return false
+	}
+	s, ok := userdata.GetString(rules[0].UserData, userdata.TypeComment)
+	return ok && s == guardComment
+}
+
+func addGuard(c *nftables.Conn) error {
 	t := c.AddTable(&nftables.Table{Name: guardTable, Family: nftables.TableFamilyIPv4})
 	ch := c.AddChain(&nftables.Chain{Name: guardChain, Table: t, Type: nftables.ChainTypeFilter,
 		Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityRaw})
@@ -162,15 +189,10 @@ func allowLoopbackSources(bridge string) error {
 		Exprs: concat(matchIfname(expr.MetaKeyIIFNAME, "lo", false),
 			matchIPv4(ipv4DaddrOffset, loopbackNet),
 			[]expr.Any{&expr.Counter{}, &expr.Verdict{Kind: expr.VerdictDrop}}),
-		UserData: userdata.AppendString(nil, userdata.TypeComment,
-			"glassbox: route_localnet is on for its bridges; only lo may carry packets for 127.0.0.0/8"),
+		UserData: userdata.AppendString(nil, userdata.TypeComment, guardComment),
 	})
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("kernel forwarding (nftables guard): %w", err)
-	}
-	f := filepath.Join("/proc/sys/net/ipv4/conf", bridge, "route_localnet")
-	if err := os.WriteFile(f, []byte("1"), 0); err != nil {
-		return fmt.Errorf("kernel forwarding: %w", err)
 	}
 	return nil
 }
