@@ -164,9 +164,9 @@ func (b *box) update(s *inspect.Snapshot, at time.Time) []Event {
 	}
 	if b.snap != nil {
 		pk, ck := b.snap.Cgroup.Memory.OOMKills, s.Cgroup.Memory.OOMKills
-		newExit := s.Sandbox != nil && s.Sandbox.Exit != nil && s.Sandbox.Exit.OOMKilled &&
-			(b.snap.Sandbox == nil || b.snap.Sandbox.Exit == nil || !b.snap.Sandbox.Exit.FinishedAt.Equal(s.Sandbox.Exit.FinishedAt))
-		if (pk.Valid && ck.Valid && ck.Value > pk.Value) || newExit {
+		e := lastExit(s.Sandbox)
+		oomExit := newExit(lastExit(b.snap.Sandbox), e) && e.OOMKilled
+		if (pk.Valid && ck.Valid && ck.Value > pk.Value) || oomExit {
 			b.oomAt = s.Taken
 			b.oomFrom, b.oomTo = pk.Value, max(ck.Value, pk.Value+1)
 			b.heldMB = 0

@@ -49,14 +49,14 @@ func diffEvents(name string, prev, cur *inspect.Snapshot) []Event {
 	if ps == nil || cs == nil {
 		return evs
 	}
-	if cs.Exit != nil && (ps.Exit == nil || !ps.Exit.FinishedAt.Equal(cs.Exit.FinishedAt)) {
+	if e := lastExit(cs); newExit(lastExit(ps), e) {
 		switch {
-		case cs.Exit.OOMKilled:
-			add(EvOOM, "OOMKilled: exit %d, SIGKILL from the kernel's OOM killer", cs.Exit.Code)
-		case cs.Exit.Signal != "":
-			add(EvState, "exited: %s (exit %d)", cs.Exit.Signal, cs.Exit.Code)
+		case e.OOMKilled:
+			add(EvOOM, "OOMKilled: exit %d, SIGKILL from the kernel's OOM killer", e.Code)
+		case e.Signal != "":
+			add(EvState, "exited: %s (exit %d)", e.Signal, e.Code)
 		default:
-			add(EvState, "exited with code %d", cs.Exit.Code)
+			add(EvState, "exited with code %d", e.Code)
 		}
 	}
 	if cs.RestartCount > ps.RestartCount {
@@ -69,6 +69,24 @@ func diffEvents(name string, prev, cur *inspect.Snapshot) []Event {
 		add(EvHealth, "health %s → %s", orNone(string(ps.Health)), cs.Health)
 	}
 	return evs
+}
+
+// lastExit is the workload's last exit: the one it is in, or, when the
+// restart policy has brought it back (perhaps between two refreshes, so
+// that no snapshot saw it exited), the one it was restarted after.
+func lastExit(sb *state.Sandbox) *state.Exit {
+	if sb == nil {
+		return nil
+	}
+	if sb.Exit != nil {
+		return sb.Exit
+	}
+	return sb.RestartedAfter
+}
+
+// newExit says whether cur is an exit that prev (seen before) was not.
+func newExit(prev, cur *state.Exit) bool {
+	return cur != nil && (prev == nil || !prev.FinishedAt.Equal(cur.FinishedAt))
 }
 
 func policy(sb *state.Sandbox) string {

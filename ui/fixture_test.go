@@ -23,6 +23,7 @@ type fixture struct {
 	restart          string
 	restarts         int
 	exit             *state.Exit
+	restartedAfter   *state.Exit
 	memUsage, anon   int64
 	file             int64
 	cpuNS            int64 // cumulative
@@ -71,7 +72,7 @@ func (f fixture) snap(at time.Time) *inspect.Snapshot {
 		Network: state.Network{Mode: "bridge", IP: "10.88.0.2", Gateway: "10.88.0.1", Bridge: "glassbox0", HostIf: "gb-" + f.id,
 			Ports: []state.Port{{HostIP: "127.0.0.1", HostPort: f.hostPort, ContainerPort: 8000, Proto: "tcp"}}},
 		Restart: f.restart, RestartCount: f.restarts, StopTimeout: 10 * time.Second, Detached: true,
-		Created: f.created, Started: f.started, Exit: f.exit,
+		Created: f.created, Started: f.started, Exit: f.exit, RestartedAfter: f.restartedAfter,
 	}
 	s := &inspect.Snapshot{Taken: at, Sandbox: sb, PID: f.initPID}
 	if !f.running {

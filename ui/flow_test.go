@@ -301,6 +301,24 @@ func TestFlowOOMCounterAloneRaisesTheBanner(t *testing.T) {
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }
 
+// An OOM kill and the policy's restart both between two refreshes: no
+// snapshot saw the sandbox exited, and its new cgroup's counter is 0, yet
+// the kill is on screen, once.
+func TestFlowOOMBetweenRefreshes(t *testing.T) {
+	tm, src, _ := startFlow(t, 120, 40, calc())
+	waitScreen(t, tm, "RUNNING")
+	src.set(0, func(f *fixture) {
+		f.restart, f.restarts = "on-failure:3", 1
+		f.restartedAfter = f.oomKilled(time.Now()).exit
+	})
+	waitScreen(t, tm, "OOM KILLED", "brought it back: restart count 1", "OOMKilled: exit 137", "restarted by policy")
+	tm.Send(press("q"))
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	if n := strings.Count(fmt.Sprint(fm.events), "OOMKilled: exit 137"); n != 1 {
+		t.Errorf("the OOM kill is %d times in the events, want once", n)
+	}
+}
+
 // Keys that arrive together (typed fast, or sent by tmux) are each obeyed.
 func TestFlowKeysArrivingTogether(t *testing.T) {
 	tm, _, acts := startFlow(t, 120, 40, calc(), calc2())

@@ -185,6 +185,12 @@ func TestOOMKillAndRestartPolicy(t *testing.T) {
 	if !strings.Contains(c.ok("ps"), name) {
 		t.Error("the restarted sandbox is not in ps")
 	}
+	if a := sb.RestartedAfter; a == nil || !a.OOMKilled || a.Code != 137 || sb.Exit != nil {
+		t.Errorf("running again: exit %+v, restarted after %+v; want no exit and the OOM kill it came back from", sb.Exit, a)
+	}
+	if sb.Network.Ports[0].Via != network.ViaKernel {
+		t.Errorf("after the restart the port goes via %q, want the kernel", sb.Network.Ports[0].Via)
+	}
 	if res, err := calculate(port, 5*time.Second); err != nil || res["processed_by"] != sb.Hostname {
 		t.Errorf("the published port after the restart: %v %v", res, err)
 	}

@@ -62,6 +62,8 @@ type supervisor struct {
 	finished chan struct{} // closed once everything is released
 	proxy    *network.Proxy
 	ports    []state.Port // the published ports, with how each is forwarded now
+	// restartedAfter is the exit that made the policy restart the workload last.
+	restartedAfter *state.Exit
 }
 
 // Supervise runs the supervisor of sandbox id until its workload has ended
@@ -174,6 +176,7 @@ func supervise(roots state.Roots, id string, started func(error)) error {
 		stop = s.stopping
 		if !stop {
 			s.restarts++
+			s.restartedAfter = exit
 		}
 		s.mu.Unlock()
 		if stop {
@@ -348,6 +351,7 @@ func (s *supervisor) save() error {
 		sb.Started = s.started
 	}
 	sb.Health = s.health
+	sb.RestartedAfter = s.restartedAfter
 	to := state.Running
 	switch {
 	case s.lastExit != nil:
@@ -366,7 +370,7 @@ func (s *supervisor) save() error {
 		sb.Exit = nil
 	}
 	if s.restarts > 0 && sb.Status == state.Running {
-		sb.LastEventNote = fmt.Sprintf("restarted %d time(s) (policy %s)", s.restarts, s.policy)
+		sb.LastEventNote = fmt.Sprintf("restarted %d time(s) (policy %s), last after %s", s.restarts, s.policy, exitWords(s.restartedAfter))
 	}
 	return s.store.Save(sb)
 }

@@ -126,15 +126,18 @@ type Sandbox struct {
 
 	Network Network `json:"network"`
 
-	LogPath       string        `json:"log_path,omitempty"`
-	Restart       string        `json:"restart,omitempty"` // "no", "on-failure[:N]", "always"
-	RestartCount  int           `json:"restart_count"`
-	StopTimeout   time.Duration `json:"stop_timeout"`
-	Detached      bool          `json:"detached"`
-	Created       time.Time     `json:"created"`
-	Started       time.Time     `json:"started,omitempty"`
-	Exit          *Exit         `json:"exit,omitempty"`
-	LastEventNote string        `json:"last_event_note,omitempty"`
+	LogPath      string        `json:"log_path,omitempty"`
+	Restart      string        `json:"restart,omitempty"` // "no", "on-failure[:N]", "always"
+	RestartCount int           `json:"restart_count"`
+	StopTimeout  time.Duration `json:"stop_timeout"`
+	Detached     bool          `json:"detached"`
+	Created      time.Time     `json:"created"`
+	Started      time.Time     `json:"started,omitempty"`
+	Exit         *Exit         `json:"exit,omitempty"`
+	// RestartedAfter is the exit the restart policy answered last: a
+	// sandbox that runs again after an OOM kill still says so.
+	RestartedAfter *Exit  `json:"restarted_after,omitempty"`
+	LastEventNote  string `json:"last_event_note,omitempty"`
 }
 
 // Roots are the two directory trees glassbox keeps: images and layers under
