@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"syscall"
 	"testing"
@@ -17,14 +18,18 @@ import (
 	"glassbox/sandbox/state"
 )
 
-// TestWrkThroughProxy measures, with wrk, requests/s of an HTTP server in
-// its own network namespace on a bridge, straight to its address and
-// through a published port, in the same run. It takes a minute, so it
-// only runs when asked:
+// TestWrkThroughProxy measures, with wrk, requests/s of one small HTTP
+// server four ways in the same run: on the host's loopback; in its own
+// network namespace on a bridge, straight to its address; through a
+// published port forwarded by the kernel (ForwardInKernel); and through a
+// published port carried by the userland proxy. The targets take turns in
+// each round, so that the machine's other load falls on all alike. It
+// takes a few minutes, so it only runs when asked:
 //
 //	GLASSBOX_BENCH=1 go test -run WrkThroughProxy -v ./sandbox/network
 //
-// WRK_ARGS overrides the load (default "-t2 -c32 -d10s").
+// WRK_ARGS overrides the load (default "-t2 -c32 -d10s"), WRK_ROUNDS the
+// number of rounds (default 3).
 func TestWrkThroughProxy(t *testing.T) {
 	if os.Getenv("GLASSBOX_BENCH") == "" {
 		t.Skip("a benchmark: set GLASSBOX_BENCH=1 to run it")
@@ -37,15 +42,22 @@ func TestWrkThroughProxy(t *testing.T) {
 	roots := sandboxtest.TempRoots(t)
 	opts := testBridge(t)
 
-	// The server: this test binary again, in a new network namespace.
-	srv := exec.Command(os.Args[0], "-test.run=^TestHTTPServeHelper$")
-	srv.Env = append(os.Environ(), "GB_HTTP_SERVE=:8000")
-	srv.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET, Pdeathsig: syscall.SIGKILL}
-	srv.Stderr = os.Stderr
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
+	// The server: this test binary again, on the host and in a new
+	// network namespace.
+	serve := func(addr string, flags uintptr) *exec.Cmd {
+		srv := exec.Command(os.Args[0], "-test.run=^TestHTTPServeHelper$")
+		srv.Env = append(os.Environ(), "GB_HTTP_SERVE="+addr)
+		srv.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
+		srv.Stderr = os.Stderr
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+		return srv
 	}
-	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	hostAddrPort := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+	serve(hostAddrPort, 0)
+	srv := serve(":8000", syscall.CLONE_NEWNET)
 	id := testID(500)
 	n, err := Attach(roots, id, srv.Process.Pid, Bridge, opts...)
 	if err != nil {
@@ -53,20 +65,40 @@ func TestWrkThroughProxy(t *testing.T) {
 	}
 	defer Detach(roots, id, n)
 
-	hostPort := freePort(t)
-	p, err := Publish([]state.Port{{HostIP: "127.0.0.1", HostPort: hostPort, ContainerPort: 8000, Proto: "tcp"}}, n.IP)
+	kernelPort := []state.Port{{HostIP: "127.0.0.1", HostPort: freePort(t), ContainerPort: 8000, Proto: "tcp"}}
+	held, err := Listen(kernelPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll(held)
+	if _, err := ForwardInKernel(roots, id, n, kernelPort); err != nil {
+		t.Fatal(err)
+	}
+	defer Unforward(id)
+	proxyPort := freePort(t)
+	p, err := Publish([]state.Port{{HostIP: "127.0.0.1", HostPort: proxyPort, ContainerPort: 8000, Proto: "tcp"}}, n.IP)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	direct := "http://" + net.JoinHostPort(n.IP, "8000") + "/calculate"
-	proxied := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(hostPort)) + "/calculate"
-	waitHTTP(t, direct)
-	waitHTTP(t, proxied)
+
+	targets := []struct{ name, url string }{
+		{"host loopback", "http://" + hostAddrPort + "/calculate"},
+		{"sandbox address " + n.IP, "http://" + net.JoinHostPort(n.IP, "8000") + "/calculate"},
+		{"published, kernel DNAT", "http://" + hostAddr(kernelPort[0]) + "/calculate"},
+		{"published, userland proxy", "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(proxyPort)) + "/calculate"},
+	}
+	for _, tg := range targets {
+		waitHTTP(t, tg.url)
+	}
 
 	args := regexp.MustCompile(`\s+`).Split("-t2 -c32 -d10s", -1)
 	if a := os.Getenv("WRK_ARGS"); a != "" {
 		args = regexp.MustCompile(`\s+`).Split(a, -1)
+	}
+	rounds := 3
+	if r, err := strconv.Atoi(os.Getenv("WRK_ROUNDS")); err == nil && r > 0 {
+		rounds = r
 	}
 	rps := regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 	run := func(url string) float64 {
@@ -81,18 +113,26 @@ func TestWrkThroughProxy(t *testing.T) {
 		f, _ := strconv.ParseFloat(string(m[1]), 64)
 		return f
 	}
-	// Alternate, so that the machine's other load falls on both alike.
-	var d, pr []float64
-	for range 2 {
-		d = append(d, run(direct))
-		pr = append(pr, run(proxied))
+	got := make([][]float64, len(targets))
+	for range rounds {
+		for i, tg := range targets {
+			got[i] = append(got[i], run(tg.url))
+		}
 	}
-	mean := func(x []float64) float64 { return (x[0] + x[1]) / 2 }
-	t.Logf("wrk %v, server in its own netns on a bridge:", args)
-	t.Logf("  direct to %s:8000:        %v req/s (mean %.0f)", n.IP, d, mean(d))
-	t.Logf("  through 127.0.0.1:%d proxy: %v req/s (mean %.0f)", hostPort, pr, mean(pr))
-	t.Logf("  proxy/direct = %.2f", mean(pr)/mean(d))
-	fmt.Fprintf(os.Stderr, "wrk: direct %.0f req/s, proxy %.0f req/s, ratio %.2f\n", mean(d), mean(pr), mean(pr)/mean(d))
+	median := func(x []float64) float64 {
+		y := slices.Clone(x)
+		slices.Sort(y)
+		return y[len(y)/2]
+	}
+	base := median(got[0])
+	fmt.Fprintf(os.Stderr, "wrk %v, median of %d rounds (requests/s):\n", args, rounds)
+	for i, tg := range targets {
+		m := median(got[i])
+		fmt.Fprintf(os.Stderr, "  %-34s %8.0f  %.2f×  rounds %.0f\n", tg.name, m, m/base, got[i])
+	}
+	if k, err := KernelForwardedConnections(id); err != nil || k == 0 {
+		t.Errorf("the kernel-forwarded port was not forwarded by the kernel: %d connections, %v", k, err)
+	}
 }
 
 func waitHTTP(t *testing.T, url string) {
