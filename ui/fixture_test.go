@@ -70,7 +70,7 @@ func (f fixture) snap(at time.Time) *inspect.Snapshot {
 		Limits:     state.Limits{MemoryBytes: 256 * mib, CPUs: 0.5, CPUQuotaUS: 50000, CPUPeriodUS: 100000, PidsLimit: 512},
 		Cgroup:     state.Cgroup{Mode: "hybrid", Path: "/glassbox/" + f.id},
 		Network: state.Network{Mode: "bridge", IP: "10.88.0.2", Gateway: "10.88.0.1", Bridge: "glassbox0", HostIf: "gb-" + f.id,
-			Ports: []state.Port{{HostIP: "127.0.0.1", HostPort: f.hostPort, ContainerPort: 8000, Proto: "tcp"}}},
+			Ports: []state.Port{{HostIP: "127.0.0.1", HostPort: f.hostPort, ContainerPort: 8000, Proto: "tcp", Via: "kernel"}}},
 		Restart: f.restart, RestartCount: f.restarts, StopTimeout: 10 * time.Second, Detached: true,
 		Created: f.created, Started: f.started, Exit: f.exit, RestartedAfter: f.restartedAfter,
 	}

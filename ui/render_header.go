@@ -50,7 +50,14 @@ func ports(ps []state.Port) string {
 		if proto == "" {
 			proto = "tcp"
 		}
-		out = append(out, fmt.Sprintf("%s:%d→%d/%s", ip, p.HostPort, p.ContainerPort, proto))
+		via := ""
+		switch p.Via {
+		case "kernel":
+			via = " (DNAT)" // an nftables rule: nft list table ip glassbox-<id>
+		case "proxy":
+			via = " (proxy)"
+		}
+		out = append(out, fmt.Sprintf("%s:%d→%d/%s%s", ip, p.HostPort, p.ContainerPort, proto, via))
 	}
 	return strings.Join(out, " ")
 }
