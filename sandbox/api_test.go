@@ -278,3 +278,60 @@ func TestRunUserNamespace(t *testing.T) {
 	}
 	assertNothingLeft(t, roots, sb)
 }
+
+// KeepState: Destroy and CleanupResources release everything but the
+// state directory, which stays for its owner (a supervisor restarting the
+// sandbox, or `rm`); a failed start keeps it too.
+func TestKeepState(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	roots := sandboxtest.TempRoots(t)
+	layer := busyboxLayer(t, roots)
+	cfg := &sandbox.Config{
+		Roots: roots, Image: "busybox-test", Layers: []state.Layer{layer},
+		Args: []string{"/bin/sh", "-c", "sleep 100"}, InitBinary: sandboxtest.Binary(t),
+		Network: sandbox.NetworkNone, KeepState: true,
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	store := state.NewStore(roots)
+	for _, release := range []string{"Destroy", "CleanupResources"} {
+		c, err := sandbox.Start(cfg, sandbox.Stdio{})
+		if err != nil {
+			t.Fatalf("start (before %s): %v", release, err)
+		}
+		sb := c.State()
+		if release == "Destroy" {
+			err = c.Destroy()
+		} else {
+			err = sandbox.CleanupResources(roots, sb)
+			c.Wait()
+			c.Destroy()
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", release, err)
+		}
+		if _, err := store.Load(sb.ID); err != nil {
+			t.Errorf("after %s the record is gone: %v", release, err)
+		}
+		if _, err := os.Stat(filepath.Join(roots.ContainersDir(), sb.ID)); err == nil {
+			t.Errorf("after %s the writable layer is still there", release)
+		}
+		for _, d := range sb.Cgroup.Dirs {
+			if _, err := os.Stat(d); err == nil {
+				t.Errorf("after %s the cgroup %s is still there", release, d)
+			}
+		}
+	}
+	// The same id starts again on its kept record: the name is its own.
+	c, err := sandbox.Start(cfg, sandbox.Stdio{})
+	if err != nil {
+		t.Fatalf("a second start on the kept record: %v", err)
+	}
+	sb := c.State()
+	c.Destroy()
+	if err := sandbox.Cleanup(roots, sb); err != nil {
+		t.Fatal(err)
+	}
+	assertNothingLeft(t, roots, sb)
+}

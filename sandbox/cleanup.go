@@ -17,7 +17,15 @@ import (
 // the cgroup, and removes the writable layer and the state directory.
 // The network is not touched: detach it first (network.Detach).
 // Cleanup of something already gone succeeds.
-func Cleanup(roots state.Roots, sb *state.Sandbox) error {
+func Cleanup(roots state.Roots, sb *state.Sandbox) error { return cleanup(roots, sb, true) }
+
+// CleanupResources is Cleanup that leaves the state directory (record,
+// logs) to its owner, as Config.KeepState does for Destroy.
+func CleanupResources(roots state.Roots, sb *state.Sandbox) error {
+	return cleanup(roots, sb, false)
+}
+
+func cleanup(roots state.Roots, sb *state.Sandbox, stateToo bool) error {
 	if !isID(sb.ID) {
 		return fmt.Errorf("clean up sandbox: bad id %q", sb.ID)
 	}
@@ -37,6 +45,6 @@ func Cleanup(roots state.Roots, sb *state.Sandbox) error {
 	// The directory is derived from the roots, not the record, so that a
 	// damaged record cannot make Cleanup remove anything else.
 	dir := filepath.Join(roots.ContainersDir(), sb.ID)
-	errs = append(errs, removeFiles(state.NewStore(roots), sb.ID, dir, true))
+	errs = append(errs, removeFiles(state.NewStore(roots), sb.ID, dir, stateToo))
 	return errors.Join(errs...)
 }

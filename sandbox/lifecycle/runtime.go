@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -19,11 +18,7 @@ import (
 
 func init() {
 	startSandbox = startRuntime
-	cleanupSandbox = func(roots state.Roots, sb *state.Sandbox) error {
-		restore := keepFiles(roots, sb.ID)
-		defer restore()
-		return sandbox.Cleanup(roots, sb)
-	}
+	cleanupSandbox = sandbox.CleanupResources
 }
 
 // RunOptions are what a detached run adds to the sandbox's configuration.
@@ -151,15 +146,16 @@ func (j configJSON) config(roots state.Roots, id, name string) *sandbox.Config {
 		Args: j.Args, Env: j.Env, WorkDir: j.WorkDir, Resources: j.Resources,
 		NoInit: j.NoInit, UserNS: j.UserNS, Network: RuntimeNetwork(j.Network),
 		Hooks: NetworkHooks(roots, j.Network), InitBinary: j.InitBinary,
+		// The state directory holds the supervisor's record, log and
+		// control socket across starts: it goes with `rm`, not Destroy.
+		KeepState: true,
 	}
 }
 
 // runtimeContainer is a *sandbox.Container as the supervisor uses it: its
-// output is copied from pipes into the log, and its Destroy keeps the
-// supervisor's files.
+// output is copied from pipes into the log.
 type runtimeContainer struct {
 	*sandbox.Container
-	roots  state.Roots
 	copied sync.WaitGroup
 }
 
@@ -169,7 +165,7 @@ func startRuntime(roots state.Roots, sp *Spec, stdout, stderr io.Writer) (contai
 		return nil, fmt.Errorf("decode the configuration of %s: %w", sp.ID, err)
 	}
 	cfg := j.config(roots, sp.ID, sp.Name)
-	rc := &runtimeContainer{roots: roots}
+	rc := &runtimeContainer{}
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -191,15 +187,9 @@ func startRuntime(roots state.Roots, sp *Spec, stdout, stderr io.Writer) (contai
 			io.Copy(p.w, p.r)
 		}()
 	}
-	// The runtime refuses a name that a record already has, and removes the
-	// state directory when a start fails: the record steps aside during
-	// Start, and the supervisor's files are kept whatever happens.
-	restore := keepFiles(roots, sp.ID)
-	os.Remove(state.NewStore(roots).Path(sp.ID, "state.json"))
 	c, err := sandbox.Start(cfg, sandbox.Stdio{Out: outW, Err: errW})
 	outW.Close()
 	errW.Close()
-	restore()
 	if err != nil {
 		return nil, err
 	}
@@ -220,41 +210,3 @@ func (c *runtimeContainer) Wait() (*state.Exit, error) {
 }
 
 func (c *runtimeContainer) Signal(sig syscall.Signal) error { return c.Container.Signal(sig) }
-
-// Destroy releases the sandbox's resources; the runtime also removes the
-// state directory, which the supervisor still needs (record, log, socket).
-func (c *runtimeContainer) Destroy() error {
-	restore := keepFiles(c.roots, c.State().ID)
-	defer restore()
-	return c.Container.Destroy()
-}
-
-// keptFiles are the supervisor's files in a sandbox's state directory.
-var keptFiles = []string{"state.json", specFile, logFile, supervisorFile, controlSocket, "supervisor.log"}
-
-// keepFiles hard-links the supervisor's files into Roots.Run/keep/<id>
-// (outside the sandboxes directory, so that no listing sees a second record); the returned restore links back whatever went
-// missing and drops the copy. A hard link keeps the very inode: the log
-// the supervisor is appending to, and the bound control socket, which
-// answers again as soon as its name is back.
-func keepFiles(roots state.Roots, id string) (restore func()) {
-	dir := roots.SandboxDir(id)
-	keep := filepath.Join(roots.Run, "keep", id)
-	os.RemoveAll(keep)
-	if err := os.MkdirAll(keep, 0o700); err != nil {
-		return func() {}
-	}
-	for _, f := range keptFiles {
-		os.Link(filepath.Join(dir, f), filepath.Join(keep, f))
-	}
-	return func() {
-		os.MkdirAll(dir, 0o700)
-		for _, f := range keptFiles {
-			if _, err := os.Lstat(filepath.Join(dir, f)); os.IsNotExist(err) {
-				os.Link(filepath.Join(keep, f), filepath.Join(dir, f))
-			}
-		}
-		os.RemoveAll(keep)
-		os.Remove(filepath.Dir(keep)) // the last one out removes keep/
-	}
-}
