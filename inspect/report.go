@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"glassbox/sandbox/network"
 	"glassbox/sandbox/state"
 )
 
@@ -268,13 +269,13 @@ func (r *reporter) network(s *Snapshot) {
 // portVia says who carries a published port's connections.
 func portVia(s *Snapshot, p state.Port) string {
 	switch p.Via {
-	case "kernel":
-		table := "glassbox-<id>"
+	case state.ViaKernel:
+		table := network.ForwardTable("<id>")
 		if s.Sandbox != nil {
-			table = "glassbox-" + s.Sandbox.ID
+			table = network.ForwardTable(s.Sandbox.ID)
 		}
 		return ", local connections rewritten by the kernel (nftables DNAT: nft list table ip " + table + "), others by the supervisor's proxy"
-	case "proxy":
+	case state.ViaProxy:
 		return ", copied by the supervisor's userland proxy"
 	}
 	return ""

@@ -52,9 +52,9 @@ func ports(ps []state.Port) string {
 		}
 		via := ""
 		switch p.Via {
-		case "kernel":
+		case state.ViaKernel:
 			via = " (DNAT)" // an nftables rule: nft list table ip glassbox-<id>
-		case "proxy":
+		case state.ViaProxy:
 			via = " (proxy)"
 		}
 		out = append(out, fmt.Sprintf("%s:%d→%d/%s%s", ip, p.HostPort, p.ContainerPort, proto, via))

@@ -276,17 +276,15 @@ func (s *supervisor) waitExit() *state.Exit {
 	return exit
 }
 
-// release destroys the exited sandbox's resources (cgroup, mounts, veth)
-// and stops publishing its ports.
+// release destroys the exited sandbox's resources (cgroup, mounts; the
+// network detach also deletes the forwarding rules) and stops publishing
+// its ports.
 func (s *supervisor) release() {
 	s.mu.Lock()
 	c, proxy := s.c, s.proxy
 	s.c, s.proxy = nil, nil
 	s.mu.Unlock()
 	if proxy != nil {
-		if err := network.Unforward(s.spec.ID); err != nil {
-			s.log.note("glassbox: release resources: %v", err)
-		}
 		proxy.Close()
 	}
 	if c != nil {

@@ -18,8 +18,9 @@ import (
 	"glassbox/sandbox/state"
 )
 
-// inside reads eth0's addresses and the default route in pid's namespace.
-func inside(t *testing.T, pid int) (addrs []string, up bool, gw string, mac string) {
+// netnsHandle is a netlink handle in pid's network namespace, closed when
+// the test ends.
+func netnsHandle(t *testing.T, pid int) *netlink.Handle {
 	t.Helper()
 	ns, err := netns.GetFromPid(pid)
 	if err != nil {
@@ -30,7 +31,14 @@ func inside(t *testing.T, pid int) (addrs []string, up bool, gw string, mac stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Close()
+	t.Cleanup(h.Close)
+	return h
+}
+
+// inside reads eth0's addresses and the default route in pid's namespace.
+func inside(t *testing.T, pid int) (addrs []string, up bool, gw string, mac string) {
+	t.Helper()
+	h := netnsHandle(t, pid)
 	eth, err := h.LinkByName(SandboxIf)
 	if err != nil {
 		t.Fatalf("no %s in the sandbox: %v", SandboxIf, err)

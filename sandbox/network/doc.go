@@ -57,7 +57,7 @@
 //	5. let the workload start              runtime
 //	6. forward the ports to Network.IP     supervisor   Forward(listeners, ports, ip), then
 //	                                                    ForwardInKernel(roots, id, net, ports)
-//	7. sandbox ended                       supervisor   Unforward(id), Proxy.Close, then Detach(roots, id, net)
+//	7. sandbox ended                       supervisor   Proxy.Close, then Detach(roots, id, net), which unforwards
 //	8. crash recovery / prune              lifecycle    Detach from the record (it unforwards too);
 //	                                                    Reconcile(roots, liveIDs)
 //

@@ -21,10 +21,10 @@ const (
 	// ViaKernel: a DNAT rule in the sandbox's nftables table rewrites each
 	// new connection's destination; the kernel then routes it to the
 	// sandbox like any packet, and no process copies the bytes.
-	ViaKernel = "kernel"
+	ViaKernel = state.ViaKernel
 	// ViaProxy: the supervisor accepts the connection and copies it to the
 	// sandbox (Proxy).
-	ViaProxy = "proxy"
+	ViaProxy = state.ViaProxy
 )
 
 // forwardTablePrefix names the per-sandbox tables: glassbox-<id>.

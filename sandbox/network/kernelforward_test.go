@@ -12,7 +12,6 @@ import (
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 
 	"glassbox/sandbox/sandboxtest"
 	"glassbox/sandbox/state"
@@ -193,16 +192,7 @@ func TestLocalnetGuard(t *testing.T) {
 	}()
 
 	// Inside: 127.0.0.1 no longer local, routed to the gateway instead.
-	ns, err := netns.GetFromPid(pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Close()
-	h, err := netlink.NewHandleAt(ns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
+	h := netnsHandle(t, pid)
 	lo, _ := h.LinkByName("lo")
 	eth0, err := h.LinkByName("eth0")
 	if err != nil {

@@ -53,6 +53,12 @@ type Port struct {
 	Via string `json:"via,omitempty"`
 }
 
+// Port.Via values.
+const (
+	ViaKernel = "kernel" // an nftables DNAT rule rewrites local connections
+	ViaProxy  = "proxy"  // the supervisor's userland proxy copies them
+)
+
 // Limits are the resource limits a sandbox was started with. Zero means none.
 type Limits struct {
 	MemoryBytes int64   `json:"memory_bytes,omitempty"`
