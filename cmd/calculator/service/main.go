@@ -96,8 +96,11 @@ func handleArgs(argv []string, stdout, stderr io.Writer) (code int, done bool) {
 	return 2, true
 }
 
-// connStateHook lets tests see when a connection has a request in flight.
-var connStateHook func(net.Conn, http.ConnState)
+// handlerHook lets tests see a request enter its handler. A connection
+// whose request headers have been read is not enough: net/http drops a
+// request that has not reached its handler when Shutdown begins, so only a
+// request inside the handler is truly in flight.
+var handlerHook func(*http.Request)
 
 // Run serves on ln until a signal arrives on sigs, then drains and returns
 // the exit status. flush pushes buffered log lines out (lifecycle events are
@@ -105,12 +108,18 @@ var connStateHook func(net.Conn, http.ConnState)
 func Run(cfg Config, ln net.Listener, log *slog.Logger, flush func(), sigs <-chan os.Signal) int {
 	srv := NewServer(cfg, log)
 	srv.port.Store(int64(ln.Addr().(*net.TCPAddr).Port))
+	var handler http.Handler = srv
+	if hook := handlerHook; hook != nil {
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hook(r)
+			srv.ServeHTTP(w, r)
+		})
+	}
 	hs := &http.Server{
-		Handler:           srv,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		ConnState:         connStateHook,
 	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()

@@ -85,29 +85,17 @@ func waitRefused(t *testing.T, addr string) {
 	}
 }
 
-// activeConns counts connections with a request in flight.
-type activeConns struct {
-	mu     sync.Mutex
-	active map[net.Conn]bool
-	ch     chan struct{}
-}
-
-func watchConns(t *testing.T) *activeConns {
-	a := &activeConns{active: map[net.Conn]bool{}, ch: make(chan struct{}, 16)}
-	connStateHook = func(c net.Conn, s http.ConnState) {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		a.active[c] = s == http.StateActive
-		if s == http.StateActive {
-			a.ch <- struct{}{}
-		}
-	}
-	t.Cleanup(func() { connStateHook = nil })
-	return a
+// handlerEntries tells the test when a request has entered its handler:
+// from then on it is in flight, and Shutdown must wait for it.
+func handlerEntries(t *testing.T) <-chan struct{} {
+	ch := make(chan struct{}, 16)
+	handlerHook = func(*http.Request) { ch <- struct{}{} }
+	t.Cleanup(func() { handlerHook = nil })
+	return ch
 }
 
 func TestGracefulShutdown(t *testing.T) {
-	conns := watchConns(t)
+	inHandler := handlerEntries(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +108,7 @@ func TestGracefulShutdown(t *testing.T) {
 	go func() { exit <- Run(cfg, ln, slog.New(slog.NewJSONHandler(&logs, nil)), func() {}, sigs) }()
 
 	_, finish := startSlowRequest(t, addr)
-	<-conns.ch // the server has begun reading the request
+	<-inHandler // the handler is reading the half-sent body
 
 	sigs <- syscall.SIGTERM
 	waitRefused(t, addr)
@@ -150,7 +138,7 @@ func TestGracefulShutdown(t *testing.T) {
 }
 
 func TestShutdownTimeout(t *testing.T) {
-	conns := watchConns(t)
+	inHandler := handlerEntries(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +150,7 @@ func TestShutdownTimeout(t *testing.T) {
 	go func() { exit <- Run(cfg, ln, slog.New(slog.NewJSONHandler(&logs, nil)), func() {}, sigs) }()
 
 	startSlowRequest(t, ln.Addr().String()) // never finished
-	<-conns.ch
+	<-inHandler
 	sigs <- syscall.SIGINT
 	if code := <-exit; code != 1 {
 		t.Errorf("exit status %d, want 1 when a request outlives SHUTDOWN_TIMEOUT", code)
@@ -173,7 +161,7 @@ func TestShutdownTimeout(t *testing.T) {
 }
 
 func TestSecondSignalCutsDrainShort(t *testing.T) {
-	conns := watchConns(t)
+	inHandler := handlerEntries(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +173,7 @@ func TestSecondSignalCutsDrainShort(t *testing.T) {
 	go func() { exit <- Run(cfg, ln, slog.New(slog.NewJSONHandler(&logs, nil)), func() {}, sigs) }()
 
 	startSlowRequest(t, ln.Addr().String()) // never finished
-	<-conns.ch
+	<-inHandler
 	sigs <- syscall.SIGTERM
 	waitRefused(t, ln.Addr().String()) // draining has begun
 	sigs <- syscall.SIGINT
