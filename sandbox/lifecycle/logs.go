@@ -61,14 +61,18 @@ func (s *logSink) writeLines(stream string, lines [][]byte) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	stamp := s.now().UTC()
-	buf := s.buf[:0]
-	for _, l := range lines {
-		buf = append(buf, `{"time":"`...)
-		buf = stamp.AppendFormat(buf, time.RFC3339Nano)
-		buf = append(buf, `","stream":"`...)
-		buf = append(buf, stream...)
-		buf = append(buf, `","line":`...)
+	// Every line of a batch carries the same stamp and stream: format that
+	// prefix once.
+	buf := append(s.buf[:0], `{"time":"`...)
+	buf = s.now().UTC().AppendFormat(buf, time.RFC3339Nano)
+	buf = append(buf, `","stream":"`...)
+	buf = append(buf, stream...)
+	buf = append(buf, `","line":`...)
+	prefix := len(buf)
+	for i, l := range lines {
+		if i > 0 {
+			buf = append(buf, buf[:prefix]...)
+		}
 		buf = appendJSONString(buf, l)
 		buf = append(buf, "}\n"...)
 	}
@@ -83,34 +87,39 @@ func (s *logSink) writeLines(stream string, lines [][]byte) {
 func appendJSONString(buf, s []byte) []byte {
 	const hex = "0123456789abcdef"
 	buf = append(buf, '"')
+	start := 0 // s[start:i] needs no escaping and is not yet appended
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				buf = append(buf, '\\', c)
-			case c == '\n':
-				buf = append(buf, '\\', 'n')
-			case c == '\t':
-				buf = append(buf, '\\', 't')
-			case c == '\r':
-				buf = append(buf, '\\', 'r')
-			case c < 0x20:
-				buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				buf = append(buf, c)
-			}
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			buf = append(buf, `\ufffd`...)
-		} else {
-			buf = append(buf, s[i:i+size]...)
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRune(s[i:])
+			if r != utf8.RuneError || size != 1 {
+				i += size // valid UTF-8 is copied as it is
+				continue
+			}
 		}
-		i += size
+		buf = append(buf, s[start:i]...)
+		switch {
+		case c == '"' || c == '\\':
+			buf = append(buf, '\\', c)
+		case c == '\n':
+			buf = append(buf, '\\', 'n')
+		case c == '\t':
+			buf = append(buf, '\\', 't')
+		case c == '\r':
+			buf = append(buf, '\\', 'r')
+		case c < 0x20:
+			buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default: // a byte that is not UTF-8
+			buf = append(buf, `\ufffd`...)
+		}
+		i++
+		start = i
 	}
+	buf = append(buf, s[start:]...)
 	return append(buf, '"')
 }
 
