@@ -16,31 +16,35 @@ import (
 // Summary is one line of `glassbox ps`: the record, and the words and
 // figures shown for it.
 type Summary struct {
-	Name       string         `json:"name"`
-	ID         string         `json:"id"`
-	Image      string         `json:"image"`
-	State      state.Status   `json:"state"`
-	Health     state.Health   `json:"health,omitempty"`
-	StatusText string         `json:"status"` // "Up 3 minutes (healthy)"
-	Ports      string         `json:"ports"`  // "127.0.0.1:8000->8000/tcp"
-	Limits     string         `json:"limits"` // "mem 256MiB, cpus 0.5, pids 100"
-	Restarts   int            `json:"restarts"`
-	Record     *state.Sandbox `json:"record"`
+	Name       string       `json:"name"`
+	ID         string       `json:"id"`
+	Image      string       `json:"image"`
+	State      state.Status `json:"state"`
+	Health     state.Health `json:"health,omitempty"`
+	StatusText string       `json:"status"` // "Up 3 minutes (healthy)"
+	Ports      string       `json:"ports"`  // "127.0.0.1:8000->8000/tcp"
+	Limits     string       `json:"limits"` // "mem 256MiB, cpus 0.5, pids 100"
+	Restarts   int          `json:"restarts"`
+	// RestartsText is the count and, when there were restarts, the exit
+	// the last one answered: "2 (last after exit 137, OOMKilled)".
+	RestartsText string         `json:"restarts_text"`
+	Record       *state.Sandbox `json:"record"`
 }
 
 // Summarize describes a record as ps shows it, at time now.
 func Summarize(sb *state.Sandbox, now time.Time) Summary {
 	return Summary{
-		Name:       sb.Name,
-		ID:         sb.ID,
-		Image:      sb.Image,
-		State:      sb.Status,
-		Health:     sb.Health,
-		StatusText: StatusText(sb, now),
-		Ports:      PortsText(sb.Network.Ports),
-		Limits:     LimitsText(sb.Limits),
-		Restarts:   sb.RestartCount,
-		Record:     sb,
+		Name:         sb.Name,
+		ID:           sb.ID,
+		Image:        sb.Image,
+		State:        sb.Status,
+		Health:       sb.Health,
+		StatusText:   StatusText(sb, now),
+		Ports:        PortsText(sb.Network.Ports),
+		Limits:       LimitsText(sb.Limits),
+		Restarts:     sb.RestartCount,
+		RestartsText: RestartsText(sb),
+		Record:       sb,
 	}
 }
 
@@ -82,6 +86,22 @@ func StatusText(sb *state.Sandbox, now time.Time) string {
 		return "Removed"
 	}
 	return string(sb.Status)
+}
+
+// RestartsText is ps's RESTARTS column. A sandbox that the restart policy
+// brought back shows "Up …" like any other; the column keeps the exit it
+// came back from, so that an OOM kill is not lost from view.
+func RestartsText(sb *state.Sandbox) string {
+	s := strconv.Itoa(sb.RestartCount)
+	a := sb.RestartedAfter
+	if sb.RestartCount == 0 || a == nil {
+		return s
+	}
+	s += fmt.Sprintf(" (last after exit %d", a.Code)
+	if a.OOMKilled {
+		s += ", OOMKilled"
+	}
+	return s + ")"
 }
 
 // human is a duration in words, "3 minutes", "Less than a second".
@@ -135,7 +155,7 @@ func WriteTable(w io.Writer, rows []Summary) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tID\tIMAGE\tSTATUS\tPORTS\tLIMITS\tRESTARTS")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.Name, r.ID, r.Image, r.StatusText, dash(r.Ports), r.Limits, r.Restarts)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.ID, r.Image, r.StatusText, dash(r.Ports), r.Limits, r.RestartsText)
 	}
 	return tw.Flush()
 }

@@ -62,8 +62,9 @@ func TestWriteTable(t *testing.T) {
 	sb := &state.Sandbox{
 		ID: "3f2a9c01b7de", Name: "calc", Image: "calculator", Status: state.Running,
 		Started: now.Add(-3 * time.Minute), Health: state.HealthHealthy, RestartCount: 2,
-		Limits:  state.Limits{MemoryBytes: 256 << 20, CPUs: 0.5},
-		Network: state.Network{Ports: []state.Port{{HostIP: "127.0.0.1", HostPort: 8000, ContainerPort: 8000, Proto: "tcp"}}},
+		RestartedAfter: &state.Exit{Code: 137, Signal: "SIGKILL", OOMKilled: true},
+		Limits:         state.Limits{MemoryBytes: 256 << 20, CPUs: 0.5},
+		Network:        state.Network{Ports: []state.Port{{HostIP: "127.0.0.1", HostPort: 8000, ContainerPort: 8000, Proto: "tcp"}}},
 	}
 	var buf bytes.Buffer
 	if err := WriteTable(&buf, []Summary{Summarize(sb, now)}); err != nil {
@@ -73,9 +74,25 @@ func TestWriteTable(t *testing.T) {
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], "NAME") {
 		t.Fatalf("table:\n%s", buf.String())
 	}
-	for _, want := range []string{"calc", "3f2a9c01b7de", "calculator", "Up 3 minutes (healthy)", "127.0.0.1:8000->8000/tcp", "mem 256MiB, cpus 0.5", "2"} {
+	for _, want := range []string{"calc", "3f2a9c01b7de", "calculator", "Up 3 minutes (healthy)", "127.0.0.1:8000->8000/tcp", "mem 256MiB, cpus 0.5", "2 (last after exit 137, OOMKilled)"} {
 		if !strings.Contains(lines[1], want) {
 			t.Errorf("row %q lacks %q", lines[1], want)
+		}
+	}
+}
+
+func TestRestartsText(t *testing.T) {
+	for _, c := range []struct {
+		sb   state.Sandbox
+		want string
+	}{
+		{state.Sandbox{}, "0"},
+		{state.Sandbox{RestartCount: 1, RestartedAfter: &state.Exit{Code: 1}}, "1 (last after exit 1)"},
+		{state.Sandbox{RestartCount: 3, RestartedAfter: &state.Exit{Code: 137, OOMKilled: true}}, "3 (last after exit 137, OOMKilled)"},
+		{state.Sandbox{RestartCount: 2}, "2"}, // a record from before restarted_after was kept
+	} {
+		if got := RestartsText(&c.sb); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.sb, got, c.want)
 		}
 	}
 }
