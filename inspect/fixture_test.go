@@ -281,6 +281,9 @@ func TestNewRefusesDeadOrReusedPID(t *testing.T) {
 
 func TestReportAndJSON(t *testing.T) {
 	s := fixtureSnapshot(t, "v2")
+	s.Sandbox.Health, s.Sandbox.Detached, s.Sandbox.SupervisorPID = state.HealthHealthy, true, 4240
+	s.Sandbox.StopTimeout, s.Sandbox.Restart, s.Sandbox.RestartCount = 10*time.Second, "on-failure:3", 1
+	s.Sandbox.RestartedAfter = &state.Exit{Code: 137, Signal: "SIGKILL", OOMKilled: true}
 	var plain, sourced bytes.Buffer
 	if err := Report(&plain, s, false); err != nil {
 		t.Fatal(err)
@@ -289,7 +292,9 @@ func TestReportAndJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"Sandbox web (3f2a9c01b7de)", "\nNamespaces\n", "\nProcesses", "\nFilesystem", "\nCgroup\n",
-		"\nNetwork", "\nUTS and kernel\n", "23.7 MiB of 256.0 MiB", "OOM kills 1", "COPY calculator", "masked"} {
+		"\nNetwork", "\nUTS and kernel\n", "23.7 MiB of 256.0 MiB", "OOM kills 1", "COPY calculator", "masked",
+		"\nLifecycle\n", "health: healthy", "supervisor: PID 4240", "stop: SIGTERM, then SIGKILL after 10s",
+		"restart policy: on-failure:3, restarted 1 time(s), last after exit 137 (SIGKILL), OOMKilled"} {
 		if !strings.Contains(plain.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, plain.String())
 		}

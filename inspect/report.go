@@ -18,6 +18,7 @@ import (
 func Report(w io.Writer, s *Snapshot, sources bool) error {
 	r := &reporter{w: w, sources: sources}
 	r.header(s)
+	r.lifecycle(s)
 	r.namespaces(s)
 	r.processes(s)
 	r.filesystem(s)

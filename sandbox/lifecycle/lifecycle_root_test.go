@@ -55,6 +55,12 @@ func TestCalculatorLifecycle(t *testing.T) {
 			t.Errorf("ps lacks %q:\n%s", want, ps)
 		}
 	}
+	insp := c.ok("inspect", name)
+	for _, want := range []string{"health: healthy", fmt.Sprintf("supervisor: PID %d", sb.SupervisorPID), "restart policy: no"} {
+		if !strings.Contains(insp, want) {
+			t.Errorf("inspect lacks %q:\n%s", want, insp)
+		}
+	}
 
 	// Pause: the cgroup is frozen.
 	c.ok("pause", name)
@@ -182,8 +188,8 @@ func TestOOMKillAndRestartPolicy(t *testing.T) {
 	sb := c.waitFor(name, "restarted", func(sb *state.Sandbox) bool {
 		return sb.RestartCount == 1 && sb.Status == state.Running && sb.Health == state.HealthHealthy
 	})
-	if !strings.Contains(c.ok("ps"), name) {
-		t.Error("the restarted sandbox is not in ps")
+	if ps := c.ok("ps"); !strings.Contains(ps, name) || !strings.Contains(ps, "1 (last after exit 137, OOMKilled)") {
+		t.Errorf("ps does not show the restarted sandbox and the OOM kill it came back from:\n%s", ps)
 	}
 	if a := sb.RestartedAfter; a == nil || !a.OOMKilled || a.Code != 137 || sb.Exit != nil {
 		t.Errorf("running again: exit %+v, restarted after %+v; want no exit and the OOM kill it came back from", sb.Exit, a)

@@ -1,0 +1,72 @@
+package inspect
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"glassbox/sandbox/state"
+)
+
+// lifecycle reports what the sandbox's owner records about it: since when
+// it runs, its health as the image's HEALTHCHECK last found it, who
+// supervises it, how it is stopped, and the restart policy with the exit the
+// last restart answered. A bare process (inspect --pid) has no such record.
+func (r *reporter) lifecycle(s *Snapshot) {
+	sb := s.Sandbox
+	if sb == nil {
+		return
+	}
+	r.section("Lifecycle")
+	status := string(sb.Status)
+	if !sb.Started.IsZero() && (sb.Status == state.Running || sb.Status == state.Paused) {
+		status += fmt.Sprintf(" since %s (%s)", sb.Started.Local().Format("15:04:05"), s.Taken.Sub(sb.Started).Round(time.Second))
+	}
+	r.line("  status: %s", status)
+	switch sb.Health {
+	case state.HealthNone:
+		r.line("  health: no health check (the image has no HEALTHCHECK, or the sandbox runs in the foreground)")
+	default:
+		r.line("  health: %s (the image's HEALTHCHECK, polled by the supervisor)", sb.Health)
+	}
+	if sb.Detached {
+		r.line("  supervisor: PID %d on the host (detached); log %s", sb.SupervisorPID, sb.LogPath)
+	} else if sb.SupervisorPID > 0 {
+		r.line("  owner: glassbox run, PID %d on the host (foreground)", sb.SupervisorPID)
+	}
+	if sb.StopTimeout > 0 {
+		r.line("  stop: SIGTERM, then SIGKILL after %s", sb.StopTimeout)
+	}
+	restart := sb.Restart
+	if restart == "" {
+		restart = "no"
+	}
+	line := fmt.Sprintf("  restart policy: %s, restarted %d time(s)", restart, sb.RestartCount)
+	if a := sb.RestartedAfter; a != nil && sb.RestartCount > 0 {
+		line += ", last after " + exitText(a)
+	}
+	r.line("%s", line)
+	if e := sb.Exit; e != nil {
+		r.line("  exited: %s", exitText(e))
+	}
+}
+
+// exitText is "exit 137 (SIGKILL), OOMKilled, at 15:04:05: killed by the OOM
+// killer: memory limit 32 MiB reached".
+func exitText(e *state.Exit) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "exit %d", e.Code)
+	if e.Signal != "" {
+		fmt.Fprintf(&b, " (%s)", e.Signal)
+	}
+	if e.OOMKilled {
+		b.WriteString(", OOMKilled")
+	}
+	if !e.FinishedAt.IsZero() {
+		fmt.Fprintf(&b, ", at %s", e.FinishedAt.Local().Format("15:04:05"))
+	}
+	if e.Reason != "" {
+		b.WriteString(": " + e.Reason)
+	}
+	return b.String()
+}
