@@ -28,8 +28,9 @@ func newInspectCmd() *cobra.Command {
 		Short: "Print what the kernel knows about a sandbox or any process: namespaces, processes, layers, cgroup, network",
 		Long: `inspect reads a sandbox (by name, id or id prefix) or any process on the host
 (--pid: also containers of docker, podman or kubernetes) from /proc and
-cgroupfs, and prints it grouped as Namespaces, Processes, Filesystem,
-Cgroup, Network, UTS and kernel. --sources names the kernel file behind each
+cgroupfs, and prints it grouped as Lifecycle (a sandbox's status, health,
+supervisor and restart policy, from its record), Namespaces, Processes,
+Filesystem, Cgroup, Network, UTS and kernel. --sources names the kernel file behind each
 figure; --json prints the whole snapshot, sources included. CPU rates
 (cores used, % of quota, throttling) are measured over --interval.
 It changes nothing.`,
