@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -96,6 +97,12 @@ func TestCalculatorLifecycle(t *testing.T) {
 	}
 	if strings.Contains(c.ok("ps"), name) {
 		t.Error("ps without -a lists an exited sandbox")
+	}
+	if ids := strings.Fields(c.ok("ps", "-q")); slices.Contains(ids, id) {
+		t.Errorf("ps -q lists the exited sandbox: %q", ids)
+	}
+	if ids := strings.Fields(c.ok("ps", "-aq")); !slices.Contains(ids, id) {
+		t.Errorf("ps -aq lacks %s: %q", id, ids)
 	}
 	c.fails("cannot pause", "pause", name)
 
@@ -276,6 +283,7 @@ func TestBadInputCreatesNothing(t *testing.T) {
 		c.fails("no such sandbox", append(verb, "nosuchsandbox")...)
 	}
 	c.fails("unknown signal", "kill", "-s", "NOPE", "x")
+	c.fails("exclude each other", "ps", "-q", "--json")
 	if rows := c.ps(); len(rows) != 0 {
 		t.Errorf("bad input created sandboxes: %v", rows)
 	}
