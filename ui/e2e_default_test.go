@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ import (
 	"glassbox/sandbox/state"
 )
 
-// tmuxServer is a tmux server of the test's own (-L), killed at cleanup.
+// tmuxServer is a tmux server of the test's own (-S), killed at cleanup.
 type tmuxServer struct {
 	t    *testing.T
 	bin  string
@@ -27,13 +28,23 @@ func newTmux(t *testing.T) *tmuxServer {
 	if err != nil {
 		t.Fatal("this test drives the UI in tmux: install the Debian package tmux (CI does)")
 	}
-	s := &tmuxServer{t: t, bin: bin, sock: fmt.Sprintf("gbui-%d-%d", os.Getpid(), time.Now().UnixNano()%1e9)}
-	t.Cleanup(func() { s.run("kill-server") })
+	// The server's socket lives in the test's temporary directory (not in
+	// tmux's /tmp/tmux-UID, where it would outlive the server), so that it
+	// goes with the test.
+	dir, err := os.MkdirTemp("", "gbui-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &tmuxServer{t: t, bin: bin, sock: filepath.Join(dir, "tmux.sock")}
+	t.Cleanup(func() {
+		s.run("kill-server")
+		os.RemoveAll(dir)
+	})
 	return s
 }
 
 func (s *tmuxServer) run(args ...string) (string, error) {
-	cmd := exec.Command(s.bin, append([]string{"-L", s.sock}, args...)...)
+	cmd := exec.Command(s.bin, append([]string{"-S", s.sock}, args...)...)
 	cmd.Env = append(os.Environ(), "TMUX=", "TERM=xterm-256color")
 	out, err := cmd.CombinedOutput()
 	return string(out), err

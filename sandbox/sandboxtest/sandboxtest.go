@@ -75,9 +75,22 @@ func Binary(t testing.TB) string {
 	return binPath
 }
 
-// removeStaleBinaries deletes the binaries built by test processes that have
-// ended: a test process cannot remove its own binary after its last test
-// without a TestMain in every package, so the next one does.
+// Main runs a package's tests and then removes the glassbox binary they
+// built, if any: each test process builds its own (24 MB), and without this
+// the last one would stay in the temporary directory. A package whose tests
+// call Binary has
+//
+//	func TestMain(m *testing.M) { os.Exit(sandboxtest.Main(m)) }
+func Main(m *testing.M) int {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	return code
+}
+
+// removeStaleBinaries deletes the binaries of test processes that ended
+// without Main's clean-up (killed, or timed out).
 func removeStaleBinaries() {
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "gbbin-*"))
 	for _, d := range dirs {

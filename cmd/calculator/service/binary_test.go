@@ -53,7 +53,7 @@ type errorString string
 func (e errorString) Error() string { return string(e) }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := sandboxtest.Main(m)
 	if calcBin != "" {
 		os.RemoveAll(filepath.Dir(calcBin))
 	}
