@@ -55,10 +55,7 @@ func (r *reporter) lifecycle(s *Snapshot) {
 // killer: memory limit 32 MiB reached".
 func exitText(e *state.Exit) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "exit %d", e.Code)
-	if e.Signal != "" {
-		fmt.Fprintf(&b, " (%s)", e.Signal)
-	}
+	b.WriteString(e.CodeAndSignal())
 	if e.OOMKilled {
 		b.WriteString(", OOMKilled")
 	}

@@ -377,10 +377,7 @@ func exitWords(e *state.Exit) string {
 	if e == nil {
 		return "unknown exit"
 	}
-	s := fmt.Sprintf("exit %d", e.Code)
-	if e.Signal != "" {
-		s += " (" + e.Signal + ")"
-	}
+	s := e.CodeAndSignal()
 	if e.OOMKilled {
 		s += " (OOMKilled)"
 	}

@@ -7,6 +7,7 @@ package state
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 )
 
@@ -96,6 +97,15 @@ type Exit struct {
 	OOMKilled  bool      `json:"oom_killed"`
 	FinishedAt time.Time `json:"finished_at"`
 	Reason     string    `json:"reason,omitempty"` // human words, e.g. "killed by the OOM killer: memory limit 32 MiB reached"
+}
+
+// CodeAndSignal is "exit 137 (SIGKILL)", or "exit 0" when no signal ended it.
+func (e *Exit) CodeAndSignal() string {
+	s := "exit " + strconv.Itoa(e.Code)
+	if e.Signal != "" {
+		s += " (" + e.Signal + ")"
+	}
+	return s
 }
 
 // Sandbox is the record of one sandbox, kept as JSON in its state directory.

@@ -76,3 +76,14 @@ func TestDefaultRootsFollowGlassboxRoot(t *testing.T) {
 		t.Errorf("DefaultRoots = %+v", r)
 	}
 }
+
+func TestExitCodeAndSignal(t *testing.T) {
+	for e, want := range map[Exit]string{
+		{Code: 0}: "exit 0",
+		{Code: 137, Signal: "SIGKILL", OOMKilled: true}: "exit 137 (SIGKILL)",
+	} {
+		if got := e.CodeAndSignal(); got != want {
+			t.Errorf("%+v: %q, want %q", e, got, want)
+		}
+	}
+}
