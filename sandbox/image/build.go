@@ -11,33 +11,12 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 )
-
-// The built-in image's configuration, as the course's Dockerfile sets it.
-const (
-	calculatorPath = "/app/calculator"
-	calculatorPort = 8000
-)
-
-func calculatorConfig() Config {
-	return Config{
-		Env:          []string{"SERVER_PORT=8000", "WORKER_COUNT=4"},
-		Cmd:          []string{calculatorPath},
-		WorkingDir:   "/app",
-		ExposedPorts: []int{calculatorPort},
-		Healthcheck: &Healthcheck{
-			Path: "/health", Port: calculatorPort,
-			Interval: 5 * time.Second, Timeout: 2 * time.Second,
-			StartPeriod: 5 * time.Second, Retries: 3,
-		},
-	}
-}
 
 // record is images/<name>.json: the image and what it was built from.
 type record struct {
 	Image   *Image  `json:"image"`
-	Sources []stamp `json:"sources"` // Self first, then its shared libraries
+	Sources []stamp `json:"sources"` // the main file first (Self, busybox), then the libraries it needs
 }
 
 // stamp identifies a version of a file cheaply: if none of these changed,
@@ -62,11 +41,12 @@ func stampOf(path string) (stamp, error) {
 	}, nil
 }
 
-// calculator returns the built-in image, building it when it is missing,
-// when a layer it names is gone, or when Self or a library it carries
-// changed since it was built.
-func (s *Store) calculator(name string) (*Image, error) {
-	if im, ok := s.current(name); ok {
+// builtinImage returns a built-in image, building it when it is missing,
+// when a layer it names is gone, or when a host file it carries changed
+// since it was built.
+func (s *Store) builtinImage(b *builtin) (*Image, error) {
+	src := b.source(s)
+	if im, ok := s.current(b.name, src); ok {
 		return im, nil
 	}
 	s.mu.Lock()
@@ -77,10 +57,10 @@ func (s *Store) calculator(name string) (*Image, error) {
 	}
 	defer unlock()
 	// Another process may have built it while we waited for the lock.
-	if im, ok := s.current(name); ok {
+	if im, ok := s.current(b.name, src); ok {
 		return im, nil
 	}
-	return s.buildCalculator(name)
+	return b.build(s, b.name)
 }
 
 // lock takes the store's build lock (flock on images/.lock), which keeps two
@@ -108,9 +88,9 @@ func (s *Store) lock() (func(), error) {
 }
 
 // current returns the stored image when it is still what building it now
-// would give: its sources carry the same stamps and all its layers are in
-// the store.
-func (s *Store) current(name string) (*Image, bool) {
+// would give: it was built from main, its sources carry the same stamps and
+// all its layers are in the store.
+func (s *Store) current(name, main string) (*Image, bool) {
 	data, err := os.ReadFile(s.imageFile(name))
 	if err != nil {
 		return nil, false
@@ -119,7 +99,7 @@ func (s *Store) current(name string) (*Image, bool) {
 	if err := json.Unmarshal(data, &rec); err != nil || rec.Image == nil || len(rec.Sources) == 0 {
 		return nil, false
 	}
-	if rec.Sources[0].Path != s.Self {
+	if rec.Sources[0].Path != main {
 		return nil, false
 	}
 	for _, want := range rec.Sources {
@@ -140,69 +120,28 @@ func (s *Store) current(name string) (*Image, bool) {
 	return im, true
 }
 
-// buildCalculator builds the image in the Dockerfile's steps. Each layer
-// step goes through putLayer, so a step whose output did not change reuses
-// the stored layer: a new glassbox binary rebuilds the app layer only.
-func (s *Store) buildCalculator(name string) (*Image, error) {
-	self, err := stampOf(s.Self)
-	if err != nil {
-		return nil, fmt.Errorf("build image %s: the binary to carry: %w", name, err)
-	}
-	libs, err := SharedLibraries(s.Self)
-	if err != nil {
-		return nil, fmt.Errorf("build image %s: %w", name, err)
-	}
-	sources := []stamp{self}
-	for _, l := range libs {
-		st, err := stampOf(l)
+// stampAll stamps the files an image is built from.
+func stampAll(paths []string) ([]stamp, error) {
+	out := make([]stamp, 0, len(paths))
+	for _, p := range paths {
+		st, err := stampOf(p)
 		if err != nil {
-			return nil, fmt.Errorf("build image %s: %w", name, err)
+			return nil, err
 		}
-		sources = append(sources, st)
+		out = append(out, st)
 	}
+	return out, nil
+}
 
-	now := time.Now().UTC()
-	im := &Image{Name: name, Config: calculatorConfig(), Created: now}
-	im.History = append(im.History, History{CreatedBy: "FROM scratch", Created: now, EmptyLayer: true})
-
-	baseBy := "ADD base / # filesystem skeleton, /etc/passwd, /etc/group, /etc/nsswitch.conf"
-	if len(libs) > 0 {
-		baseBy += ", the shared libraries " + baseNames(libs)
-	}
-	base, baseRec, err := s.putLayer(baseBy, func(dir string) error { return fillBase(dir, libs) })
-	if err != nil {
-		return nil, fmt.Errorf("build image %s: %w", name, err)
-	}
-	im.Layers = append(im.Layers, base)
-	im.History = append(im.History, History{CreatedBy: base.CreatedBy, Created: baseRec.Created, Layer: base.Digest})
-
-	app, appRec, err := s.putLayer("COPY calculator "+calculatorPath, func(dir string) error {
-		return copyFile(s.Self, filepath.Join(dir, calculatorPath), 0o755)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("build image %s: %w", name, err)
-	}
-	im.Layers = append(im.Layers, app)
-	im.History = append(im.History, History{CreatedBy: app.CreatedBy, Created: appRec.Created, Layer: app.Digest})
-
-	hc := im.Config.Healthcheck
-	for _, step := range []string{
-		"ENV " + strings.Join(im.Config.Env, " "),
-		fmt.Sprintf("EXPOSE %d", calculatorPort),
-		fmt.Sprintf("HEALTHCHECK --interval=%s --timeout=%s --start-period=%s --retries=%d GET http://localhost:%d%s",
-			hc.Interval, hc.Timeout, hc.StartPeriod, hc.Retries, hc.Port, hc.Path),
-		`CMD ["` + calculatorPath + `"]`,
-	} {
-		im.History = append(im.History, History{CreatedBy: step, Created: now, EmptyLayer: true})
-	}
+// storeBuiltin gives the image its ID and writes its record.
+func (s *Store) storeBuiltin(im *Image, sources []stamp) (*Image, error) {
 	im.ID = imageID(im)
-
 	data, err := json.MarshalIndent(record{Image: im, Sources: sources}, "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("encode image %s: %w", name, err)
+		return nil, fmt.Errorf("encode image %s: %w", im.Name, err)
 	}
-	if err := writeAtomic(s.imageFile(name), data); err != nil {
-		return nil, fmt.Errorf("store image %s: %w", name, err)
+	if err := writeAtomic(s.imageFile(im.Name), data); err != nil {
+		return nil, fmt.Errorf("store image %s: %w", im.Name, err)
 	}
 	return im, nil
 }

@@ -15,8 +15,10 @@
 // sandboxes use it, and a rebuild whose step produced the same content
 // reuses the stored layer untouched.
 //
-// Today there is one image, the built-in "calculator", built from glassbox's
-// own binary the first time it is asked for.
+// Two images are built in: "calculator", assembled from glassbox's own
+// binary, and "busybox", assembled from the host's static busybox; each is
+// built the first time it is asked for and again when what it carries
+// changed on the host.
 package image
 
 import (
@@ -32,8 +34,26 @@ import (
 	"glassbox/sandbox/state"
 )
 
-// Builtin is the name of the built-in image.
+// Builtin is the name of the default image, the built-in calculator.
 const Builtin = "calculator"
+
+// Busybox is the name of the built-in image with a POSIX shell and the core
+// utilities, the base to build FROM offline.
+const Busybox = "busybox"
+
+// builtin is an image glassbox assembles from files on the host.
+type builtin struct {
+	name string
+	// source is the host file the image is built from (its record is
+	// rebuilt when it names another one).
+	source func(s *Store) string
+	build  func(s *Store, name string) (*Image, error)
+}
+
+var builtins = []*builtin{
+	{name: Builtin, source: func(s *Store) string { return s.Self }, build: (*Store).buildCalculator},
+	{name: Busybox, source: func(s *Store) string { return s.Busybox }, build: (*Store).buildBusybox},
+}
 
 // ErrUnknown is wrapped by the error Get returns for an image it does not have.
 var ErrUnknown = errors.New("unknown image")
@@ -116,6 +136,9 @@ type Store struct {
 	// (glassbox is a multi-call binary: under that name it is the
 	// calculator). NewStore sets it to os.Executable().
 	Self string
+	// Busybox is the static busybox the built-in busybox image carries.
+	// NewStore sets it to the first of BusyboxCandidates that exists.
+	Busybox string
 
 	mu sync.Mutex // one build at a time within this process; flock across processes
 }
@@ -126,31 +149,42 @@ func NewStore(roots state.Roots) *Store {
 	if err != nil {
 		self = "/proc/self/exe"
 	}
-	return &Store{Roots: roots, Self: self}
+	return &Store{Roots: roots, Self: self, Busybox: hostBusybox()}
 }
 
 // Names are the images the store can give.
-func Names() []string { return []string{Builtin} }
-
-// canonical maps what a user may type to an image name: "" and
-// "calculator:latest" are the built-in image.
-func canonical(name string) (string, error) {
-	n := strings.TrimSuffix(name, ":latest")
-	if n == "" || n == Builtin {
-		return Builtin, nil
+func Names() []string {
+	names := make([]string, len(builtins))
+	for i, b := range builtins {
+		names[i] = b.name
 	}
-	return "", fmt.Errorf("%w %q (available: %s)", ErrUnknown, name, strings.Join(Names(), ", "))
+	return names
+}
+
+// findBuiltin maps what a user may type to a built-in image: "" is the
+// calculator, and NAME:latest is NAME.
+func findBuiltin(name string) (*builtin, error) {
+	n := strings.TrimSuffix(name, ":latest")
+	if n == "" {
+		n = Builtin
+	}
+	for _, b := range builtins {
+		if b.name == n {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("%w %q (available: %s)", ErrUnknown, name, strings.Join(Names(), ", "))
 }
 
 // Get returns the image called name, building the built-in one the first
 // time it is needed and again whenever Self has changed. An unknown name is
 // an error that creates nothing.
 func (s *Store) Get(name string) (*Image, error) {
-	n, err := canonical(name)
+	b, err := findBuiltin(name)
 	if err != nil {
 		return nil, err
 	}
-	return s.calculator(n)
+	return s.builtinImage(b)
 }
 
 // List returns every image the store has or can build.

@@ -130,8 +130,8 @@ func TestBuiltinImage(t *testing.T) {
 		}
 	}
 	list, err := s.List()
-	if err != nil || len(list) != 1 || list[0].ID != im.ID {
-		t.Errorf("List = %v, %v", list, err)
+	if err != nil || len(list) != 2 || list[0].ID != im.ID || list[1].Name != Busybox {
+		t.Errorf("List = %v, %v; want calculator, then busybox", list, err)
 	}
 }
 
@@ -240,7 +240,7 @@ func TestUnknownImageCreatesNothing(t *testing.T) {
 		if im != nil || !errors.Is(err, ErrUnknown) {
 			t.Fatalf("Get(%q) = %v, %v; want ErrUnknown", name, im, err)
 		}
-		want := `unknown image "` + name + `" (available: calculator)`
+		want := `unknown image "` + name + `" (available: calculator, busybox)`
 		if err.Error() != want {
 			t.Errorf("error %q, want %q", err, want)
 		}
