@@ -177,39 +177,42 @@ func removeFiles(store *state.Store, id, dir string, stateToo bool) error {
 	return errors.Join(errs...)
 }
 
-// workloadPID finds the workload's host PID: the one process in the
-// sandbox's cgroup whose parent is the init (it may have forked already).
-func (c *Container) workloadPID() (int, error) {
+// workloadPID finds the workload's host PID from its PID inside the
+// sandbox (the init's "started" names it): the process in the sandbox's
+// cgroup whose innermost NSpid is nsPID. None is no error: a workload
+// such as `true` may have exited, and been reaped by the init, before the
+// parent looks — the init's "exit" message follows, and 0 is returned.
+func (c *Container) workloadPID(nsPID int) (int, error) {
 	pids, err := c.cg.Procs()
 	if err != nil {
 		return 0, err
 	}
 	for _, pid := range pids {
-		if pid != c.sb.InitPID && parentPID(pid) == c.sb.InitPID {
+		if pid != c.sb.InitPID && innermostPID(pid) == nsPID {
 			return pid, nil
 		}
 	}
-	return 0, fmt.Errorf("the workload is not in the sandbox's cgroup (pids %v)", pids)
+	return 0, nil
 }
 
-// parentPID reads the PPid of /proc/<pid>/stat; 0 if it is gone.
-func parentPID(pid int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+// innermostPID reads the last field of NSpid in /proc/<pid>/status: the
+// process's PID in its own pid namespace; 0 if it is gone.
+func innermostPID(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0
 	}
-	// "pid (comm) state ppid …": comm may hold spaces and parentheses.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "NSpid:"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 0 {
+				return 0
+			}
+			n, _ := strconv.Atoi(f[len(f)-1])
+			return n
+		}
 	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 2 {
-		return 0
-	}
-	ppid, _ := strconv.Atoi(f[1])
-	return ppid
+	return 0
 }
 
 // diagnose turns a failed start into an explanation where the kernel left

@@ -328,11 +328,11 @@ func (c *Container) awaitStarted() error {
 	case m.Kind != nsinit.MsgStarted:
 		return fmt.Errorf("unexpected message from the init: %q", m.Kind)
 	}
-	pid, err := c.workloadPID()
+	pid, err := c.workloadPID(m.PID)
 	if err != nil {
 		return err
 	}
-	c.sb.WorkloadPID = pid
+	c.sb.WorkloadPID = pid // 0: it has ended already, its exit is on the way
 	return nil
 }
 
