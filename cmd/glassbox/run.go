@@ -35,12 +35,14 @@ func newRunCmd() *cobra.Command {
 		Long: `Run a workload in a new sandbox, the way a container engine does: new pid,
 mount, uts, ipc, net, cgroup and time namespaces, a cgroup with the given
 limits, and an overlayfs root stacked from the image's layers. With no IMAGE
-it runs the built-in calculator image. glassbox run returns the workload's
+it runs the built-in calculator image; the built-in busybox image has a
+shell and the core utilities. glassbox run returns the workload's
 exit status (137 when the OOM killer ended it) and removes everything the
 sandbox created.`,
 		Example: `  glassbox run
   glassbox run --memory 256m --cpus 0.5 calculator
-  glassbox run --name calc -e WORKER_COUNT=2 --hostname calc`,
+  glassbox run --name calc -e WORKER_COUNT=2 --hostname calc
+  glassbox run busybox sh -c 'echo hi'`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ports, err := d.check(cmd)
