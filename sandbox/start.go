@@ -33,6 +33,7 @@ import (
 //	2     clone+exec /proc/self/exe sandbox-init   born PID 1 in new pid/mnt/uts/ipc/net namespaces;   clone flags
 //	      init|noinit with CLONE_NEW{PID,NS,UTS,   an ELF constructor takes over before the Go
 //	      IPC,NET}(+USER), PDEATHSIG, own session  runtime starts (no threads, no PIDs taken);
+//	      (fds 0-2 + the socket as 3)              closes every fd above 3 (a caller's leaks);
 //	                                               blocks reading fd 3
 //	3     AddProc(init) into the cgroup; write     read 'c'; unshare CLONE_NEWCGROUP (its root is      fd 3 →
 //	      'c' + the spec (plan, command, caps)     the sandbox's cgroup) and, in init mode,
@@ -41,11 +42,11 @@ import (
 //	      the init builds the root                 sys, cgroupfs ro, tmp, /etc binds, masks,
 //	                                               read-only paths; lo up; sethostname
 //	5     write 'g' (with the spec if no hook)     read 'g'; pivot_root; detach the old root           fd 3 →
-//	6     read "started" → the workload's host     fork the workload (PID 2): drop caps to the         ← fd 3
-//	      PID (init's child in the cgroup);        default set in every set, no_new_privs, chdir,
-//	      record "running"; Start returns          exec (a CLOEXEC pipe says exec worked); then
-//	                                               write "started"
-//	6'    --init=false: EOF on fd 3 = started      drop caps and exec the workload as PID 1 itself     ← fd 3 EOF
+//	6     read "started" → the workload's host     fork the workload (PID 2): every fd above 2         ← fd 3
+//	      PID (init's child in the cgroup);        close-on-exec, drop caps to the default set in
+//	      record "running"; Start returns          every set, no_new_privs, chdir, exec (a CLOEXEC
+//	                                               pipe says exec worked); then write "started"
+//	6'    --init=false: EOF on fd 3 = started      the same steps, exec the workload as PID 1 itself   ← fd 3 EOF
 //	6''   "error" or EOF in init mode: roll back   write {"kind":"error"} and exit 1                   ← fd 3
 //	      and diagnose (OOM kill of the init, …)
 //	7     Wait: reap the init; read "exit"         sigwaitinfo: forward TERM/INT/HUP/QUIT/USR1/USR2;   ← fd 3

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"glassbox/cmd/calculator/service"
+	"glassbox/sandbox"
+	"glassbox/sandbox/lifecycle"
 )
 
 func main() {
@@ -15,5 +17,12 @@ func main() {
 	if filepath.Base(os.Args[0]) == "calculator" {
 		os.Exit(service.Main())
 	}
+	// What the caller left open without close-on-exec stays out of
+	// everything glassbox starts; the supervisor keeps its ready pipe.
+	var keep []int
+	if len(os.Args) > 1 && os.Args[1] == lifecycle.SupervisorVerb {
+		keep = append(keep, readyFD)
+	}
+	sandbox.CloseInheritedFiles(keep...)
 	os.Exit(execute(os.Args[1:]))
 }

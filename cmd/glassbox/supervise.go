@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,9 @@ import (
 )
 
 func init() { verbs = append(verbs, newSuperviseCmd) }
+
+// readyFD is the supervisor's ready pipe, set up by Engine.spawn.
+const readyFD = 3
 
 // stateRoots returns the state roots in force for a command: --root, else
 // $GLASSBOX_ROOT, else the system defaults.
@@ -44,7 +48,9 @@ func newSuperviseCmd() *cobra.Command {
 			if lib == "" || run == "" {
 				return fmt.Errorf("supervise needs --lib and --run")
 			}
-			ready := os.NewFile(3, "ready")
+			// Its own children (the sandbox's init) must not inherit it.
+			syscall.CloseOnExec(readyFD)
+			ready := os.NewFile(readyFD, "ready")
 			err := lifecycle.Supervise(state.Roots{Lib: lib, Run: run}, args[0], ready)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "supervisor:", err)

@@ -13,7 +13,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -24,7 +23,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -32,12 +30,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harden.h"
+
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
-#endif
-#ifndef PR_CAP_AMBIENT
-#define PR_CAP_AMBIENT 47
-#define PR_CAP_AMBIENT_CLEAR_ALL 4
 #endif
 
 #define SOCK 3 // the parent's socket (ExtraFiles[0])
@@ -192,31 +188,24 @@ static void gb_op(void) {
 	}
 }
 
-// gb_drop_caps keeps only the capabilities in mask, in every set, and sets
-// no_new_privs, so no setuid binary or file capability gives them back.
-// It returns an error message, or NULL.
-static const char *gb_drop_caps(uint64_t mask, int last) {
-	for (int c = 0; c <= last; c++)
-		if (!(mask >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) return "drop from the bounding set";
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return "clear ambient capabilities";
-	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct d[2];
-	memset(d, 0, sizeof d);
-	for (int i = 0; i < 2; i++) {
-		d[i].effective = d[i].permitted = d[i].inheritable = (uint32_t)(mask >> (32 * i));
+// gb_exec_workload is the end of every path into the workload: nothing
+// but stdin, stdout and stderr crosses the exec, the capabilities shrink
+// to caps with no_new_privs set, and the working directory is entered. It
+// returns only on failure, with the message in msg.
+static void gb_exec_workload(const char *path, char **argv, char **envp, const char *cwd,
+                             uint64_t caps, int last_cap, char *msg, size_t size) {
+	const char *e = gb_cloexec_fds_from(3);
+	if (!e) e = gb_drop_caps(caps, last_cap);
+	if (e) {
+		snprintf(msg, size, "%s: %s", e, strerror(errno));
+		return;
 	}
-	if (syscall(SYS_capset, &hdr, d) < 0) return "set capabilities";
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return "set no_new_privs";
-	return NULL;
-}
-
-static int gb_last_cap(void) {
-	char buf[16] = {0};
-	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-	if (fd < 0) return 40;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	return n > 0 ? atoi(buf) : 40;
+	if (chdir(cwd) < 0) {
+		snprintf(msg, size, "working directory %s: %s", cwd, strerror(errno));
+		return;
+	}
+	execve(path, argv, envp);
+	snprintf(msg, size, "exec %s: %s", argv[0], strerror(errno));
 }
 
 // gb_init_main reads the plan and the command, carries them out, and then
@@ -243,14 +232,12 @@ static void gb_init_main(int init_mode) {
 	char **envp = calloc(envc + 1, sizeof *envp);
 	for (size_t i = 0; i < envc; i++) envp[i] = gb_next();
 
+	char msg[512];
 	if (!init_mode) {
 		// The workload becomes PID 1; the socket closes on exec (CLOEXEC):
 		// that end-of-file is the parent's "started".
-		const char *e = gb_drop_caps(caps, last);
-		if (e) gb_fail("%s: %s", e, strerror(errno));
-		if (chdir(cwd) < 0) gb_fail("working directory %s: %s", cwd, strerror(errno));
-		execve(path, argv, envp);
-		gb_fail("exec %s: %s", argv[0], strerror(errno));
+		gb_exec_workload(path, argv, envp, cwd, caps, last, msg, sizeof msg);
+		gb_fail("%s", msg);
 	}
 
 	// Signals are taken synchronously (sigwaitinfo) from here on; the
@@ -267,20 +254,13 @@ static void gb_init_main(int init_mode) {
 	pid_t pid = fork();
 	if (pid < 0) gb_fail("fork the workload: %s", strerror(errno));
 	if (pid == 0) {
-		char msg[512];
-		const char *e = gb_drop_caps(caps, last);
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		if (e) snprintf(msg, sizeof msg, "%s: %s", e, strerror(errno));
-		else if (chdir(cwd) < 0) snprintf(msg, sizeof msg, "working directory %s: %s", cwd, strerror(errno));
-		else {
-			execve(path, argv, envp);
-			snprintf(msg, sizeof msg, "exec %s: %s", argv[0], strerror(errno));
-		}
+		gb_exec_workload(path, argv, envp, cwd, caps, last, msg, sizeof msg);
 		if (write(errp[1], msg, strlen(msg)) < 0) {}
 		_exit(127);
 	}
 	close(errp[1]);
-	char msg[512] = {0};
+	memset(msg, 0, sizeof msg);
 	ssize_t n;
 	do { n = read(errp[0], msg, sizeof msg - 1); } while (n < 0 && errno == EINTR);
 	if (n > 0) gb_fail("%s", msg); // the workload could not exec
@@ -322,6 +302,9 @@ static void gb_init_main(int init_mode) {
 __attribute__((constructor)) static void gb_early(int argc, char **argv) {
 	if (argc < 3 || strcmp(argv[1], "sandbox-init") != 0) return;
 	int init_mode = strcmp(argv[2], "init") == 0;
+	// The parent passes stdio and the socket; anything else came from its
+	// caller and has no business here.
+	if (gb_close_fds_from(SOCK + 1)) _exit(121);
 	if (fcntl(SOCK, F_SETFD, FD_CLOEXEC) < 0) _exit(121); // no parent socket
 	char c = 0;
 	if (gb_read_full(SOCK, &c, 1) < 0 || c != 'c') gb_fail("wait for the parent's cgroup byte");

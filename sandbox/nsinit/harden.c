@@ -1,0 +1,105 @@
+//go:build cgo
+
+#define _GNU_SOURCE
+#include "harden.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef __NR_close_range
+#define __NR_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+
+// Descriptors a process had open without close-on-exec survive execve: a
+// caller's `exec 77</root` would hand a sandbox a directory outside its
+// root, from which openat(77, "..") walks the host (runc's CVE-2024-21626
+// was this through a leaked cgroup directory). close_range (Linux 5.9;
+// CLOSE_RANGE_CLOEXEC 5.11) does it in one call; before that, walk
+// /proc/self/fd; without /proc, try every number below RLIMIT_NOFILE.
+
+typedef int (*fd_action)(int fd);
+
+static int close_one(int fd) { return close(fd) < 0 && errno != EBADF ? -1 : 0; }
+
+static int cloexec_one(int fd) {
+	int fl = fcntl(fd, F_GETFD);
+	if (fl < 0) return errno == EBADF ? 0 : -1;
+	return fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
+static int each_fd_from(int first, fd_action act) {
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		int self = dirfd(d), rc = 0;
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+			int fd = atoi(e->d_name);
+			if (fd >= first && fd != self && act(fd) < 0) rc = -1;
+		}
+		closedir(d);
+		return rc;
+	}
+	struct rlimit rl;
+	long max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (long)rl.rlim_cur : 65536;
+	if (max > 1 << 20) max = 1 << 20;
+	for (long fd = first; fd < max; fd++)
+		if (act((int)fd) < 0) return -1;
+	return 0;
+}
+
+// gb_close_fds_from closes every descriptor from first up.
+const char *gb_close_fds_from(int first) {
+	if (syscall(__NR_close_range, first, ~0U, 0) == 0) return NULL;
+	return each_fd_from(first, close_one) < 0 ? "close inherited descriptors" : NULL;
+}
+
+// gb_cloexec_fds_from marks every descriptor from first up close-on-exec:
+// they vanish at the coming execve, while those still needed until then
+// (the start socket, the exec-error pipe) keep working.
+const char *gb_cloexec_fds_from(int first) {
+	if (syscall(__NR_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return NULL;
+	return each_fd_from(first, cloexec_one) < 0 ? "mark descriptors close-on-exec" : NULL;
+}
+
+// gb_drop_caps keeps only the capabilities in keep, in every set, and sets
+// no_new_privs, so no setuid binary or file capability gives them back.
+const char *gb_drop_caps(uint64_t keep, int last_cap) {
+	for (int c = 0; c <= last_cap; c++)
+		if (!(keep >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) return "drop from the bounding set";
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return "clear ambient capabilities";
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+	memset(d, 0, sizeof d);
+	for (int i = 0; i < 2; i++)
+		d[i].effective = d[i].permitted = d[i].inheritable = (uint32_t)(keep >> (32 * i));
+	if (syscall(SYS_capset, &hdr, d) < 0) return "set capabilities";
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return "set no_new_privs";
+	return NULL;
+}
+
+// gb_last_cap is the highest capability this kernel knows; read it from
+// the host's /proc, before a pivot.
+int gb_last_cap(void) {
+	char buf[16] = {0};
+	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) return 40;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	return n > 0 ? atoi(buf) : 40;
+}
