@@ -25,7 +25,7 @@ func BenchmarkBuild(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := s.buildCalculator(Builtin); err != nil {
+		if _, _, err := s.buildCalculator(Builtin); err != nil {
 			b.Fatal(err)
 		}
 	}

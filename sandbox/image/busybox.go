@@ -95,29 +95,29 @@ func busyboxApplets(bin string) ([]string, error) {
 // buildBusybox builds the image the way a Dockerfile of it would: the
 // skeleton every built-in image starts from, then busybox and its applet
 // links, then the configuration (PATH, CMD ["sh"]).
-func (s *Store) buildBusybox(name string) (*Image, error) {
+func (s *Store) buildBusybox(name string) (*Image, []stamp, error) {
 	bin := s.Busybox
 	applets, err := busyboxApplets(bin)
 	if err != nil {
-		return nil, fmt.Errorf("build image %s: %w", name, err)
+		return nil, nil, fmt.Errorf("build image %s: %w", name, err)
 	}
 	sources, err := stampAll([]string{bin})
 	if err != nil {
-		return nil, fmt.Errorf("build image %s: %w", name, err)
+		return nil, nil, fmt.Errorf("build image %s: %w", name, err)
 	}
 	now := time.Now().UTC()
 	im := &Image{Name: name, Config: Config{Env: []string{busyboxEnv}, Cmd: []string{"sh"}}, Created: now}
 	im.History = append(im.History, History{CreatedBy: "FROM scratch", Created: now, EmptyLayer: true})
 	if err := s.addLayer(im, "ADD base / # filesystem skeleton, /etc/passwd, /etc/group, /etc/nsswitch.conf",
 		func(dir string) error { return fillBase(dir, nil) }); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	by := fmt.Sprintf("COPY busybox %s # and %d applet links: /bin/sh, /bin/ls, /usr/bin/wget, …", busyboxBinPath, len(applets))
 	if err := s.addLayer(im, by, func(dir string) error { return fillBusybox(dir, bin, applets) }); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	addConfigSteps(im, now, "ENV "+busyboxEnv, `CMD ["sh"]`)
-	return s.storeBuiltin(im, sources)
+	return im, sources, nil
 }
 
 // fillBusybox copies bin to /bin/busybox in dir and makes each applet a

@@ -19,7 +19,7 @@ func calculatorConfig() Config {
 		Env:          []string{"SERVER_PORT=8000", "WORKER_COUNT=4"},
 		Cmd:          []string{calculatorPath},
 		WorkingDir:   "/app",
-		ExposedPorts: []int{calculatorPort},
+		ExposedPorts: []string{fmt.Sprintf("%d/tcp", calculatorPort)},
 		Healthcheck: &Healthcheck{
 			Path: "/health", Port: calculatorPort,
 			Interval: 5 * time.Second, Timeout: 2 * time.Second,
@@ -31,17 +31,17 @@ func calculatorConfig() Config {
 // buildCalculator builds the image in the Dockerfile's steps. Each layer
 // step goes through putLayer, so a step whose output did not change reuses
 // the stored layer: a new glassbox binary rebuilds the app layer only.
-func (s *Store) buildCalculator(name string) (*Image, error) {
+func (s *Store) buildCalculator(name string) (*Image, []stamp, error) {
 	if _, err := stampOf(s.Self); err != nil {
-		return nil, fmt.Errorf("build image %s: the binary to carry: %w", name, err)
+		return nil, nil, fmt.Errorf("build image %s: the binary to carry: %w", name, err)
 	}
 	libs, err := SharedLibraries(s.Self)
 	if err != nil {
-		return nil, fmt.Errorf("build image %s: %w", name, err)
+		return nil, nil, fmt.Errorf("build image %s: %w", name, err)
 	}
 	sources, err := stampAll(append([]string{s.Self}, libs...))
 	if err != nil {
-		return nil, fmt.Errorf("build image %s: %w", name, err)
+		return nil, nil, fmt.Errorf("build image %s: %w", name, err)
 	}
 
 	now := time.Now().UTC()
@@ -53,40 +53,19 @@ func (s *Store) buildCalculator(name string) (*Image, error) {
 		baseBy += ", the shared libraries " + baseNames(libs)
 	}
 	if err := s.addLayer(im, baseBy, func(dir string) error { return fillBase(dir, libs) }); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := s.addLayer(im, "COPY calculator "+calculatorPath, func(dir string) error {
 		return copyFile(s.Self, filepath.Join(dir, calculatorPath), 0o755)
 	}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
-	hc := im.Config.Healthcheck
 	addConfigSteps(im, now,
 		"ENV "+strings.Join(im.Config.Env, " "),
 		fmt.Sprintf("EXPOSE %d", calculatorPort),
-		fmt.Sprintf("HEALTHCHECK --interval=%s --timeout=%s --start-period=%s --retries=%d GET http://localhost:%d%s",
-			hc.Interval, hc.Timeout, hc.StartPeriod, hc.Retries, hc.Port, hc.Path),
+		im.Config.Healthcheck.String(),
 		`CMD ["`+calculatorPath+`"]`,
 	)
-	return s.storeBuiltin(im, sources)
-}
-
-// addLayer stores the layer fill makes and appends it, with its history
-// entry, to the image being built.
-func (s *Store) addLayer(im *Image, createdBy string, fill func(dir string) error) error {
-	l, rec, err := s.putLayer(createdBy, fill)
-	if err != nil {
-		return fmt.Errorf("build image %s: %w", im.Name, err)
-	}
-	im.Layers = append(im.Layers, l)
-	im.History = append(im.History, History{CreatedBy: l.CreatedBy, Created: rec.Created, Layer: l.Digest})
-	return nil
-}
-
-// addConfigSteps records steps that change only the configuration.
-func addConfigSteps(im *Image, at time.Time, steps ...string) {
-	for _, step := range steps {
-		im.History = append(im.History, History{CreatedBy: step, Created: at, EmptyLayer: true})
-	}
+	return im, sources, nil
 }

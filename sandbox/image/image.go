@@ -5,15 +5,18 @@
 //
 // On disk, below state.Roots.Lib:
 //
-//	layers/<hex>/fs          a layer, unpacked: one overlay lowerdir
-//	layers/<hex>/layer.json  its digest, size, the step that made it
-//	images/<name>.json       an image: config, layer digests, history
-//	images/.lock             flock'd while an image is built
+//	layers/<hex>/fs            a layer, unpacked and overlayfs-native: one lowerdir
+//	layers/<hex>/layer.json    its diffID, size, the step that made it
+//	images/<hex>/config.json   an image's OCI configuration; <hex> is its sha256, the image ID
+//	images/<hex>/image.json    what glassbox keeps beside it: how each step was built
+//	                           (cache key, hit or miss and why), or what a built-in carries
+//	images/tags.json           NAME:TAG → image ID
+//	images/.lock               flock'd while the store changes
 //
-// <hex> is the sha256 of the layer's content (a deterministic tar stream of
-// its directory), so a layer is stored once however many images and
-// sandboxes use it, and a rebuild whose step produced the same content
-// reuses the stored layer untouched.
+// A layer's <hex> is its OCI diffID: the sha256 of its canonical tar (see
+// WriteLayer). The same content is stored once, in one directory, however
+// many images and sandboxes use it, and `save` writes exactly the bytes the
+// diffID names.
 //
 // Two images are built in: "calculator", assembled from glassbox's own
 // binary, and "busybox", assembled from the host's static busybox; each is
@@ -25,7 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -41,68 +44,49 @@ const Builtin = "calculator"
 // utilities, the base to build FROM offline.
 const Busybox = "busybox"
 
-// builtin is an image glassbox assembles from files on the host.
-type builtin struct {
-	name string
-	// source is the host file the image is built from (its record is
-	// rebuilt when it names another one).
-	source func(s *Store) string
-	build  func(s *Store, name string) (*Image, error)
-}
-
-var builtins = []*builtin{
-	{name: Builtin, source: func(s *Store) string { return s.Self }, build: (*Store).buildCalculator},
-	{name: Busybox, source: func(s *Store) string { return s.Busybox }, build: (*Store).buildBusybox},
-}
-
 // ErrUnknown is wrapped by the error Get returns for an image it does not have.
 var ErrUnknown = errors.New("unknown image")
 
 // Image is an image as the runtime uses it.
 type Image struct {
+	// Name is the reference it was asked for by ("busybox", "app:v1", an
+	// id prefix), which a sandbox records as its image.
 	Name string `json:"name"`
-	// ID is "sha256:<hex>" of the image's configuration and the digests of
-	// its layers: the same content always gets the same ID.
+	// ID is "sha256:<hex>" of the image's OCI configuration.
 	ID string `json:"id"`
+	// Tags are the NAME:TAG references that point at it.
+	Tags []string `json:"tags,omitempty"`
 	// Layers are the read-only layers, base first (the order they were
 	// built in). Use LowerDirs for overlayfs's order.
-	Layers  []state.Layer `json:"layers"`
-	Config  Config        `json:"config"`
-	History []History     `json:"history"`
-	Created time.Time     `json:"created"`
+	Layers       []state.Layer `json:"layers"`
+	Config       Config        `json:"config"`
+	History      []History     `json:"history"`
+	Created      time.Time     `json:"created"`
+	Architecture string        `json:"architecture"`
+	OS           string        `json:"os"`
+	// Builtin names the built-in image this is ("" for others).
+	Builtin string `json:"builtin,omitempty"`
 }
 
-// Config is what the image says about how to run it.
-type Config struct {
-	Env          []string     `json:"env,omitempty"` // KEY=VALUE
-	Entrypoint   []string     `json:"entrypoint,omitempty"`
-	Cmd          []string     `json:"cmd,omitempty"`
-	WorkingDir   string       `json:"working_dir,omitempty"`
-	ExposedPorts []int        `json:"exposed_ports,omitempty"` // TCP
-	Healthcheck  *Healthcheck `json:"healthcheck,omitempty"`
+// ShortID is the first 12 hex digits of the ID, as docker shows it.
+func (im *Image) ShortID() string { return ShortID(im.ID) }
+
+// ShortID is the first 12 hex digits of a "sha256:<hex>" digest.
+func ShortID(digest string) string {
+	h := strings.TrimPrefix(digest, "sha256:")
+	if len(h) > 12 {
+		h = h[:12]
+	}
+	return h
 }
 
-// Healthcheck is an HTTP GET of Path on Port inside the sandbox: healthy on
-// a 2xx answer within Timeout, unhealthy after Retries failures in a row
-// (failures during StartPeriod do not count), checked every Interval.
-type Healthcheck struct {
-	Path        string        `json:"path"`
-	Port        int           `json:"port"`
-	Interval    time.Duration `json:"interval"`
-	Timeout     time.Duration `json:"timeout"`
-	StartPeriod time.Duration `json:"start_period"`
-	Retries     int           `json:"retries"`
-}
-
-// History is one build step, as `docker history` shows it.
-type History struct {
-	CreatedBy string    `json:"created_by"`
-	Created   time.Time `json:"created"`
-	// EmptyLayer is true for steps that only change the configuration
-	// (ENV, EXPOSE, CMD, …) and so made no layer.
-	EmptyLayer bool `json:"empty_layer,omitempty"`
-	// Layer is the digest of the layer the step made ("" when EmptyLayer).
-	Layer string `json:"layer,omitempty"`
+// Size is the bytes of content of all its layers.
+func (im *Image) Size() int64 {
+	var n int64
+	for _, l := range im.Layers {
+		n += l.Size
+	}
+	return n
 }
 
 // LowerDirs returns the layers' directories in overlayfs's order, top-most
@@ -140,7 +124,7 @@ type Store struct {
 	// NewStore sets it to the first of BusyboxCandidates that exists.
 	Busybox string
 
-	mu sync.Mutex // one build at a time within this process; flock across processes
+	mu sync.Mutex // one writer at a time within this process; flock across processes
 }
 
 // NewStore returns the store below roots.
@@ -152,7 +136,7 @@ func NewStore(roots state.Roots) *Store {
 	return &Store{Roots: roots, Self: self, Busybox: hostBusybox()}
 }
 
-// Names are the images the store can give.
+// Names are the built-in images.
 func Names() []string {
 	names := make([]string, len(builtins))
 	for i, b := range builtins {
@@ -161,46 +145,96 @@ func Names() []string {
 	return names
 }
 
-// findBuiltin maps what a user may type to a built-in image: "" is the
-// calculator, and NAME:latest is NAME.
-func findBuiltin(name string) (*builtin, error) {
-	n := strings.TrimSuffix(name, ":latest")
-	if n == "" {
-		n = Builtin
-	}
-	for _, b := range builtins {
-		if b.name == n {
-			return b, nil
-		}
-	}
-	return nil, fmt.Errorf("%w %q (available: %s)", ErrUnknown, name, strings.Join(Names(), ", "))
-}
-
-// Get returns the image called name, building the built-in one the first
-// time it is needed and again whenever Self has changed. An unknown name is
-// an error that creates nothing.
-func (s *Store) Get(name string) (*Image, error) {
-	b, err := findBuiltin(name)
-	if err != nil {
-		return nil, err
-	}
-	return s.builtinImage(b)
-}
-
-// List returns every image the store has or can build.
-func (s *Store) List() ([]*Image, error) {
-	var out []*Image
-	for _, n := range Names() {
-		im, err := s.Get(n)
+// Get returns the image a user names: "" (the calculator), NAME[:TAG]
+// (":latest" when no tag is given), or a unique prefix of an image ID
+// (with or without "sha256:"). A built-in image is built the first time it
+// is needed and again when what it carries changed. An unknown name is an
+// error that creates nothing.
+func (s *Store) Get(ref string) (*Image, error) {
+	if b := findBuiltin(ref); b != nil {
+		im, err := s.builtinImage(b)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, im)
+		im.Name = b.name
+		return im, nil
 	}
-	return out, nil
+	id, err := s.resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	im, _, err := s.readImage(id)
+	if err != nil {
+		return nil, err
+	}
+	im.Name = strings.TrimSuffix(ref, ":latest")
+	return im, nil
 }
 
-// imageFile is where an image's record lives.
-func (s *Store) imageFile(name string) string {
-	return filepath.Join(s.Roots.ImagesDir(), name+".json")
+// resolve finds the image ID a reference names.
+func (s *Store) resolve(ref string) (string, error) {
+	tags, err := s.readTags()
+	if err != nil {
+		return "", err
+	}
+	if name, tag, err := ParseReference(ref); err == nil {
+		if id, ok := tags[name+":"+tag]; ok {
+			return id, nil
+		}
+	}
+	hexPart := strings.TrimPrefix(ref, "sha256:")
+	if isHex.MatchString(hexPart) {
+		ids, err := s.imageIDs()
+		if err != nil {
+			return "", err
+		}
+		var found []string
+		for _, id := range ids {
+			if strings.HasPrefix(strings.TrimPrefix(id, "sha256:"), hexPart) {
+				found = append(found, id)
+			}
+		}
+		if len(found) == 1 {
+			return found[0], nil
+		}
+		if len(found) > 1 {
+			return "", fmt.Errorf("image id prefix %q is ambiguous: %d images start with it", ref, len(found))
+		}
+	}
+	return "", fmt.Errorf("%w %q (glassbox images lists them; built in: %s)", ErrUnknown, ref, strings.Join(Names(), ", "))
+}
+
+var isHex = regexp.MustCompile(`^[0-9a-f]{1,64}$`)
+
+// List returns every image in the store, built-in ones included (built if
+// they are not yet), newest first. A built-in image the host cannot
+// provide (no static busybox) is left out and its error returned in
+// missing.
+func (s *Store) List() (images []*Image, missing []error, err error) {
+	for _, b := range builtins {
+		if _, err := s.builtinImage(b); err != nil {
+			if errors.Is(err, ErrNoBusybox) {
+				missing = append(missing, err)
+				continue
+			}
+			return nil, nil, err
+		}
+	}
+	ids, err := s.imageIDs()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, id := range ids {
+		im, _, err := s.readImage(id)
+		if err != nil {
+			return nil, nil, err
+		}
+		im.Name = im.ShortID()
+		if len(im.Tags) > 0 {
+			im.Name = im.Tags[0]
+		}
+		images = append(images, im)
+	}
+	slices.SortStableFunc(images, func(a, b *Image) int { return b.Created.Compare(a.Created) })
+	return images, missing, nil
 }

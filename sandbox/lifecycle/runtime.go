@@ -68,9 +68,11 @@ func (e *Engine) Run(cfg *sandbox.Config, opts RunOptions) (*state.Sandbox, erro
 	})
 }
 
-// HealthFromImage is an image's HEALTHCHECK as the supervisor polls it.
+// HealthFromImage is an image's HEALTHCHECK as the supervisor polls it:
+// an HTTP check. A command check (HEALTHCHECK CMD …) needs `exec`, which
+// glassbox does not have yet: the sandbox then has no health status.
 func HealthFromImage(hc *image.Healthcheck) *Healthcheck {
-	if hc == nil {
+	if !hc.IsHTTP() {
 		return nil
 	}
 	return &Healthcheck{Path: hc.Path, Port: hc.Port, Interval: hc.Interval, Timeout: hc.Timeout, Retries: hc.Retries, StartPeriod: hc.StartPeriod}
