@@ -26,7 +26,7 @@ func CleanupResources(roots state.Roots, sb *state.Sandbox) error {
 }
 
 func cleanup(roots state.Roots, sb *state.Sandbox, stateToo bool) error {
-	if !isID(sb.ID) {
+	if !state.IsID(sb.ID) {
 		return fmt.Errorf("clean up sandbox: bad id %q", sb.ID)
 	}
 	var errs []error

@@ -3,7 +3,7 @@
 // from image layers — waits for it, and removes everything it created.
 //
 //	cfg := &sandbox.Config{Roots: roots, Image: "calculator", Layers: im.TopFirst(), …}
-//	if err := cfg.Validate(); err != nil { … }        // creates nothing
+//	if err := cfg.Validate(); err != nil { … }        // creates nothing; Start needs it
 //	c, err := sandbox.Start(cfg, sandbox.Stdio{…})    // returns once the workload runs
 //	exit, err := c.Wait()
 //	c.Destroy()                                        // idempotent
@@ -30,48 +30,51 @@ const (
 )
 
 // Config is what to run and how. The zero value of each field is the
-// docker-like default.
+// docker-like default. It is plain data (JSON, as runc's configs.Config):
+// the lifecycle engine writes it into a detached sandbox's spec and its
+// supervisor starts the sandbox from it. Roots, Hooks and KeepState belong
+// to the process that starts the sandbox and are not serialised.
 type Config struct {
-	Roots state.Roots
-	// ID is the sandbox's id, 12 hex digits; Start picks a random one when empty.
-	ID string
+	Roots state.Roots `json:"-"`
+	// ID is the sandbox's id, 12 hex digits; Validate picks a random one when empty.
+	ID string `json:"id"`
 	// Name must be unique among recorded sandboxes; the id when empty.
-	Name string
+	Name string `json:"name"`
 	// Hostname defaults to the id (docker uses its short id).
-	Hostname string
+	Hostname string `json:"hostname"`
 
 	// Image is the image's name, for the record. Layers are its read-only
 	// layers, top-most first (image.Image.TopFirst()).
-	Image  string
-	Layers []state.Layer
+	Image  string        `json:"image"`
+	Layers []state.Layer `json:"layers"`
 	// Args is the command: argv[0] is looked up in the sandbox's PATH.
-	Args []string
+	Args []string `json:"args"`
 	// Env is the workload's environment, KEY=VALUE; HOSTNAME and a default
 	// PATH are added when missing.
-	Env []string
+	Env []string `json:"env"`
 	// WorkDir is the workload's working directory inside the sandbox ("/").
-	WorkDir string
+	WorkDir string `json:"work_dir"`
 
 	// Limits of the sandbox's cgroup (cgroup.Resources; zero = no limit).
-	Resources cgroup.Resources
+	Resources cgroup.Resources `json:"resources"`
 	// NoInit runs the workload itself as PID 1 (--init=false) instead of
 	// under glassbox's init.
-	NoInit bool
+	NoInit bool `json:"no_init"`
 	// UserNS maps the sandbox's root to UIDMapStart.. on the host.
-	UserNS bool
+	UserNS bool `json:"userns"`
 	// Network is NetworkNone (default), NetworkHost or NetworkBridge.
-	Network string
+	Network string `json:"network"`
 
-	Hooks Hooks
+	Hooks Hooks `json:"-"`
 
 	// KeepState: Destroy leaves the state directory (the record, logs) to
 	// its owner — the supervisor, whose `rm` removes it. Otherwise Destroy
 	// removes it too, as a foreground run does.
-	KeepState bool
+	KeepState bool `json:"-"`
 
 	// InitBinary is the glassbox binary re-executed as the sandbox's init;
 	// /proc/self/exe when empty (tests point it at the binary under test).
-	InitBinary string
+	InitBinary string `json:"init_binary,omitempty"`
 }
 
 // Hooks let the caller act at fixed points of the start protocol.

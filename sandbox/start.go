@@ -63,9 +63,15 @@ import (
 
 // Start starts the sandbox and returns once its workload is running, or
 // with everything it created removed and an error that says what failed.
+// cfg must have passed Validate (in this process or, for a configuration
+// read back from a spec, in the one that wrote it): Start does not check
+// the user's input again.
 func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
-	if err := cfg.validateInput(); err != nil {
-		return nil, err
+	if !state.IsID(cfg.ID) || cfg.WorkDir == "" || cfg.Network == "" {
+		return nil, errors.New("sandbox.Start: the configuration was not validated (call Config.Validate first)")
+	}
+	if cfg.Network == NetworkBridge && cfg.Hooks.OnCreated == nil {
+		return nil, errors.New("network bridge needs an attach hook (Hooks.OnCreated)")
 	}
 	store := state.NewStore(cfg.Roots)
 	name := cfg.Name

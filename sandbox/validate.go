@@ -2,8 +2,6 @@ package sandbox
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -18,85 +16,54 @@ import (
 // ErrNotRoot is returned by Validate when glassbox does not run as root.
 var ErrNotRoot = errors.New("glassbox needs root to create namespaces and cgroups; try sudo")
 
-// The checks below are plain loops, not regexps: package-level regexps
-// are compiled at every start of the binary — the calculator's too.
-
-// isID: 12 lower-case hex digits.
-func isID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func isAlnum(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-}
-
-// isName: a letter or digit, then letters, digits, '_', '.', '-'; at most
-// 63 characters (docker's rule).
-func isName(s string) bool {
-	if len(s) == 0 || len(s) > 63 || !isAlnum(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if c := s[i]; !isAlnum(c) && c != '_' && c != '.' && c != '-' {
-			return false
-		}
-	}
-	return true
-}
-
 // isHostLabel: letters, digits and inner hyphens, 1 to 63 of them (RFC 1123).
+// A plain loop, not a regexp: package-level regexps are compiled at every
+// start of the binary — the calculator's too.
 func isHostLabel(s string) bool {
 	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !isAlnum(c) && c != '-' {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') && c != '-' {
 			return false
 		}
 	}
 	return true
 }
 
-// NewID returns a fresh sandbox id: 12 random hex digits.
-func NewID() (string, error) {
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("generate a sandbox id: %w", err)
-	}
-	return hex.EncodeToString(b[:]), nil
-}
-
 // Validate checks the configuration and the host before anything is
-// created, and fills in defaults (ID, Name, Hostname, Network, WorkDir).
-// Each error names the problem.
+// created, and fills in defaults (ID, Hostname, Network, WorkDir): it is
+// ValidateInput, ValidateImage and CheckHost, for a caller that has the
+// image's layers already. Start needs a validated configuration. Each error
+// names the problem.
 func (c *Config) Validate() error {
-	if err := c.validateInput(); err != nil {
+	if err := c.ValidateInput(); err != nil {
+		return err
+	}
+	if err := c.ValidateImage(); err != nil {
 		return err
 	}
 	return CheckHost(c.UserNS)
 }
 
-// validateInput checks what the user gave; it needs no privileges.
-func (c *Config) validateInput() error {
+// ValidateInput checks what the user gave — everything but the image's part
+// (Layers, and the command and working directory when the image supplies
+// them) — and fills in ID, Hostname and Network. It needs no privileges and
+// reads nothing.
+func (c *Config) ValidateInput() error {
 	if c.ID == "" {
-		id, err := NewID()
+		id, err := state.NewID()
 		if err != nil {
 			return err
 		}
 		c.ID = id
-	} else if !isID(c.ID) {
+	} else if !state.IsID(c.ID) {
 		return fmt.Errorf("invalid sandbox id %q: want 12 hex digits", c.ID)
 	}
-	if c.Name != "" && !isName(c.Name) {
-		return fmt.Errorf("invalid name %q: use letters, digits, '_', '.' and '-', starting with a letter or digit, at most 63 characters", c.Name)
+	if c.Name != "" {
+		if err := state.CheckName(c.Name); err != nil {
+			return err
+		}
 	}
 	if c.Hostname == "" {
 		c.Hostname = c.ID
@@ -105,17 +72,11 @@ func (c *Config) validateInput() error {
 		return err
 	}
 	for _, kv := range c.Env {
-		if err := CheckEnv(kv); err != nil {
+		if err := checkEnv(kv); err != nil {
 			return err
 		}
 	}
-	if len(c.Args) == 0 || c.Args[0] == "" {
-		return errors.New("no command to run: the image has none and none was given")
-	}
-	if c.WorkDir == "" {
-		c.WorkDir = "/"
-	}
-	if !filepath.IsAbs(c.WorkDir) {
+	if c.WorkDir != "" && !filepath.IsAbs(c.WorkDir) {
 		return fmt.Errorf("invalid working directory %q: must be an absolute path", c.WorkDir)
 	}
 	if err := c.Resources.Validate(); err != nil {
@@ -124,13 +85,22 @@ func (c *Config) validateInput() error {
 	switch c.Network {
 	case "":
 		c.Network = NetworkNone
-	case NetworkNone, NetworkHost:
-	case NetworkBridge:
-		if c.Hooks.OnCreated == nil {
-			return errors.New("network bridge needs an attach hook (Hooks.OnCreated)")
-		}
+	case NetworkNone, NetworkHost, NetworkBridge:
 	default:
-		return fmt.Errorf("unknown network mode %q: use none or host", c.Network)
+		return fmt.Errorf("unknown network mode %q: use bridge, none or host", c.Network)
+	}
+	return nil
+}
+
+// ValidateImage checks the image's part once the layers, the command and
+// the environment are in place: the layers exist and the command is found
+// in them. It fills in WorkDir ("/").
+func (c *Config) ValidateImage() error {
+	if len(c.Args) == 0 || c.Args[0] == "" {
+		return errors.New("no command to run: the image has none and none was given")
+	}
+	if c.WorkDir == "" {
+		c.WorkDir = "/"
 	}
 	if len(c.Layers) == 0 {
 		return fmt.Errorf("image %q has no layers", c.Image)
@@ -149,9 +119,9 @@ func (c *Config) validateInput() error {
 	return nil
 }
 
-// CheckEnv checks one -e/--env entry: KEY=VALUE with a non-empty key
+// checkEnv checks one -e/--env entry: KEY=VALUE with a non-empty key
 // without '=', spaces or NUL.
-func CheckEnv(kv string) error {
+func checkEnv(kv string) error {
 	key, _, ok := strings.Cut(kv, "=")
 	switch {
 	case !ok:

@@ -51,7 +51,6 @@ func TestValidateInput(t *testing.T) {
 		{"negative memory", func(c *sandbox.Config) { c.Resources.MemoryBytes = -1 }, "negative"},
 		{"too many cpus", func(c *sandbox.Config) { c.Resources.CPUQuotaUS, c.Resources.CPUPeriodUS = cgroup.CPUs(1000) }, "more than the"},
 		{"unknown network", func(c *sandbox.Config) { c.Network = "wifi" }, "unknown network mode"},
-		{"bridge without hook", func(c *sandbox.Config) { c.Network = sandbox.NetworkBridge }, "attach hook"},
 		{"no layers", func(c *sandbox.Config) { c.Layers = nil }, "no layers"},
 		{"missing layer", func(c *sandbox.Config) { c.Layers = []state.Layer{{Dir: "/nonexistent/glassbox"}} }, "is missing"},
 		{"missing command", func(c *sandbox.Config) { c.Args = []string{"/app/nope"} }, "no such file in the image"},
@@ -81,6 +80,27 @@ func TestValidateInput(t *testing.T) {
 	})
 }
 
+// TestStartNeedsValidation: Start does not check the user's input again, so
+// it refuses a configuration that never went through Validate, and a bridge
+// sandbox without the hook that attaches it.
+func TestStartNeedsValidation(t *testing.T) {
+	layer := layerWith(t, "bin/true")
+	cfg := &sandbox.Config{Image: "test", Layers: []state.Layer{layer}, Args: []string{"/bin/true"}}
+	if _, err := sandbox.Start(cfg, sandbox.Stdio{}); err == nil || !strings.Contains(err.Error(), "not validated") {
+		t.Errorf("Start of an unvalidated config = %v, want a refusal", err)
+	}
+	if err := cfg.ValidateInput(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.ValidateImage(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Network = sandbox.NetworkBridge
+	if _, err := sandbox.Start(cfg, sandbox.Stdio{}); err == nil || !strings.Contains(err.Error(), "attach hook") {
+		t.Errorf("Start of a bridge sandbox without a hook = %v, want a refusal", err)
+	}
+}
+
 func TestValidateNeedsRoot(t *testing.T) {
 	if os.Geteuid() == 0 {
 		t.Skip("runs as root: the not-root message is tested by TestRunNeedsRoot")
@@ -96,16 +116,5 @@ func TestMergeEnv(t *testing.T) {
 	want := []string{"A=", "B=3", "C=4"}
 	if !slices.Equal(got, want) {
 		t.Errorf("MergeEnv = %v, want %v", got, want)
-	}
-}
-
-func TestNewID(t *testing.T) {
-	seen := map[string]bool{}
-	for i := 0; i < 100; i++ {
-		id, err := sandbox.NewID()
-		if err != nil || !regexp.MustCompile(`^[0-9a-f]{12}$`).MatchString(id) || seen[id] {
-			t.Fatalf("NewID() = %q, %v (seen: %v)", id, err, seen[id])
-		}
-		seen[id] = true
 	}
 }

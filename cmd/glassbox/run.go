@@ -1,34 +1,26 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"glassbox/sandbox"
-	"glassbox/sandbox/cgroup"
-	"glassbox/sandbox/image"
+	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/network"
-	"glassbox/sandbox/state"
 )
 
 func init() { verbs = append(verbs, newRunCmd) }
 
-type runFlags struct {
-	name, hostname, workdir, memory, network string
-	env                                      []string
-	cpus                                     float64
-	pids                                     int64
-	init, userns, rm                         bool
-}
-
+// newRunCmd is flag wiring only: each flag is bound to its field of a
+// lifecycle.Request (parsed by its pflag.Value where it needs parsing, see
+// runflags.go), and the engine checks and runs the request. To add a run
+// flag, see lifecycle.Request.
 func newRunCmd() *cobra.Command {
-	var f runFlags
-	var d *detachFlags
+	var req lifecycle.Request
+	var detach bool
 	cmd := &cobra.Command{
 		Use:   "run [OPTIONS] [IMAGE] [COMMAND [ARG...]]",
 		Short: "Run a command in a new sandbox, in the foreground (default: the calculator)",
@@ -45,136 +37,59 @@ sandbox created.`,
   glassbox run busybox sh -c 'echo hi'`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ports, err := d.check(cmd)
-			if err != nil {
-				return err
+			if len(args) > 0 {
+				req.Config.Image, req.Config.Args = args[0], args[1:]
 			}
-			if d.detach {
-				cfg, err := runConfig(cmd, &f, args)
+			e := engineOf(cmd)
+			if detach {
+				sb, err := e.Run(&req)
 				if err != nil {
 					return err
 				}
-				return runDetached(cmd, cfg, f.network, d, ports)
+				fmt.Fprintln(cmd.OutOrStdout(), sb.ID)
+				return nil
 			}
-			return runForeground(cmd, &f, args, ports)
+			return runForeground(e, &req)
 		},
 	}
 	// Everything after IMAGE is the command, flags included.
 	cmd.Flags().SetInterspersed(false)
 	fl := cmd.Flags()
-	fl.StringVar(&f.name, "name", "", "name of the sandbox (unique)")
-	fl.StringVar(&f.hostname, "hostname", "", "hostname inside the sandbox (default: its id)")
-	fl.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable, KEY=VALUE (repeatable)")
-	fl.StringVarP(&f.workdir, "workdir", "w", "", "working directory inside the sandbox")
-	fl.StringVarP(&f.memory, "memory", "m", "", "memory limit (e.g. 256m, 1g; memory+swap is capped to the same)")
-	fl.Float64Var(&f.cpus, "cpus", 0, "CPU limit in cores (0.5 = half a core)")
-	fl.Int64Var(&f.pids, "pids-limit", 0, "maximum number of processes")
-	fl.BoolVar(&f.init, "init", true, "run glassbox's init as PID 1 (it reaps zombies and forwards signals); --init=false runs the workload as PID 1")
-	fl.BoolVar(&f.userns, "userns", false, fmt.Sprintf("map the sandbox's root to the unprivileged host range %d-%d", sandbox.UIDMapStart, sandbox.UIDMapStart+sandbox.UIDMapSize-1))
-	fl.StringVar(&f.network, "network", "bridge", network.ModeHelp+"; "+network.NATHelp)
-	d = addDetachFlags(cmd)
-	fl.BoolVar(&f.rm, "rm", false, "remove the sandbox when it exits (a foreground run always does)")
+	c := &req.Config
+	fl.StringVar(&c.Name, "name", "", "name of the sandbox (unique)")
+	fl.StringVar(&c.Hostname, "hostname", "", "hostname inside the sandbox (default: its id)")
+	fl.StringArrayVarP(&c.Env, "env", "e", nil, "set an environment variable, KEY=VALUE (repeatable)")
+	fl.StringVarP(&c.WorkDir, "workdir", "w", "", "working directory inside the sandbox")
+	fl.VarP(memoryFlag{&c.Resources.MemoryBytes}, "memory", "m", "memory limit (e.g. 256m, 1g; memory+swap is capped to the same)")
+	fl.Var(cpusFlag{&c.Resources}, "cpus", "CPU limit in cores (0.5 = half a core)")
+	fl.Var(positiveFlag{&c.Resources.PidsLimit}, "pids-limit", "maximum number of processes")
+	fl.Var(notFlag{&c.NoInit}, "init", "run glassbox's init as PID 1 (it reaps zombies and forwards signals); --init=false runs the workload as PID 1")
+	fl.BoolVar(&c.UserNS, "userns", false, fmt.Sprintf("map the sandbox's root to the unprivileged host range %d-%d", sandbox.UIDMapStart, sandbox.UIDMapStart+sandbox.UIDMapSize-1))
+	fl.StringVar(&c.Network, "network", sandbox.NetworkBridge, network.ModeHelp+"; "+network.NATHelp)
+	fl.BoolVarP(&detach, "detach", "d", false, "run in the background: print the sandbox's id and return once it runs; a supervisor keeps its log, ports, health and restart policy (see glassbox ps, logs, stop)")
+	fl.VarP(portsFlag{&req.Ports}, "publish", "p", network.PortHelp)
+	fl.Var(policyFlag{&req.Restart}, "restart", "restart policy of a detached sandbox: no, on-failure[:N] (an OOM kill is a failure) or always (default no)")
+	fl.DurationVar(&req.StopTimeout, "stop-timeout", 0, fmt.Sprintf("grace period between SIGTERM and SIGKILL when the sandbox is stopped (default %s)", lifecycle.DefaultStopTimeout))
+	fl.BoolVar(&req.Remove, "rm", false, "remove the sandbox when it exits (a foreground run always does)")
 	return cmd
 }
 
-// runConfig turns the flags into a configuration, checking each before
-// anything is created (the image is looked up last: building it writes).
-func runConfig(cmd *cobra.Command, f *runFlags, args []string) (*sandbox.Config, error) {
-	cfg := &sandbox.Config{
-		Roots: stateRoots(cmd), Name: f.name, Hostname: f.hostname,
-		NoInit: !f.init, UserNS: f.userns,
-	}
-	var err error
-	if cfg.Network, cfg.Hooks, err = sandboxNetwork(cfg.Roots, f.network); err != nil {
-		return nil, err
-	}
-	if f.memory != "" {
-		n, err := cgroup.ParseMemory(f.memory)
-		if err != nil {
-			return nil, fmt.Errorf("invalid --memory: %w", err)
-		}
-		if n == 0 {
-			return nil, fmt.Errorf("invalid --memory %q: must be at least 6 MiB", f.memory)
-		}
-		cfg.Resources.MemoryBytes = n
-	}
-	if cmd.Flags().Changed("cpus") {
-		if f.cpus <= 0 {
-			return nil, fmt.Errorf("invalid --cpus %g: must be more than 0", f.cpus)
-		}
-		cfg.Resources.CPUQuotaUS, cfg.Resources.CPUPeriodUS = cgroup.CPUs(f.cpus)
-	}
-	if f.pids < 0 || (cmd.Flags().Changed("pids-limit") && f.pids == 0) {
-		return nil, fmt.Errorf("invalid --pids-limit %d: must be more than 0", f.pids)
-	}
-	cfg.Resources.PidsLimit = f.pids
-	if err := cfg.Resources.Validate(); err != nil {
-		return nil, err
-	}
-	for _, kv := range f.env {
-		if err := sandbox.CheckEnv(kv); err != nil {
-			return nil, err
-		}
-	}
-	if err := sandbox.CheckHost(f.userns); err != nil {
-		return nil, err
-	}
-	name := image.Builtin
-	if len(args) > 0 {
-		name, args = args[0], args[1:]
-	}
-	im, err := image.NewStore(cfg.Roots).Get(name)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Image = im.Name
-	cfg.Layers = im.TopFirst()
-	cfg.Args = args
-	if len(cfg.Args) == 0 {
-		cfg.Args = im.Argv()
-	}
-	cfg.Env = sandbox.MergeEnv(im.Config.Env, f.env)
-	cfg.WorkDir = f.workdir
-	if cfg.WorkDir == "" {
-		cfg.WorkDir = im.Config.WorkingDir
-	}
-	return cfg, cfg.Validate()
-}
-
-// runForeground: validate → start → forward signals → wait → destroy →
-// the workload's exit status.
-func runForeground(cmd *cobra.Command, f *runFlags, args []string, ports []state.Port) error {
-	cfg, err := runConfig(cmd, f, args)
-	if err != nil {
-		return err
-	}
-	// Signals that arrive while the sandbox starts are held, then forwarded.
+// runForeground runs the request in this process and returns the
+// workload's exit status. Signals that arrive while the sandbox starts are
+// held, then forwarded.
+func runForeground(e *lifecycle.Engine, req *lifecycle.Request) error {
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, sandbox.ForwardedSignals...)
 	defer signal.Stop(sigs)
-	forward, unpublish, err := publishForeground(ports) // a port in use fails before the start
-	if err != nil {
-		return err
-	}
-	defer unpublish()
-	c, err := sandbox.Start(cfg, sandbox.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
-	if err != nil {
-		return err
-	}
-	defer c.Destroy()
-	forward(c.State().Network.IP)
-	go func() {
-		for s := range sigs {
-			c.Signal(s.(syscall.Signal))
-		}
-	}()
-	exit, werr := c.Wait()
-	derr := c.Destroy()
-	if err := errors.Join(werr, derr); err != nil {
-		fmt.Fprintln(os.Stderr, "glassbox:", err)
-	}
+	exit, err := e.RunForeground(req, sandbox.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, sigs)
 	if exit == nil {
+		if err != nil {
+			return err
+		}
 		return exitError{1}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "glassbox:", err)
 	}
 	if exit.OOMKilled {
 		fmt.Fprintln(os.Stderr, "glassbox:", exit.Reason)

@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +16,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"glassbox/inspect"
+	"glassbox/sandbox"
+	"glassbox/sandbox/cgroup"
 	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/state"
 	"glassbox/ui"
@@ -135,7 +135,7 @@ func runTop(cmd *cobra.Command, names []string, o topOptions, refs []string) err
 	if o.noColor || os.Getenv("NO_COLOR") != "" {
 		r.SetColorProfile(termenv.Ascii)
 	}
-	acts := ui.NewLiveActions(eng, func() (string, error) { return startCalculator(cmd, eng, "", 0) })
+	acts := ui.NewLiveActions(eng, func() (string, error) { return startCalculator(eng, "", 0) })
 	m := ui.New(ui.Options{Source: src, Actions: acts, Refs: refs, Interval: o.interval, Styles: ui.NewStyles(r)})
 	// The screen changes once per refresh or key press: 20 redraws a second
 	// are plenty, and a third of bubbletea's default wake-ups.
@@ -206,11 +206,18 @@ func runOnce(cmd *cobra.Command, names []string, w io.Writer) error {
 	return err
 }
 
-// The default sandbox: what `glassbox` alone makes sure is running.
+// The default sandbox: what `glassbox` alone makes sure is running, the
+// way `docker run -d -p 8000:8000 --memory 256m --cpus 0.5` would.
 const (
 	defaultName = "calc"
 	defaultPort = 8000
 )
+
+// calculatorLimits are the course's limits for a calculator sandbox.
+func calculatorLimits() cgroup.Resources {
+	quota, period := cgroup.CPUs(0.5)
+	return cgroup.Resources{MemoryBytes: 256 << 20, CPUQuotaUS: quota, CPUPeriodUS: period}
+}
 
 // defaultVerb makes `glassbox` alone open the live view on the default
 // sandbox; it takes top's display flags.
@@ -239,7 +246,7 @@ func runDefault(cmd *cobra.Command, o topOptions) error {
 	switch {
 	case err != nil:
 		fmt.Fprintf(cmd.ErrOrStderr(), "glassbox: starting the calculator sandbox %q (-p %d:8000 --memory 256m --cpus 0.5)\n", defaultName, defaultPort)
-		if _, err := startCalculator(cmd, eng, defaultName, defaultPort); err != nil {
+		if _, err := startCalculator(eng, defaultName, defaultPort); err != nil {
 			return err
 		}
 	case sb.Status == state.Exited || sb.Status == state.Created:
@@ -256,47 +263,15 @@ func runDefault(cmd *cobra.Command, o topOptions) error {
 }
 
 // startCalculator starts a detached calculator sandbox with the course's
-// limits through `glassbox run -d`, the same path a user takes. An empty
-// name gets a generated one; port 0 picks a free port on 127.0.0.1.
-func startCalculator(cmd *cobra.Command, eng *lifecycle.Engine, name string, port int) (string, error) {
-	if port == 0 {
-		p, err := freePort()
-		if err != nil {
-			return "", err
-		}
-		port = p
-	}
-	self, err := os.Executable()
+// limits, publishing the image's port on hostPort of 127.0.0.1 (0: a free
+// port). An empty name gets a generated one.
+func startCalculator(eng *lifecycle.Engine, name string, hostPort int) (string, error) {
+	sb, err := eng.Run(&lifecycle.Request{
+		Config: sandbox.Config{Name: name, Resources: calculatorLimits()},
+		Ports:  []state.Port{{HostPort: hostPort}}, // ContainerPort 0: the image's
+	})
 	if err != nil {
 		return "", err
 	}
-	args := []string{"run", "-d", "-p", fmt.Sprintf("127.0.0.1:%d:8000", port), "--memory", "256m", "--cpus", "0.5"}
-	if name != "" {
-		args = append(args, "--name", name)
-	}
-	if f := cmd.Flag("root"); f != nil && f.Value.String() != "" {
-		args = append([]string{"--root", f.Value.String()}, args...)
-	}
-	out, err := exec.Command(self, args...).CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("glassbox %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-	}
-	id := strings.TrimSpace(string(out))
-	if i := strings.LastIndexByte(id, '\n'); i >= 0 {
-		id = id[i+1:]
-	}
-	sb, err := eng.Get(id)
-	if err != nil {
-		return "", fmt.Errorf("started %s but cannot find it: %w", id, err)
-	}
 	return sb.Name, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -136,16 +136,15 @@ func writable(dir string) error {
 }
 
 // New creates the cgroup of sandbox id, below the "glassbox" parent in every
-// hierarchy, with res applied. It fails, creating nothing, when res is
-// invalid, a limit's controller is missing, or the cgroup exists already; a
+// hierarchy, with res applied; res must have passed Resources.Validate (the
+// sandbox's configuration checks it once, before anything is created). It
+// fails, creating nothing, when id is malformed, a limit's controller is
+// missing, the kernel refuses a limit, or the cgroup exists already; a
 // failure half way removes what it made. Unlike the package's New it does not
 // demand every controller Check does: a cgroup2 mount without controllers
 // (the unified one of a hybrid host) still serves a cgroup without limits.
 func (f *FS) New(id string, res Resources) (Manager, error) {
 	if err := checkID(id); err != nil {
-		return nil, err
-	}
-	if err := res.Validate(); err != nil {
 		return nil, err
 	}
 	if f.mode == ModeV2 {

@@ -25,8 +25,6 @@ package lifecycle
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -44,8 +42,8 @@ const DefaultStopTimeout = 10 * time.Second
 // verbs and the UI's actions are thin layers over it.
 type Engine struct {
 	Roots state.Roots
-	// Binary is the glassbox executable that supervisors run as; the
-	// running executable by default.
+	// Binary is the glassbox executable that supervisors run as, and that
+	// the built-in image carries; the running executable by default.
 	Binary string
 	store  *state.Store
 }
@@ -211,11 +209,4 @@ func (e *Engine) Logs(ctx context.Context, ref string, opts LogOptions, w io.Wri
 		return err != nil || !p.Alive()
 	}
 	return readLog(ctx, e.store.Path(sb.ID, logFile), opts, w, done)
-}
-
-// newID returns a fresh sandbox id: 12 hex digits, like docker's short ids.
-func newID() string {
-	var b [6]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"glassbox/sandbox"
 	"glassbox/sandbox/state"
 )
 
@@ -35,7 +36,7 @@ func TestHealthTransitions(t *testing.T) {
 	startSandbox = rt.start
 	defer func() { startSandbox = old }()
 	e := New(state.RootsAt(t.TempDir()))
-	sb, err := e.create(&Spec{Name: "calc", Restart: "no", Health: &Healthcheck{Path: "/health", Port: port, Interval: 20 * time.Millisecond, Timeout: time.Second, Retries: 3}})
+	sb, err := e.create(&Spec{Name: "calc", Config: &sandbox.Config{}, Health: &Healthcheck{Path: "/health", Port: port, Interval: 20 * time.Millisecond, Timeout: time.Second, Retries: 3}})
 	if err != nil {
 		t.Fatal(err)
 	}

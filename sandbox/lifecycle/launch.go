@@ -44,19 +44,22 @@ func (e *Engine) create(sp *Spec) (*state.Sandbox, error) {
 	}
 	if sp.Name == "" {
 		sp.Name = generateName(taken)
-	} else if err := CheckName(sp.Name, taken); err != nil {
-		return nil, err
+	} else if taken[sp.Name] {
+		return nil, fmt.Errorf("the name %q is already in use by another sandbox; remove it (glassbox rm %s) or choose another name", sp.Name, sp.Name)
 	}
 	if sp.ID == "" {
-		sp.ID = newID()
+		if sp.ID, err = state.NewID(); err != nil {
+			return nil, err
+		}
 	}
+	sp.Config.ID, sp.Config.Name = sp.ID, sp.Name
 	sb := &state.Sandbox{
 		ID:            sp.ID,
 		Name:          sp.Name,
-		Image:         sp.Image,
+		Image:         sp.Config.Image,
 		Status:        state.Created,
 		SupervisorPID: os.Getpid(),
-		Restart:       sp.Restart,
+		Restart:       sp.Restart.String(),
 		StopTimeout:   sp.StopTimeout,
 		Detached:      true,
 		Created:       time.Now(),
@@ -75,9 +78,6 @@ func (e *Engine) create(sp *Spec) (*state.Sandbox, error) {
 // launch creates the sandbox's record and starts its supervisor; it
 // returns once the sandbox runs, or with the start error and nothing left.
 func (e *Engine) launch(sp *Spec) (*state.Sandbox, error) {
-	if _, err := ParsePolicy(sp.Restart); err != nil {
-		return nil, err
-	}
 	sb, err := e.create(sp)
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package lifecycle
 import (
 	"fmt"
 	"math/rand/v2"
-	"regexp"
 )
 
 // Readable names for sandboxes started without --name, adjective_noun like
@@ -26,21 +25,6 @@ var (
 		"willow", "wombat", "yak", "zebra", "pulsar", "koala", "lynx", "orca",
 	}
 )
-
-// namePattern is what --name accepts (docker's rule): it becomes part of
-// paths and messages, so no slashes, spaces or leading dots.
-var namePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$`)
-
-// CheckName refuses a --name that is malformed or already taken.
-func CheckName(name string, taken map[string]bool) error {
-	if !namePattern.MatchString(name) {
-		return fmt.Errorf("invalid name %q: use letters, digits, '_', '.' and '-', starting with a letter or digit, at most 63 characters", name)
-	}
-	if taken[name] {
-		return fmt.Errorf("the name %q is already in use by another sandbox; remove it (glassbox rm %s) or choose another name", name, name)
-	}
-	return nil
-}
 
 // generateName returns an adjective_noun name not in taken. When unlucky
 // draws keep colliding it appends a number, as docker does.

@@ -44,6 +44,19 @@ func ParsePolicy(s string) (Policy, error) {
 	return Policy{}, fmt.Errorf("restart policy %q: use no, on-failure[:N] or always", s)
 }
 
+// MarshalText writes the policy as --restart takes it (spec.json keeps it so).
+func (p Policy) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText reads what MarshalText wrote.
+func (p *Policy) UnmarshalText(b []byte) error {
+	q, err := ParsePolicy(string(b))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
+}
+
 func (p Policy) String() string {
 	if p.Mode == "on-failure" && p.Max > 0 {
 		return fmt.Sprintf("on-failure:%d", p.Max)

@@ -1,17 +1,16 @@
 package lifecycle
 
 import (
-	"encoding/json"
-	"fmt"
+	"errors"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"syscall"
 	"time"
 
 	"glassbox/sandbox"
-	"glassbox/sandbox/cgroup"
-	"glassbox/sandbox/image"
 	"glassbox/sandbox/network"
 	"glassbox/sandbox/state"
 )
@@ -21,74 +20,92 @@ func init() {
 	cleanupSandbox = sandbox.CleanupResources
 }
 
-// RunOptions are what a detached run adds to the sandbox's configuration.
-type RunOptions struct {
-	Restart     string        // --restart: no, on-failure[:N], always
-	StopTimeout time.Duration // --stop-timeout; 0 means DefaultStopTimeout
-	Ports       []state.Port  // -p, parsed (network.ParsePorts)
-	// Network is --network: bridge (default), none or host.
-	Network network.Mode
-	// Health is the image's health check; nil for none.
-	Health *Healthcheck
-	// Remove (--rm) removes the sandbox, record and log, once it has exited
-	// for good.
-	Remove bool
-}
-
-// Run starts a detached sandbox: it reserves the name (cfg.Name, or a
-// generated adjective_noun), starts the sandbox's supervisor and returns
-// once the workload runs, or with the start error and nothing left behind.
-// cfg must have passed Validate.
-func (e *Engine) Run(cfg *sandbox.Config, opts RunOptions) (*state.Sandbox, error) {
-	if _, err := ParsePolicy(opts.Restart); err != nil {
-		return nil, err
-	}
-	if opts.StopTimeout < 0 {
-		return nil, fmt.Errorf("--stop-timeout %s: cannot be negative", opts.StopTimeout)
-	}
-	if opts.Network == "" {
-		opts.Network = network.DefaultMode
-	}
-	if len(opts.Ports) > 0 && opts.Network == network.None {
-		return nil, fmt.Errorf("-p needs a network: a sandbox with --network none cannot publish ports")
-	}
-	// A port in use is an error before anything exists; the supervisor
-	// binds them for good just before the sandbox starts.
-	if err := network.CheckPorts(opts.Ports); err != nil {
-		return nil, err
-	}
-	raw, err := json.Marshal(toConfigJSON(cfg, opts.Network))
+// Run starts a detached sandbox: it checks the request (Request, prepare),
+// reserves the name (the request's, or a generated adjective_noun), starts
+// the sandbox's supervisor and returns once the workload runs, or with the
+// start error and nothing left behind.
+func (e *Engine) Run(req *Request) (*state.Sandbox, error) {
+	sp, err := e.prepare(req, true)
 	if err != nil {
-		return nil, fmt.Errorf("encode the sandbox's configuration: %w", err)
+		return nil, err
 	}
-	return e.launch(&Spec{
-		ID: cfg.ID, Name: cfg.Name, Config: raw, Image: cfg.Image,
-		Restart: opts.Restart, StopTimeout: opts.StopTimeout, Ports: opts.Ports, Health: opts.Health,
-		AutoRemove: opts.Remove,
-	})
+	return e.launch(sp)
 }
 
-// HealthFromImage is an image's HEALTHCHECK as the supervisor polls it:
-// an HTTP check. A command check (HEALTHCHECK CMD …) needs `exec`, which
-// glassbox does not have yet: the sandbox then has no health status.
-func HealthFromImage(hc *image.Healthcheck) *Healthcheck {
-	if !hc.IsHTTP() {
+// RunForeground runs a sandbox owned by this process, as `glassbox run`
+// without -d does: it checks the request, binds the published ports (a port
+// in use fails before the start), starts the sandbox with stdio as its
+// standard streams, passes every signal from signals on to it, waits for the
+// workload and removes everything. It returns how the workload ended (nil
+// when it never started) and what went wrong, if anything.
+func (e *Engine) RunForeground(req *Request, stdio sandbox.Stdio, signals <-chan os.Signal) (*state.Exit, error) {
+	sp, err := e.prepare(req, false)
+	if err != nil {
+		return nil, err
+	}
+	var ls []*net.TCPListener
+	if len(sp.Ports) > 0 {
+		if ls, err = network.Listen(sp.Ports); err != nil {
+			return nil, err
+		}
+	}
+	cfg := sp.Config
+	cfg.Hooks = networkHooks(e.Roots, cfg.Network)
+	c, err := sandbox.Start(cfg, stdio)
+	if err != nil {
+		for _, l := range ls {
+			l.Close()
+		}
+		return nil, err
+	}
+	defer c.Destroy()
+	if proxy := publish(ls, sp.Ports, c.State()); proxy != nil {
+		defer proxy.Close()
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case s := <-signals:
+				if sig, ok := s.(syscall.Signal); ok {
+					c.Signal(sig)
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	exit, werr := c.Wait()
+	return exit, errors.Join(werr, c.Destroy())
+}
+
+// publish forwards the bound host ports ls to the sandbox's address (the
+// host's loopback for a sandbox on the host's network); nil when there are
+// none.
+func publish(ls []*net.TCPListener, ports []state.Port, sb *state.Sandbox) *network.Proxy {
+	if len(ls) == 0 {
 		return nil
 	}
-	return &Healthcheck{Path: hc.Path, Port: hc.Port, Interval: hc.Interval, Timeout: hc.Timeout, Retries: hc.Retries, StartPeriod: hc.StartPeriod}
+	target := netip.MustParseAddr("127.0.0.1")
+	if ip, err := netip.ParseAddr(sb.Network.IP); err == nil {
+		target = ip
+	}
+	return network.Forward(ls, ports, target)
 }
 
-// NetworkHooks attach a sandbox to the network in the start protocol
+// networkHooks attach a sandbox to the network in the start protocol
 // (after its init exists in its own network namespace, before the workload
 // runs) and detach it when it is destroyed. Only bridge mode needs them:
-// the runtime does none and host itself.
-func NetworkHooks(roots state.Roots, mode network.Mode) sandbox.Hooks {
-	if mode != network.Bridge {
+// the runtime does none and host itself. They are built once by whoever
+// starts the sandbox (RunForeground, or the supervisor for all its starts).
+func networkHooks(roots state.Roots, mode string) sandbox.Hooks {
+	if mode != sandbox.NetworkBridge {
 		return sandbox.Hooks{}
 	}
 	return sandbox.Hooks{
 		OnCreated: func(sb *state.Sandbox) error {
-			n, err := network.Attach(roots, sb.ID, sb.InitPID, mode)
+			n, err := network.Attach(roots, sb.ID, sb.InitPID, network.Bridge)
 			if err != nil {
 				return err
 			}
@@ -102,58 +119,6 @@ func NetworkHooks(roots state.Roots, mode network.Mode) sandbox.Hooks {
 	}
 }
 
-// RuntimeNetwork is the sandbox.Config.Network value for a mode: the
-// runtime gives bridge sandboxes their own namespace and leaves the rest to
-// NetworkHooks.
-func RuntimeNetwork(mode network.Mode) string {
-	switch mode {
-	case network.Host:
-		return sandbox.NetworkHost
-	case network.None:
-		return sandbox.NetworkNone
-	}
-	return sandbox.NetworkBridge
-}
-
-// configJSON is sandbox.Config as the supervisor receives it: the data,
-// without the roots (the supervisor's own) and the hooks (functions,
-// rebuilt from Network).
-type configJSON struct {
-	ID         string           `json:"id"`
-	Name       string           `json:"name"`
-	Hostname   string           `json:"hostname"`
-	Image      string           `json:"image"`
-	Layers     []state.Layer    `json:"layers"`
-	Args       []string         `json:"args"`
-	Env        []string         `json:"env"`
-	WorkDir    string           `json:"work_dir"`
-	Resources  cgroup.Resources `json:"resources"`
-	NoInit     bool             `json:"no_init"`
-	UserNS     bool             `json:"userns"`
-	Network    network.Mode     `json:"network"`
-	InitBinary string           `json:"init_binary,omitempty"`
-}
-
-func toConfigJSON(c *sandbox.Config, mode network.Mode) configJSON {
-	return configJSON{
-		ID: c.ID, Name: c.Name, Hostname: c.Hostname, Image: c.Image, Layers: c.Layers,
-		Args: c.Args, Env: c.Env, WorkDir: c.WorkDir, Resources: c.Resources,
-		NoInit: c.NoInit, UserNS: c.UserNS, Network: mode, InitBinary: c.InitBinary,
-	}
-}
-
-func (j configJSON) config(roots state.Roots, id, name string) *sandbox.Config {
-	return &sandbox.Config{
-		Roots: roots, ID: id, Name: name, Hostname: j.Hostname, Image: j.Image, Layers: j.Layers,
-		Args: j.Args, Env: j.Env, WorkDir: j.WorkDir, Resources: j.Resources,
-		NoInit: j.NoInit, UserNS: j.UserNS, Network: RuntimeNetwork(j.Network),
-		Hooks: NetworkHooks(roots, j.Network), InitBinary: j.InitBinary,
-		// The state directory holds the supervisor's record, log and
-		// control socket across starts: it goes with `rm`, not Destroy.
-		KeepState: true,
-	}
-}
-
 // runtimeContainer is a *sandbox.Container as the supervisor uses it: its
 // output is copied from pipes into the log.
 type runtimeContainer struct {
@@ -161,12 +126,7 @@ type runtimeContainer struct {
 	copied sync.WaitGroup
 }
 
-func startRuntime(roots state.Roots, sp *Spec, stdout, stderr io.Writer) (container, error) {
-	var j configJSON
-	if err := json.Unmarshal(sp.Config, &j); err != nil {
-		return nil, fmt.Errorf("decode the configuration of %s: %w", sp.ID, err)
-	}
-	cfg := j.config(roots, sp.ID, sp.Name)
+func startRuntime(cfg *sandbox.Config, stdout, stderr io.Writer) (container, error) {
 	rc := &runtimeContainer{}
 	outR, outW, err := os.Pipe()
 	if err != nil {

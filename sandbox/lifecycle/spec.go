@@ -6,20 +6,21 @@ import (
 	"os"
 	"time"
 
+	"glassbox/sandbox"
 	"glassbox/sandbox/state"
 )
 
 // Spec is what a supervisor is told to run, written by Engine.Run into the
 // sandbox's state directory (spec.json) before the supervisor starts. It
 // outlives the supervisor: `glassbox restart` of an exited sandbox starts a
-// new supervisor from the same spec.
+// new supervisor from the same spec. Its Config has passed Validate (in
+// Engine.prepare): the supervisor starts it as it is.
 type Spec struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
-	// Config is the sandbox.Config, as JSON.
-	Config      json.RawMessage `json:"config"`
-	Image       string          `json:"image"`
-	Restart     string          `json:"restart"`
+	// Config is the sandbox's configuration, as the runtime takes it.
+	Config      *sandbox.Config `json:"config"`
+	Restart     Policy          `json:"restart"`
 	StopTimeout time.Duration   `json:"stop_timeout"`
 	Ports       []state.Port    `json:"ports,omitempty"`
 	Health      *Healthcheck    `json:"health,omitempty"`
@@ -63,5 +64,11 @@ func readSpec(store *state.Store, id string) (*Spec, error) {
 	if err := json.Unmarshal(data, &sp); err != nil {
 		return nil, fmt.Errorf("decode spec of %s: %w", id, err)
 	}
+	if sp.Config == nil {
+		return nil, fmt.Errorf("decode spec of %s: it has no configuration", id)
+	}
+	// The record's id and name are the configuration's (a spec written
+	// before the name was generated has it only at the top).
+	sp.Config.ID, sp.Config.Name = sp.ID, sp.Name
 	return &sp, nil
 }

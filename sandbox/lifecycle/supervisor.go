@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"os"
 	"os/signal"
 	"sync"
 	"syscall"
 	"time"
 
+	"glassbox/sandbox"
 	"glassbox/sandbox/network"
 	"glassbox/sandbox/state"
 )
@@ -26,10 +26,10 @@ type container interface {
 	State() *state.Sandbox
 }
 
-// startSandbox starts the sandbox a spec describes, once, with the
-// workload's output going to stdout and stderr. It is the runtime's
-// sandbox.Start (wired in runtime.go); tests replace it.
-var startSandbox func(roots state.Roots, sp *Spec, stdout, stderr io.Writer) (container, error)
+// startSandbox starts the sandbox once, with the workload's output going to
+// stdout and stderr. It is the runtime's sandbox.Start (wired in
+// runtime.go); tests replace it.
+var startSandbox func(cfg *sandbox.Config, stdout, stderr io.Writer) (container, error)
 
 // readyMsg is what the supervisor writes on its ready pipe once the
 // sandbox runs, or when it failed to start it.
@@ -45,6 +45,7 @@ type supervisor struct {
 	roots  state.Roots
 	store  *state.Store
 	spec   *Spec
+	cfg    *sandbox.Config // the spec's, with this supervisor's roots and hooks: every start uses it
 	policy Policy
 	log    *logSink
 	self   Process
@@ -97,16 +98,18 @@ func supervise(roots state.Roots, id string, started func(error)) error {
 	if err != nil {
 		return err
 	}
-	policy, err := ParsePolicy(sp.Restart)
-	if err != nil {
-		return err
-	}
 	self, err := Self()
 	if err != nil {
 		return err
 	}
+	cfg := sp.Config
+	cfg.Roots = roots
+	cfg.Hooks = networkHooks(roots, cfg.Network)
+	// The state directory holds the supervisor's record, log and control
+	// socket across starts: it goes with `rm`, not Destroy.
+	cfg.KeepState = true
 	s := &supervisor{
-		roots: roots, store: store, spec: sp, policy: policy, self: self,
+		roots: roots, store: store, spec: sp, cfg: cfg, policy: sp.Restart, self: self,
 		wake: make(chan struct{}, 1), finished: make(chan struct{}),
 	}
 	if sb, err := store.Load(id); err == nil {
@@ -203,7 +206,7 @@ func (s *supervisor) start() error {
 		}
 	}
 	stdout, stderr := s.log.stream("stdout"), s.log.stream("stderr")
-	c, err := startSandbox(s.roots, s.spec, stdout, stderr)
+	c, err := startSandbox(s.cfg, stdout, stderr)
 	if err != nil {
 		for _, l := range ls {
 			l.Close()
@@ -211,14 +214,7 @@ func (s *supervisor) start() error {
 		return err
 	}
 	sb := c.State()
-	var proxy *network.Proxy
-	if len(ls) > 0 {
-		target := netip.MustParseAddr("127.0.0.1")
-		if ip, err := netip.ParseAddr(sb.Network.IP); err == nil {
-			target = ip
-		}
-		proxy = network.Forward(ls, s.spec.Ports, target)
-	}
+	proxy := publish(ls, s.spec.Ports, sb)
 	ports := s.spec.Ports
 	if len(ls) > 0 && sb.Network.Mode == string(network.Bridge) {
 		// The proxy keeps the ports bound (no other program can take
@@ -333,7 +329,7 @@ func (s *supervisor) save() error {
 	}
 	sb.ID, sb.Name = s.spec.ID, s.spec.Name
 	if sb.Image == "" {
-		sb.Image = s.spec.Image
+		sb.Image = s.cfg.Image
 	}
 	sb.Detached = true
 	sb.SupervisorPID = s.self.PID

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"glassbox/sandbox"
 	"glassbox/sandbox/state"
 )
 
@@ -35,13 +36,13 @@ type fakeContainer struct {
 	out  io.Writer
 }
 
-func (f *fakeRuntime) start(roots state.Roots, sp *Spec, stdout, stderr io.Writer) (container, error) {
+func (f *fakeRuntime) start(cfg *sandbox.Config, stdout, stderr io.Writer) (container, error) {
 	f.mu.Lock()
 	n := f.starts
 	f.starts++
 	f.mu.Unlock()
 	c := &fakeContainer{rt: f, done: make(chan *state.Exit, 1), out: stdout,
-		sb: state.Sandbox{ID: sp.ID, Name: sp.Name, Status: state.Running, InitPID: os.Getpid(), Created: time.Now()}}
+		sb: state.Sandbox{ID: cfg.ID, Name: cfg.Name, Status: state.Running, InitPID: os.Getpid(), Created: time.Now()}}
 	fmt.Fprintf(stdout, "hello from start %d\npartial", n)
 	fmt.Fprintf(stderr, "warning %d\n", n)
 	if n < len(f.exits) && f.exits[n] != nil {
@@ -85,7 +86,11 @@ func startFake(t *testing.T, rt *fakeRuntime, restart string) (*Engine, string, 
 	startSandbox = rt.start
 	t.Cleanup(func() { startSandbox = old })
 	e := New(state.RootsAt(t.TempDir()))
-	sb, err := e.create(&Spec{Name: "calc", Image: "calculator", Restart: restart, StopTimeout: time.Second})
+	policy, err := ParsePolicy(restart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := e.create(&Spec{Name: "calc", Config: &sandbox.Config{Image: "calculator"}, Restart: policy, StopTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -348,7 +348,7 @@ func TestDefaultBridge(t *testing.T) {
 		})
 	}
 	id := testID(8)
-	n, err := Attach(roots, id, netnsProcess(t), DefaultMode)
+	n, err := Attach(roots, id, netnsProcess(t), Bridge)
 	if err != nil {
 		t.Fatal(err)
 	}

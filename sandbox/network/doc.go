@@ -1,7 +1,7 @@
 // Package network attaches sandboxes to the network and publishes their
 // ports.
 //
-// A sandbox is in one of three network modes (ParseMode):
+// A sandbox is in one of three network modes (sandbox.Config.Network):
 //
 //   - bridge (the default): its own network namespace with an eth0 on the
 //     host bridge glassbox0, an address from the bridge's subnet, and a
@@ -48,9 +48,9 @@
 // # Where it fits in the start protocol
 //
 //	step                                   who          call
-//	1. parse --network, -p                 CLI          ParseMode, ParsePorts
+//	1. parse -p; check the request         CLI, engine  ParsePort; CheckPorts (lifecycle.Request)
 //	2. bind the published ports            supervisor   Listen (port in use: clear error, nothing started)
-//	3. clone the sandbox's init, with      runtime      Mode.OwnNetns() says whether to unshare CLONE_NEWNET
+//	3. clone the sandbox's init, with      runtime      sandbox.Config.Network
 //	   CLONE_NEWNET unless host mode
 //	4. child exists in its netns, waits    runtime      Attach(roots, id, initPID, mode)
 //	   on the start pipe; attach it                     → state.Network, record it in the state

@@ -104,23 +104,8 @@ func parsePortNumber(which, s string) (int, error) {
 	return n, nil
 }
 
-// ParsePorts reads every -p spec and refuses two that want the same host
-// port on overlapping addresses (0.0.0.0 overlaps every IPv4 address).
-func ParsePorts(specs []string) ([]state.Port, error) {
-	ports := make([]state.Port, 0, len(specs))
-	for _, s := range specs {
-		p, err := ParsePort(s)
-		if err != nil {
-			return nil, err
-		}
-		ports = append(ports, p)
-	}
-	if err := checkDuplicates(ports); err != nil {
-		return nil, err
-	}
-	return ports, nil
-}
-
+// checkDuplicates refuses two ports that want the same host port on
+// overlapping addresses (0.0.0.0 overlaps every IPv4 address).
 func checkDuplicates(ports []state.Port) error {
 	for i, a := range ports {
 		for _, b := range ports[:i] {

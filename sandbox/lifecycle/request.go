@@ -1,0 +1,181 @@
+package lifecycle
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"glassbox/sandbox"
+	"glassbox/sandbox/image"
+	"glassbox/sandbox/network"
+	"glassbox/sandbox/state"
+)
+
+// Request is one `glassbox run`, typed: every flag of the verb lands in one
+// field here, already parsed (cmd/glassbox/run.go binds them), and
+// Engine.Run or Engine.RunForeground checks the whole request once, before
+// anything is created (prepare, below). The UI's "new sandbox" key builds a
+// Request too.
+//
+// To add a run flag:
+//  1. its meaning: a field of sandbox.Config that the runtime acts on, checked
+//     in Config.ValidateInput — or, for what only the engine does around the
+//     runtime (ports, restarts, removal), a field of Request checked in
+//     Request.check;
+//  2. the flag: one line in cmd/glassbox/run.go binding it to that field
+//     (through a pflag.Value of runflags.go when the text needs parsing).
+//
+// Nothing else parses or checks it again.
+type Request struct {
+	// Config is the sandbox to run. Image names the image (the built-in
+	// calculator when empty); Args, when empty, is the image's command; Env
+	// (-e) is merged over the image's; WorkDir defaults to the image's;
+	// Network is bridge when empty. The engine fills in Layers, Roots,
+	// Hooks and KeepState.
+	Config sandbox.Config
+	// Ports are the published ports (-p). A ContainerPort of 0 is the
+	// image's first exposed port; a HostPort of 0 is a free port, picked
+	// while the request is prepared.
+	Ports []state.Port
+	// Restart is the restart policy (--restart): detached sandboxes only;
+	// the zero Policy means none was asked for ("no").
+	Restart Policy
+	// StopTimeout is the grace period of a stop (--stop-timeout): detached
+	// sandboxes only; 0 means DefaultStopTimeout.
+	StopTimeout time.Duration
+	// Remove (--rm) removes a detached sandbox, record and log, once it has
+	// exited for good. A foreground run always removes everything.
+	Remove bool
+}
+
+// check refuses what the engine cannot do with the request, before the
+// configuration itself is looked at.
+func (r *Request) check(detached bool) error {
+	if !detached {
+		if r.Restart != (Policy{}) {
+			return errors.New("--restart needs -d: only a detached sandbox has a supervisor to apply it")
+		}
+		if r.StopTimeout != 0 {
+			return errors.New("--stop-timeout needs -d: only a detached sandbox has a supervisor to apply it")
+		}
+	}
+	if r.StopTimeout < 0 {
+		return fmt.Errorf("--stop-timeout %s: cannot be negative", r.StopTimeout)
+	}
+	return nil
+}
+
+// prepare checks a request once, in this order — the engine's part, the
+// user's input, the host, then the image (looked up last: building the
+// built-in one writes) — and turns it into the spec a sandbox is started
+// from. It creates nothing.
+func (e *Engine) prepare(req *Request, detached bool) (*Spec, error) {
+	if err := req.check(detached); err != nil {
+		return nil, err
+	}
+	cfg := req.Config
+	cfg.Roots = e.Roots
+	if cfg.Network == "" {
+		cfg.Network = sandbox.NetworkBridge
+	}
+	if err := cfg.ValidateInput(); err != nil {
+		return nil, err
+	}
+	if len(req.Ports) > 0 && cfg.Network == sandbox.NetworkNone {
+		return nil, errors.New("-p needs a network: a sandbox with --network none cannot publish ports")
+	}
+	if err := sandbox.CheckHost(cfg.UserNS); err != nil {
+		return nil, err
+	}
+	name := cfg.Image
+	if name == "" {
+		name = image.Builtin
+	}
+	store := image.NewStore(e.Roots)
+	if e.Binary != "" {
+		store.Self = e.Binary // the built-in image carries the glassbox the engine runs
+	}
+	im, err := store.Get(name)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Image, cfg.Layers = im.Name, im.TopFirst()
+	if len(cfg.Args) == 0 {
+		cfg.Args = im.Argv()
+	}
+	cfg.Env = sandbox.MergeEnv(im.Config.Env, cfg.Env)
+	if cfg.WorkDir == "" {
+		cfg.WorkDir = im.Config.WorkingDir
+	}
+	if err := cfg.ValidateImage(); err != nil {
+		return nil, err
+	}
+	ports, err := imagePorts(req.Ports, im)
+	if err != nil {
+		return nil, err
+	}
+	if detached {
+		// A port in use is an error before anything exists; the supervisor
+		// binds them for good just before the sandbox starts. (A foreground
+		// run binds them itself, and keeps them.)
+		if err := network.CheckPorts(ports); err != nil {
+			return nil, err
+		}
+	}
+	return &Spec{
+		ID: cfg.ID, Name: cfg.Name, Config: &cfg,
+		Restart: req.Restart, StopTimeout: req.StopTimeout, Ports: ports,
+		Health: healthFromImage(im.Config.Healthcheck), AutoRemove: req.Remove,
+	}, nil
+}
+
+// imagePorts fills in what a request left to the image and the host: the
+// image's exposed port for a container port of 0, a free port on the host
+// address for a host port of 0.
+func imagePorts(ports []state.Port, im *image.Image) ([]state.Port, error) {
+	out := make([]state.Port, len(ports))
+	for i, p := range ports {
+		if p.ContainerPort == 0 {
+			exposed := im.Config.TCPPorts()
+			if len(exposed) == 0 {
+				return nil, fmt.Errorf("image %s exposes no TCP port: name the container port to publish", im.Name)
+			}
+			p.ContainerPort = exposed[0]
+		}
+		if p.HostIP == "" {
+			p.HostIP = network.DefaultHostIP
+		}
+		if p.Proto == "" {
+			p.Proto = "tcp"
+		}
+		if p.HostPort == 0 {
+			free, err := freePort(p.HostIP)
+			if err != nil {
+				return nil, err
+			}
+			p.HostPort = free
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
+func freePort(hostIP string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(hostIP, "0"))
+	if err != nil {
+		return 0, fmt.Errorf("find a free port on %s: %w", hostIP, err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// healthFromImage is an image's HEALTHCHECK as the supervisor polls it:
+// an HTTP check. A command check (HEALTHCHECK CMD …) needs `exec`, which
+// glassbox does not have yet: the sandbox then has no health status.
+func healthFromImage(hc *image.Healthcheck) *Healthcheck {
+	if !hc.IsHTTP() {
+		return nil
+	}
+	return &Healthcheck{Path: hc.Path, Port: hc.Port, Interval: hc.Interval, Timeout: hc.Timeout, Retries: hc.Retries, StartPeriod: hc.StartPeriod}
+}
