@@ -22,7 +22,7 @@ import (
 )
 
 // markers are the calls that make a function need root.
-var markers = map[string]bool{"RequireRoot": true, "Geteuid": true}
+var markers = map[string]bool{"RequireRoot": true, "Geteuid": true, "Dockerd": true}
 
 func main() {
 	for _, dir := range os.Args[1:] {
