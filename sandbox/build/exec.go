@@ -343,4 +343,3 @@ func (t *lines) String() string {
 	defer t.mu.Unlock()
 	return strings.Join(t.l, "\n")
 }
-
