@@ -103,6 +103,9 @@ func (lx *lexer) words() ([]string, error) {
 				return nil, err
 			}
 			cur.WriteString(v)
+			if v == "" {
+				continue // an unquoted empty expansion makes no word of its own
+			}
 		default:
 			cur.WriteByte(c)
 			lx.i++
