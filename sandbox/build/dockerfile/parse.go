@@ -190,7 +190,7 @@ func Parse(name string, r io.Reader) (*File, error) {
 	}
 	f.Escape = escape
 	if len(f.Instructions) == 0 {
-		return nil, &Error{File: name, Msg: "the Dockerfile is empty: it needs a FROM and at least one more instruction"}
+		return nil, &Error{File: name, Msg: "the Dockerfile is empty: it needs at least a FROM"}
 	}
 	if first := f.Instructions[0]; first.Cmd != "FROM" && first.Cmd != "ARG" {
 		return nil, &Error{File: name, Line: first.Line, Msg: fmt.Sprintf("%s before FROM: a Dockerfile starts with FROM (only ARG may come before it)", first.Cmd)}
