@@ -64,6 +64,8 @@ type Config struct {
 	UserNS bool `json:"userns"`
 	// Network is NetworkNone (default), NetworkHost or NetworkBridge.
 	Network string `json:"network"`
+	// Security: capabilities, seccomp filter, read-only root.
+	Security Security `json:"security"`
 
 	Hooks Hooks `json:"-"`
 

@@ -36,16 +36,18 @@ import (
 //	      (fds 0-2 + the socket as 3)              closes every fd above 3 (a caller's leaks);
 //	                                               blocks reading fd 3
 //	3     AddProc(init) into the cgroup; write     read 'c'; unshare CLONE_NEWCGROUP (its root is      fd 3 →
-//	      'c' + the spec (plan, command, caps)     the sandbox's cgroup) and, in init mode,
-//	                                               CLONE_NEWTIME (for its children); read the spec
+//	      'c' + the spec (plan, command, caps,     the sandbox's cgroup) and, in init mode,
+//	      seccomp BPF compiled in Go)              CLONE_NEWTIME (for its children); read the spec
 //	4     Hooks.OnCreated (network attach), while  carry out the plan: / private; overlay, proc, dev,  –
 //	      the init builds the root                 sys, cgroupfs ro, tmp, /etc binds, masks,
-//	                                               read-only paths; lo up; sethostname
+//	                                               read-only paths (--read-only: /run tmpfs, the
+//	                                               root remounted ro); lo up; sethostname
 //	5     write 'g' (with the spec if no hook)     read 'g'; pivot_root; detach the old root           fd 3 →
 //	6     read "started" → the workload's host     fork the workload (PID 2): every fd above 2         ← fd 3
-//	      PID (init's child in the cgroup);        close-on-exec, drop caps to the default set in
-//	      record "running"; Start returns          every set, no_new_privs, chdir, exec (a CLOEXEC
-//	                                               pipe says exec worked); then write "started"
+//	      PID (init's child in the cgroup);        close-on-exec, drop caps to the spec's set in
+//	      record "running"; Start returns          every set, no_new_privs, chdir, install the
+//	                                               seccomp filter (last), exec (a CLOEXEC pipe says
+//	                                               exec worked); then write "started"
 //	6'    --init=false: EOF on fd 3 = started      the same steps, exec the workload as PID 1 itself   ← fd 3 EOF
 //	6''   "error" or EOF in init mode: roll back   write {"kind":"error"} and exit 1                   ← fd 3
 //	      and diagnose (OOM kill of the init, …)
@@ -67,7 +69,7 @@ import (
 // read back from a spec, in the one that wrote it): Start does not check
 // the user's input again.
 func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
-	if !state.IsID(cfg.ID) || cfg.WorkDir == "" || cfg.Network == "" {
+	if !state.IsID(cfg.ID) || cfg.WorkDir == "" || cfg.Network == "" || cfg.Security.Resolved == nil {
 		return nil, errors.New("sandbox.Start: the configuration was not validated (call Config.Validate first)")
 	}
 	if cfg.Network == NetworkBridge && cfg.Hooks.OnCreated == nil {
@@ -91,6 +93,7 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 	sb.WorkDir = filepath.Join(dir, "work")
 	sb.RootFS = filepath.Join(dir, "rootfs")
 	sb.Network.Mode = cfg.Network
+	sb.Security = cfg.Security.Resolved.Record
 	sb.InitPID, sb.WorkloadPID, sb.Exit, sb.Started = 0, 0, nil, time.Time{}
 	if sb.Created.IsZero() {
 		sb.Created = time.Now().UTC()
@@ -229,6 +232,7 @@ func (c *Container) spec(etc map[string]string) ([]byte, error) {
 		Lower: lower, Upper: c.sb.UpperDir, Work: c.sb.WorkDir, Target: c.sb.RootFS,
 		EtcFiles: etc, Cgroups: cgs, UserNS: c.cfg.UserNS,
 		Hostname: c.cfg.Hostname, NewNet: c.cfg.Network != NetworkHost,
+		ReadOnly: c.cfg.Security.ReadOnly,
 	})
 	if err != nil {
 		return nil, err
@@ -238,9 +242,10 @@ func (c *Container) spec(etc map[string]string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	sec := c.cfg.Security.Resolved
 	return nsinit.Encode(plan, &nsinit.Exec{
 		Path: path, Args: c.cfg.Args, Env: env, Cwd: c.cfg.WorkDir,
-		Caps: nsinit.CapMask(nsinit.DefaultCaps),
+		Caps: sec.CapMask, Seccomp: sec.Filter,
 	})
 }
 

@@ -82,6 +82,11 @@ func (c *Config) ValidateInput() error {
 	if err := c.Resources.Validate(); err != nil {
 		return err
 	}
+	sec, err := c.Security.resolve()
+	if err != nil {
+		return err
+	}
+	c.Security.Resolved = sec
 	switch c.Network {
 	case "":
 		c.Network = NetworkNone

@@ -8,6 +8,7 @@ import (
 
 	units "github.com/docker/go-units"
 
+	"glassbox/sandbox"
 	"glassbox/sandbox/cgroup"
 	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/network"
@@ -149,3 +150,18 @@ func (f policyFlag) String() string {
 }
 
 func (policyFlag) Type() string { return "policy" }
+
+// securityOptFlag is --security-opt, repeatable: seccomp=unconfined,
+// seccomp=PROFILE.json (the file is read as the flag is), no-new-privileges.
+type securityOptFlag struct{ sec *sandbox.Security }
+
+func (f securityOptFlag) Set(s string) error { return f.sec.SecurityOpt(s) }
+
+func (f securityOptFlag) String() string {
+	if f.sec == nil {
+		return ""
+	}
+	return f.sec.Seccomp
+}
+
+func (securityOptFlag) Type() string { return "option" }

@@ -38,6 +38,8 @@ var runFlagChecks = []string{
 	"glassbox/sandbox/cgroup.CPUs",                 // --cpus into a quota
 	"glassbox/sandbox.MergeEnv",                    // -e over the image's environment
 	"(*glassbox/sandbox/image.Image).TopFirst",     // the image's layers
+	"(*glassbox/sandbox.Security).SecurityOpt",     // --security-opt's syntax, reading a profile
+	"(*glassbox/sandbox.Security).resolve",         // --cap-add, --cap-drop, the profile, --privileged
 }
 
 // The two ways of a run, by their entry points: the flags' pflag.Values

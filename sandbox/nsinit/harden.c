@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -86,6 +87,7 @@ const char *gb_drop_caps(uint64_t keep, int last_cap) {
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct d[2];
 	memset(d, 0, sizeof d);
+	if (last_cap < 63) keep &= (1ULL << (last_cap + 1)) - 1; // capset refuses bits the kernel lacks
 	for (int i = 0; i < 2; i++)
 		d[i].effective = d[i].permitted = d[i].inheritable = (uint32_t)(keep >> (32 * i));
 	if (syscall(SYS_capset, &hdr, d) < 0) return "set capabilities";
@@ -102,4 +104,42 @@ int gb_last_cap(void) {
 	ssize_t n = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	return n > 0 ? atoi(buf) : 40;
+}
+
+static int hexval(char c) {
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	return -1;
+}
+
+// gb_decode_filter reads the seccomp program the parent compiled (package
+// seccomp): its instructions' bytes in hex. An empty string is no filter.
+const char *gb_decode_filter(const char *hex, struct sock_fprog *prog) {
+	size_t n = strlen(hex);
+	prog->len = 0;
+	prog->filter = NULL;
+	if (n == 0) return NULL;
+	if (n % (2 * sizeof(struct sock_filter)) != 0 || n / (2 * sizeof(struct sock_filter)) > BPF_MAXINSNS)
+		return "seccomp filter: bad length";
+	unsigned char *b = malloc(n / 2);
+	if (!b) return "seccomp filter: out of memory";
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0) return "seccomp filter: not hex";
+		b[i] = (unsigned char)(hi << 4 | lo);
+	}
+	prog->len = (unsigned short)(n / (2 * sizeof(struct sock_filter)));
+	prog->filter = (struct sock_filter *)b;
+	return NULL;
+}
+
+// gb_install_filter installs the filter on the calling thread (the only
+// one). It needs no_new_privs, or CAP_SYS_ADMIN, which is gone by then:
+// call it after gb_drop_caps, as the very last step before execve, so the
+// filter judges only the workload's own calls (and that execve).
+const char *gb_install_filter(const struct sock_fprog *prog) {
+	if (prog->len == 0) return NULL;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) == 0) return NULL;
+	if (errno == ENOSYS && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog, 0, 0) == 0) return NULL;
+	return "install the seccomp filter";
 }

@@ -7,11 +7,14 @@
 #ifndef GLASSBOX_HARDEN_H
 #define GLASSBOX_HARDEN_H
 
+#include <linux/filter.h>
 #include <stdint.h>
 
 const char *gb_close_fds_from(int first);
 const char *gb_cloexec_fds_from(int first);
 const char *gb_drop_caps(uint64_t keep, int last_cap);
 int gb_last_cap(void);
+const char *gb_decode_filter(const char *hex, struct sock_fprog *prog);
+const char *gb_install_filter(const struct sock_fprog *prog);
 
 #endif

@@ -190,10 +190,12 @@ static void gb_op(void) {
 
 // gb_exec_workload is the end of every path into the workload: nothing
 // but stdin, stdout and stderr crosses the exec, the capabilities shrink
-// to caps with no_new_privs set, and the working directory is entered. It
-// returns only on failure, with the message in msg.
+// to caps with no_new_privs set, the working directory is entered, and the
+// seccomp filter goes on last. It returns only on failure, with the
+// message in msg.
 static void gb_exec_workload(const char *path, char **argv, char **envp, const char *cwd,
-                             uint64_t caps, int last_cap, char *msg, size_t size) {
+                             uint64_t caps, int last_cap, const struct sock_fprog *filter,
+                             char *msg, size_t size) {
 	const char *e = gb_cloexec_fds_from(3);
 	if (!e) e = gb_drop_caps(caps, last_cap);
 	if (e) {
@@ -202,6 +204,10 @@ static void gb_exec_workload(const char *path, char **argv, char **envp, const c
 	}
 	if (chdir(cwd) < 0) {
 		snprintf(msg, size, "working directory %s: %s", cwd, strerror(errno));
+		return;
+	}
+	if ((e = gb_install_filter(filter)) != NULL) {
+		snprintf(msg, size, "%s: %s", e, strerror(errno));
 		return;
 	}
 	execve(path, argv, envp);
@@ -225,6 +231,9 @@ static void gb_init_main(int init_mode) {
 
 	char *path = gb_next(), *cwd = gb_next();
 	uint64_t caps = gb_num();
+	struct sock_fprog filter;
+	const char *ferr = gb_decode_filter(gb_next(), &filter);
+	if (ferr) gb_fail("%s", ferr);
 	size_t argc = (size_t)gb_num();
 	char **argv = calloc(argc + 1, sizeof *argv);
 	for (size_t i = 0; i < argc; i++) argv[i] = gb_next();
@@ -236,7 +245,7 @@ static void gb_init_main(int init_mode) {
 	if (!init_mode) {
 		// The workload becomes PID 1; the socket closes on exec (CLOEXEC):
 		// that end-of-file is the parent's "started".
-		gb_exec_workload(path, argv, envp, cwd, caps, last, msg, sizeof msg);
+		gb_exec_workload(path, argv, envp, cwd, caps, last, &filter, msg, sizeof msg);
 		gb_fail("%s", msg);
 	}
 
@@ -255,7 +264,7 @@ static void gb_init_main(int init_mode) {
 	if (pid < 0) gb_fail("fork the workload: %s", strerror(errno));
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		gb_exec_workload(path, argv, envp, cwd, caps, last, msg, sizeof msg);
+		gb_exec_workload(path, argv, envp, cwd, caps, last, &filter, msg, sizeof msg);
 		if (write(errp[1], msg, strlen(msg)) < 0) {}
 		_exit(127);
 	}

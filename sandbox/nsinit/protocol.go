@@ -52,18 +52,21 @@ type Message struct {
 }
 
 // Exec is the workload: the resolved executable, its argv and environment,
-// its working directory and the capabilities it keeps.
+// its working directory, the capabilities it keeps and its seccomp filter
+// (seccomp.Filter.Encode; empty for none).
 type Exec struct {
-	Path string
-	Args []string
-	Env  []string
-	Cwd  string
-	Caps uint64
+	Path    string
+	Args    []string
+	Env     []string
+	Cwd     string
+	Caps    uint64
+	Seccomp string
 }
 
 // Encode is the spec as the init reads it: ten decimal digits of length,
 // then NUL-terminated fields — the number of steps, each step
-// (rootfs.Op.Encode), then path, cwd, caps, argc, argv…, envc, env….
+// (rootfs.Op.Encode), then path, cwd, caps, seccomp, argc, argv…, envc,
+// env….
 func Encode(plan []rootfs.Op, x *Exec) ([]byte, error) {
 	if len(x.Args) == 0 {
 		return nil, errors.New("no command")
@@ -77,6 +80,7 @@ func Encode(plan []rootfs.Op, x *Exec) ([]byte, error) {
 	field(x.Path)
 	field(x.Cwd)
 	field(strconv.FormatUint(x.Caps, 10))
+	field(x.Seccomp)
 	field(strconv.Itoa(len(x.Args)))
 	for _, a := range x.Args {
 		field(a)

@@ -3,15 +3,17 @@ package nsinit
 import (
 	"bytes"
 	"strconv"
+	"strings"
 	"testing"
 
 	"glassbox/sandbox/rootfs"
+	"glassbox/sandbox/state"
 )
 
 // TestEncode checks the wire format init.c reads.
 func TestEncode(t *testing.T) {
 	plan := []rootfs.Op{{Kind: rootfs.OpMount, Src: "proc", Dst: "/r/proc", FSType: "proc", Flags: 14, Mkdir: true}}
-	b, err := Encode(plan, &Exec{Path: "/app/c", Args: []string{"c", "-x"}, Env: []string{"A=1"}, Cwd: "/app", Caps: 5})
+	b, err := Encode(plan, &Exec{Path: "/app/c", Args: []string{"c", "-x"}, Env: []string{"A=1"}, Cwd: "/app", Caps: 5, Seccomp: "0600000000000000"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +23,7 @@ func TestEncode(t *testing.T) {
 	}
 	fields := bytes.Split(bytes.TrimSuffix(b[10:], []byte{0}), []byte{0})
 	want := []string{"1", "mount", "proc", "/r/proc", "proc", "", "14", "0", "0", "1",
-		"/app/c", "/app", "5", "2", "c", "-x", "1", "A=1"}
+		"/app/c", "/app", "5", "0600000000000000", "2", "c", "-x", "1", "A=1"}
 	if len(fields) != len(want) {
 		t.Fatalf("%d fields %q, want %q", len(fields), fields, want)
 	}
@@ -39,5 +41,36 @@ func TestCapMask(t *testing.T) {
 	// docker's default set, as /proc/PID/status shows it.
 	if got := CapMask(DefaultCaps); got != 0xa80425fb {
 		t.Errorf("CapMask(DefaultCaps) = %#x, want 0xa80425fb", got)
+	}
+}
+
+func TestCapabilities(t *testing.T) {
+	def := CapMask(DefaultCaps)
+	bit := func(name string) uint64 {
+		b, ok := state.CapBit(name)
+		if !ok {
+			t.Fatalf("no capability %s", name)
+		}
+		return 1 << b
+	}
+	for _, tc := range []struct {
+		add, drop []string
+		want      uint64
+	}{
+		{nil, nil, def},
+		{[]string{"NET_ADMIN"}, nil, def | bit("CAP_NET_ADMIN")},
+		{[]string{"cap_sys_ptrace"}, []string{"CHOWN", "CAP_NET_RAW"}, def&^bit("CHOWN")&^bit("NET_RAW") | bit("SYS_PTRACE")},
+		{[]string{"ALL"}, []string{"SYS_ADMIN"}, AllCaps() &^ bit("SYS_ADMIN")},
+		{[]string{"KILL"}, []string{"all"}, bit("KILL")},
+		{nil, []string{"ALL"}, 0},
+		{[]string{"NET_RAW"}, []string{"NET_RAW"}, def}, // added and dropped: kept, as docker does
+	} {
+		got, err := Capabilities(tc.add, tc.drop)
+		if err != nil || got != tc.want {
+			t.Errorf("Capabilities(%v, %v) = %#x, %v; want %#x", tc.add, tc.drop, got, err, tc.want)
+		}
+	}
+	if _, err := Capabilities([]string{"NET_ADMINN"}, nil); err == nil || !strings.Contains(err.Error(), "--cap-add NET_ADMINN: no such capability") {
+		t.Errorf("a misspelt capability: %v", err)
 	}
 }

@@ -42,6 +42,9 @@ type Spec struct {
 	// in its network namespace.
 	Hostname string
 	NewNet   bool
+	// ReadOnly makes the root read-only, with a writable tmpfs on /run
+	// (/tmp always is one).
+	ReadOnly bool
 }
 
 // Mount flags the sandbox cannot undo (it has no CAP_SYS_ADMIN): nosuid
@@ -80,6 +83,15 @@ func Plan(s *Spec) ([]Op, error) {
 			Op{Kind: OpMount, Src: s.EtcFiles[inside], Dst: dst, Flags: unix.MS_BIND})
 	}
 	ops = append(ops, maskOps(t)...)
+	if s.ReadOnly {
+		// /run joins /tmp as a writable tmpfs; then the root mount itself
+		// (not its submounts: /tmp, /run, /dev, the /etc files) turns
+		// read-only — a remount of its per-mount flags, which the
+		// workload, without CAP_SYS_ADMIN, cannot undo.
+		ops = append(ops,
+			Op{Kind: OpMount, Src: "tmpfs", Dst: join(t, "/run"), FSType: "tmpfs", Flags: nsd, Data: "mode=755", Mkdir: true},
+			Op{Kind: OpMount, Src: t, Dst: t, Flags: unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY})
+	}
 	if s.NewNet {
 		ops = append(ops, Op{Kind: OpLoopbackUp})
 	}

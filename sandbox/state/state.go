@@ -140,7 +140,8 @@ type Sandbox struct {
 	WorkDir  string `json:"work_dir"`
 	RootFS   string `json:"rootfs"`
 
-	Network Network `json:"network"`
+	Network  Network  `json:"network"`
+	Security Security `json:"security"`
 
 	LogPath      string        `json:"log_path,omitempty"`
 	Restart      string        `json:"restart,omitempty"` // "no", "on-failure[:N]", "always"
