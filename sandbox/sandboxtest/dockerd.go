@@ -47,6 +47,9 @@ type Docker struct {
 	exited chan struct{} // closed when cmd ends
 	before *hostState
 	lock   *os.File
+	// ownsLock: the clean-up lets go of the lock (a test of the kit itself
+	// holds it across, to see the host before and after).
+	ownsLock bool
 
 	stopOnce sync.Once
 	stopErr  error
@@ -78,7 +81,13 @@ func Dockerd(t testing.TB) *Docker {
 	if err != nil {
 		t.Fatalf("dockerd lock: %v", err)
 	}
-	d := &Docker{lock: lock}
+	return startDockerd(t, &Docker{lock: lock, ownsLock: true})
+}
+
+// startDockerd starts d's dockerd under the lock d holds (and lets go of
+// it when done if d.ownsLock).
+func startDockerd(t testing.TB, d *Docker) *Docker {
+	t.Helper()
 	if err := d.start(); err != nil {
 		d.stop()
 		t.Fatalf("start dockerd: %v", err)
@@ -359,7 +368,9 @@ func (d *Docker) teardown() error {
 func (d *Docker) releaseLock() {
 	if d.lock != nil {
 		d.lock.Truncate(0)
-		d.lock.Close() // releases the flock
+		if d.ownsLock {
+			d.lock.Close() // releases the flock
+		}
 		d.lock = nil
 	}
 }

@@ -74,12 +74,30 @@ func compareViews(t *testing.T, before, after map[string]string) {
 	}
 }
 
+// holdDockerdLock takes the kit's lock for the whole test, so that the
+// host seen before and after is not another test's dockerd's.
+func holdDockerdLock(t *testing.T) *os.File {
+	t.Helper()
+	for _, p := range []string{DockerdPath, "iptables-save"} {
+		if _, err := exec.LookPath(p); err != nil {
+			Missing(t, p, "apt-get install docker.io")
+		}
+	}
+	lock, err := lockDockerd(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lock.Close() })
+	return lock
+}
+
 func TestDockerdRunsAndLeavesTheHostAsItWas(t *testing.T) {
 	RequireRoot(t)
+	lock := holdDockerdLock(t)
 	before := firewallView(t)
 	var dir string
 	t.Run("with dockerd", func(t *testing.T) {
-		d := Dockerd(t)
+		d := startDockerd(t, &Docker{lock: lock})
 		dir = d.Dir
 		if out := firewallView(t)["iptables"]; !strings.Contains(out, ":FORWARD DROP") || !strings.Contains(out, "DOCKER-USER") {
 			t.Errorf("dockerd's rules are not in place:\n%s", out)
@@ -130,7 +148,9 @@ func TestDockerdCleansUpAfterAKilledTest(t *testing.T) {
 		return
 	}
 	RequireRoot(t)
+	lock := holdDockerdLock(t)
 	before := firewallView(t)
+	lock.Close() // the helper takes it
 	helper := exec.Command(os.Args[0], "-test.run=^TestDockerdCleansUpAfterAKilledTest$", "-test.v")
 	helper.Env = append(os.Environ(), "GLASSBOX_DOCKERD_HELPER=1")
 	stdout, err := helper.StdoutPipe()
@@ -157,8 +177,9 @@ func TestDockerdCleansUpAfterAKilledTest(t *testing.T) {
 	if len(processesMentioning(dir)) == 0 {
 		t.Fatalf("the killed helper's dockerd is not running: nothing to clean up")
 	}
+	lock = holdDockerdLock(t) // which cleans up after the helper
 	t.Run("next dockerd", func(t *testing.T) {
-		d := Dockerd(t)
+		d := startDockerd(t, &Docker{lock: lock})
 		if out := d.Run(t, "ps", "-aq"); out != "" {
 			t.Errorf("a fresh dockerd has containers: %s", out)
 		}
