@@ -37,7 +37,7 @@ func glassbox(t *testing.T, args ...string) (string, string, int) {
 
 // courseContext copies testdata/course into a temporary context and puts
 // a static calculator beside it.
-func courseContext(t *testing.T) string {
+func courseContext(t testing.TB) string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	src := filepath.Join(filepath.Dir(file), "..", "..", "testdata", "course")

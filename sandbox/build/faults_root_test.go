@@ -32,7 +32,7 @@ func storeListing(t *testing.T, roots state.Roots) []string {
 	return out
 }
 
-func context(t *testing.T, dockerfile string, files map[string]string) string {
+func buildContext(t *testing.T, dockerfile string, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644)
@@ -70,7 +70,7 @@ func TestBadInputCreatesNothing(t *testing.T) {
 		{"URL", "FROM busybox\nADD http://example.com/x /\n", nil, nil, "Dockerfile:2: ADD: http://example.com/x: URLs are not supported", 1},
 		{"failing RUN", "FROM busybox\nRUN touch /made\nRUN echo boom; exit 7\n", nil, []string{"-t", "never"}, "returned a non-zero code: 7", 7},
 	} {
-		ctx := context(t, tc.df, tc.files)
+		ctx := buildContext(t, tc.df, tc.files)
 		os.Symlink(filepath.Join(outside, "secret"), filepath.Join(ctx, "link"))
 		before := storeListing(t, roots)
 		args := append(append([]string{"build", "--progress", "plain"}, tc.args...), ctx)
@@ -105,7 +105,7 @@ func TestBadInputCreatesNothing(t *testing.T) {
 func TestInterruptedBuildLeavesNothing(t *testing.T) {
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
-	ctx := context(t, "FROM busybox\nRUN echo started; sleep 60\n", nil)
+	ctx := buildContext(t, "FROM busybox\nRUN echo started; sleep 60\n", nil)
 	cmd := exec.Command(sandboxtest.Binary(t), "build", "--progress", "plain", "-t", "interrupted", ctx)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -136,7 +136,7 @@ func TestInterruptedBuildLeavesNothing(t *testing.T) {
 func TestConcurrentBuilds(t *testing.T) {
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
-	ctx := context(t, "FROM busybox\nCOPY a /a\nRUN cat /a > /b\n", map[string]string{"a": "same"})
+	ctx := buildContext(t, "FROM busybox\nCOPY a /a\nRUN cat /a > /b\n", map[string]string{"a": "same"})
 	const n = 4
 	var wg sync.WaitGroup
 	ids := make([]string, n)
