@@ -18,6 +18,7 @@ type layerRecord struct {
 	DiffID    string    `json:"diff_id"` // sha256:<hex> of its canonical tar
 	Size      int64     `json:"size"`    // bytes of file content
 	Files     int       `json:"files"`   // entries, whiteouts included
+	TarSize   int64     `json:"tar_size"` // bytes of its canonical tar
 	CreatedBy string    `json:"created_by"`
 	Created   time.Time `json:"created"`
 }
@@ -116,7 +117,7 @@ func (st *Staging) Commit(createdBy string) (state.Layer, error) {
 	if l, err := s.Layer(diffID); err == nil {
 		return l, nil
 	}
-	rec := layerRecord{DiffID: diffID, Size: stats.Size, Files: stats.Files, CreatedBy: createdBy, Created: time.Now().UTC()}
+	rec := layerRecord{DiffID: diffID, Size: stats.Size, Files: stats.Files, TarSize: stats.TarSize, CreatedBy: createdBy, Created: time.Now().UTC()}
 	data, _ := json.MarshalIndent(rec, "", "  ")
 	if err := os.WriteFile(filepath.Join(st.tmp, "layer.json"), data, 0o644); err != nil {
 		return state.Layer{}, fmt.Errorf("write layer record: %w", err)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path"
@@ -35,8 +36,9 @@ var CanonicalTime = time.Unix(0, 0).UTC()
 
 // LayerStats are facts gathered while a layer is written as a tar.
 type LayerStats struct {
-	Size  int64 // bytes of regular file content (a hard-linked file once)
-	Files int   // entries of any kind, whiteouts included
+	Size    int64 // bytes of regular file content (a hard-linked file once)
+	Files   int   // entries of any kind, whiteouts included
+	TarSize int64 // bytes of the canonical tar
 }
 
 // DiffID returns the OCI diffID of the layer directory dir — "sha256:<hex>"
@@ -44,12 +46,23 @@ type LayerStats struct {
 // identity in the store: the same content has the same diffID wherever and
 // whenever it was made, and `save` writes exactly the tar it digests.
 func DiffID(dir string) (string, LayerStats, error) {
-	h := sha256.New()
+	h := &countingHash{Hash: sha256.New()}
 	st, err := WriteLayer(h, dir)
 	if err != nil {
 		return "", st, err
 	}
+	st.TarSize = h.n
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), st, nil
+}
+
+type countingHash struct {
+	hash.Hash
+	n int64
+}
+
+func (c *countingHash) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.Hash.Write(p)
 }
 
 // WriteLayer writes the layer directory dir to w as a canonical OCI layer
