@@ -30,7 +30,9 @@ func BenchmarkCourseVsDocker(b *testing.B) {
 		}
 		return time.Since(t0)
 	}
-	gb := func(args ...string) *exec.Cmd { return exec.Command(bin, append([]string{"build", "-q", "-t", "course"}, append(args, ctx)...)...) }
+	gb := func(args ...string) *exec.Cmd {
+		return exec.Command(bin, append([]string{"build", "-q", "-t", "course"}, append(args, ctx)...)...)
+	}
 	dk := func(args ...string) *exec.Cmd {
 		c := d.Command(append([]string{"build", "-q", "-t", "course"}, append(args, ctx)...)...)
 		c.Env = append(c.Env, "DOCKER_BUILDKIT=0")

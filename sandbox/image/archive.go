@@ -215,7 +215,6 @@ func familiar(ref string) string {
 	return ref
 }
 
-
 func nameTag(ref string) (*name.Tag, error) {
 	t, err := name.NewTag(ref)
 	if err != nil {

@@ -15,9 +15,9 @@ import (
 // layerRecord is layers/<hex>/layer.json: what the store knows of a layer
 // besides its content (layers/<hex>/fs).
 type layerRecord struct {
-	DiffID    string    `json:"diff_id"` // sha256:<hex> of its canonical tar
-	Size      int64     `json:"size"`    // bytes of file content
-	Files     int       `json:"files"`   // entries, whiteouts included
+	DiffID    string    `json:"diff_id"`  // sha256:<hex> of its canonical tar
+	Size      int64     `json:"size"`     // bytes of file content
+	Files     int       `json:"files"`    // entries, whiteouts included
 	TarSize   int64     `json:"tar_size"` // bytes of its canonical tar
 	CreatedBy string    `json:"created_by"`
 	Created   time.Time `json:"created"`
