@@ -38,10 +38,13 @@ func (s *Store) Load(src string, r io.Reader) ([]string, error) {
 		}
 	}
 	// The archive is read more than once (manifest, then each layer): a
-	// plain file on disk, gunzipped if need be.
-	path := filepath.Join(tmp, "archive.tar")
-	if err := plainCopy(src, r, path); err != nil {
-		return nil, err
+	// plain file on disk — the file given, or a copy, gunzipped if need be.
+	path := src
+	if src == "-" || isGzip(src) {
+		path = filepath.Join(tmp, "archive.tar")
+		if err := plainCopy(src, r, path); err != nil {
+			return nil, err
+		}
 	}
 	kind, err := archiveKind(path)
 	if err != nil {
@@ -227,6 +230,17 @@ func layerCreators(cf *v1.ConfigFile) []string {
 		}
 	}
 	return out
+}
+
+func isGzip(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	magic := make([]byte, 2)
+	n, _ := io.ReadFull(f, magic)
+	return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b
 }
 
 // plainCopy copies the archive to dst, gunzipping it if it is gzip'd.
