@@ -44,7 +44,9 @@ type limitValues struct {
 	ok                       bool
 }
 
-var psiKinds = [3]string{"cpu", "memory", "io"}
+// PressureKinds are the resources a cgroup reports pressure (PSI) for, in
+// the order the snapshot reads them.
+var PressureKinds = [3]string{"cpu", "memory", "io"}
 
 // openCgroup opens the files of a cgroup. Files that do not exist are
 // skipped; other failures are returned as messages for Snapshot.Errors.
@@ -105,7 +107,7 @@ func openCgroup(mode string, dirs map[string]string, unifiedPath string) (*cgrou
 	// host's pressure, not the sandbox's: show them only below the root.
 	if u := dirs["unified"]; u != "" && (mode == ModeV2 || (unifiedPath != "/" && unifiedPath != "")) {
 		r.psiSources = map[string]string{}
-		for i, k := range psiKinds {
+		for i, k := range PressureKinds {
 			r.psi[i] = open(u, k+".pressure")
 			if r.psi[i] != nil {
 				r.psiSources[k] = r.psi[i].path
@@ -233,7 +235,7 @@ func (r *cgroupReader) read(c *collector, cg *Cgroup, now time.Time) {
 				if cg.Pressure == nil {
 					cg.Pressure = make(map[string]float64, 3)
 				}
-				cg.Pressure[psiKinds[i]] = v
+				cg.Pressure[PressureKinds[i]] = v
 			}
 		}
 	}

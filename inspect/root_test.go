@@ -255,7 +255,7 @@ func TestRootSandbox(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, want := range []string{"\nNamespaces\n", "\nProcesses", "\nFilesystem", "\nCgroup\n", "\nNetwork", "\nUTS and kernel\n",
-			fmt.Sprintf("/proc/%d/ns/pid", sb.InitPID), "of 64.0 MiB"} {
+			fmt.Sprintf("/proc/%d/ns/pid", sb.InitPID), "of 64 MiB"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("inspect output lacks %q:\n%s", want, out)
 			}

@@ -99,7 +99,6 @@ func (c *Container) wait() (*state.Exit, error) {
 	if exit.Signal == "SIGKILL" && c.cg != nil {
 		if n, err := c.cg.OOMKills(); err == nil && n > c.oomBefore {
 			exit.OOMKilled = true
-			exit.Reason = "killed by the OOM killer: memory limit " + memString(c.cfg.Resources.MemoryBytes) + " reached"
 		}
 	}
 	c.sb.Exit = exit
@@ -116,14 +115,6 @@ func (c *Container) wait() (*state.Exit, error) {
 		return exit, err
 	}
 	return exit, nil
-}
-
-// memString writes a limit the way users give it: "32 MiB".
-func memString(b int64) string {
-	if b <= 0 {
-		return "(none)"
-	}
-	return strings.ReplaceAll(units.BytesSize(float64(b)), "MiB", " MiB")
 }
 
 // Destroy kills whatever is left of the sandbox and removes everything it
@@ -225,10 +216,10 @@ func (c *Container) diagnose(err error) error {
 	exit, _ := c.Wait()
 	n, oerr := c.cg.OOMKills()
 	if oerr == nil && n > c.oomBefore {
-		return fmt.Errorf("%w: init was OOM-killed: memory limit %s too low?", err, memString(c.cfg.Resources.MemoryBytes))
+		return fmt.Errorf("%w: init was OOM-killed: memory limit %s too low?", err, units.BytesSize(float64(c.cfg.Resources.MemoryBytes)))
 	}
 	if errors.Is(err, errInitDied) && exit != nil {
-		return fmt.Errorf("%w (exit status %d %s)", err, exit.Code, exit.Signal)
+		return fmt.Errorf("%w: %s", err, exit)
 	}
 	return err
 }

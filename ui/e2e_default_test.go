@@ -96,7 +96,7 @@ func TestDefaultCommandRunsCalc(t *testing.T) {
 		tm.start(session, shell)
 		waitFor(t, 30*time.Second, "the UI on calc", func() bool {
 			p := tm.pane(session)
-			return strings.Contains(p, "glassbox ▸ calc") && strings.Contains(p, "RUNNING")
+			return strings.Contains(p, "glassbox ▸ calc") && strings.Contains(p, "  running  ")
 		})
 		sb, err := eng.Get("calc")
 		if err != nil {

@@ -57,7 +57,7 @@ func TestTopShowsOOMKillLive(t *testing.T) {
 	if strings.Contains(string(frame), "\x1b") {
 		t.Errorf("top --once printed escape codes:\n%q", frame)
 	}
-	for _, want := range []string{"RUNNING", "PID 1 = host", "overlay mounted at /", "memory 48 MiB", "of 48 MiB", "read from: "} {
+	for _, want := range []string{"  running  ", "PID 1 = host", "overlay mounted at /", "memory 48 MiB", "of 48 MiB", "read from: "} {
 		if !strings.Contains(string(frame), want) {
 			t.Errorf("top --once lacks %q:\n%s", want, frame)
 		}
@@ -67,7 +67,7 @@ func TestTopShowsOOMKillLive(t *testing.T) {
 	tm.start("top", fmt.Sprintf("GLASSBOX_ROOT=%s NO_COLOR=1 %s top %s; sleep 30", os.Getenv("GLASSBOX_ROOT"), bin, name))
 	pane := func() string { return tm.pane("top") }
 	waitFor(t, 15*time.Second, "the UI to show the sandbox running", func() bool {
-		return strings.Contains(pane(), "RUNNING") && strings.Contains(pane(), "Resources")
+		return strings.Contains(pane(), "  running  ") && strings.Contains(pane(), "Resources")
 	})
 
 	// 48 MiB cannot hold the calculator and 64 MiB more: the first press
@@ -76,7 +76,7 @@ func TestTopShowsOOMKillLive(t *testing.T) {
 	var screen string
 	killed := func() bool {
 		screen = pane()
-		return strings.Contains(screen, "OOMKILLED (EXIT 137)") && strings.Contains(screen, "OOMKilled: exit 137")
+		return strings.Contains(screen, "Exited (137, SIGKILL, OOMKilled)") && strings.Contains(screen, "OOM!    "+name+": Exited (137")
 	}
 	for presses := 1; ; presses++ {
 		tm.keys("top", "m")
@@ -93,10 +93,10 @@ func TestTopShowsOOMKillLive(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"OOMKILLED (EXIT 137)",             // the header's state
-		"OOM KILLED",                       // the banner
-		"kernel's OOM killer sent SIGKILL", // which mentions the OOM killer
-		"OOMKilled: exit 137",              // the event
+		"Exited (137, SIGKILL, OOMKilled)",  // the header's state
+		"OOM KILLED",                        // the banner
+		"kernel's OOM killer sent SIGKILL",  // which mentions the OOM killer
+		"OOM!    " + name + ": Exited (137", // the event
 	} {
 		if !strings.Contains(screen, want) {
 			t.Errorf("the pane lacks %q:\n%s", want, screen)
@@ -168,7 +168,7 @@ func TestTopShowsRestartAfterOOM(t *testing.T) {
 	tm := newTmux(t)
 	tm.start("top", fmt.Sprintf("GLASSBOX_ROOT=%s NO_COLOR=1 %s top %s; sleep 30", os.Getenv("GLASSBOX_ROOT"), bin, name))
 	waitFor(t, 15*time.Second, "the UI to show the sandbox running", func() bool {
-		return strings.Contains(tm.pane("top"), "RUNNING")
+		return strings.Contains(tm.pane("top"), "  running  ")
 	})
 	var screen string
 	restarted := func() bool {
@@ -188,7 +188,7 @@ func TestTopShowsRestartAfterOOM(t *testing.T) {
 			t.Fatalf("no restart on screen after %d presses of m; the pane:\n%s", presses, screen)
 		}
 	}
-	for _, want := range []string{"OOM KILLED", "restart on-failure:3 (", "RUNNING", "OOMKilled: exit 137"} {
+	for _, want := range []string{"OOM KILLED", "restart on-failure:3 (", "  running  ", "OOM!    " + name + ": Exited (137"} {
 		if !strings.Contains(screen, want) {
 			t.Errorf("the pane lacks %q:\n%s", want, screen)
 		}

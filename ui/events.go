@@ -6,6 +6,7 @@ import (
 
 	"glassbox/inspect"
 	"glassbox/sandbox/state"
+	"glassbox/ui/words"
 )
 
 // EventKind sorts events for their marker on screen.
@@ -50,17 +51,14 @@ func diffEvents(name string, prev, cur *inspect.Snapshot) []Event {
 		return evs
 	}
 	if e := lastExit(cs); newExit(lastExit(ps), e) {
-		switch {
-		case e.OOMKilled:
-			add(EvOOM, "OOMKilled: exit %d, SIGKILL from the kernel's OOM killer", e.Code)
-		case e.Signal != "":
-			add(EvState, "exited: %s (exit %d)", e.Signal, e.Code)
-		default:
-			add(EvState, "exited with code %d", e.Code)
+		kind := EvState
+		if e.OOMKilled {
+			kind = EvOOM
 		}
+		add(kind, "%s", e)
 	}
 	if cs.RestartCount > ps.RestartCount {
-		add(EvRestart, "restarted by policy %q (restart count %d)", policy(cs), cs.RestartCount)
+		add(EvRestart, "restarted by policy %q (restart count %d)", words.Policy(cs), cs.RestartCount)
 	}
 	if cs.Status != ps.Status {
 		add(EvState, "state %s → %s", ps.Status, cs.Status)
@@ -87,13 +85,6 @@ func lastExit(sb *state.Sandbox) *state.Exit {
 // newExit says whether cur is an exit that prev (seen before) was not.
 func newExit(prev, cur *state.Exit) bool {
 	return cur != nil && (prev == nil || !prev.FinishedAt.Equal(cur.FinishedAt))
-}
-
-func policy(sb *state.Sandbox) string {
-	if sb.Restart == "" {
-		return "no"
-	}
-	return sb.Restart
 }
 
 func orNone(s string) string {

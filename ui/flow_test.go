@@ -166,7 +166,7 @@ func press(s string) tea.KeyMsg {
 
 func TestFlowKeysDriveActions(t *testing.T) {
 	tm, _, acts := startFlow(t, 120, 40, calc())
-	waitScreen(t, tm, "glassbox ▸ calc", "RUNNING")
+	waitScreen(t, tm, "glassbox ▸ calc", "  running  ")
 	id := calc().id
 
 	tm.Send(press("m"))
@@ -239,7 +239,7 @@ func TestFlowFocusAndSwitch(t *testing.T) {
 
 func TestFlowHelpOpensAndCloses(t *testing.T) {
 	tm, _, _ := startFlow(t, 100, 30, calc())
-	waitScreen(t, tm, "RUNNING")
+	waitScreen(t, tm, "  running  ")
 	tm.Send(press("?"))
 	waitScreen(t, tm, "poke the workload", "stress memory (+64 MiB per press)", "quit (sandboxes keep running)")
 	tm.Send(press("?"))
@@ -254,7 +254,7 @@ func TestFlowHelpOpensAndCloses(t *testing.T) {
 
 func TestFlowResizeAndTooSmall(t *testing.T) {
 	tm, _, _ := startFlow(t, 120, 40, calc())
-	waitScreen(t, tm, "RUNNING")
+	waitScreen(t, tm, "  running  ")
 	tm.Send(tea.WindowSizeMsg{Width: 70, Height: 20})
 	waitScreen(t, tm, "terminal too small: need 80×24, have 70×20")
 	tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24})
@@ -265,11 +265,11 @@ func TestFlowResizeAndTooSmall(t *testing.T) {
 
 func TestFlowOOMBanner(t *testing.T) {
 	tm, src, _ := startFlow(t, 120, 40, calc())
-	waitScreen(t, tm, "RUNNING")
+	waitScreen(t, tm, "  running  ")
 	src.set(0, func(f *fixture) { f.memUsage, f.anon = 255*mib, 230*mib })
 	waitScreen(t, tm, "255 MiB of 256 MiB")
 	src.set(0, func(f *fixture) { *f = f.oomKilled(time.Now()) })
-	waitScreen(t, tm, "OOM KILLED", "OOM killer sent SIGKILL (exit 137)", "OOMKILLED (EXIT 137)", "OOMKilled: exit 137")
+	waitScreen(t, tm, "OOM KILLED", "OOM killer sent SIGKILL", "Exited (137, SIGKILL, OOMKilled)", "OOM!    calc: Exited (137, SIGKILL, OOMKilled)")
 	tm.Send(press("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }
@@ -294,7 +294,7 @@ func TestFlowNewSandboxJoinsTheNamedOnes(t *testing.T) {
 // event.
 func TestFlowOOMCounterAloneRaisesTheBanner(t *testing.T) {
 	tm, src, _ := startFlow(t, 120, 40, calc())
-	waitScreen(t, tm, "RUNNING", "oom_kill 0")
+	waitScreen(t, tm, "  running  ", "oom_kill 0")
 	src.set(0, func(f *fixture) { f.oomKills = 1 })
 	waitScreen(t, tm, "OOM KILLED", "oom_kill 0→1", "OOM killer killed 1 process(es)")
 	tm.Send(press("q"))
@@ -306,15 +306,15 @@ func TestFlowOOMCounterAloneRaisesTheBanner(t *testing.T) {
 // the kill is on screen, once.
 func TestFlowOOMBetweenRefreshes(t *testing.T) {
 	tm, src, _ := startFlow(t, 120, 40, calc())
-	waitScreen(t, tm, "RUNNING")
+	waitScreen(t, tm, "  running  ")
 	src.set(0, func(f *fixture) {
 		f.restart, f.restarts = "on-failure:3", 1
 		f.restartedAfter = f.oomKilled(time.Now()).exit
 	})
-	waitScreen(t, tm, "OOM KILLED", "brought it back: restart count 1", "OOMKilled: exit 137", "restarted by policy")
+	waitScreen(t, tm, "OOM KILLED", "brought it back: restart count 1", "OOM!    calc: Exited (137, SIGKILL, OOMKilled)", "restarted by policy")
 	tm.Send(press("q"))
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
-	if n := strings.Count(fmt.Sprint(fm.events), "OOMKilled: exit 137"); n != 1 {
+	if n := strings.Count(fmt.Sprint(fm.events), "Exited (137, SIGKILL, OOMKilled)"); n != 1 {
 		t.Errorf("the OOM kill is %d times in the events, want once", n)
 	}
 }

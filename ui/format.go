@@ -9,25 +9,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// bytesIEC formats a byte count the way limits are given (256m = 256 MiB).
-func bytesIEC(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	units := []string{"KiB", "MiB", "GiB", "TiB"}
-	v := float64(n)
-	i := -1
-	for v >= unit && i < len(units)-1 {
-		v /= unit
-		i++
-	}
-	if v >= 100 || v == math.Trunc(v) {
-		return fmt.Sprintf("%.0f %s", v, units[i])
-	}
-	return fmt.Sprintf("%.1f %s", v, units[i])
-}
-
 // duration formats an uptime or age compactly: 42s, 5m12s, 3h04m, 2d07h.
 func duration(d time.Duration) string {
 	if d < 0 {

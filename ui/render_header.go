@@ -6,24 +6,8 @@ import (
 	"time"
 
 	"glassbox/sandbox/state"
+	"glassbox/ui/words"
 )
-
-// stateWord is a sandbox's state as the header shows it: the OOM kill
-// spelled out, because it is the one state a student must not miss.
-func stateWord(sb *state.Sandbox) string {
-	switch {
-	case sb.Status == state.Exited && sb.Exit != nil && sb.Exit.OOMKilled:
-		return fmt.Sprintf("OOMKilled (exit %d)", sb.Exit.Code)
-	case sb.Status == state.Exited && sb.Exit != nil && sb.Exit.Signal != "":
-		return fmt.Sprintf("exited (%s, exit %d)", sb.Exit.Signal, sb.Exit.Code)
-	case sb.Status == state.Exited && sb.Exit != nil:
-		return fmt.Sprintf("exited (exit %d)", sb.Exit.Code)
-	case sb.Status == "":
-		return "unknown"
-	default:
-		return string(sb.Status)
-	}
-}
 
 func (st *Styles) stateStyle(sb *state.Sandbox) func(...string) string {
 	switch sb.Status {
@@ -36,47 +20,20 @@ func (st *Styles) stateStyle(sb *state.Sandbox) func(...string) string {
 	}
 }
 
+// ports are the published ports, each with how it is carried while the
+// sandbox runs: "127.0.0.1:8000->8000/tcp (DNAT)".
 func ports(ps []state.Port) string {
 	if len(ps) == 0 {
-		return "none"
+		return words.Ports(nil)
 	}
-	var out []string
-	for _, p := range ps {
-		ip := p.HostIP
-		if ip == "" {
-			ip = "0.0.0.0"
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = words.Port(p)
+		if via := words.Via(p); via != "" {
+			out[i] += " (" + via + ")"
 		}
-		proto := p.Proto
-		if proto == "" {
-			proto = "tcp"
-		}
-		via := ""
-		switch p.Via {
-		case state.ViaKernel:
-			via = " (DNAT)" // an nftables rule: nft list table ip glassbox-<id>
-		case state.ViaProxy:
-			via = " (proxy)"
-		}
-		out = append(out, fmt.Sprintf("%s:%d→%d/%s%s", ip, p.HostPort, p.ContainerPort, proto, via))
 	}
-	return strings.Join(out, " ")
-}
-
-func limits(sb *state.Sandbox) string {
-	l := sb.Limits
-	mem, cpu, pids := "no limit", "no limit", "no limit"
-	if l.MemoryBytes > 0 {
-		mem = bytesIEC(l.MemoryBytes)
-	}
-	if l.CPUs > 0 {
-		cpu = fmt.Sprintf("%.2f", l.CPUs)
-	} else if l.CPUQuotaUS > 0 && l.CPUPeriodUS > 0 {
-		cpu = fmt.Sprintf("%.2f", float64(l.CPUQuotaUS)/float64(l.CPUPeriodUS))
-	}
-	if l.PidsLimit > 0 {
-		pids = fmt.Sprint(l.PidsLimit)
-	}
-	return fmt.Sprintf("memory %s · cpus %s · pids %s", mem, cpu, pids)
+	return strings.Join(out, ", ")
 }
 
 // renderHeader is the top of the screen: the focused sandbox's identity,
@@ -106,10 +63,10 @@ func renderHeader(st *Styles, boxes []*box, cur int, now time.Time, w int) []str
 	if image == "" {
 		image = "?"
 	}
-	l1 := st.Title.Render("glassbox ▸ "+b.name) + "  " + st.stateStyle(sb)(strings.ToUpper(stateWord(sb))) +
+	l1 := st.Title.Render("glassbox ▸ "+b.name) + "  " + st.stateStyle(sb)(words.State(sb)) +
 		"  " + health + "  " + up + "  " + st.Label.Render("image ") + image + "  " + st.Label.Render("id ") + sb.ID
-	restart := fmt.Sprintf("restart %s (%d)", policy(sb), sb.RestartCount)
-	l2 := st.Label.Render("ports ") + ports(sb.Network.Ports) + "  " + st.Label.Render("limits ") + limits(sb) + "  " + restart
+	restart := fmt.Sprintf("restart %s (%d)", words.Policy(sb), sb.RestartCount)
+	l2 := st.Label.Render("ports ") + ports(sb.Network.Ports) + "  " + st.Label.Render("limits ") + words.Limits(sb.Limits) + "  " + restart
 	var tabs []string
 	for i, o := range boxes {
 		word := string(o.record().Status)

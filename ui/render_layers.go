@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"glassbox/ui/words"
 )
 
 // renderLayers draws the overlay stack the way overlayfs resolves a path:
@@ -19,7 +21,7 @@ func renderLayers(st *Styles, b *box, w, h int) []string {
 	}
 	var out []string
 	up := fs.Upper
-	out = append(out, st.Accent.Render("▓▓ rw ")+fmt.Sprintf("upper  %s, %d changed", bytesIEC(up.SizeBytes), up.ChangedFiles)+st.Dim.Render("  only this sandbox"))
+	out = append(out, st.Accent.Render("▓▓ rw ")+fmt.Sprintf("upper  %s, %d changed", words.Bytes(up.SizeBytes), up.ChangedFiles)+st.Dim.Render("  only this sandbox"))
 	if up.Dir != "" {
 		out = append(out, st.Dim.Render("   "+cutLeft(up.Dir, w-3)))
 	}
@@ -30,7 +32,7 @@ func renderLayers(st *Styles, b *box, w, h int) []string {
 			what = filepath.Base(l.Dir)
 		}
 		shared := fmt.Sprintf("shared by %d", l.SharedBy)
-		size := bytesIEC(l.SizeBytes)
+		size := words.Bytes(l.SizeBytes)
 		left := fmt.Sprintf("░░ ro #%d ", n)
 		right := "  " + size + " · " + shared
 		room := w - len([]rune(left)) - len([]rune(right))

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"glassbox/ui/words"
 )
 
 // renderProcesses lists the sandbox's processes with both of their PIDs: the
@@ -37,7 +39,7 @@ func renderProcesses(st *Styles, b *box, w, h int) []string {
 		if cmd == "" {
 			cmd = p.Command
 		}
-		out = append(out, columns(widths, fmt.Sprint(p.HostPID), "→", strings.TrimSpace(fmt.Sprint(p.SandboxPID, " ", role)), bytesIEC(p.RSSBytes), cpu, cmd))
+		out = append(out, columns(widths, fmt.Sprint(p.HostPID), "→", strings.TrimSpace(fmt.Sprint(p.SandboxPID, " ", role)), words.Bytes(p.RSSBytes), cpu, cmd))
 	}
 	p := b.snap.Processes[len(b.snap.Processes)-1]
 	for _, q := range b.snap.Processes {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"glassbox/sandbox/state"
+	"glassbox/ui/words"
 )
 
 // cells turns a fraction of a bar into a whole number of cells.
@@ -62,13 +63,13 @@ func renderResources(st *Styles, b *box, w, h int) []string {
 	case limit > 0:
 		pct := float64(usage) / float64(limit) * 100
 		out = append(out, "mem  "+memBar(st, usage, anon, file, limit, bw)+fmt.Sprintf(" %3.0f%%", pct))
-		fig := fmt.Sprintf("     %s of %s · anon %s · file %s", bytesIEC(usage), bytesIEC(limit), bytesIEC(anon), bytesIEC(file))
+		fig := fmt.Sprintf("     %s of %s · anon %s · file %s", words.Bytes(usage), words.Bytes(limit), words.Bytes(anon), words.Bytes(file))
 		if killed {
-			fig = fmt.Sprintf("     limit %s reached: OOM-killed (seen %s)", bytesIEC(limit), bytesIEC(seen))
+			fig = fmt.Sprintf("     limit %s reached: OOM-killed (seen %s)", words.Bytes(limit), words.Bytes(seen))
 		}
 		out = append(out, fig)
 	case m.Usage.Valid:
-		out = append(out, fmt.Sprintf("mem  %s, no limit", bytesIEC(usage)), fmt.Sprintf("     anon %s · file %s", bytesIEC(anon), bytesIEC(file)))
+		out = append(out, fmt.Sprintf("mem  %s, no limit", words.Bytes(usage)), fmt.Sprintf("     anon %s · file %s", words.Bytes(anon), words.Bytes(file)))
 	default:
 		out = append(out, "mem  n/a", "")
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"glassbox/inspect"
+	"glassbox/sandbox/state"
+	"glassbox/ui/words"
 )
 
 // View draws the whole screen from the model's state; it does no I/O.
@@ -137,23 +139,23 @@ func renderBanner(st *Styles, b *box, stops map[string]stopping, confirm string,
 		limit := "its memory limit"
 		if b.snap != nil {
 			if l := memLimit(b.snap); l > 0 {
-				limit = "its " + bytesIEC(l) + " memory limit"
+				limit = "its " + words.Bytes(l) + " memory limit"
 			}
 		}
-		code := 137
-		if sb.Exit != nil && sb.Exit.OOMKilled {
-			code = sb.Exit.Code
+		exit := &state.Exit{Code: 137, Signal: "SIGKILL", OOMKilled: true} // what the kernel's event means
+		if e := lastExit(sb); e != nil && e.OOMKilled {
+			exit = e
 		}
-		l1 := fmt.Sprintf(" ⚠ OOM KILLED: %s hit %s and the kernel's OOM killer sent SIGKILL (exit %d)", b.name, limit, code)
-		l2 := " "
+		l1 := fmt.Sprintf(" ⚠ OOM KILLED: %s hit %s and the kernel's OOM killer sent SIGKILL", b.name, limit)
+		l2 := " " + exit.String() + " ·"
 		if b.oomTo > b.oomFrom {
-			l2 = fmt.Sprintf(" oom_kill %d→%d ·", b.oomFrom, b.oomTo)
+			l2 += fmt.Sprintf(" oom_kill %d→%d ·", b.oomFrom, b.oomTo)
 		}
 		switch {
 		case sb.Status == "running" && sb.RestartCount > 0:
-			l2 += fmt.Sprintf(" restart policy %s brought it back: restart count %d", policy(sb), sb.RestartCount)
+			l2 += fmt.Sprintf(" restart policy %s brought it back: restart count %d", words.Policy(sb), sb.RestartCount)
 		case sb.Status == "exited":
-			l2 += fmt.Sprintf(" state OOMKilled, not restarted (restart policy %s) — n starts a new sandbox, d removes it", policy(sb))
+			l2 += fmt.Sprintf(" not restarted (policy %s): n starts a new sandbox, d removes it", words.Policy(sb))
 		default:
 			l2 += " the event is in the log below; r releases the memory still held"
 		}

@@ -10,6 +10,7 @@ import (
 
 	"glassbox/inspect"
 	"glassbox/sandbox/state"
+	"glassbox/ui/words"
 )
 
 func init() { verbs = append(verbs, newInspectCmd) }
@@ -80,6 +81,10 @@ func runInspect(cmd *cobra.Command, args []string, o inspectOptions) error {
 			return err
 		}
 		in, err = inspect.New(fs, sb, store)
+		if errors.Is(err, inspect.ErrNotRunning) {
+			// Nothing left to read from the kernel: its record says how it ended.
+			return printSnapshot(cmd, o, &inspect.Snapshot{Taken: time.Now(), Sandbox: sb, PID: sb.InitPID})
+		}
 	}
 	if err != nil {
 		return err
@@ -93,13 +98,17 @@ func runInspect(cmd *cobra.Command, args []string, o inspectOptions) error {
 	if err != nil {
 		return err
 	}
+	return printSnapshot(cmd, o, snap)
+}
+
+func printSnapshot(cmd *cobra.Command, o inspectOptions, snap *inspect.Snapshot) error {
 	out := cmd.OutOrStdout()
 	if o.json {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(snap)
 	}
-	return inspect.Report(out, snap, o.sources)
+	return words.Report(out, snap, o.sources)
 }
 
 // inspectPID opens an Inspector on any process; when it is the init of a

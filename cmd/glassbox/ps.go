@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"glassbox/sandbox/lifecycle"
+	"glassbox/ui/words"
 )
 
 func init() { verbs = append(verbs, newPsCmd) }
@@ -41,16 +41,16 @@ its resources removed.`,
 				return nil
 			}
 			now := time.Now()
-			rows := make([]lifecycle.Summary, 0, len(sbs))
+			rows := make([]words.Summary, 0, len(sbs))
 			for _, sb := range sbs {
-				rows = append(rows, lifecycle.Summarize(sb, now))
+				rows = append(rows, words.Summarize(sb, now))
 			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				return enc.Encode(rows)
 			}
-			return lifecycle.WriteTable(cmd.OutOrStdout(), rows)
+			return words.WriteTable(cmd.OutOrStdout(), rows)
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "also list created and exited sandboxes")

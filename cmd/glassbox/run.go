@@ -10,6 +10,8 @@ import (
 	"glassbox/sandbox"
 	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/network"
+	"glassbox/sandbox/state"
+	"glassbox/ui/words"
 )
 
 func init() { verbs = append(verbs, newRunCmd) }
@@ -97,7 +99,7 @@ func runForeground(e *lifecycle.Engine, req *lifecycle.Request) error {
 		fmt.Fprintln(os.Stderr, "glassbox:", err)
 	}
 	if exit.OOMKilled {
-		fmt.Fprintln(os.Stderr, "glassbox:", exit.Reason)
+		fmt.Fprintln(os.Stderr, "glassbox:", words.ExitReason(exit, state.Limits{MemoryBytes: req.Config.Resources.MemoryBytes}))
 	}
 	if exit.Code != 0 {
 		return exitError{exit.Code}

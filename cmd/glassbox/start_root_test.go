@@ -8,8 +8,8 @@ import (
 
 	"glassbox/sandbox/image"
 	"glassbox/sandbox/lifecycle"
-	"glassbox/sandbox/network"
 	"glassbox/sandbox/sandboxtest"
+	"glassbox/sandbox/state"
 )
 
 // The UI's "new sandbox" key starts a calculator through the engine, with
@@ -37,8 +37,8 @@ func TestStartCalculatorThroughTheEngine(t *testing.T) {
 		t.Fatalf("ports %+v, want one", sb.Network.Ports)
 	}
 	p := sb.Network.Ports[0]
-	if p.ContainerPort != im.Config.TCPPorts()[0] || p.HostIP != network.DefaultHostIP || p.HostPort == 0 {
-		t.Errorf("published %+v, want the image's port %d on %s", p, im.Config.TCPPorts()[0], network.DefaultHostIP)
+	if p.ContainerPort != im.Config.TCPPorts()[0] || p.HostIP != state.DefaultHostIP || p.HostPort == 0 {
+		t.Errorf("published %+v, want the image's port %d on %s", p, im.Config.TCPPorts()[0], state.DefaultHostIP)
 	}
 	if sb.Limits.MemoryBytes != 256<<20 || sb.Limits.CPUs != 0.5 {
 		t.Errorf("limits %+v, want 256 MiB and 0.5 CPUs", sb.Limits)

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/network"
 	"glassbox/sandbox/sandboxtest"
 	"glassbox/sandbox/state"
@@ -70,9 +69,16 @@ func (c *cli) fails(want string, args ...string) {
 	}
 }
 
-func (c *cli) ps() []lifecycle.Summary {
+// psRow is what these tests read of a row of `ps --json`.
+type psRow struct {
+	Name   string         `json:"name"`
+	ID     string         `json:"id"`
+	Record *state.Sandbox `json:"record"`
+}
+
+func (c *cli) ps() []psRow {
 	c.t.Helper()
-	var rows []lifecycle.Summary
+	var rows []psRow
 	if err := json.Unmarshal([]byte(c.ok("ps", "-a", "--json")), &rows); err != nil {
 		c.t.Fatalf("ps --json: %v", err)
 	}
@@ -117,7 +123,7 @@ func (c *cli) waitFor(name, what string, cond func(*state.Sandbox) bool) *state.
 // removeAll removes every sandbox of the test's root and checks that
 // nothing of them is left on the host.
 func (c *cli) removeAll() {
-	var rows []lifecycle.Summary
+	var rows []psRow
 	out, _, _ := c.run("ps", "-a", "--json")
 	json.Unmarshal([]byte(out), &rows)
 	for _, r := range rows {
@@ -149,7 +155,7 @@ func assertGone(t *testing.T, roots state.Roots, sb *state.Sandbox) {
 	if tables, err := network.ForwardTables(); err != nil {
 		t.Errorf("list port forwarding tables: %v", err)
 	} else if _, ok := tables[sb.ID]; ok {
-		t.Errorf("%s left its port forwarding table %s", sb.Name, network.ForwardTable(sb.ID))
+		t.Errorf("%s left its port forwarding table %s", sb.Name, state.ForwardTable(sb.ID))
 	}
 	for _, pid := range []int{sb.SupervisorPID, sb.InitPID, sb.WorkloadPID} {
 		if pid > 0 && alive(pid) {

@@ -57,7 +57,7 @@ func (r StopResult) String() string {
 	}
 	s := fmt.Sprintf("%s: stopped by %s after %s", r.Name, r.Signal, roundDuration(r.After))
 	if r.Exit != nil {
-		s += fmt.Sprintf(" (exit %d)", r.Exit.Code)
+		s += ": " + r.Exit.String()
 	}
 	return s
 }

@@ -51,7 +51,7 @@ func TestCalculatorLifecycle(t *testing.T) {
 	}
 
 	ps := c.ok("ps")
-	for _, want := range []string{name, id, "calculator", "(healthy)", fmt.Sprintf("127.0.0.1:%d->8000/tcp", port), "mem 256MiB, cpus 0.5"} {
+	for _, want := range []string{name, id, "calculator", "(healthy)", fmt.Sprintf("127.0.0.1:%d->8000/tcp", port), "memory 256 MiB, cpus 0.5"} {
 		if !strings.Contains(ps, want) {
 			t.Errorf("ps lacks %q:\n%s", want, ps)
 		}
@@ -85,7 +85,7 @@ func TestCalculatorLifecycle(t *testing.T) {
 
 	// A graceful stop: SIGTERM ends it, the calculator drains and exits 0.
 	stop := c.ok("stop", name)
-	if !strings.Contains(stop, name+": stopped by SIGTERM after") || !strings.Contains(stop, "(exit 0)") {
+	if !strings.Contains(stop, name+": stopped by SIGTERM after") || !strings.Contains(stop, ": Exited (0)") {
 		t.Errorf("stop said %q", stop)
 	}
 	sb = c.get(name)
@@ -195,7 +195,7 @@ func TestOOMKillAndRestartPolicy(t *testing.T) {
 	sb := c.waitFor(name, "restarted", func(sb *state.Sandbox) bool {
 		return sb.RestartCount == 1 && sb.Status == state.Running && sb.Health == state.HealthHealthy
 	})
-	if ps := c.ok("ps"); !strings.Contains(ps, name) || !strings.Contains(ps, "1 (last after exit 137, OOMKilled)") {
+	if ps := c.ok("ps"); !strings.Contains(ps, name) || !strings.Contains(ps, "1 (last after Exited (137, SIGKILL, OOMKilled))") {
 		t.Errorf("ps does not show the restarted sandbox and the OOM kill it came back from:\n%s", ps)
 	}
 	if a := sb.RestartedAfter; a == nil || !a.OOMKilled || a.Code != 137 || sb.Exit != nil {
@@ -208,7 +208,7 @@ func TestOOMKillAndRestartPolicy(t *testing.T) {
 		t.Errorf("the published port after the restart: %v %v", res, err)
 	}
 	logs := c.ok("logs", name)
-	if !strings.Contains(logs, "(OOMKilled)") || !strings.Contains(logs, "restarting in") {
+	if !strings.Contains(logs, "OOMKilled)") || !strings.Contains(logs, "restarting in") {
 		t.Errorf("logs do not tell the OOM kill and restart:\n%s", logs)
 	}
 
@@ -219,7 +219,7 @@ func TestOOMKillAndRestartPolicy(t *testing.T) {
 		t.Errorf("after the second OOM kill: exit %+v restarts %d", sb.Exit, sb.RestartCount)
 	}
 	ps := c.ok("ps", "-a")
-	if !strings.Contains(ps, "Exited (137)") || !strings.Contains(ps, "(OOMKilled)") {
+	if !strings.Contains(ps, "Exited (137, SIGKILL, OOMKilled)") {
 		t.Errorf("ps -a does not show the OOM kill:\n%s", ps)
 	}
 }

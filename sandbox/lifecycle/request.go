@@ -144,7 +144,7 @@ func imagePorts(ports []state.Port, im *image.Image) ([]state.Port, error) {
 			p.ContainerPort = exposed[0]
 		}
 		if p.HostIP == "" {
-			p.HostIP = network.DefaultHostIP
+			p.HostIP = state.DefaultHostIP
 		}
 		if p.Proto == "" {
 			p.Proto = "tcp"

@@ -170,7 +170,7 @@ func supervise(roots state.Roots, id string, started func(error)) error {
 		}
 		s.release()
 		d := backoff(s.restarts)
-		s.log.note("glassbox: restarting in %s after %s (restart policy %s)", roundDuration(d), exitWords(exit), s.policy)
+		s.log.note("glassbox: restarting in %s after %s (restart policy %s)", roundDuration(d), exit, s.policy)
 		select {
 		case <-time.After(d):
 		case <-s.wake:
@@ -265,7 +265,7 @@ func (s *supervisor) waitExit() *state.Exit {
 	s.mu.Lock()
 	exit := s.lastExit
 	s.mu.Unlock()
-	s.log.note("glassbox: workload exited: %s", exitWords(exit))
+	s.log.note("glassbox: the workload ended: %s", exit)
 	if err := s.save(); err != nil {
 		s.log.note("glassbox: %v", err)
 	}
@@ -363,21 +363,7 @@ func (s *supervisor) save() error {
 	if to != state.Exited {
 		sb.Exit = nil
 	}
-	if s.restarts > 0 && sb.Status == state.Running {
-		sb.LastEventNote = fmt.Sprintf("restarted %d time(s) (policy %s), last after %s", s.restarts, s.policy, exitWords(s.restartedAfter))
-	}
 	return s.store.Save(sb)
-}
-
-func exitWords(e *state.Exit) string {
-	if e == nil {
-		return "unknown exit"
-	}
-	s := e.CodeAndSignal()
-	if e.OOMKilled {
-		s += " (OOMKilled)"
-	}
-	return s
 }
 
 func waitTimeout(wg *sync.WaitGroup, d time.Duration) {

@@ -132,7 +132,7 @@ func TestSupervisorStopBySIGTERM(t *testing.T) {
 	if res.Signal != "SIGTERM" || res.Exit == nil || res.Exit.Code != 0 {
 		t.Errorf("stop result %+v", res)
 	}
-	if !strings.HasPrefix(res.String(), "calc: stopped by SIGTERM after ") || !strings.HasSuffix(res.String(), "(exit 0)") {
+	if !strings.HasPrefix(res.String(), "calc: stopped by SIGTERM after ") || !strings.HasSuffix(res.String(), ": Exited (0)") {
 		t.Errorf("stop says %q", res.String())
 	}
 	sb, _ = e.Get("calc")
@@ -194,7 +194,7 @@ func TestSupervisorRestartsOnFailure(t *testing.T) {
 	}
 	var out bytes.Buffer
 	e.Logs(context.Background(), "calc", LogOptions{Tail: -1}, &out)
-	if !strings.Contains(out.String(), "restarting in 100ms after exit 137 (SIGKILL) (OOMKilled)") {
+	if !strings.Contains(out.String(), "restarting in 100ms after Exited (137, SIGKILL, OOMKilled)") {
 		t.Errorf("logs do not tell the restart:\n%s", out.String())
 	}
 }

@@ -27,13 +27,6 @@ const (
 	ViaProxy = state.ViaProxy
 )
 
-// forwardTablePrefix names the per-sandbox tables: glassbox-<id>.
-const forwardTablePrefix = "glassbox-"
-
-// ForwardTable is the nftables table (family ip) that holds the sandbox's
-// port forwarding: `nft list table ip glassbox-<id>` shows it.
-func ForwardTable(id string) string { return forwardTablePrefix + id }
-
 // guardTable holds the one rule that makes route_localnet safe (see
 // allowLoopbackSources). Like the bridge it stays when the last sandbox
 // has gone.
@@ -103,7 +96,7 @@ func ForwardInKernel(roots state.Roots, id string, n state.Network, ports []stat
 	if err != nil {
 		return out, fmt.Errorf("kernel forwarding: %w", err)
 	}
-	t := c.AddTable(&nftables.Table{Name: ForwardTable(id), Family: nftables.TableFamilyIPv4})
+	t := c.AddTable(&nftables.Table{Name: state.ForwardTable(id), Family: nftables.TableFamilyIPv4})
 	c.FlushTable(t) // a restart reuses the table: no rule twice
 	output := c.AddChain(&nftables.Chain{Name: "output", Table: t, Type: nftables.ChainTypeNAT,
 		Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityNATDest})
@@ -224,9 +217,9 @@ func Unforward(id string) error {
 	if err != nil {
 		return fmt.Errorf("remove port forwarding: %w", err)
 	}
-	c.DelTable(&nftables.Table{Name: ForwardTable(id), Family: nftables.TableFamilyIPv4})
+	c.DelTable(&nftables.Table{Name: state.ForwardTable(id), Family: nftables.TableFamilyIPv4})
 	if err := c.Flush(); err != nil && !isNoTable(err) {
-		return fmt.Errorf("remove port forwarding (nftables table %s): %w", ForwardTable(id), err)
+		return fmt.Errorf("remove port forwarding (nftables table %s): %w", state.ForwardTable(id), err)
 	}
 	return nil
 }
@@ -253,7 +246,7 @@ func ForwardTables() (map[string]string, error) {
 	}
 	out := map[string]string{}
 	for _, t := range tables {
-		id, ok := strings.CutPrefix(t.Name, forwardTablePrefix)
+		id, ok := strings.CutPrefix(t.Name, state.ForwardTablePrefix)
 		if !ok {
 			continue
 		}
@@ -300,10 +293,10 @@ func KernelForwardedConnections(id string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	t := &nftables.Table{Name: ForwardTable(id), Family: nftables.TableFamilyIPv4}
+	t := &nftables.Table{Name: state.ForwardTable(id), Family: nftables.TableFamilyIPv4}
 	rules, err := c.GetRules(t, &nftables.Chain{Name: "output", Table: t})
 	if err != nil {
-		return 0, fmt.Errorf("read the rules of table %s: %w", ForwardTable(id), err)
+		return 0, fmt.Errorf("read the rules of table %s: %w", state.ForwardTable(id), err)
 	}
 	var n uint64
 	for _, r := range rules {

@@ -123,7 +123,7 @@ func TestForwardInKernel(t *testing.T) {
 		t.Errorf("a second Unforward: %v", err)
 	}
 	if tables, _ := ForwardTables(); tables[id] != "" {
-		t.Errorf("table %s is still there after Unforward", ForwardTable(id))
+		t.Errorf("table %s is still there after Unforward", state.ForwardTable(id))
 	}
 	// Now the held listener gets the connection, and nobody answers.
 	c, err := net.DialTimeout("tcp", hostAddr(ports[0]), 3*time.Second)
@@ -273,7 +273,7 @@ func ruleCount(t *testing.T, id string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tb := &nftables.Table{Name: ForwardTable(id), Family: nftables.TableFamilyIPv4}
+	tb := &nftables.Table{Name: state.ForwardTable(id), Family: nftables.TableFamilyIPv4}
 	rules, err := c.GetRules(tb, &nftables.Chain{Name: "output", Table: tb})
 	if err != nil {
 		t.Fatal(err)

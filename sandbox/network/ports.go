@@ -12,12 +12,6 @@ import (
 	"glassbox/sandbox/state"
 )
 
-// DefaultHostIP is where a published port listens unless the user names
-// another address. Docker's default is 0.0.0.0, which publishes a
-// sandbox to the whole network (and past the firewall); glassbox only
-// publishes to this machine unless told otherwise.
-const DefaultHostIP = "127.0.0.1"
-
 // PortHelp is the help text of -p.
 const PortHelp = "publish a sandbox's TCP port on the host: [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp], repeatable; " +
 	"HOST_IP defaults to 127.0.0.1 (this machine only, unlike docker's 0.0.0.0): name 0.0.0.0 to publish to the network"
@@ -43,7 +37,7 @@ func ParsePort(spec string) (state.Port, error) {
 			return bad("unknown protocol %q, only tcp is supported", proto)
 		}
 	}
-	hostIP := DefaultHostIP
+	hostIP := state.DefaultHostIP
 	bracketed := strings.HasPrefix(s, "[")
 	if bracketed { // [IPv6]:HOST_PORT:CONTAINER_PORT
 		end := strings.IndexByte(s, ']')

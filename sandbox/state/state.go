@@ -96,16 +96,28 @@ type Exit struct {
 	Signal     string    `json:"signal,omitempty"` // e.g. "SIGKILL"
 	OOMKilled  bool      `json:"oom_killed"`
 	FinishedAt time.Time `json:"finished_at"`
-	Reason     string    `json:"reason,omitempty"` // human words, e.g. "killed by the OOM killer: memory limit 32 MiB reached"
+	// Reason is the runtime's diagnosis when it has one beyond the code and
+	// signal, e.g. "lost the workload: …".
+	Reason string `json:"reason,omitempty"`
 }
 
-// CodeAndSignal is "exit 137 (SIGKILL)", or "exit 0" when no signal ended it.
-func (e *Exit) CodeAndSignal() string {
-	s := "exit " + strconv.Itoa(e.Code)
-	if e.Signal != "" {
-		s += " (" + e.Signal + ")"
+// String is the one wording of an exit, docker's "Exited (137)" with what
+// else is known: "Exited (0)", "Exited (143, SIGTERM)", "Exited (137,
+// SIGKILL, OOMKilled)". ps, inspect, the UI and the supervisor's log all
+// say it so (the presentation package, ui/words, builds on it: the runtime
+// may not import that one).
+func (e *Exit) String() string {
+	if e == nil {
+		return "Exited (unknown)"
 	}
-	return s
+	s := "Exited (" + strconv.Itoa(e.Code)
+	if e.Signal != "" {
+		s += ", " + e.Signal
+	}
+	if e.OOMKilled {
+		s += ", OOMKilled"
+	}
+	return s + ")"
 }
 
 // Sandbox is the record of one sandbox, kept as JSON in its state directory.

@@ -77,12 +77,13 @@ func TestDefaultRootsFollowGlassboxRoot(t *testing.T) {
 	}
 }
 
-func TestExitCodeAndSignal(t *testing.T) {
+func TestExitWords(t *testing.T) {
 	for e, want := range map[Exit]string{
-		{Code: 0}: "exit 0",
-		{Code: 137, Signal: "SIGKILL", OOMKilled: true}: "exit 137 (SIGKILL)",
+		{Code: 0}:                      "Exited (0)",
+		{Code: 143, Signal: "SIGTERM"}: "Exited (143, SIGTERM)",
+		{Code: 137, Signal: "SIGKILL", OOMKilled: true}: "Exited (137, SIGKILL, OOMKilled)",
 	} {
-		if got := e.CodeAndSignal(); got != want {
+		if got := e.String(); got != want {
 			t.Errorf("%+v: %q, want %q", e, got, want)
 		}
 	}

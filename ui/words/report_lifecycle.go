@@ -1,10 +1,10 @@
-package inspect
+package words
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
+	"glassbox/inspect"
 	"glassbox/sandbox/state"
 )
 
@@ -12,7 +12,7 @@ import (
 // it runs, its health as the image's HEALTHCHECK last found it, who
 // supervises it, how it is stopped, and the restart policy with the exit the
 // last restart answered. A bare process (inspect --pid) has no such record.
-func (r *reporter) lifecycle(s *Snapshot) {
+func (r *reporter) lifecycle(s *inspect.Snapshot) {
 	sb := s.Sandbox
 	if sb == nil {
 		return
@@ -37,33 +37,30 @@ func (r *reporter) lifecycle(s *Snapshot) {
 	if sb.StopTimeout > 0 {
 		r.line("  stop: SIGTERM, then SIGKILL after %s", sb.StopTimeout)
 	}
-	restart := sb.Restart
-	if restart == "" {
-		restart = "no"
-	}
-	line := fmt.Sprintf("  restart policy: %s, restarted %d time(s)", restart, sb.RestartCount)
+	r.line("  limits: %s", Limits(sb.Limits))
+	r.line("  ports: %s", Ports(sb.Network.Ports))
+	line := fmt.Sprintf("  restart policy: %s, restarted %d time(s)", Policy(sb), sb.RestartCount)
 	if a := sb.RestartedAfter; a != nil && sb.RestartCount > 0 {
-		line += ", last after " + exitText(a)
+		line += ", last after " + exitText(a, sb.Limits)
 	}
 	r.line("%s", line)
 	if e := sb.Exit; e != nil {
-		r.line("  exited: %s", exitText(e))
+		r.line("  exit: %s", exitText(e, sb.Limits))
+	}
+	if sb.LastEventNote != "" {
+		r.line("  note: %s", sb.LastEventNote)
 	}
 }
 
-// exitText is "exit 137 (SIGKILL), OOMKilled, at 15:04:05: killed by the OOM
-// killer: memory limit 32 MiB reached".
-func exitText(e *state.Exit) string {
-	var b strings.Builder
-	b.WriteString(e.CodeAndSignal())
-	if e.OOMKilled {
-		b.WriteString(", OOMKilled")
-	}
+// exitText is "Exited (137, SIGKILL, OOMKilled) at 15:04:05: killed by the
+// OOM killer: memory limit 32 MiB reached".
+func exitText(e *state.Exit, l state.Limits) string {
+	s := e.String()
 	if !e.FinishedAt.IsZero() {
-		fmt.Fprintf(&b, ", at %s", e.FinishedAt.Local().Format("15:04:05"))
+		s += " at " + e.FinishedAt.Local().Format("15:04:05")
 	}
-	if e.Reason != "" {
-		b.WriteString(": " + e.Reason)
+	if why := ExitReason(e, l); why != "" {
+		s += ": " + why
 	}
-	return b.String()
+	return s
 }

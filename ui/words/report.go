@@ -1,4 +1,4 @@
-package inspect
+package words
 
 import (
 	"fmt"
@@ -8,17 +8,21 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"glassbox/sandbox/network"
+	"glassbox/inspect"
 	"glassbox/sandbox/state"
 )
 
 // Report writes a snapshot as plain text, grouped like the course's
 // sections: Namespaces, Processes, Filesystem, Cgroup, Network, UTS and
 // kernel. With sources, each figure is followed by the file it came from.
-func Report(w io.Writer, s *Snapshot, sources bool) error {
+func Report(w io.Writer, s *inspect.Snapshot, sources bool) error {
 	r := &reporter{w: w, sources: sources}
 	r.header(s)
 	r.lifecycle(s)
+	if sb := s.Sandbox; sb != nil && sb.Status != state.Running && sb.Status != state.Paused {
+		r.line("\nIt is %s: no processes, namespaces or cgroup are left to read.", sb.Status)
+		return r.err
+	}
 	r.namespaces(s)
 	r.processes(s)
 	r.filesystem(s)
@@ -65,7 +69,7 @@ func (r *reporter) table(fn func(tw *tabwriter.Writer)) {
 	r.err = tw.Flush()
 }
 
-func (r *reporter) header(s *Snapshot) {
+func (r *reporter) header(s *inspect.Snapshot) {
 	if sb := s.Sandbox; sb != nil {
 		r.line("Sandbox %s (%s), image %s, %s; init PID %d on the host, taken %s",
 			sb.Name, sb.ID, sb.Image, sb.Status, s.PID, s.Taken.Format("15:04:05.000"))
@@ -74,7 +78,7 @@ func (r *reporter) header(s *Snapshot) {
 	r.line("Process %d on the host, taken %s", s.PID, s.Taken.Format("15:04:05.000"))
 }
 
-func (r *reporter) namespaces(s *Snapshot) {
+func (r *reporter) namespaces(s *inspect.Snapshot) {
 	r.section("Namespaces")
 	r.table(func(tw *tabwriter.Writer) {
 		fmt.Fprintln(tw, "  KIND\tINODE\tHOST INODE\t")
@@ -88,7 +92,7 @@ func (r *reporter) namespaces(s *Snapshot) {
 	})
 }
 
-func (r *reporter) processes(s *Snapshot) {
+func (r *reporter) processes(s *inspect.Snapshot) {
 	r.section("Processes" + r.src(s.Cgroup.ProcsSource))
 	r.table(func(tw *tabwriter.Writer) {
 		fmt.Fprintln(tw, "  HOST PID\tPID INSIDE\tNSPID\tPPID\tSTATE\tTHREADS\tRSS\tCPU\tCOMMAND\t")
@@ -117,10 +121,10 @@ func capsSummary(caps []string) string {
 	switch {
 	case len(caps) == 0:
 		return "none"
-	case len(caps) > len(capNames)/2:
+	case len(caps) > len(state.CapNames)/2:
 		// Say what is missing from the full set: shorter, and the point.
 		var missing []string
-		for _, n := range capNames {
+		for _, n := range state.CapNames {
 			if !slices.Contains(caps, n) {
 				missing = append(missing, strings.ToLower(strings.TrimPrefix(n, "CAP_")))
 			}
@@ -137,7 +141,7 @@ func capsSummary(caps []string) string {
 	return strings.Join(short, " ")
 }
 
-func (r *reporter) filesystem(s *Snapshot) {
+func (r *reporter) filesystem(s *inspect.Snapshot) {
 	f := s.Filesystem
 	r.section("Filesystem" + r.src(f.Source))
 	r.line("  root: %s", f.RootType)
@@ -185,7 +189,7 @@ func shortDigest(d string) string {
 	return d
 }
 
-func (r *reporter) cgroup(s *Snapshot) {
+func (r *reporter) cgroup(s *inspect.Snapshot) {
 	c := s.Cgroup
 	r.section("Cgroup")
 	r.line("  mode %s, path %s", c.Mode, c.Path)
@@ -232,7 +236,7 @@ func (r *reporter) cgroup(s *Snapshot) {
 	r.line("  pids: %s of %s%s", val(c.Pids.Current, count), limit(c.Pids.Limit, count), r.src(c.Pids.Current.Source))
 	if len(c.Pressure) > 0 {
 		var ps []string
-		for _, k := range psiKinds {
+		for _, k := range inspect.PressureKinds {
 			if v, ok := c.Pressure[k]; ok {
 				ps = append(ps, fmt.Sprintf("%s %.2f%%", k, v))
 			}
@@ -246,7 +250,7 @@ func (r *reporter) cgroup(s *Snapshot) {
 	r.line("  frozen: %s%s", frozen, r.src(c.FrozenSource))
 }
 
-func (r *reporter) network(s *Snapshot) {
+func (r *reporter) network(s *inspect.Snapshot) {
 	n := s.Network
 	r.section("Network" + r.src(n.Source))
 	r.table(func(tw *tabwriter.Writer) {
@@ -263,17 +267,17 @@ func (r *reporter) network(s *Snapshot) {
 		}
 	})
 	for _, p := range n.Ports {
-		r.line("  published: %s:%d → %d/%s%s", p.HostIP, p.HostPort, p.ContainerPort, p.Proto, portVia(s, p))
+		r.line("  published: %s%s", Port(p), portVia(s, p))
 	}
 }
 
 // portVia says who carries a published port's connections.
-func portVia(s *Snapshot, p state.Port) string {
+func portVia(s *inspect.Snapshot, p state.Port) string {
 	switch p.Via {
 	case state.ViaKernel:
-		table := network.ForwardTable("<id>")
+		table := state.ForwardTable("<id>")
 		if s.Sandbox != nil {
-			table = network.ForwardTable(s.Sandbox.ID)
+			table = state.ForwardTable(s.Sandbox.ID)
 		}
 		return ", local connections rewritten by the kernel (nftables DNAT: nft list table ip " + table + "), others by the supervisor's proxy"
 	case state.ViaProxy:
@@ -282,7 +286,7 @@ func portVia(s *Snapshot, p state.Port) string {
 	return ""
 }
 
-func (r *reporter) uts(s *Snapshot) {
+func (r *reporter) uts(s *inspect.Snapshot) {
 	u := s.UTS
 	r.section("UTS and kernel")
 	r.line("  hostname inside: %s%s", u.Hostname, r.src(u.Source))
@@ -290,14 +294,14 @@ func (r *reporter) uts(s *Snapshot) {
 	r.line("  kernel: %s, the same inside and out (one shared kernel)%s", u.KernelRelease, r.src(u.KernelSource))
 }
 
-func val(v Value, f func(int64) string) string {
+func val(v inspect.Value, f func(int64) string) string {
 	if !v.Valid {
 		return "n/a"
 	}
 	return f(v.Value)
 }
 
-func limit(v Value, f func(int64) string) string {
+func limit(v inspect.Value, f func(int64) string) string {
 	if !v.Valid {
 		if v.Source != "" {
 			return "unlimited"
@@ -310,17 +314,3 @@ func limit(v Value, f func(int64) string) string {
 func count(n int64) string { return fmt.Sprint(n) }
 
 func seconds(ns int64) string { return fmt.Sprintf("%.3fs", float64(ns)/1e9) }
-
-// Bytes formats a byte count in binary units: "21.4 MiB".
-func Bytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
-}

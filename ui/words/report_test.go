@@ -1,0 +1,69 @@
+package words
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"glassbox/inspect"
+	"glassbox/sandbox/state"
+)
+
+// fixtureSnapshot reads the fixture sandbox of testdata (cgroup v2) as
+// inspect does a live one.
+func fixtureSnapshot(t *testing.T) *inspect.Snapshot {
+	t.Helper()
+	fs, err := inspect.NewFS("../../testdata/proc", "../../testdata/cgroupfs/v2", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.HostRoot = t.TempDir()
+	const id = "3f2a9c01b7de"
+	sb := &state.Sandbox{
+		ID: id, Name: "web", Image: "calculator", Hostname: "web", Status: state.Running,
+		InitPID: 4242, WorkloadPID: 4251, Cgroup: state.Cgroup{Path: "/glassbox/" + id},
+		Layers:  []state.Layer{{Digest: "sha256:9c1e4f0b", Dir: filepath.Join(fs.HostRoot, "layer"), CreatedBy: "COPY calculator /app/calculator", Size: 9 << 20}},
+		Limits:  state.Limits{MemoryBytes: 256 << 20, CPUs: 0.5},
+		Network: state.Network{Ports: []state.Port{{HostIP: "127.0.0.1", HostPort: 8000, ContainerPort: 8000, Proto: "tcp", Via: state.ViaKernel}}},
+		Created: time.Unix(1, 0), Health: state.HealthHealthy, Detached: true, SupervisorPID: 4240,
+		StopTimeout: 10 * time.Second, Restart: "on-failure:3", RestartCount: 1,
+		RestartedAfter: &state.Exit{Code: 137, Signal: "SIGKILL", OOMKilled: true},
+		LastEventNote:  "supervisor died",
+	}
+	in, err := inspect.New(fs, sb, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	s, err := in.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestReport(t *testing.T) {
+	s := fixtureSnapshot(t)
+	var plain, sourced bytes.Buffer
+	if err := Report(&plain, s, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := Report(&sourced, s, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Sandbox web (3f2a9c01b7de)", "\nNamespaces\n", "\nProcesses", "\nFilesystem", "\nCgroup\n",
+		"\nNetwork", "\nUTS and kernel\n", "23.71 MiB of 256 MiB", "OOM kills 1", "masked",
+		"\nLifecycle\n", "health: healthy", "supervisor: PID 4240", "stop: SIGTERM, then SIGKILL after 10s",
+		"limits: memory 256 MiB, cpus 0.5", "ports: 127.0.0.1:8000->8000/tcp",
+		"restart policy: on-failure:3, restarted 1 time(s), last after Exited (137, SIGKILL, OOMKilled)",
+		"note: supervisor died", "nft list table ip glassbox-3f2a9c01b7de"} {
+		if !strings.Contains(plain.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, plain.String())
+		}
+	}
+	if strings.Contains(plain.String(), "memory.current") || !strings.Contains(sourced.String(), "cgroupfs/v2/glassbox/3f2a9c01b7de/memory.current") {
+		t.Error("--sources does not switch the file names on")
+	}
+}

@@ -1,0 +1,198 @@
+// Package words says things for people: the one place where a byte count, an
+// exit, a published port, a limit or a sandbox's status becomes text. `ps`,
+// `inspect`, `top --once` and the live UI all word through it, so the same
+// sandbox reads the same everywhere. inspect only reads and computes; the
+// runtime only records.
+//
+// An exit's words are state.Exit.String ("Exited (137, SIGKILL,
+// OOMKilled)"): the supervisor's log says them too, and the runtime may not
+// import this package. Everything else is here.
+package words
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	units "github.com/docker/go-units"
+
+	"glassbox/sandbox/state"
+)
+
+// iec are the binary units, as limits are given (256m is 256 MiB).
+var iec = []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"}
+
+// Bytes is a byte count in binary units, to four significant digits:
+// "512 B", "21.44 MiB", "256 MiB", "1.5 GiB".
+func Bytes(n int64) string {
+	return units.CustomSize("%.4g %s", float64(n), 1024, iec)
+}
+
+// Exit is an exit in words (state.Exit.String): "Exited (137, SIGKILL,
+// OOMKilled)".
+func Exit(e *state.Exit) string { return e.String() }
+
+// ExitReason is why the workload ended, beyond its code and signal, or "":
+// the runtime's own diagnosis, or for an OOM kill the limit it hit.
+func ExitReason(e *state.Exit, l state.Limits) string {
+	switch {
+	case e == nil:
+		return ""
+	case e.Reason != "":
+		return e.Reason
+	case e.OOMKilled && l.MemoryBytes > 0:
+		return "killed by the OOM killer: memory limit " + Bytes(l.MemoryBytes) + " reached"
+	case e.OOMKilled:
+		return "killed by the OOM killer"
+	}
+	return ""
+}
+
+// Port is a published port as docker's ps shows it:
+// "127.0.0.1:8000->8000/tcp". A port without a host address is published
+// on state.DefaultHostIP.
+func Port(p state.Port) string {
+	ip, proto := p.HostIP, p.Proto
+	if ip == "" {
+		ip = state.DefaultHostIP
+	}
+	if proto == "" {
+		proto = "tcp"
+	}
+	host := ip + ":" + strconv.Itoa(p.HostPort)
+	if strings.Contains(ip, ":") {
+		host = "[" + ip + "]:" + strconv.Itoa(p.HostPort)
+	}
+	return fmt.Sprintf("%s->%d/%s", host, p.ContainerPort, proto)
+}
+
+// Ports are the published ports, "127.0.0.1:8000->8000/tcp, …", or "-".
+func Ports(ps []state.Port) string {
+	if len(ps) == 0 {
+		return "-"
+	}
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = Port(p)
+	}
+	return strings.Join(out, ", ")
+}
+
+// Via says in a word how a running sandbox's published port is carried:
+// "DNAT" (an nftables rule, `nft list table ip glassbox-<id>`), "proxy"
+// (the supervisor copies connections), or "" when the record does not say.
+func Via(p state.Port) string {
+	switch p.Via {
+	case state.ViaKernel:
+		return "DNAT"
+	case state.ViaProxy:
+		return "proxy"
+	}
+	return ""
+}
+
+// CPUs is a CPU limit in cores, "0.5"; "" when there is none.
+func CPUs(l state.Limits) string {
+	cpus := l.CPUs
+	if cpus <= 0 && l.CPUQuotaUS > 0 && l.CPUPeriodUS > 0 {
+		cpus = float64(l.CPUQuotaUS) / float64(l.CPUPeriodUS)
+	}
+	if cpus <= 0 {
+		return ""
+	}
+	return strconv.FormatFloat(cpus, 'f', -1, 64)
+}
+
+// Limits are a sandbox's limits: "memory 256 MiB, cpus 0.5, pids 100",
+// or "no limits".
+func Limits(l state.Limits) string {
+	var parts []string
+	if l.MemoryBytes > 0 {
+		parts = append(parts, "memory "+Bytes(l.MemoryBytes))
+	}
+	if c := CPUs(l); c != "" {
+		parts = append(parts, "cpus "+c)
+	}
+	if l.PidsLimit > 0 {
+		parts = append(parts, "pids "+strconv.FormatInt(l.PidsLimit, 10))
+	}
+	if len(parts) == 0 {
+		return "no limits"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// State is a sandbox's state in a few words: "running", "paused",
+// "created", or how it exited ("Exited (137, SIGKILL, OOMKilled)").
+func State(sb *state.Sandbox) string {
+	switch {
+	case sb.Status == state.Exited && sb.Exit != nil:
+		return sb.Exit.String()
+	case sb.Status == "":
+		return "unknown"
+	}
+	return string(sb.Status)
+}
+
+// Policy is the restart policy, "no" when none was given.
+func Policy(sb *state.Sandbox) string {
+	if sb.Restart == "" {
+		return "no"
+	}
+	return sb.Restart
+}
+
+// Restarts is ps's RESTARTS column: the count and, when there were
+// restarts, the exit the last one answered — a sandbox the restart policy
+// brought back shows "Up …" like any other, and an OOM kill must not be
+// lost from view: "2 (last after Exited (137, SIGKILL, OOMKilled))".
+func Restarts(sb *state.Sandbox) string {
+	s := strconv.Itoa(sb.RestartCount)
+	if sb.RestartCount == 0 || sb.RestartedAfter == nil {
+		return s
+	}
+	return s + " (last after " + sb.RestartedAfter.String() + ")"
+}
+
+// Status is docker's STATUS column: "Up 3 minutes (healthy)", "Up 5
+// seconds (Paused)", "Exited (137, SIGKILL, OOMKilled) 2 minutes ago",
+// "Created".
+func Status(sb *state.Sandbox, now time.Time) string {
+	switch sb.Status {
+	case state.Created:
+		return "Created"
+	case state.Running, state.Paused:
+		s := "Up " + Ago(now.Sub(sb.Started))
+		if sb.Started.IsZero() {
+			s = "Up"
+		}
+		if sb.Status == state.Paused {
+			return s + " (Paused)"
+		}
+		switch sb.Health {
+		case state.HealthStarting:
+			s += " (health: starting)"
+		case state.HealthHealthy, state.HealthUnhealthy:
+			s += " (" + string(sb.Health) + ")"
+		}
+		return s
+	case state.Exited:
+		if sb.Exit == nil {
+			return "Exited"
+		}
+		s := sb.Exit.String()
+		if !sb.Exit.FinishedAt.IsZero() {
+			s += " " + Ago(now.Sub(sb.Exit.FinishedAt)) + " ago"
+		}
+		return s
+	case state.Removed:
+		return "Removed"
+	}
+	return string(sb.Status)
+}
+
+// Ago is a duration in words, "3 minutes", "Less than a second".
+func Ago(d time.Duration) string {
+	return units.HumanDuration(max(d, 0))
+}
