@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"glassbox/sandbox/image"
+	"glassbox/sandbox/state"
 )
 
 func init() { verbs = append(verbs, newLoadCmd, newSaveCmd) }
@@ -98,5 +99,72 @@ bytes, and the image keeps its ID through save and load.`,
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
 	cmd.Flags().StringVar(&format, "format", "docker", "archive format: docker or oci")
+	return cmd
+}
+
+func init() { verbs = append(verbs, newImportCmd, newExportCmd) }
+
+func newImportCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "import FILE|- [IMAGE[:TAG]]",
+		Short: "Make a one-layer image of a root filesystem tarball",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref := ""
+			if len(args) == 2 {
+				ref = args[1]
+			}
+			if args[0] == "-" && isTerminal(os.Stdin) {
+				return errors.New("import: pipe a tarball in, or name a file")
+			}
+			im, err := image.NewStore(stateRoots(cmd)).Import(args[0], os.Stdin, ref)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), im.ID)
+			return nil
+		},
+	}
+}
+
+func newExportCmd() *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "export [OPTIONS] SANDBOX",
+		Short: "Write a running sandbox's merged root filesystem as a tar",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sb, err := state.NewStore(stateRoots(cmd)).Resolve(args[0])
+			if err != nil {
+				return err
+			}
+			dirs, err := image.SandboxLayers(sb)
+			if err != nil {
+				return err
+			}
+			if output == "" {
+				if isTerminal(os.Stdout) {
+					return errors.New("export: refusing to write a tar to a terminal; use -o FILE or a redirect")
+				}
+				return image.ExportMerged(os.Stdout, dirs)
+			}
+			tmp := output + ".glassbox-tmp"
+			f, err := os.Create(tmp)
+			if err != nil {
+				return err
+			}
+			if err := image.ExportMerged(f, dirs); err != nil {
+				f.Close()
+				os.Remove(tmp)
+				return err
+			}
+			if err := f.Close(); err != nil {
+				os.Remove(tmp)
+				return err
+			}
+			return os.Rename(tmp, output)
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
 	return cmd
 }

@@ -47,3 +47,30 @@ func TestDiffAndCommit(t *testing.T) {
 		t.Errorf("history lacks the commit:\n%s", hist)
 	}
 }
+
+// export writes a running sandbox's merged tree (its changes and deletions
+// included); import makes a one-layer image of it that runs.
+func TestExportImport(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	sandboxtest.TempRoots(t)
+	name := "export-" + strings.ReplaceAll(time.Now().Format("150405.000"), ".", "")
+	t.Cleanup(func() { glassbox(t, "rm", "-f", name) })
+	if out, errs, code := glassbox(t, "run", "-d", "--name", name, "busybox", "sh", "-c", "echo x > /x; rm /bin/vi; touch /ready; sleep 1000"); code != 0 {
+		t.Fatalf("run -d: %s%s", out, errs)
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if out, _, _ := glassbox(t, "diff", name); strings.Contains(out, "A /ready") {
+			break
+		}
+	}
+	tarPath := t.TempDir() + "/rootfs.tar"
+	if _, errs, code := glassbox(t, "export", "-o", tarPath, name); code != 0 {
+		t.Fatalf("export: %s", errs)
+	}
+	if _, errs, code := glassbox(t, "import", tarPath, "imported:v1"); code != 0 {
+		t.Fatalf("import: %s", errs)
+	}
+	if out, _, _ := glassbox(t, "run", "imported:v1", "/bin/sh", "-c", "cat /x; ls /bin/vi 2>/dev/null; ls /bin/sh"); out != "x\n/bin/sh\n" {
+		t.Errorf("the imported image's sandbox sees %q", out)
+	}
+}
