@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/term"
-	units "github.com/docker/go-units"
 	"github.com/spf13/cobra"
 
 	"glassbox/sandbox/build"
 	"glassbox/sandbox/image"
+	"glassbox/ui/words"
 )
 
 func init() { verbs = append(verbs, newBuildCmd) }
@@ -105,7 +105,7 @@ EXPOSE USER LABEL CMD ENTRYPOINT HEALTHCHECK.`,
 				}
 			}
 			fmt.Fprintf(w, "%d steps: %d cached, %d rebuilt, %s new, %s\n",
-				res.Steps, res.Cached, res.Rebuilt, units.HumanSize(float64(res.NewBytes)), res.Duration.Round(time.Millisecond))
+				res.Steps, res.Cached, res.Rebuilt, words.Bytes(res.NewBytes), res.Duration.Round(time.Millisecond))
 			return nil
 		},
 	}
@@ -164,7 +164,7 @@ func (o *buildOutput) event(e build.Event) {
 		o.spin++
 		msg := fmt.Sprintf(" %s working… %s", spinner[o.spin%len(spinner)], time.Since(o.started).Round(100*time.Millisecond))
 		if e.Size > 0 {
-			msg += ", " + units.HumanSize(float64(e.Size)) + " copied"
+			msg += ", " + words.Bytes(e.Size) + " copied"
 		}
 		fmt.Fprint(o.w, "\r"+msg+"\x1b[K")
 		o.onLine = true
@@ -175,7 +175,7 @@ func (o *buildOutput) event(e build.Event) {
 		case e.Layer == "":
 			fmt.Fprintf(o.w, " ---> config only (0 B, %s)\n", roundTook(e.Took))
 		default:
-			fmt.Fprintf(o.w, " ---> %s (%s, %s)\n", image.ShortID(e.Layer), units.HumanSize(float64(e.Size)), roundTook(e.Took))
+			fmt.Fprintf(o.w, " ---> %s (%s, %s)\n", image.ShortID(e.Layer), words.Bytes(e.Size), roundTook(e.Took))
 		}
 	}
 }

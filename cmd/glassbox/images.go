@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"glassbox/sandbox/image"
+	"glassbox/ui/words"
 )
 
 func init() {
@@ -90,7 +91,7 @@ the same directories for all of them — and UNIQUE the part only it has.`,
 			for i, r := range rows {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Repository, r.Tag, image.ShortID(r.ID),
 					units.HumanDuration(time.Since(list[imageIndex(list, r.ID, i)].Created))+" ago",
-					units.HumanSize(float64(r.Size)), units.HumanSize(float64(r.Shared)), units.HumanSize(float64(r.Unique)))
+					words.Bytes(r.Size), words.Bytes(r.Shared), words.Bytes(r.Unique))
 			}
 			return tw.Flush()
 		},
@@ -156,7 +157,7 @@ answered them and if not, why not.`,
 					}
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", id, units.HumanDuration(time.Since(h.Created))+" ago", by,
-					units.HumanSize(float64(h.Size)), comment)
+					words.Bytes(h.Size), comment)
 			}
 			return tw.Flush()
 		},
@@ -235,7 +236,7 @@ func newImageCmd() *cobra.Command {
 			for _, d := range deleted {
 				fmt.Fprintf(cmd.OutOrStdout(), "Deleted: %s\n", d)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Total reclaimed space: %s\n", units.HumanSize(float64(freed)))
+			fmt.Fprintf(cmd.OutOrStdout(), "Total reclaimed space: %s\n", words.Bytes(freed))
 			return err
 		},
 	}
