@@ -188,12 +188,19 @@ func TestInfo(t *testing.T) {
 			t.Errorf("namespace %s = %d, want %d (%s)", kind, in.Namespaces[kind], want, link)
 		}
 	}
+	if b, _ := os.ReadFile("/proc/sys/kernel/random/boot_id"); in.BootID != strings.TrimSpace(string(b)) || len(in.BootID) != 36 {
+		t.Errorf("boot id %q, want this kernel's %q", in.BootID, b)
+	}
+	if in.KernelUptime <= 0 {
+		t.Errorf("kernel uptime %v, want more than 0", in.KernelUptime)
+	}
 	if in.Cgroup.Path == "" || len(in.Cgroup.Paths) == 0 || in.Cgroup.MemoryLimit == "" || in.Cgroup.CPUQuota == "" {
 		t.Errorf("cgroup view %+v", in.Cgroup)
 	}
 	// Field names are a contract with the UI.
 	for _, key := range []string{`"hostname"`, `"process_id"`, `"parent_process_id"`, `"uid"`, `"gid"`, `"kernel_release"`,
-		`"namespaces"`, `"cgroup"`, `"memory_limit"`, `"cpu_quota"`, `"worker_count"`, `"port"`, `"started_at"`, `"go_version"`} {
+		`"namespaces"`, `"cgroup"`, `"memory_limit"`, `"cpu_quota"`, `"worker_count"`, `"port"`, `"started_at"`, `"go_version"`,
+		`"boot_id"`, `"kernel_uptime_seconds"`} {
 		if !strings.Contains(w.Body.String(), key) {
 			t.Errorf("no %s in %s", key, w.Body)
 		}

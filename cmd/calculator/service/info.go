@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -19,6 +20,13 @@ type Info struct {
 	UID             int    `json:"uid"`
 	GID             int    `json:"gid"`
 	KernelRelease   string `json:"kernel_release"` // uname -r: the same inside and outside
+	// BootID is the kernel's boot id (/proc/sys/kernel/random/boot_id), new
+	// at every boot of a kernel: the same in a sandbox as on its host (one
+	// kernel), another in a VM (a kernel of its own).
+	BootID string `json:"boot_id"`
+	// KernelUptime is how long the kernel has been up (/proc/uptime), in
+	// seconds: a sandbox's kernel has been up as long as its host.
+	KernelUptime float64 `json:"kernel_uptime_seconds"`
 	// Namespaces maps a kind as /proc/self/ns names it ("pid", "net", "mnt",
 	// "uts", "ipc", "user", "cgroup", "time", …) to its inode number.
 	Namespaces map[string]uint64 `json:"namespaces"`
@@ -67,6 +75,8 @@ func (s *Server) collectInfo() Info {
 		UID:             os.Getuid(),
 		GID:             os.Getgid(),
 		KernelRelease:   kernelRelease(),
+		BootID:          bootID(),
+		KernelUptime:    kernelUptime(),
 		Namespaces:      namespaces("/proc/self/ns"),
 		Workers:         s.cfg.Workers,
 		Port:            int(s.port.Load()),
@@ -93,6 +103,24 @@ func kernelRelease() string {
 		b = append(b, byte(c))
 	}
 	return string(b)
+}
+
+func bootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// kernelUptime is the first figure of /proc/uptime (the second is idle time).
+func kernelUptime() float64 {
+	b, err := os.ReadFile("/proc/uptime")
+	if err != nil {
+		return 0
+	}
+	f, _ := strconv.ParseFloat(strings.Fields(string(b) + " 0")[0], 64)
+	return f
 }
 
 // namespaces reads the inode of each namespace link in dir: the link reads
