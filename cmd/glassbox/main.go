@@ -9,6 +9,7 @@ import (
 	"glassbox/cmd/calculator/service"
 	"glassbox/sandbox"
 	"glassbox/sandbox/lifecycle"
+	"glassbox/sandbox/vm/guest"
 )
 
 func main() {
@@ -16,6 +17,10 @@ func main() {
 	// built-in image carries it at /app/calculator) it is the calculator.
 	if filepath.Base(os.Args[0]) == "calculator" {
 		os.Exit(service.Main())
+	}
+	// As /init of glassbox's micro-VM (vm-vs-container) it is the VM's init.
+	if guest.IsInit() {
+		os.Exit(guest.Main())
 	}
 	// What the caller left open without close-on-exec stays out of
 	// everything glassbox starts; the supervisor keeps its ready pipe.
