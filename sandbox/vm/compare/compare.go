@@ -1,0 +1,434 @@
+// Package compare puts the calculator in glassbox's micro-VM and in a
+// glassbox sandbox side by side on this machine and measures both: whose
+// kernel answers, how long each takes from start to its first healthy
+// answer, how much host memory and disk one instance holds, how fast it
+// serves compared with the host, and how many would fit.
+//
+// Everything it starts — qemu processes, sandboxes, a calculator on the
+// host — it stops and removes before Run returns, whatever the reason
+// (an error, or the context cancelled by Ctrl-C or SIGTERM). qemu also dies
+// with this process (a parent-death signal), the initramfs lives in a
+// memory file, and sandboxes left by a run that was killed are removed by
+// the next run (their names carry the dead run's process id).
+package compare
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"glassbox/sandbox/image"
+	"glassbox/sandbox/lifecycle"
+	"glassbox/sandbox/state"
+	"glassbox/sandbox/vm"
+)
+
+// Options say what to measure.
+type Options struct {
+	Roots  state.Roots // set by Run from the engine
+	Kernel string      // --kernel; "" finds one (vm.FindKernel)
+	// Rounds is how many starts of each the start → /health median takes.
+	Rounds int
+	// VMs and Sandboxes, when more than 0, are started for real at once
+	// (density), then removed.
+	VMs, Sandboxes int
+	// Load is how long each throughput measurement runs.
+	Load time.Duration
+	// MemoryMB and CPUs are each instance's budget: the VM's -m and -smp,
+	// the sandbox's --memory and --cpus.
+	MemoryMB, CPUs int
+}
+
+// Defaults for Options' zero fields.
+const (
+	DefaultRounds   = 3
+	DefaultLoad     = 2 * time.Second
+	DefaultMemoryMB = 256
+	DefaultCPUs     = 1
+	maxRounds       = 20
+	maxSandboxes    = 1000
+)
+
+func (o *Options) fill() {
+	if o.Rounds == 0 {
+		o.Rounds = DefaultRounds
+	}
+	if o.Load == 0 {
+		o.Load = DefaultLoad
+	}
+	if o.MemoryMB == 0 {
+		o.MemoryMB = DefaultMemoryMB
+	}
+	if o.CPUs == 0 {
+		o.CPUs = DefaultCPUs
+	}
+}
+
+// Validate checks the options before anything is started.
+func (o *Options) Validate() error {
+	o.fill()
+	switch {
+	case o.Rounds < 1 || o.Rounds > maxRounds:
+		return fmt.Errorf("--rounds %d: must be 1..%d", o.Rounds, maxRounds)
+	case o.VMs < 0:
+		return fmt.Errorf("--vms %d: cannot be negative", o.VMs)
+	case o.Sandboxes < 0 || o.Sandboxes > maxSandboxes:
+		return fmt.Errorf("--sandboxes %d: must be 0..%d", o.Sandboxes, maxSandboxes)
+	case o.Load < 100*time.Millisecond || o.Load > time.Minute:
+		return fmt.Errorf("--load %s: must be 100ms..1m", o.Load)
+	case o.MemoryMB < 64 || o.MemoryMB > 64<<10:
+		return fmt.Errorf("--memory %d MiB: must be 64..65536", o.MemoryMB)
+	case o.CPUs < 1 || o.CPUs > 64:
+		return fmt.Errorf("--cpus %d: must be 1..64", o.CPUs)
+	}
+	// Each VM may grow to its -m: refuse what cannot fit, before starting.
+	if o.VMs > 0 {
+		avail, err := memAvailable()
+		if err != nil {
+			return err
+		}
+		if need := int64(o.VMs) * int64(o.MemoryMB) << 20; need > avail*3/4 {
+			return fmt.Errorf("--vms %d: %d MiB of guest memory each would need %d MiB, more than 3/4 of the %d MiB available",
+				o.VMs, o.MemoryMB, need>>20, avail>>20)
+		}
+	}
+	return nil
+}
+
+// runner holds one Run's state: what it started, to stop it all.
+type runner struct {
+	opts   Options
+	eng    *lifecycle.Engine
+	emit   func(Event)
+	c      *Comparison
+	prefix string // names of this run's sandboxes: vmvs-<pid>-
+
+	qemu   string
+	kernel *vm.Kernel
+	accel  vm.Accel
+	image  *image.Image
+	initrd *vm.Initramfs
+
+	mu        sync.Mutex // guards machines: VMs boot in parallel for --vms
+	machines  []*vm.Machine
+	sandboxes []string // ids
+	hostCalc  *exec.Cmd
+	hostPort  int
+}
+
+// Run measures the comparison, reporting progress and each figure to emit
+// as it goes (emit is called from Run's goroutine only). Sandboxes are run
+// by eng, the way `glassbox run -d` runs one. It checks that qemu and a
+// kernel are there before it starts anything, and stops and removes
+// everything it started before it returns.
+func Run(ctx context.Context, opts Options, eng *lifecycle.Engine, emit func(Event)) (c *Comparison, err error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts.Roots = eng.Roots
+	r := &runner{opts: opts, eng: eng, emit: emit, prefix: fmt.Sprintf("vmvs-%d-", os.Getpid())}
+	if r.qemu, err = vm.FindQemu(); err != nil {
+		return nil, err
+	}
+	if r.kernel, err = vm.FindKernel(opts.Kernel); err != nil {
+		return nil, err
+	}
+	r.accel = vm.DetectAccel()
+	start := time.Now()
+	defer func() {
+		if cerr := r.cleanup(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
+	if err := r.removeLeftovers(); err != nil {
+		return nil, fmt.Errorf("remove what a killed run left: %w", err)
+	}
+	if err := r.measure(ctx); err != nil {
+		if ctx.Err() != nil {
+			return r.c, ctx.Err()
+		}
+		return r.c, err
+	}
+	r.c.Duration = time.Since(start)
+	return r.c, nil
+}
+
+// step reports a step, runs it and reports its end.
+func (r *runner) step(name string, f func() (note string, err error)) error {
+	r.emit(Event{Step: name})
+	t := time.Now()
+	note, err := f()
+	if err != nil {
+		note = "failed"
+	}
+	r.emit(Event{Step: name, Done: true, Elapsed: time.Since(t), Note: note})
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+func (r *runner) set(f Figure) {
+	r.c.Set(f)
+	r.emit(Event{Figure: &f})
+}
+
+func (r *runner) measure(ctx context.Context) error {
+	qemuVersion, _ := exec.Command(r.qemu, "--version").Output()
+	r.c = &Comparison{
+		Accel: r.accel.Name, AccelWhy: r.accel.Why,
+		Qemu:      strings.TrimSpace(strings.SplitN(string(qemuVersion), "\n", 2)[0]),
+		KernelImg: r.kernel.Image, KernelOf: r.kernel.Origin,
+		MemoryMB: r.opts.MemoryMB, CPUs: r.opts.CPUs, Rounds: r.opts.Rounds,
+		VMs: r.opts.VMs, Sandboxes: r.opts.Sandboxes,
+	}
+	setup := *r.c
+	r.emit(Event{Setup: &setup})
+
+	if err := r.step("find the calculator image", func() (string, error) {
+		im, err := image.NewStore(r.opts.Roots).Get(image.Builtin)
+		r.image = im
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%d layers", len(im.Layers)), nil
+	}); err != nil {
+		return err
+	}
+	host, err := hostFacts()
+	if err != nil {
+		return err
+	}
+	r.setKernelFigures(Host, host, host, "the host: uname(2), /proc/sys/kernel/random/boot_id, /proc/uptime")
+
+	if err := r.step("write the VM's initramfs", r.writeInitramfs); err != nil {
+		return err
+	}
+	r.setDiskVM()
+
+	vmPort, sbPort, err := r.startRounds(ctx)
+	if err != nil {
+		return err
+	}
+	for _, side := range []struct {
+		s    Side
+		port int
+	}{{VM, vmPort}, {Sandbox, sbPort}} {
+		var in *info
+		if err := r.step("ask the calculator in the "+sideWord(side.s)+" where it runs (GET /info)", func() (string, error) {
+			var err error
+			in, err = getInfo(ctx, side.port)
+			if err != nil {
+				return "", err
+			}
+			return "kernel " + in.KernelRelease, nil
+		}); err != nil {
+			return err
+		}
+		r.setKernelFigures(side.s, *in, host, "the calculator's GET /info, inside the "+sideWord(side.s))
+	}
+	if err := r.step("start the calculator on the host, for reference", r.startHostCalculator); err != nil {
+		return err
+	}
+	if err := r.measureMemory(); err != nil {
+		return err
+	}
+	if err := r.setDiskSandbox(); err != nil {
+		return err
+	}
+	if err := r.measureThroughput(ctx, map[Side]int{VM: vmPort, Sandbox: sbPort, Host: r.hostPort}); err != nil {
+		return err
+	}
+	if err := r.setDensity(); err != nil {
+		return err
+	}
+	return r.startMany(ctx)
+}
+
+func sideWord(s Side) string {
+	switch s {
+	case VM:
+		return "VM"
+	case Sandbox:
+		return "sandbox"
+	}
+	return "host"
+}
+
+func (r *runner) setKernelFigures(s Side, in, host info, source string) {
+	same := func(b bool) *bool { return &b }
+	r.set(Figure{Row: KernelRelease, Side: s, Text: in.KernelRelease, Same: same(in.KernelRelease == host.KernelRelease), Source: source})
+	r.set(Figure{Row: BootID, Side: s, Text: in.BootID, Same: same(in.BootID == host.BootID), Source: source})
+	r.set(Figure{Row: KernelUptime, Side: s, Value: in.KernelUptime, Unit: "s", Source: source})
+}
+
+func (r *runner) writeInitramfs() (string, error) {
+	im := r.image
+	var layers []string
+	for _, l := range im.Layers {
+		layers = append(layers, l.Dir)
+	}
+	env := append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, im.Config.Env...)
+	cfg := vm.GuestConfig("glassbox-vm", im.Argv(), env, im.Config.WorkingDir)
+	initrd, err := vm.NewInitramfs(layers, r.kernel, cfg)
+	if err != nil {
+		return "", err
+	}
+	r.initrd = initrd
+	return fmt.Sprintf("%.1f MiB in memory", float64(initrd.Size)/(1<<20)), nil
+}
+
+func (r *runner) setDiskVM() {
+	r.set(Figure{Row: Disk, Side: VM, Value: float64(r.kernel.Size + r.initrd.Size), Unit: "bytes",
+		Parts:  []Part{{"kernel", float64(r.kernel.Size)}, {"initramfs", float64(r.initrd.Size)}},
+		Source: "size of " + r.kernel.Image + " and of the initramfs glassbox wrote (cpio newc)"})
+}
+
+func (r *runner) setDiskSandbox() error {
+	var layers int64
+	var parts []Part
+	for _, l := range r.image.Layers {
+		layers += l.Size
+		parts = append(parts, Part{Name: "layer " + image.ShortID(l.Digest), Value: float64(l.Size)})
+	}
+	sb, err := r.lastSandbox()
+	if err != nil {
+		return err
+	}
+	upper, err := dirBytes(sb.UpperDir)
+	if err != nil {
+		return fmt.Errorf("size of %s: %w", sb.UpperDir, err)
+	}
+	parts = append(parts, Part{Name: "own writable layer", Value: float64(upper)})
+	r.set(Figure{Row: Disk, Side: Sandbox, Value: float64(layers + upper), Unit: "bytes", Parts: parts,
+		Source: "the image's layer records (" + r.opts.Roots.LayersDir() + "/*/layer.json) and the files in " + sb.UpperDir})
+	return nil
+}
+
+// lastSandbox is the record of the sandbox kept running after the rounds.
+func (r *runner) lastSandbox() (*state.Sandbox, error) {
+	if len(r.sandboxes) == 0 {
+		return nil, errors.New("no sandbox running")
+	}
+	all, err := r.eng.List(true)
+	if err != nil {
+		return nil, err
+	}
+	for _, sb := range all {
+		if sb.ID == r.sandboxes[len(r.sandboxes)-1] {
+			return sb, nil
+		}
+	}
+	return nil, fmt.Errorf("sandbox %s is gone", r.sandboxes[len(r.sandboxes)-1])
+}
+
+// removeLeftovers removes sandboxes of earlier runs whose process is gone
+// (killed with SIGKILL, which no clean-up survives).
+func (r *runner) removeLeftovers() error {
+	re := regexp.MustCompile(`^vmvs-(\d+)-`)
+	return r.removeNamed(func(name string) bool {
+		m := re.FindStringSubmatch(name)
+		if m == nil {
+			return false
+		}
+		pid, _ := strconv.Atoi(m[1])
+		return pid != os.Getpid() && !pidAlive(pid)
+	})
+}
+
+// removeNamed removes every sandbox whose name matches. One still being
+// created (a `run -d` that outlived the run that asked for it) is removed
+// once it has started.
+func (r *runner) removeNamed(match func(name string) bool) error {
+	deadline := time.Now().Add(startWait)
+	for {
+		all, err := r.eng.List(true)
+		if err != nil {
+			return err
+		}
+		var errs []error
+		starting := false
+		for _, sb := range all {
+			switch {
+			case !match(sb.Name):
+			case sb.Status == state.Created && time.Now().Before(deadline):
+				starting = true
+			default:
+				if err := r.removeRecord(sb.ID); err != nil {
+					errs = append(errs, fmt.Errorf("remove sandbox %s: %w", sb.Name, err))
+				}
+			}
+		}
+		if !starting || len(errs) > 0 {
+			return errors.Join(errs...)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// startWait bounds the wait for a sandbox being created by someone else.
+const startWait = 30 * time.Second
+
+// cleanup stops and removes everything this run started.
+func (r *runner) cleanup() error {
+	var errs []error
+	r.stopVMs()
+	for _, id := range r.sandboxes {
+		if err := r.removeRecord(id); err != nil {
+			errs = append(errs, fmt.Errorf("remove sandbox %s: %w", id, err))
+		}
+	}
+	r.sandboxes = nil
+	// A start cut short may have made a sandbox whose id never came back:
+	// this run's names say which.
+	if err := r.removeNamed(func(name string) bool { return strings.HasPrefix(name, r.prefix) }); err != nil {
+		errs = append(errs, err)
+	}
+	r.stopHostCalculator()
+	if r.initrd != nil {
+		r.initrd.Close()
+		r.initrd = nil
+	}
+	return errors.Join(errs...)
+}
+
+func (r *runner) stopHostCalculator() {
+	if r.hostCalc == nil {
+		return
+	}
+	r.hostCalc.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { r.hostCalc.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		r.hostCalc.Process.Kill()
+		<-done
+	}
+	r.hostCalc = nil
+}
+
+// calculatorFile is the image's calculator binary as a file on the host
+// (the top-most layer that has it), run as is for the host's figures.
+func (r *runner) calculatorFile() (string, error) {
+	argv := r.image.Argv()
+	if len(argv) == 0 {
+		return "", errors.New("the image has no command")
+	}
+	for i := len(r.image.Layers) - 1; i >= 0; i-- {
+		p := filepath.Join(r.image.Layers[i].Dir, argv[0])
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no layer of the image holds %s", argv[0])
+}
