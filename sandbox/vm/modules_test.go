@@ -42,7 +42,27 @@ func fakeModules(t *testing.T, builtin string) string {
 	return dir
 }
 
-// Each module comes after everything modules.dep says it needs.
+// dependenciesFirst checks that each module of order comes after
+// everything the tree says it needs.
+func dependenciesFirst(t *testing.T, tree *moduleTree, order []string) {
+	t.Helper()
+	pos := map[string]int{}
+	for i, f := range order {
+		pos[moduleName(f)] = i
+	}
+	for _, f := range order {
+		deps, err := tree.dependsOf(moduleName(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range deps {
+			if pos[d] >= pos[moduleName(f)] {
+				t.Errorf("%s loads before its dependency %s: %v", f, d, order)
+			}
+		}
+	}
+}
+
 func TestResolveOrdersDependenciesFirst(t *testing.T) {
 	dir := fakeModules(t, "kernel/drivers/block/loop.ko\n")
 	tree, err := readModuleTree(dir)
@@ -53,20 +73,10 @@ func TestResolveOrdersDependenciesFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pos := map[string]int{}
-	for i, f := range order {
-		pos[moduleName(f)] = i
-	}
 	if len(order) != 8 {
 		t.Fatalf("resolved %d modules, want all 8: %v", len(order), order)
 	}
-	for mod, deps := range tree.deps {
-		for _, d := range deps {
-			if pos[d] >= pos[mod] {
-				t.Errorf("%s loads at %d, before its dependency %s at %d: %v", mod, pos[mod], d, pos[d], order)
-			}
-		}
-	}
+	dependenciesFirst(t, tree, order)
 }
 
 func TestResolveSkipsBuiltins(t *testing.T) {
@@ -121,18 +131,7 @@ func TestResolveFromModinfo(t *testing.T) {
 	if g, w := slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want)); !slices.Equal(g, w) {
 		t.Errorf(".modinfo gives %v, modules.dep %v", g, w)
 	}
-	pos := map[string]int{}
-	for i, f := range got {
-		pos[moduleName(f)] = i
-	}
-	for _, f := range got {
-		deps, _ := tree.dependsOf(moduleName(f))
-		for _, d := range deps {
-			if pos[d] >= pos[moduleName(f)] {
-				t.Errorf("%s loads before its dependency %s: %v", f, d, got)
-			}
-		}
-	}
+	dependenciesFirst(t, tree, got)
 }
 
 func TestModuleName(t *testing.T) {
