@@ -26,6 +26,7 @@ require (
 	github.com/vishvananda/netns v0.0.5
 	golang.org/x/net v0.41.0
 	golang.org/x/sys v0.50.0
+	google.golang.org/protobuf v1.35.2
 )
 
 require (
@@ -62,5 +63,4 @@ require (
 	golang.org/x/exp v0.0.0-20241108190413-2d47ceb2692f // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/text v0.28.0 // indirect
-	google.golang.org/protobuf v1.35.2 // indirect
 )

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -91,4 +92,28 @@ func dirFor(mode string, dirs map[string]string, controller string) string {
 		return dirs["unified"]
 	}
 	return dirs[controller]
+}
+
+// DirGroup is one cgroup directory and the controllers whose files are in it.
+type DirGroup struct {
+	Dir         string   `json:"dir"`
+	Controllers []string `json:"controllers"`
+}
+
+// ControllerDirs groups a snapshot's controller → directory map by
+// directory, in the order of the directories: on v2 one directory holds
+// them all; on v1 each hierarchy has its own, and an engine may put a
+// container in different paths in different hierarchies.
+func ControllerDirs(dirs map[string]string) []DirGroup {
+	by := map[string][]string{}
+	for c, d := range dirs {
+		by[d] = append(by[d], c)
+	}
+	out := make([]DirGroup, 0, len(by))
+	for d, cs := range by {
+		slices.Sort(cs)
+		out = append(out, DirGroup{Dir: d, Controllers: cs})
+	}
+	slices.SortFunc(out, func(a, b DirGroup) int { return strings.Compare(a.Dir, b.Dir) })
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -40,6 +41,7 @@ type fsReader struct {
 	upperWalked string
 
 	lowerSizes map[string]int64
+	resolved   map[string]string
 }
 
 func openFilesystem(fs FS, pid int, sb *state.Sandbox) (*fsReader, []string) {
@@ -75,6 +77,7 @@ func (r *fsReader) read(c *collector, out *Filesystem, now time.Time) {
 		return
 	}
 	out.RootType = r.root.FSType
+	out.RootSource, out.RootDir = r.root.Source, r.root.Root
 	if r.root.FSType != "overlay" {
 		return
 	}
@@ -100,11 +103,11 @@ func (r *fsReader) read(c *collector, out *Filesystem, now time.Time) {
 	}
 	out.Lowers = make([]Lower, len(r.overlay.Lowers))
 	for i, dir := range r.overlay.Lowers {
-		l := Lower{Dir: dir, DataOnly: r.overlay.DataOnly[i]}
+		l := Lower{Dir: dir, DataOnly: r.overlay.DataOnly[i], Resolved: r.resolve(dir)}
 		known := false
 		if r.sb != nil {
 			for _, rec := range r.sb.Layers {
-				if filepath.Clean(rec.Dir) == filepath.Clean(dir) {
+				if d := filepath.Clean(rec.Dir); d == filepath.Clean(dir) || (l.Resolved != "" && d == l.Resolved) {
 					l.Digest, l.CreatedBy, l.SizeBytes = rec.Digest, rec.CreatedBy, rec.Size
 					known = true
 				}
@@ -177,6 +180,29 @@ func (r *fsReader) lowerSize(dir string) int64 {
 	}
 	r.lowerSizes[dir] = size
 	return size
+}
+
+// resolve follows a lower layer named by a symbolic link (docker's
+// overlay2 l/ links) to its directory, once: "" when dir is no link.
+func (r *fsReader) resolve(dir string) string {
+	if res, ok := r.resolved[dir]; ok {
+		return res
+	}
+	res := ""
+	host := filepath.Join(r.hostRoot, dir)
+	if fi, err := os.Lstat(host); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if p, err := filepath.EvalSymlinks(host); err == nil {
+			if r.hostRoot != "" {
+				p = "/" + strings.TrimPrefix(strings.TrimPrefix(p, filepath.Clean(r.hostRoot)), "/")
+			}
+			res = p
+		}
+	}
+	if r.resolved == nil {
+		r.resolved = map[string]string{}
+	}
+	r.resolved[dir] = res
+	return res
 }
 
 // maxUpperEntries bounds the walk of a writable layer; a container that

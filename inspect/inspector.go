@@ -52,6 +52,7 @@ type Inspector struct {
 	closed    bool
 	sharing   *sharing
 	procsPath string
+	container *Container // another engine's container (ForContainer)
 }
 
 // New opens an Inspector on a glassbox sandbox: its init process (InitPID)
@@ -168,7 +169,10 @@ func (in *Inspector) Snapshot() (*Snapshot, error) {
 	if in.closed {
 		return nil, errors.New("inspect: snapshot of a closed Inspector")
 	}
-	s := &Snapshot{Taken: time.Now(), Sandbox: in.sb, PID: in.pid}
+	s := &Snapshot{Taken: time.Now(), Sandbox: in.sb, Container: in.container, PID: in.pid}
+	if in.container != nil {
+		s.Sandbox = nil // the record ForContainer made is a view of Container, not glassbox's
+	}
 	c := &collector{buf: in.buf, errs: append([]string(nil), in.openErrs...)}
 
 	s.Namespaces = in.ns.read(c, s.Taken)
@@ -196,6 +200,9 @@ func (in *Inspector) Snapshot() (*Snapshot, error) {
 		s.Errors = c.errs
 	}
 	if gone {
+		if in.container != nil {
+			return s, fmt.Errorf("%w: %s: process %d has exited", ErrNotRunning, in.container.Ref(), in.pid)
+		}
 		if in.sb != nil {
 			return s, fmt.Errorf("%w: %s: init process %d has exited", ErrNotRunning, in.sb.Name, in.pid)
 		}

@@ -15,7 +15,10 @@ type Snapshot struct {
 
 	// Sandbox is the runtime's record; nil when inspecting a foreign process (--pid).
 	Sandbox *state.Sandbox `json:"sandbox,omitempty"`
-	PID     int            `json:"pid"` // the host PID the snapshot is centred on (the sandbox's init)
+	// Container is another engine's container as its engine describes it
+	// (docker:NAME, k8s:NS/POD/CONTAINER, runc:ID, …); nil otherwise.
+	Container *Container `json:"container,omitempty"`
+	PID       int        `json:"pid"` // the host PID the snapshot is centred on (the sandbox's init)
 
 	Namespaces []Namespace `json:"namespaces"`
 	Processes  []Process   `json:"processes"`
@@ -70,11 +73,18 @@ type Process struct {
 
 // Filesystem is the sandbox's root mount and the others inside it.
 type Filesystem struct {
-	RootType string  `json:"root_type"` // "overlay" for a glassbox sandbox
-	Upper    Upper   `json:"upper"`
-	Lowers   []Lower `json:"lowers"` // top-most first, as in lowerdir=
-	Mounts   []Mount `json:"mounts"`
-	Source   string  `json:"source"` // /proc/PID/mountinfo
+	RootType string `json:"root_type"` // "overlay" for a glassbox sandbox
+	// RootSource is the root mount's source (a device such as /dev/vda1,
+	// or "overlay"), and RootDir the directory of that filesystem the
+	// process sees as "/" (mountinfo's root field): for a runtime that
+	// bind-mounts a bundle's rootfs and pivots into it (runc, crun), the
+	// bundle's root directory.
+	RootSource string  `json:"root_source,omitempty"`
+	RootDir    string  `json:"root_dir,omitempty"`
+	Upper      Upper   `json:"upper"`
+	Lowers     []Lower `json:"lowers"` // top-most first, as in lowerdir=
+	Mounts     []Mount `json:"mounts"`
+	Source     string  `json:"source"` // /proc/PID/mountinfo
 }
 
 // Upper is the writable layer.
@@ -87,7 +97,10 @@ type Upper struct {
 
 // Lower is one read-only layer, mapped back to the image layer when known.
 type Lower struct {
-	Dir       string `json:"dir"`
+	Dir string `json:"dir"`
+	// Resolved is where Dir leads when it is a symbolic link (docker's
+	// overlay2 names its layers by short links, l/ABC… → ../<id>/diff).
+	Resolved  string `json:"resolved,omitempty"`
 	Digest    string `json:"digest,omitempty"`
 	CreatedBy string `json:"created_by,omitempty"`
 	SizeBytes int64  `json:"size_bytes"`

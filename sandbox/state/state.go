@@ -132,6 +132,12 @@ type Sandbox struct {
 	Status Status `json:"status"`
 	Health Health `json:"health,omitempty"`
 
+	// Engine is empty for glassbox's own sandboxes. A container of another
+	// engine (docker, podman, k8s, containerd, runc, crun) is shown beside
+	// them under a record with Engine set, made afresh from what that engine
+	// says on each look and never stored: glassbox only reads it.
+	Engine string `json:"engine,omitempty"`
+
 	// InitPID is the host PID of the sandbox's PID 1 (glassbox's init, or
 	// the workload itself with --init=false). WorkloadPID is the host PID of
 	// the workload. SupervisorPID is the host PID of the process that owns

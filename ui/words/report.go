@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -19,6 +18,7 @@ func Report(w io.Writer, s *inspect.Snapshot, sources bool) error {
 	r := &reporter{w: w, sources: sources}
 	r.header(s)
 	r.lifecycle(s)
+	r.engine(s)
 	if sb := s.Sandbox; sb != nil && sb.Status != state.Running && sb.Status != state.Paused {
 		r.line("\nIt is %s: no processes, namespaces or cgroup are left to read.", sb.Status)
 		return r.err
@@ -70,6 +70,15 @@ func (r *reporter) table(fn func(tw *tabwriter.Writer)) {
 }
 
 func (r *reporter) header(s *inspect.Snapshot) {
+	if c := s.Container; c != nil {
+		img := ""
+		if c.Image != "" {
+			img = ", image " + c.Image
+		}
+		r.line("Container %s (%s %s)%s, %s; PID %d on the host, taken %s — read-only: glassbox does not change %s's containers",
+			c.Ref(), c.Engine, c.ShortID(), img, c.Status, s.PID, s.Taken.Format("15:04:05.000"), c.Engine)
+		return
+	}
 	if sb := s.Sandbox; sb != nil {
 		r.line("Sandbox %s (%s), image %s, %s; init PID %d on the host, taken %s",
 			sb.Name, sb.ID, sb.Image, sb.Status, s.PID, s.Taken.Format("15:04:05.000"))
@@ -144,12 +153,26 @@ func capsSummary(caps []string) string {
 func (r *reporter) filesystem(s *inspect.Snapshot) {
 	f := s.Filesystem
 	r.section("Filesystem" + r.src(f.Source))
-	r.line("  root: %s", f.RootType)
+	root := f.RootType
+	if f.RootType != "overlay" && f.RootSource != "" {
+		root += " " + f.RootSource
+		if f.RootDir != "" && f.RootDir != "/" {
+			root += ", directory " + f.RootDir + " of it (bind-mounted as /)"
+		}
+	}
+	if c := s.Container; c != nil && c.RootFS != "" {
+		root += "; the runtime was given " + c.RootFS
+		if c.Bundle != "" {
+			root += " (bundle " + c.Bundle + ")"
+		}
+	}
+	r.line("  root: %s", root)
 	if f.RootType == "overlay" {
 		r.line("  upper (writable): %s — %s in %d changed entries", f.Upper.Dir, Bytes(f.Upper.SizeBytes), f.Upper.ChangedFiles)
 		r.line("  work: %s", f.Upper.Work)
 		r.table(func(tw *tabwriter.Writer) {
 			fmt.Fprintln(tw, "  LAYER\tDIGEST\tSIZE\tSHARED BY\tCREATED BY\tDIR\t")
+			foreign := s.Container != nil
 			for i, l := range f.Lowers {
 				digest, size, shared, by := "-", "-", "-", "-"
 				if l.SizeBytes > 0 {
@@ -157,13 +180,19 @@ func (r *reporter) filesystem(s *inspect.Snapshot) {
 				}
 				if l.Digest != "" {
 					digest = shortDigest(l.Digest)
-					shared = fmt.Sprint(l.SharedBy)
+					if !foreign { // only glassbox's own sandboxes are counted
+						shared = fmt.Sprint(l.SharedBy)
+					}
 					by = l.CreatedBy
 					if len(by) > 50 {
 						by = by[:47] + "..."
 					}
 				}
-				fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t\n", i, digest, size, shared, by, l.Dir)
+				dir := l.Dir
+				if l.Resolved != "" {
+					dir += " → " + l.Resolved
+				}
+				fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t\n", i, digest, size, shared, by, dir)
 			}
 		})
 	}
@@ -193,15 +222,8 @@ func (r *reporter) cgroup(s *inspect.Snapshot) {
 	c := s.Cgroup
 	r.section("Cgroup")
 	r.line("  mode %s, path %s", c.Mode, c.Path)
-	keys := make([]string, 0, len(c.Dirs))
-	for k := range c.Dirs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	if r.sources {
-		for _, k := range keys {
-			r.line("    %s: %s", k, c.Dirs[k])
-		}
+	for _, g := range inspect.ControllerDirs(c.Dirs) {
+		r.line("    %s: %s", strings.Join(g.Controllers, ", "), g.Dir)
 	}
 	m := c.Memory
 	r.line("  memory: %s of %s (peak %s)%s", val(m.Usage, Bytes), limit(m.Limit, Bytes), val(m.Peak, Bytes), r.src(m.Usage.Source))
