@@ -94,26 +94,57 @@ func dirFor(mode string, dirs map[string]string, controller string) string {
 	return dirs[controller]
 }
 
-// DirGroup is one cgroup directory and the controllers whose files are in it.
-type DirGroup struct {
-	Dir         string   `json:"dir"`
-	Controllers []string `json:"controllers"`
+// cgroupPaths maps the same controllers as cgroupDirs to the process's
+// path in each one's hierarchy ("/docker/3f2a…"), as /proc/PID/cgroup says.
+func cgroupPaths(fs FS, lines []cgroupLine) map[string]string {
+	out := map[string]string{}
+	for _, l := range lines {
+		if l.ID == 0 && l.Controllers == "" {
+			if fs.Mode != ModeV1 {
+				out["unified"] = l.Path
+			}
+			continue
+		}
+		if fs.Mode == ModeV2 || strings.HasPrefix(l.Controllers, "name=") || l.Controllers == "" {
+			continue
+		}
+		for c := range strings.SplitSeq(l.Controllers, ",") {
+			out[c] = l.Path
+		}
+	}
+	return out
 }
 
-// ControllerDirs groups a snapshot's controller → directory map by
-// directory, in the order of the directories: on v2 one directory holds
-// them all; on v1 each hierarchy has its own, and an engine may put a
-// container in different paths in different hierarchies.
-func ControllerDirs(dirs map[string]string) []DirGroup {
-	by := map[string][]string{}
-	for c, d := range dirs {
-		by[d] = append(by[d], c)
+// PathGroup is one cgroup path and the controllers whose hierarchy puts
+// the process there, with their directories.
+type PathGroup struct {
+	Path        string   `json:"path"`
+	Controllers []string `json:"controllers"`
+	Dirs        []string `json:"dirs"`
+}
+
+// ControllerPaths groups a snapshot's cgroups by path: on v2 one path
+// holds every controller; on v1 each controller has its hierarchy, and an
+// engine may put a container at different paths in different ones.
+func ControllerPaths(c Cgroup) []PathGroup {
+	by := map[string]*PathGroup{}
+	for ctl, p := range c.Paths {
+		g := by[p]
+		if g == nil {
+			g = &PathGroup{Path: p}
+			by[p] = g
+		}
+		g.Controllers = append(g.Controllers, ctl)
+		if d := c.Dirs[ctl]; d != "" && !slices.Contains(g.Dirs, d) {
+			g.Dirs = append(g.Dirs, d)
+		}
 	}
-	out := make([]DirGroup, 0, len(by))
-	for d, cs := range by {
-		slices.Sort(cs)
-		out = append(out, DirGroup{Dir: d, Controllers: cs})
+	out := make([]PathGroup, 0, len(by))
+	for _, g := range by {
+		slices.Sort(g.Controllers)
+		slices.Sort(g.Dirs)
+		out = append(out, *g)
 	}
-	slices.SortFunc(out, func(a, b DirGroup) int { return strings.Compare(a.Dir, b.Dir) })
+	slices.SortFunc(out, func(a, b PathGroup) int { return strings.Compare(a.Path, b.Path) })
 	return out
 }

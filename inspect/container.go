@@ -83,9 +83,10 @@ func (c *Container) Ref() string {
 	return c.Engine + ":" + c.ID
 }
 
-// ShortID is the first 12 characters of the engine's id, as docker shows it.
+// ShortID is the first 12 characters of a long hexadecimal id, as docker
+// shows it; an id chosen by a person (runc's, ctr's) is kept whole.
 func (c *Container) ShortID() string {
-	if len(c.ID) > 12 {
+	if len(c.ID) == 64 && strings.Trim(c.ID, "0123456789abcdef") == "" {
 		return c.ID[:12]
 	}
 	return c.ID
@@ -114,6 +115,10 @@ func (c *Container) Record() *state.Sandbox {
 		st = state.Exited
 	}
 	ref := c.Ref()
+	started := c.Started
+	if started.IsZero() && (st == state.Running || st == state.Paused) {
+		started = c.Created // runtimes record when they created it, not when it started
+	}
 	img := c.Image
 	if img == "" {
 		img = "-"
@@ -123,7 +128,7 @@ func (c *Container) Record() *state.Sandbox {
 		Status: st, InitPID: c.PID, WorkloadPID: c.PID,
 		Limits: c.Limits, Layers: c.Layers,
 		Network: state.Network{Ports: c.Ports},
-		Created: c.Created, Started: c.Started,
+		Created: c.Created, Started: started,
 	}
 }
 

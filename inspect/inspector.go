@@ -34,7 +34,7 @@ type Inspector struct {
 	pid   int
 
 	cgPath, unifiedPath string
-	dirs                map[string]string
+	dirs, paths         map[string]string
 
 	ns  *nsReader
 	cg  *cgroupReader
@@ -117,6 +117,7 @@ func open(fs FS, pid int, sb *state.Sandbox, store *state.Store) (*Inspector, er
 		return nil, fmt.Errorf("read %s: %w", cgFile, err)
 	}
 	in.cgPath, in.unifiedPath, in.dirs = cgroupDirs(fs, lines)
+	in.paths = cgroupPaths(fs, lines)
 	in.rootOnly = in.cgPath == "/" || in.cgPath == ""
 
 	var errs []string
@@ -184,6 +185,7 @@ func (in *Inspector) Snapshot() (*Snapshot, error) {
 	s.Cgroup.Mode = in.fs.Mode
 	s.Cgroup.Path = in.cgPath
 	s.Cgroup.Dirs = in.dirs
+	s.Cgroup.Paths = in.paths
 	s.Cgroup.ProcsSource = in.procsPath
 	in.cg.read(c, &s.Cgroup, s.Taken)
 	in.net.read(c, &s.Network, s.Taken)

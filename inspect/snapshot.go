@@ -127,6 +127,9 @@ type Cgroup struct {
 	Mode string            `json:"mode"` // v1, v2 or hybrid
 	Path string            `json:"path"` // relative to the hierarchy root, from /proc/PID/cgroup
 	Dirs map[string]string `json:"dirs"` // controller -> absolute directory
+	// Paths maps each controller to the process's path in its hierarchy
+	// (v1 engines may use different paths in different hierarchies).
+	Paths map[string]string `json:"paths"`
 	// ProcsSource is the cgroup.procs file the process list came from.
 	ProcsSource string `json:"procs_source,omitempty"`
 	Memory      Memory `json:"memory"`

@@ -107,6 +107,10 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	b := m.boxes[m.cur]
 	id, a := b.id, m.opt.Actions
 	sb := b.record()
+	if sb.Engine != "" && actionKey(k, msg) {
+		m.status = fmt.Sprintf("%s is %s's container: glassbox only reads it (change it with %s's own tools)", b.name, sb.Engine, engineTool(sb.Engine))
+		return m, nil
+	}
 	switch {
 	case key.Matches(msg, k.StressMem):
 		mb, held := m.opt.StressMB, b.heldMB+m.opt.StressMB
@@ -174,4 +178,26 @@ func (m Model) act(b *box, kind EventKind, verb string, f func() (string, int, s
 		}
 		return actionMsg{at: clock(), id: id, name: name, kind: kind, text: text, err: err, added: added, held: held}
 	}
+}
+
+// actionKey says whether a key would change a sandbox (or ask its
+// calculator to): the keys not offered for another engine's container.
+func actionKey(k KeyMap, msg tea.KeyMsg) bool {
+	for _, b := range []key.Binding{k.StressMem, k.ReleaseMem, k.BurnCPU, k.Calculate, k.Pause, k.Stop, k.Kill, k.Remove} {
+		if key.Matches(msg, b) {
+			return true
+		}
+	}
+	return false
+}
+
+// engineTool is the command that drives an engine's containers.
+func engineTool(engine string) string {
+	switch engine {
+	case "k8s":
+		return "kubectl"
+	case "containerd":
+		return "ctr"
+	}
+	return engine
 }

@@ -19,8 +19,9 @@ type Live struct {
 	Engine *lifecycle.Engine
 	fs     inspect.FS
 
-	mu   sync.Mutex
-	open map[string]*inspector // by sandbox id
+	mu      sync.Mutex
+	open    map[string]*inspector // by sandbox id
+	foreign *foreign              // other engines' containers, when asked for (WithEngines)
 }
 
 type inspector struct {
@@ -37,12 +38,22 @@ func NewLive(e *lifecycle.Engine) (*Live, error) {
 	return &Live{Engine: e, fs: fs, open: map[string]*inspector{}}, nil
 }
 
-// List returns every sandbox, running or not.
-func (l *Live) List() ([]*state.Sandbox, error) { return l.Engine.List(true) }
+// List returns every sandbox, running or not, and other engines'
+// containers when asked for (WithEngines).
+func (l *Live) List() ([]*state.Sandbox, error) {
+	sbs, err := l.Engine.List(true)
+	if err != nil {
+		return nil, err
+	}
+	return append(sbs, l.foreignRecords()...), nil
+}
 
 // Snapshot reads one sandbox. A sandbox that is not running still gets a
 // snapshot: its record (how it exited, OOMKilled or not) is what matters then.
 func (l *Live) Snapshot(sb *state.Sandbox) (*inspect.Snapshot, error) {
+	if sb.Engine != "" {
+		return l.snapshotForeign(sb)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	cur := l.open[sb.ID]

@@ -66,6 +66,12 @@ func renderHeader(st *Styles, boxes []*box, cur int, now time.Time, w int) []str
 	l1 := st.Title.Render("glassbox ▸ "+b.name) + "  " + st.stateStyle(sb)(words.State(sb)) +
 		"  " + health + "  " + up + "  " + st.Label.Render("image ") + image + "  " + st.Label.Render("id ") + sb.ID
 	restart := fmt.Sprintf("restart %s (%d)", words.Policy(sb), sb.RestartCount)
+	if sb.Engine != "" {
+		// Another engine's container: its limits are what that engine
+		// set, and glassbox only reads it.
+		health = sb.Engine + "'s container"
+		restart = st.Warn.Render("read-only: no keys change it")
+	}
 	l2 := st.Label.Render("ports ") + ports(sb.Network.Ports) + "  " + st.Label.Render("limits ") + words.Limits(sb.Limits) + "  " + restart
 	var tabs []string
 	for i, o := range boxes {

@@ -19,6 +19,10 @@ func renderLayers(st *Styles, b *box, w, h int) []string {
 	if fs.RootType == "" && len(fs.Lowers) == 0 {
 		return []string{st.Dim.Render("root filesystem not readable (sandbox not running)")}
 	}
+	if fs.RootType != "overlay" {
+		return renderPlainRoot(st, b, w)
+	}
+	foreign := b.record().Engine != ""
 	var out []string
 	up := fs.Upper
 	out = append(out, st.Accent.Render("▓▓ rw ")+fmt.Sprintf("upper  %s, %d changed", words.Bytes(up.SizeBytes), up.ChangedFiles)+st.Dim.Render("  only this sandbox"))
@@ -30,8 +34,14 @@ func renderLayers(st *Styles, b *box, w, h int) []string {
 		what := l.CreatedBy
 		if what == "" {
 			what = filepath.Base(l.Dir)
+			if l.Resolved != "" { // docker's l/ link: name the layer's own directory
+				what = filepath.Base(filepath.Dir(l.Resolved))
+			}
 		}
 		shared := fmt.Sprintf("shared by %d", l.SharedBy)
+		if foreign { // glassbox counts only its own sandboxes' layers
+			shared = "layer " + orNone(shortDigest(l.Digest))
+		}
 		size := words.Bytes(l.SizeBytes)
 		left := fmt.Sprintf("░░ ro #%d ", n)
 		right := "  " + size + " · " + shared
@@ -44,6 +54,27 @@ func renderLayers(st *Styles, b *box, w, h int) []string {
 	}
 	mp := "/"
 	out = append(out, st.Dim.Render(fmt.Sprintf("══ %s mounted at %s: upper over %d read-only %s", orNone(fs.RootType), mp, len(fs.Lowers), plural(len(fs.Lowers), "layer"))))
+	return out
+}
+
+// renderPlainRoot is a root that is no overlay: a runtime given a plain
+// directory (a runc bundle's rootfs) bind-mounts it and pivots into it, so
+// mountinfo shows the filesystem it lives on and the directory of it.
+func renderPlainRoot(st *Styles, b *box, w int) []string {
+	fs := b.snap.Filesystem
+	out := []string{st.Accent.Render("▓▓ / ") + fmt.Sprintf("%s %s, no layers", orNone(fs.RootType), fs.RootSource)}
+	if fs.RootDir != "" && fs.RootDir != "/" {
+		out = append(out, "   directory "+cutLeft(fs.RootDir, w-13), st.Dim.Render("   of it, bind-mounted as the root"))
+	}
+	if c := b.snap.Container; c != nil && c.Bundle != "" {
+		out = append(out, st.Dim.Render("   bundle "+cutLeft(c.Bundle, w-10)))
+	}
+	for _, m := range fs.Mounts {
+		if m.MountPoint == "/" && m.ReadOnly {
+			out = append(out, st.Dim.Render("   mounted read-only"))
+			break
+		}
+	}
 	return out
 }
 

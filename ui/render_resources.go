@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"glassbox/inspect"
 	"glassbox/sandbox/state"
 	"glassbox/ui/words"
 )
@@ -114,6 +115,13 @@ func renderResources(st *Styles, b *box, w, h int) []string {
 		extra = append(extra, t)
 	}
 	out = append(out, strings.Join(extra, " · "))
+	if b.record().Engine != "" {
+		// Another engine may put a container at different paths in
+		// different v1 hierarchies: name each.
+		for _, g := range inspect.ControllerPaths(s.Cgroup) {
+			out = append(out, st.Dim.Render(cut("cgroup "+g.Path+" ("+strings.Join(g.Controllers, " ")+")", w)))
+		}
+	}
 
 	sw := max(w-5-4, 1)
 	memMax := float64(limit)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"glassbox/inspect"
+	"glassbox/inspect/engines"
 	"glassbox/sandbox/state"
 	"glassbox/ui/words"
 )
@@ -25,16 +27,24 @@ type inspectOptions struct {
 func newInspectCmd() *cobra.Command {
 	var o inspectOptions
 	cmd := &cobra.Command{
-		Use:   "inspect [--json] NAME | inspect --pid PID",
-		Short: "Print what the kernel knows about a sandbox or any process: namespaces, processes, layers, cgroup, network",
-		Long: `inspect reads a sandbox (by name, id or id prefix) or any process on the host
-(--pid: also containers of docker, podman or kubernetes) from /proc and
-cgroupfs, and prints it grouped as Lifecycle (a sandbox's status, health,
-supervisor and restart policy, from its record), Namespaces, Processes,
-Filesystem, Cgroup, Network, UTS and kernel. --sources names the kernel file behind each
-figure; --json prints the whole snapshot, sources included. CPU rates
-(cores used, % of quota, throttling) are measured over --interval.
-It changes nothing.`,
+		Use:   "inspect [--json] NAME | ENGINE:REF | --pid PID",
+		Short: "Print what the kernel knows about a sandbox, another engine's container or any process",
+		Long: `inspect reads a sandbox (by name, id or id prefix), another engine's
+container, or any process on the host (--pid) from /proc and cgroupfs, and
+prints it grouped as Lifecycle (a sandbox's status, health, supervisor and
+restart policy, from its record), Engine (what another engine says of its
+container: names, labels, the limits it asked for, its bundle), Namespaces,
+Processes, Filesystem, Cgroup (every controller's directory), Network, UTS
+and kernel. --sources names the kernel file behind each figure; --json
+prints the whole snapshot, sources included. CPU rates (cores used, % of
+quota, throttling) are measured over --interval.
+
+Other engines' containers are named as glassbox ps --engines lists them:
+  docker:NAME   podman:NAME   k8s:NAMESPACE/POD/CONTAINER
+  containerd:NAMESPACE/ID   runc:ID   crun:ID
+(an id prefix of 4 or more characters after the engine works too). A --pid
+that is such a container's first process is shown with its engine's names.
+It changes nothing, glassbox's or any engine's.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if o.pid != 0 && len(args) > 0 {
 				return errors.New("give either a sandbox NAME or --pid PID, not both")
@@ -73,6 +83,12 @@ func runInspect(cmd *cobra.Command, args []string, o inspectOptions) error {
 		if errors.Is(err, inspect.ErrNoProcess) {
 			return fmt.Errorf("no process with PID %d", o.pid)
 		}
+	} else if _, _, foreign := inspect.ParseRef(args[0]); foreign {
+		var c *inspect.Container
+		if c, err = findForeign(args[0]); err != nil {
+			return err
+		}
+		in, err = inspect.ForContainer(fs, c)
 	} else {
 		store := state.NewStore(rootsOf(cmd))
 		var sb *state.Sandbox
@@ -121,6 +137,12 @@ func inspectPID(fs inspect.FS, store *state.Store, pid int) (*inspect.Inspector,
 					return in, nil
 				}
 			}
+		}
+	}
+	// Another engine's container whose first process this is.
+	for _, c := range engines.Discover(context.Background(), engines.Host()).Containers {
+		if c.PID == pid {
+			return inspect.ForContainer(fs, c)
 		}
 	}
 	return inspect.ForPID(fs, pid)

@@ -47,7 +47,11 @@ not restarted by its restart policy; glassbox rm removes it.`,
 func forEach(cmd *cobra.Command, names []string, f func(name string) error) error {
 	failed := 0
 	for _, n := range names {
-		if err := f(n); err != nil {
+		err := readOnlyRef(cmd, n)
+		if err == nil {
+			err = f(n)
+		}
+		if err != nil {
 			fmt.Fprintln(cmd.ErrOrStderr(), "glassbox:", err)
 			failed++
 		}

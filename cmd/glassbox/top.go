@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"glassbox/inspect"
+	"glassbox/inspect/engines"
 	"glassbox/sandbox"
 	"glassbox/sandbox/cgroup"
 	"glassbox/sandbox/lifecycle"
@@ -31,6 +33,8 @@ type topOptions struct {
 	noColor  bool
 	mouse    bool
 	once     bool
+	engines  bool // also other engines' running containers
+	json     bool // with once: the snapshots as JSON
 }
 
 const minInterval = 100 * time.Millisecond
@@ -38,11 +42,18 @@ const minInterval = 100 * time.Millisecond
 func newTopCmd() *cobra.Command {
 	var o topOptions
 	cmd := &cobra.Command{
-		Use:   "top [NAME...]",
+		Use:   "top [NAME | ENGINE:REF ...]",
 		Short: "Watch sandboxes live: namespaces, processes, layers, memory and CPU against their limits",
 		Long: `top opens the live view on the named sandboxes (every running one when none
 is named). Keys poke them: m stresses memory, c burns CPU, s stops, ? lists
 every key. Quitting leaves the sandboxes running.
+
+Other engines' containers are shown in the same panels, beside glassbox's:
+name them as ps --engines lists them (docker:NAME, podman:NAME,
+k8s:NAMESPACE/POD/CONTAINER, containerd:NAMESPACE/ID, runc:ID, crun:ID), or
+give --engines to follow every running one too. They are read-only: the
+keys that would change a sandbox (stress, burn, pause, stop, kill, remove)
+do nothing to them and say so; use that engine's own tool.
 
 With --once it prints one frame as plain text and exits: no terminal needed,
 no escape codes; the width is $COLUMNS or 100.`,
@@ -51,13 +62,15 @@ no escape codes; the width is $COLUMNS or 100.`,
 				return err
 			}
 			if o.once {
-				return runOnce(cmd, args, cmd.OutOrStdout())
+				return runOnce(cmd, args, o, cmd.OutOrStdout())
 			}
 			return runTop(cmd, args, o, nil)
 		},
 	}
 	o.flags(cmd)
 	cmd.Flags().BoolVar(&o.once, "once", false, "print one frame as plain text and exit (no terminal needed)")
+	cmd.Flags().BoolVar(&o.json, "json", false, "with --once: print the snapshots as JSON (one array, every figure with its kernel file)")
+	cmd.Flags().BoolVar(&o.engines, "engines", false, "also show every running container of the other engines (read-only)")
 	return cmd
 }
 
@@ -68,6 +81,9 @@ func (o *topOptions) flags(cmd *cobra.Command) {
 }
 
 func (o *topOptions) validate() error {
+	if o.json && !o.once {
+		return errors.New("--json needs --once: the live view has no JSON form")
+	}
 	if o.interval < minInterval {
 		return fmt.Errorf("--interval %s is too short: at least %s", o.interval, minInterval)
 	}
@@ -97,10 +113,19 @@ func needTerminal() error {
 }
 
 // resolve checks every named sandbox before the UI starts, so that a typo is
-// a clear error rather than an empty screen.
+// a clear error rather than an empty screen. Another engine's container
+// (ENGINE:REF) resolves to its ref, which is its record's id.
 func resolve(e *lifecycle.Engine, names []string) ([]string, error) {
 	var ids []string
 	for _, n := range names {
+		if _, _, ok := inspect.ParseRef(n); ok {
+			c, err := findForeign(n)
+			if err != nil {
+				return nil, fmt.Errorf("top %s: %w", n, err)
+			}
+			ids = append(ids, c.Ref())
+			continue
+		}
 		sb, err := e.Get(n)
 		if err != nil {
 			return nil, fmt.Errorf("top %s: %w", n, err)
@@ -130,6 +155,9 @@ func runTop(cmd *cobra.Command, names []string, o topOptions, refs []string) err
 		return err
 	}
 	defer src.Close()
+	if o.engines || anyForeign(refs) {
+		src.WithEngines(engines.Host())
+	}
 
 	r := lipgloss.NewRenderer(os.Stdout)
 	if o.noColor || os.Getenv("NO_COLOR") != "" {
@@ -157,30 +185,43 @@ func runTop(cmd *cobra.Command, names []string, o topOptions, refs []string) err
 
 // runOnce prints one frame: two rounds of snapshots 200ms apart, so that the
 // CPU rates have an interval to be measured over.
-func runOnce(cmd *cobra.Command, names []string, w io.Writer) error {
+func runOnce(cmd *cobra.Command, names []string, o topOptions, w io.Writer) error {
 	if err := needRoot(); err != nil {
 		return err
 	}
 	eng := lifecycle.New(rootsOf(cmd))
-	var sbs []*state.Sandbox
-	for _, n := range names {
-		sb, err := eng.Get(n)
-		if err != nil {
-			return fmt.Errorf("top %s: %w", n, err)
-		}
-		sbs = append(sbs, sb)
-	}
-	if len(names) == 0 {
-		var err error
-		if sbs, err = eng.List(false); err != nil {
-			return err
-		}
+	refs, err := resolve(eng, names)
+	if err != nil {
+		return err
 	}
 	src, err := ui.NewLive(eng)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
+	if o.engines || anyForeign(refs) {
+		src.WithEngines(engines.Host())
+	}
+	// One listing (other engines looked for once) to pick the records from.
+	list, err := src.List()
+	if err != nil {
+		return err
+	}
+	var sbs []*state.Sandbox
+	for _, ref := range refs {
+		for _, sb := range list {
+			if sb.ID == ref {
+				sbs = append(sbs, sb)
+			}
+		}
+	}
+	if len(names) == 0 {
+		for _, sb := range list {
+			if sb.Status == state.Running || sb.Status == state.Paused {
+				sbs = append(sbs, sb)
+			}
+		}
+	}
 	var rounds [][]*inspect.Snapshot
 	for i := range 2 {
 		if i > 0 {
@@ -196,6 +237,15 @@ func runOnce(cmd *cobra.Command, names []string, w io.Writer) error {
 		}
 		rounds = append(rounds, round)
 	}
+	if o.json {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		last := rounds[len(rounds)-1]
+		if last == nil {
+			last = []*inspect.Snapshot{}
+		}
+		return enc.Encode(last)
+	}
 	width := 100
 	if c, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && c >= 40 {
 		width = c
@@ -204,6 +254,16 @@ func runOnce(cmd *cobra.Command, names []string, w io.Writer) error {
 	r.SetColorProfile(termenv.Ascii)
 	_, err = io.WriteString(w, ui.Frame(ui.NewStyles(r), rounds, width))
 	return err
+}
+
+// anyForeign says whether a ref names another engine's container.
+func anyForeign(refs []string) bool {
+	for _, r := range refs {
+		if _, _, ok := inspect.ParseRef(r); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // The default sandbox: what `glassbox` alone makes sure is running, the

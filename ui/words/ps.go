@@ -25,6 +25,9 @@ type Summary struct {
 	// the last one answered: "2 (last after Exited (137, SIGKILL, OOMKilled))".
 	RestartsText string         `json:"restarts_text"`
 	Record       *state.Sandbox `json:"record"`
+	// Engine is "glassbox", or the engine of another engine's container
+	// listed beside the sandboxes (its record's Engine).
+	Engine string `json:"engine"`
 }
 
 // Summarize describes a record as ps shows it, at time now.
@@ -41,14 +44,30 @@ func Summarize(sb *state.Sandbox, now time.Time) Summary {
 		Restarts:     sb.RestartCount,
 		RestartsText: Restarts(sb),
 		Record:       sb,
+		Engine:       engineOf(sb),
 	}
 }
 
-// WriteTable prints summaries as ps's table.
-func WriteTable(w io.Writer, rows []Summary) error {
+func engineOf(sb *state.Sandbox) string {
+	if sb.Engine != "" {
+		return sb.Engine
+	}
+	return "glassbox"
+}
+
+// WriteTable prints summaries as ps's table; with engine, an ENGINE column
+// first says whose each one is (glassbox, or another engine's container,
+// whose record has Engine set).
+func WriteTable(w io.Writer, rows []Summary, engine bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	if engine {
+		fmt.Fprint(tw, "ENGINE\t")
+	}
 	fmt.Fprintln(tw, "NAME\tID\tIMAGE\tSTATUS\tPORTS\tLIMITS\tRESTARTS")
 	for _, r := range rows {
+		if engine {
+			fmt.Fprint(tw, r.Engine+"\t")
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.ID, r.Image, r.StatusText, r.Ports, r.Limits, r.RestartsText)
 	}
 	return tw.Flush()

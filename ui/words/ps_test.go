@@ -73,7 +73,7 @@ func TestWriteTable(t *testing.T) {
 		Network:        state.Network{Ports: []state.Port{{HostIP: "127.0.0.1", HostPort: 8000, ContainerPort: 8000, Proto: "tcp"}}},
 	}
 	var buf bytes.Buffer
-	if err := WriteTable(&buf, []Summary{Summarize(sb, now)}); err != nil {
+	if err := WriteTable(&buf, []Summary{Summarize(sb, now)}, false); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")

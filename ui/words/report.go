@@ -222,8 +222,13 @@ func (r *reporter) cgroup(s *inspect.Snapshot) {
 	c := s.Cgroup
 	r.section("Cgroup")
 	r.line("  mode %s, path %s", c.Mode, c.Path)
-	for _, g := range inspect.ControllerDirs(c.Dirs) {
-		r.line("    %s: %s", strings.Join(g.Controllers, ", "), g.Dir)
+	for _, g := range inspect.ControllerPaths(c) {
+		r.line("    %s for %s", g.Path, strings.Join(g.Controllers, ", "))
+		if r.sources {
+			for _, d := range g.Dirs {
+				r.line("      %s", d)
+			}
+		}
 	}
 	m := c.Memory
 	r.line("  memory: %s of %s (peak %s)%s", val(m.Usage, Bytes), limit(m.Limit, Bytes), val(m.Peak, Bytes), r.src(m.Usage.Source))
