@@ -109,7 +109,7 @@ func (r *fsReader) read(c *collector, out *Filesystem, now time.Time) {
 			for _, rec := range r.sb.Layers {
 				if d := filepath.Clean(rec.Dir); d == filepath.Clean(dir) || (l.Resolved != "" && d == l.Resolved) {
 					l.Digest, l.CreatedBy, l.SizeBytes = rec.Digest, rec.CreatedBy, rec.Size
-					known = true
+					known = rec.Size > 0 || rec.Digest != "" // a layer the record knows but did not measure is walked
 				}
 			}
 		}

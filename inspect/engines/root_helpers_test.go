@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"glassbox/inspect"
+	"glassbox/sandbox/sandboxtest"
 )
 
 // run runs a command and returns its stdout; stderr goes into the error.
@@ -55,13 +56,13 @@ func must(t testing.TB, name string, args ...string) string {
 	return out
 }
 
-// need fails (not skips) when a tool the test drives is missing: the
-// README's test command installs it (.ci/deps).
+// need stops the test when a tool it drives is missing: a failure under
+// the README's test command and CI (which install it: .ci/deps).
 func need(t testing.TB, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is not installed: .ci/deps installs what these tests need", tool)
+			sandboxtest.Missing(t, tool, "apt-get install docker.io busybox-static")
 		}
 	}
 }

@@ -35,7 +35,7 @@ func startRunc(t *testing.T) (id, bundle string, pid int) {
 		},
 		"linux": map[string]any{
 			"cgroupsPath": "/" + id,
-			"namespaces": []map[string]string{{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "network"}},
+			"namespaces":  []map[string]string{{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "network"}},
 			"resources": map[string]any{
 				"memory": map[string]any{"limit": 64 << 20},
 				"cpu":    map[string]any{"quota": 50000, "period": 100000},
@@ -157,4 +157,3 @@ func psHas(table, engine, ref string) bool {
 	}
 	return false
 }
-
