@@ -188,57 +188,52 @@ func parseContainerList(b []byte) (map[string]containerMeta, error) {
 	return out, err
 }
 
-// fields calls fn with each length-delimited field of a message; other
-// wire types are skipped.
+// fields calls fn with each length-delimited field of a message.
 func fields(b []byte, fn func(protowire.Number, []byte) error) error {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+	return eachField(b, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+		if typ != protowire.BytesType {
+			return nil
 		}
-		b = b[n:]
-		if typ == protowire.BytesType {
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return protowire.ParseError(n)
-			}
-			if err := fn(num, v); err != nil {
-				return err
-			}
-			b = b[n:]
-			continue
-		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
-		if n < 0 {
-			return protowire.ParseError(n)
-		}
-		b = b[n:]
-	}
-	return nil
+		return fn(num, v)
+	})
 }
 
 // varints calls fn with each varint field of a message.
 func varints(b []byte, fn func(protowire.Number, uint64)) error {
+	return eachField(b, func(num protowire.Number, typ protowire.Type, _ []byte, x uint64) error {
+		if typ == protowire.VarintType {
+			fn(num, x)
+		}
+		return nil
+	})
+}
+
+// eachField walks a message's fields: a length-delimited one's bytes or a
+// varint's value is given to fn; other wire types are skipped.
+func eachField(b []byte, fn func(protowire.Number, protowire.Type, []byte, uint64) error) error {
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
 		b = b[n:]
-		if typ == protowire.VarintType {
-			x, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return protowire.ParseError(n)
-			}
-			fn(num, x)
-			b = b[n:]
-			continue
+		var v []byte
+		var x uint64
+		switch typ {
+		case protowire.BytesType:
+			v, n = protowire.ConsumeBytes(b)
+		case protowire.VarintType:
+			x, n = protowire.ConsumeVarint(b)
+		default:
+			n = protowire.ConsumeFieldValue(num, typ, b)
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
 		b = b[n:]
+		if err := fn(num, typ, v, x); err != nil {
+			return err
+		}
 	}
 	return nil
 }
