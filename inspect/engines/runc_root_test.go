@@ -9,15 +9,17 @@ import (
 	"testing"
 	"time"
 
+	"glassbox/inspect"
 	"glassbox/sandbox/sandboxtest"
 )
 
-// startRunc starts a bundle with `runc run -d` (runc's default state root,
-// where a user's `runc run` puts it) and removes the container at cleanup.
-func startRunc(t *testing.T) (id, bundle string, pid int) {
+// startRunc starts a bundle with `runc run -d` (or crun's: the runtime's
+// default state root, where a user's `runc run` puts it) and removes the
+// container at cleanup.
+func startRunc(t *testing.T, runtime string) (id, bundle string, pid int) {
 	t.Helper()
-	need(t, "runc")
-	id = testID("runc")
+	need(t, runtime)
+	id = testID(runtime)
 	rootfs := busyboxRoot(t)
 	bundle = filepath.Dir(rootfs)
 	spec := map[string]any{
@@ -50,15 +52,15 @@ func startRunc(t *testing.T) (id, bundle string, pid int) {
 	pidFile := filepath.Join(bundle, "init.pid")
 	cmd := []string{"run", "-d", "--pid-file", pidFile, "--bundle", bundle, id}
 	t.Cleanup(func() {
-		run(t, "runc", "kill", id, "KILL")
+		run(t, runtime, "kill", id, "KILL")
 		for range 50 {
-			if _, _, err := run(t, "runc", "delete", "-f", id); err == nil {
+			if _, _, err := run(t, runtime, "delete", "-f", id); err == nil {
 				break
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
 	})
-	startDetached(t, filepath.Join(bundle, "runc.log"), "runc", cmd...)
+	startDetached(t, filepath.Join(bundle, runtime+".log"), runtime, cmd...)
 	pb, err := os.ReadFile(pidFile)
 	if err != nil {
 		t.Fatal(err)
@@ -70,21 +72,33 @@ func startRunc(t *testing.T) (id, bundle string, pid int) {
 // A bundle started with runc run -d: ps --engines lists it; inspect runc:ID
 // shows every cgroup path with its controllers, the limits the spec asked
 // for and the kernel holds, and the bundle's root directory; top renders it.
-func TestRuncContainer(t *testing.T) {
+func TestRuncContainer(t *testing.T) { testRuntime(t, "runc") }
+
+// crun (podman's default runtime) keeps a state file of its own; it
+// refuses hybrid cgroups, so it runs on v2 (CI's VM) and v1 only.
+func TestCrunContainer(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	if fs, err := inspect.Host(); err == nil && fs.Mode == inspect.ModeHybrid {
+		t.Skip("crun does not run containers on hybrid cgroups (\"cgroups in hybrid mode not supported\"); the cgroup v2 VM runs this test")
+	}
+	testRuntime(t, "crun")
+}
+
+func testRuntime(t *testing.T, runtime string) {
 	sandboxtest.RequireRoot(t)
 	sandboxtest.TempRoots(t)
 	bin := sandboxtest.Binary(t)
-	id, bundle, pid := startRunc(t)
-	ref := "runc:" + id
+	id, bundle, pid := startRunc(t, runtime)
+	ref := runtime + ":" + id
 
 	ps := must(t, bin, "ps", "--engines")
-	if !strings.Contains(ps, "ENGINE") || !psHas(ps, "runc", ref) {
+	if !strings.Contains(ps, "ENGINE") || !psHas(ps, runtime, ref) {
 		t.Errorf("ps --engines does not list %s:\n%s", ref, ps)
 	}
 
 	s := snapshotJSON(t, must(t, bin, "inspect", "--json", "--interval", "0", ref))
 	c := s.Container
-	if c == nil || c.Engine != "runc" || c.ID != id || s.PID != pid || c.PID != pid {
+	if c == nil || c.Engine != runtime || c.ID != id || s.PID != pid || c.PID != pid {
 		t.Fatalf("inspect %s: container %+v, PID %d (runc says %d)", ref, c, s.PID, pid)
 	}
 	if c.Bundle != bundle || c.RootFS != filepath.Join(bundle, "rootfs") {
@@ -142,8 +156,8 @@ func TestRuncContainer(t *testing.T) {
 			t.Errorf("glassbox %s %s: %v %s", verb, ref, err, stderr)
 		}
 	}
-	if st := must(t, "runc", "state", id); !strings.Contains(st, `"status": "running"`) {
-		t.Errorf("after glassbox's refusals runc says:\n%s", st)
+	if st := must(t, runtime, "state", id); !strings.Contains(st, `"status": "running"`) {
+		t.Errorf("after glassbox's refusals %s says:\n%s", runtime, st)
 	}
 }
 
