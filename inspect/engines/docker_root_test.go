@@ -216,7 +216,7 @@ func TestDockerCalculator(t *testing.T) {
 		t.Errorf("the top image layer was made by %q", s.Filesystem.Lowers[1].CreatedBy)
 	}
 	text := must(t, bin, "inspect", "--interval", "0", "docker:dcalc")
-	for _, w := range []string{"Container docker:dcalc", "image gbcalc", "memory 256.0 MiB, cpus 0.50", shortDiff(diffs[0]), lower[0]} {
+	for _, w := range []string{"Container docker:dcalc", "image gbcalc", "memory 256 MiB, cpus 0.5", shortDiff(diffs[0]), lower[0]} {
 		if !strings.Contains(text, w) {
 			t.Errorf("inspect docker:dcalc lacks %q:\n%s", w, text)
 		}

@@ -130,7 +130,7 @@ func testRuntime(t *testing.T, runtime string) {
 	text := must(t, bin, "inspect", "--interval", "0", ref)
 	for _, w := range []string{
 		"Container " + ref, "bundle " + bundle, "directory " + filepath.Join(bundle, "rootfs"),
-		"memory 64.0 MiB, cpus 0.50, pids 50", "/" + id + " for ",
+		"memory 64 MiB, cpus 0.5, pids 50", "/" + id + " for ",
 	} {
 		if !strings.Contains(text, w) {
 			t.Errorf("inspect %s lacks %q:\n%s", ref, w, text)
