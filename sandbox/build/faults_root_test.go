@@ -107,8 +107,8 @@ func TestInterruptedBuildLeavesNothing(t *testing.T) {
 	roots := sandboxtest.TempRoots(t)
 	ctx := buildContext(t, "FROM busybox\nRUN echo started; sleep 60\n", nil)
 	cmd := exec.Command(sandboxtest.Binary(t), "build", "--progress", "plain", "-t", "interrupted", ctx)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -165,4 +165,22 @@ func TestConcurrentBuilds(t *testing.T) {
 	if out, _, _ := glassbox(t, "run", "same", "cat", "/b"); out != "same" {
 		t.Errorf("the image's /b = %q", out)
 	}
+}
+
+// syncBuffer is a buffer a child process writes to while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
