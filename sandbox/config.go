@@ -47,6 +47,9 @@ type Config struct {
 	// layers, top-most first (image.Image.TopFirst()).
 	Image  string        `json:"image"`
 	Layers []state.Layer `json:"layers"`
+	// Expose are the TCP ports the image says its service listens on
+	// (EXPOSE), for the record: what a client of the sandbox connects to.
+	Expose []int `json:"expose,omitempty"`
 	// Args is the command: argv[0] is looked up in the sandbox's PATH.
 	Args []string `json:"args"`
 	// Env is the workload's environment, KEY=VALUE; HOSTNAME and a default

@@ -88,7 +88,7 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 	sb.ID, sb.Name, sb.Image, sb.Args, sb.Env = cfg.ID, name, cfg.Image, cfg.Args, cfg.Env
 	sb.Hostname, sb.Status, sb.SupervisorPID = cfg.Hostname, state.Created, os.Getpid()
 	sb.Namespaces, sb.UserNS = namespaces(cfg), cfg.UserNS
-	sb.Limits, sb.Layers = limits(cfg.Resources), cfg.Layers
+	sb.Limits, sb.Layers, sb.Expose = limits(cfg.Resources), cfg.Layers, cfg.Expose
 	sb.UpperDir = filepath.Join(dir, "upper")
 	sb.WorkDir = filepath.Join(dir, "work")
 	sb.RootFS = filepath.Join(dir, "rootfs")

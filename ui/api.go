@@ -28,10 +28,12 @@ type Source interface {
 // Actions are what the keys do to sandboxes. Every call may block (a graceful
 // stop takes up to its grace period), so the UI only calls them from tea.Cmds.
 type Actions interface {
-	// StressMemory asks the sandbox's calculator to allocate and hold mb more MiB.
-	StressMemory(ref string, mb int) error
-	// ReleaseMemory asks the calculator to free what it holds.
-	ReleaseMemory(ref string) error
+	// StressMemory asks the sandbox's calculator to allocate and hold mb
+	// more MiB; it returns how much the calculator says it holds now.
+	StressMemory(ref string, mb int) (heldMB int, err error)
+	// ReleaseMemory asks the calculator to free what it holds; it returns
+	// how much it says it holds now.
+	ReleaseMemory(ref string) (heldMB int, err error)
 	// BurnCPU asks the calculator to burn CPU with workers goroutines for seconds.
 	BurnCPU(ref string, seconds, workers int) error
 	// Calculate sends one /calculate request and returns its answer and the

@@ -125,7 +125,7 @@ type box struct {
 	rates    Rates
 	mem, cpu *ring
 	err      string
-	heldMB   int       // memory the stress key asked the calculator to hold
+	heldMB   int       // memory the calculator said it holds, answering the stress key
 	oomAt    time.Time // when the UI saw the last OOM kill
 	oomFrom  int64     // the oom_kill counter before it
 	oomTo    int64

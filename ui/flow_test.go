@@ -57,6 +57,7 @@ type fakeActions struct {
 	src   *fakeSource
 	// next is what Start adds; none makes Start fail.
 	next []fixture
+	held int // MiB the fake calculator holds
 }
 
 func (a *fakeActions) record(f string, args ...any) {
@@ -71,11 +72,21 @@ func (a *fakeActions) Calls() string {
 	return strings.Join(a.calls, "\n")
 }
 
-func (a *fakeActions) StressMemory(ref string, mb int) error {
+// StressMemory answers as the calculator would: what it holds now.
+func (a *fakeActions) StressMemory(ref string, mb int) (int, error) {
 	a.record("stress %s %d", ref, mb)
-	return nil
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.held += mb
+	return a.held, nil
 }
-func (a *fakeActions) ReleaseMemory(ref string) error { a.record("release %s", ref); return nil }
+func (a *fakeActions) ReleaseMemory(ref string) (int, error) {
+	a.record("release %s", ref)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.held = 0
+	return 0, nil
+}
 func (a *fakeActions) BurnCPU(ref string, s, w int) error {
 	a.record("cpu %s %d %d", ref, s, w)
 	return nil
@@ -168,12 +179,15 @@ func TestFlowKeysDriveActions(t *testing.T) {
 	tm, _, acts := startFlow(t, 120, 40, calc())
 	waitScreen(t, tm, "glassbox ▸ calc", "  running  ")
 	id := calc().id
+	acts.mu.Lock()
+	acts.held = 10 // held already (someone used curl): the UI must say what the calculator says
+	acts.mu.Unlock()
 
 	tm.Send(press("m"))
 	waitCalls(t, acts, "stress "+id+" 64")
-	waitScreen(t, tm, "holding 64 MiB")
+	waitScreen(t, tm, "the calculator holds 74 MiB")
 	tm.Send(press("m"))
-	waitScreen(t, tm, "holding 128 MiB")
+	waitScreen(t, tm, "the calculator holds 138 MiB", "of which the calculator holds 138 MiB")
 	tm.Send(press("r"))
 	waitCalls(t, acts, "release "+id)
 	waitScreen(t, tm, "released the stressed memory")
@@ -328,4 +342,15 @@ func TestFlowKeysArrivingTogether(t *testing.T) {
 	waitScreen(t, tm, "glassbox ▸ calc2")
 	tm.Send(press("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+// The stress key's help follows the step it is configured with.
+func TestStressStepInHelp(t *testing.T) {
+	m := New(Options{StressMB: 32, Styles: asciiStyles()})
+	if h := m.c.keys.StressMem.Help().Desc; h != "stress memory (+32 MiB per press)" {
+		t.Errorf("help %q", h)
+	}
+	if w := m.c.keys.footerWords["m"]; w != "+32MiB" {
+		t.Errorf("footer %q", w)
+	}
 }

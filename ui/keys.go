@@ -1,6 +1,10 @@
 package ui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"fmt"
+
+	"github.com/charmbracelet/bubbles/key"
+)
 
 // KeyMap is the one keymap: Update matches against it and the ? screen is
 // generated from it, so the two cannot drift apart. Plain keys only — no
@@ -25,12 +29,16 @@ type KeyMap struct {
 	Quit       key.Binding
 	Yes        key.Binding
 	No         key.Binding
+
+	// footerWords are ShortHelp's descriptions cut to a word for the footer.
+	footerWords map[string]string
 }
 
-// DefaultKeyMap is glassbox's keymap.
-func DefaultKeyMap() KeyMap {
+// DefaultKeyMap is glassbox's keymap; one press of the stress key asks for
+// stressMB more MiB.
+func DefaultKeyMap(stressMB int) KeyMap {
 	return KeyMap{
-		StressMem:  key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "stress memory (+64 MiB per press)")),
+		StressMem:  key.NewBinding(key.WithKeys("m"), key.WithHelp("m", fmt.Sprintf("stress memory (+%d MiB per press)", stressMB))),
 		ReleaseMem: key.NewBinding(key.WithKeys("M", "r"), key.WithHelp("M/r", "release the stressed memory")),
 		BurnCPU:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "burn CPU (2 workers, 10 s)")),
 		Calculate:  key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "send /calculate (shows processed_by)")),
@@ -49,6 +57,10 @@ func DefaultKeyMap() KeyMap {
 		Quit:       key.NewBinding(key.WithKeys("q", "esc"), key.WithHelp("q", "quit (sandboxes keep running)")),
 		Yes:        key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
 		No:         key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n", "no")),
+		footerWords: map[string]string{
+			"m": fmt.Sprintf("+%dMiB", stressMB), "M/r": "release", "c": "cpu burn", "x": "calculate",
+			"p": "pause", "s": "stop", "tab/→": "focus", "?": "help", "q": "quit",
+		},
 	}
 }
 
@@ -57,18 +69,12 @@ func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.StressMem, k.ReleaseMem, k.BurnCPU, k.Calculate, k.Pause, k.Stop, k.NextPanel, k.Help, k.Quit}
 }
 
-// footerWords are ShortHelp's descriptions cut to a word for the footer.
-var footerWords = map[string]string{
-	"m": "+64MiB", "M/r": "release", "c": "cpu burn", "x": "calculate", "p": "pause",
-	"s": "stop", "tab/→": "focus", "?": "help", "q": "quit",
-}
-
 // footer is ShortHelp with one-word descriptions.
 func (k KeyMap) footer() []key.Binding {
 	var out []key.Binding
 	for _, b := range k.ShortHelp() {
 		h := b.Help()
-		out = append(out, key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(h.Key, footerWords[h.Key])))
+		out = append(out, key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(h.Key, k.footerWords[h.Key])))
 	}
 	return out
 }

@@ -113,14 +113,22 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(msg, k.StressMem):
-		mb, held := m.opt.StressMB, b.heldMB+m.opt.StressMB
+		mb := m.opt.StressMB
 		m.status = fmt.Sprintf("asking %s to hold %d MiB more…", b.name, mb)
 		return m, m.act(b, EvAction, "stress memory", func() (string, int, string, error) {
-			return fmt.Sprintf("stress memory +%d MiB (holding %d MiB)", mb, held), held, "", a.StressMemory(id, mb)
+			held, err := a.StressMemory(id, mb)
+			if err != nil {
+				return "", -1, "", err
+			}
+			return fmt.Sprintf("stress memory +%d MiB: the calculator holds %d MiB", mb, held), held, "", err
 		})
 	case key.Matches(msg, k.ReleaseMem):
 		return m, m.act(b, EvAction, "release memory", func() (string, int, string, error) {
-			return "released the stressed memory", 0, "", a.ReleaseMemory(id)
+			held, err := a.ReleaseMemory(id)
+			if err != nil {
+				return "", -1, "", err
+			}
+			return fmt.Sprintf("released the stressed memory: the calculator holds %d MiB", held), held, "", err
 		})
 	case key.Matches(msg, k.BurnCPU):
 		return m, m.act(b, EvAction, "CPU burn", func() (string, int, string, error) {

@@ -88,7 +88,7 @@ func New(o Options) Model {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	c := &common{st: o.Styles, keys: DefaultKeyMap(), help: help.New()}
+	c := &common{st: o.Styles, keys: DefaultKeyMap(o.StressMB), help: help.New()}
 	c.help.Styles.ShortKey = o.Styles.Key
 	c.help.Styles.ShortDesc = o.Styles.Footer
 	c.help.Styles.ShortSeparator = o.Styles.Footer

@@ -69,6 +69,9 @@ func renderResources(st *Styles, b *box, w, h int) []string {
 			fig = fmt.Sprintf("     limit %s reached: OOM-killed (seen %s)", words.Bytes(limit), words.Bytes(seen))
 		}
 		out = append(out, fig)
+		if b.heldMB > 0 && !killed {
+			out = append(out, fmt.Sprintf("     of which the calculator holds %d MiB for the stress key", b.heldMB))
+		}
 	case m.Usage.Valid:
 		out = append(out, fmt.Sprintf("mem  %s, no limit", words.Bytes(usage)), fmt.Sprintf("     anon %s · file %s", words.Bytes(anon), words.Bytes(file)))
 	default:

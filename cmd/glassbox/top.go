@@ -23,6 +23,7 @@ import (
 	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/state"
 	"glassbox/ui"
+	"glassbox/ui/words"
 )
 
 func init() { verbs = append(verbs, newTopCmd) }
@@ -150,7 +151,7 @@ func runTop(cmd *cobra.Command, names []string, o topOptions, refs []string) err
 			return err
 		}
 	}
-	src, err := ui.NewLive(eng)
+	src, err := newTopSource(eng)
 	if err != nil {
 		return err
 	}
@@ -163,7 +164,7 @@ func runTop(cmd *cobra.Command, names []string, o topOptions, refs []string) err
 	if o.noColor || os.Getenv("NO_COLOR") != "" {
 		r.SetColorProfile(termenv.Ascii)
 	}
-	acts := ui.NewLiveActions(eng, func() (string, error) { return startCalculator(eng, "", 0) })
+	acts := newTopActions(eng, func() (string, error) { return startCalculator(eng, "", 0) })
 	m := ui.New(ui.Options{Source: src, Actions: acts, Refs: refs, Interval: o.interval, Styles: ui.NewStyles(r)})
 	// The screen changes once per refresh or key press: 20 redraws a second
 	// are plenty, and a third of bubbletea's default wake-ups.
@@ -194,7 +195,7 @@ func runOnce(cmd *cobra.Command, names []string, o topOptions, w io.Writer) erro
 	if err != nil {
 		return err
 	}
-	src, err := ui.NewLive(eng)
+	src, err := newTopSource(eng)
 	if err != nil {
 		return err
 	}
@@ -289,7 +290,7 @@ func defaultVerb(root *cobra.Command) {
 }
 
 // runDefault is `glassbox` with no arguments: the calculator sandbox
-// "calc" (-p 8000:8000 --memory 256m --cpus 0.5), reused when it runs,
+// "calc" (its port published on 8000, --memory 256m --cpus 0.5), reused when it runs,
 // restarted when it exited, created otherwise; then the live view on it.
 func runDefault(cmd *cobra.Command, o topOptions) error {
 	if err := o.validate(); err != nil {
@@ -305,7 +306,9 @@ func runDefault(cmd *cobra.Command, o topOptions) error {
 	sb, err := eng.Get(defaultName)
 	switch {
 	case err != nil:
-		fmt.Fprintf(cmd.ErrOrStderr(), "glassbox: starting the calculator sandbox %q (-p %d:8000 --memory 256m --cpus 0.5)\n", defaultName, defaultPort)
+		limits := calculatorLimits()
+		fmt.Fprintf(cmd.ErrOrStderr(), "glassbox: starting the calculator sandbox %q (its port on %s:%d; %s)\n",
+			defaultName, state.DefaultHostIP, defaultPort, words.Limits(state.Limits{MemoryBytes: limits.MemoryBytes, CPUs: limits.CPUs()}))
 		if _, err := startCalculator(eng, defaultName, defaultPort); err != nil {
 			return err
 		}

@@ -100,7 +100,7 @@ func (e *Engine) prepare(req *Request, detached bool) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.Image, cfg.Layers = im.Name, im.TopFirst()
+	cfg.Image, cfg.Layers, cfg.Expose = im.Name, im.TopFirst(), im.Config.TCPPorts()
 	if len(cfg.Args) == 0 {
 		cfg.Args = im.Argv()
 	}
@@ -111,7 +111,7 @@ func (e *Engine) prepare(req *Request, detached bool) (*Spec, error) {
 	if err := cfg.ValidateImage(); err != nil {
 		return nil, err
 	}
-	ports, err := imagePorts(req.Ports, im)
+	ports, err := imagePorts(req.Ports, &cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -133,15 +133,14 @@ func (e *Engine) prepare(req *Request, detached bool) (*Spec, error) {
 // imagePorts fills in what a request left to the image and the host: the
 // image's exposed port for a container port of 0, a free port on the host
 // address for a host port of 0.
-func imagePorts(ports []state.Port, im *image.Image) ([]state.Port, error) {
+func imagePorts(ports []state.Port, cfg *sandbox.Config) ([]state.Port, error) {
 	out := make([]state.Port, len(ports))
 	for i, p := range ports {
 		if p.ContainerPort == 0 {
-			exposed := im.Config.TCPPorts()
-			if len(exposed) == 0 {
-				return nil, fmt.Errorf("image %s exposes no TCP port: name the container port to publish", im.Name)
+			if len(cfg.Expose) == 0 {
+				return nil, fmt.Errorf("image %s exposes no TCP port: name the container port to publish", cfg.Image)
 			}
-			p.ContainerPort = exposed[0]
+			p.ContainerPort = cfg.Expose[0]
 		}
 		if p.HostIP == "" {
 			p.HostIP = state.DefaultHostIP

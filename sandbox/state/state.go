@@ -152,6 +152,8 @@ type Sandbox struct {
 	Limits Limits  `json:"limits"`
 	Cgroup Cgroup  `json:"cgroup"`
 	Layers []Layer `json:"layers"` // top-most read-only layer first, as in lowerdir=
+	// Expose are the TCP ports the image's service listens on (EXPOSE).
+	Expose []int `json:"expose,omitempty"`
 	// UpperDir is the writable layer; WorkDir overlayfs's work directory;
 	// RootFS the merged mount point.
 	UpperDir string `json:"upper_dir"`

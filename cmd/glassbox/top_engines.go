@@ -1,4 +1,4 @@
-package ui
+package main
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"glassbox/sandbox/state"
 )
 
-// foreign is what Live knows of other engines' containers: the last look,
+// foreign is what topSource knows of other engines' containers: the last look,
 // and when it was taken. Looking means asking every engine (a /proc scan,
 // API calls), so it is done at most once per foreignEvery.
 type foreign struct {
@@ -22,10 +22,10 @@ type foreign struct {
 
 const foreignEvery = 2 * time.Second
 
-// WithEngines makes Live list other engines' containers beside glassbox's
+// WithEngines makes topSource list other engines' containers beside glassbox's
 // sandboxes, as read-only records (state.Sandbox.Engine set, id and name
 // the container's ref, docker:NAME…), looked for at places.
-func (l *Live) WithEngines(places engines.Places) *Live {
+func (l *topSource) WithEngines(places engines.Places) *topSource {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.foreign = &foreign{places: places}
@@ -34,7 +34,7 @@ func (l *Live) WithEngines(places engines.Places) *Live {
 
 // foreignRecords looks for other engines' containers (when asked to, and
 // not too often) and returns their records.
-func (l *Live) foreignRecords() []*state.Sandbox {
+func (l *topSource) foreignRecords() []*state.Sandbox {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	f := l.foreign
@@ -54,7 +54,7 @@ func (l *Live) foreignRecords() []*state.Sandbox {
 
 // snapshotForeign reads another engine's container, through an Inspector
 // kept open while its first process lives.
-func (l *Live) snapshotForeign(sb *state.Sandbox) (*inspect.Snapshot, error) {
+func (l *topSource) snapshotForeign(sb *state.Sandbox) (*inspect.Snapshot, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var c *inspect.Container

@@ -1,4 +1,4 @@
-package ui
+package main
 
 import (
 	"errors"
@@ -11,11 +11,11 @@ import (
 	"glassbox/sandbox/state"
 )
 
-// Live is the real Source: sandbox records from the lifecycle engine (which
-// also notices sandboxes whose supervisor died), kernel views from one
-// inspect.Inspector per running sandbox, kept open between snapshots so a
-// refresh costs reads, not opens.
-type Live struct {
+// topSource is what the live view reads (ui.Source): sandbox records from
+// the lifecycle engine (which also notices sandboxes whose supervisor died),
+// kernel views from one inspect.Inspector per running sandbox, kept open
+// between snapshots so a refresh costs reads, not opens.
+type topSource struct {
 	Engine *lifecycle.Engine
 	fs     inspect.FS
 
@@ -29,18 +29,18 @@ type inspector struct {
 	initPID int
 }
 
-// NewLive reads sandboxes below roots.
-func NewLive(e *lifecycle.Engine) (*Live, error) {
+// newTopSource reads the sandboxes of e.
+func newTopSource(e *lifecycle.Engine) (*topSource, error) {
 	fs, err := inspect.Host()
 	if err != nil {
 		return nil, fmt.Errorf("open /proc and cgroupfs: %w", err)
 	}
-	return &Live{Engine: e, fs: fs, open: map[string]*inspector{}}, nil
+	return &topSource{Engine: e, fs: fs, open: map[string]*inspector{}}, nil
 }
 
 // List returns every sandbox, running or not, and other engines'
 // containers when asked for (WithEngines).
-func (l *Live) List() ([]*state.Sandbox, error) {
+func (l *topSource) List() ([]*state.Sandbox, error) {
 	sbs, err := l.Engine.List(true)
 	if err != nil {
 		return nil, err
@@ -50,7 +50,7 @@ func (l *Live) List() ([]*state.Sandbox, error) {
 
 // Snapshot reads one sandbox. A sandbox that is not running still gets a
 // snapshot: its record (how it exited, OOMKilled or not) is what matters then.
-func (l *Live) Snapshot(sb *state.Sandbox) (*inspect.Snapshot, error) {
+func (l *topSource) Snapshot(sb *state.Sandbox) (*inspect.Snapshot, error) {
 	if sb.Engine != "" {
 		return l.snapshotForeign(sb)
 	}
@@ -89,7 +89,7 @@ func (l *Live) Snapshot(sb *state.Sandbox) (*inspect.Snapshot, error) {
 }
 
 // Close releases every Inspector's descriptors.
-func (l *Live) Close() {
+func (l *topSource) Close() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for id, x := range l.open {

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"syscall"
+	"time"
+
+	"glassbox/cmd/calculator/service"
+	"glassbox/sandbox/state"
+)
+
+// calculatorURL is where a sandbox's calculator answers from the host: the
+// host end of the published port of the image's exposed port (the only
+// published one, for a record that does not say what the image exposes),
+// else the sandbox's own address on the bridge.
+func calculatorURL(sb *state.Sandbox) (string, error) {
+	port := 0
+	if len(sb.Expose) > 0 {
+		port = sb.Expose[0]
+	}
+	for _, p := range sb.Network.Ports {
+		if p.ContainerPort == port || (port == 0 && len(sb.Network.Ports) == 1) {
+			host := p.HostIP
+			if host == "" || host == "0.0.0.0" {
+				host = state.DefaultHostIP
+			}
+			return "http://" + net.JoinHostPort(host, strconv.Itoa(p.HostPort)), nil
+		}
+	}
+	if sb.Network.IP != "" && port != 0 {
+		return "http://" + net.JoinHostPort(sb.Network.IP, strconv.Itoa(port)), nil
+	}
+	return "", fmt.Errorf("%s publishes no port of its image's service and has no bridge address: its calculator cannot be reached", sb.Name)
+}
+
+// calculatorClient speaks to the calculator service in its own terms: the
+// service's request and response types.
+type calculatorClient struct{ http *http.Client }
+
+func newCalculatorClient(timeout time.Duration) *calculatorClient {
+	return &calculatorClient{http: &http.Client{Timeout: timeout}}
+}
+
+func (c *calculatorClient) stressMemory(base string, mb int) (service.StressStatus, error) {
+	var st service.StressStatus
+	err := c.do(http.MethodPost, base+"/stress/memory", service.MemoryStressRequest{MB: mb}, &st)
+	return st, err
+}
+
+func (c *calculatorClient) release(base string) (service.StressStatus, error) {
+	var st service.StressStatus
+	err := c.do(http.MethodDelete, base+"/stress", nil, &st)
+	return st, err
+}
+
+func (c *calculatorClient) burnCPU(base string, seconds, workers int) (service.StressStatus, error) {
+	var st service.StressStatus
+	err := c.do(http.MethodPost, base+"/stress/cpu", service.CPUStressRequest{Seconds: seconds, Workers: workers}, &st)
+	return st, err
+}
+
+func (c *calculatorClient) add(base string, a, b float64) (service.CalcResponse, error) {
+	var res service.CalcResponse
+	err := c.do(http.MethodPost, base+"/calculate", service.CalcRequest{Operation: "add", A: &a, B: &b}, &res)
+	return res, err
+}
+
+func (c *calculatorClient) do(method, url string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+		// The workload died with the request in flight: at a memory
+		// limit, that is the OOM killer.
+		return fmt.Errorf("%s %s: the connection dropped: the workload died mid-request", method, req.URL.Path)
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: %s: %s", method, req.URL.Path, resp.Status, bytes.TrimSpace(data))
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%s %s: decode %q: %w", method, req.URL.Path, data, err)
+	}
+	return nil
+}

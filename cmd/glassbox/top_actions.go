@@ -1,0 +1,98 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"syscall"
+	"time"
+
+	"glassbox/sandbox/lifecycle"
+	"glassbox/sandbox/state"
+)
+
+// topActions are what the live view's keys do (ui.Actions): lifecycle calls
+// through the engine, and requests to the sandbox's calculator.
+type topActions struct {
+	eng *lifecycle.Engine
+	// start starts a new calculator sandbox and returns its name.
+	start func() (string, error)
+	calc  *calculatorClient
+}
+
+func newTopActions(e *lifecycle.Engine, start func() (string, error)) *topActions {
+	return &topActions{eng: e, start: start, calc: newCalculatorClient(30 * time.Second)}
+}
+
+// calculator finds the running sandbox ref and where its calculator answers.
+func (a *topActions) calculator(ref string) (string, error) {
+	sb, err := a.eng.Get(ref)
+	if err != nil {
+		return "", err
+	}
+	if sb.Status != state.Running {
+		return "", fmt.Errorf("%s is %s", sb.Name, sb.Status)
+	}
+	return calculatorURL(sb)
+}
+
+func (a *topActions) StressMemory(ref string, mb int) (int, error) {
+	base, err := a.calculator(ref)
+	if err != nil {
+		return 0, err
+	}
+	st, err := a.calc.stressMemory(base, mb)
+	return st.HeldMB, err
+}
+
+func (a *topActions) ReleaseMemory(ref string) (int, error) {
+	base, err := a.calculator(ref)
+	if err != nil {
+		return 0, err
+	}
+	st, err := a.calc.release(base)
+	return st.HeldMB, err
+}
+
+func (a *topActions) BurnCPU(ref string, seconds, workers int) error {
+	base, err := a.calculator(ref)
+	if err != nil {
+		return err
+	}
+	_, err = a.calc.burnCPU(base, seconds, workers)
+	return err
+}
+
+func (a *topActions) Calculate(ref string) (string, string, error) {
+	base, err := a.calculator(ref)
+	if err != nil {
+		return "", "", err
+	}
+	res, err := a.calc.add(base, 1, 2)
+	return strconv.FormatFloat(res.Result, 'g', -1, 64), res.ProcessedBy, err
+}
+
+func (a *topActions) Pause(ref string) error   { return a.eng.Pause(ref) }
+func (a *topActions) Unpause(ref string) error { return a.eng.Unpause(ref) }
+
+func (a *topActions) Stop(ref string, timeout time.Duration) (string, error) {
+	r, err := a.eng.Stop(ref, timeout)
+	if err != nil {
+		return "", err
+	}
+	if r.Signal == "" {
+		return "nothing (it had already exited)", nil
+	}
+	return r.Signal, nil
+}
+
+func (a *topActions) Kill(ref string) error { return a.eng.Kill(ref, syscall.SIGKILL) }
+
+func (a *topActions) Start() (string, error) {
+	if a.start == nil {
+		return "", errors.New("starting sandboxes is not available here")
+	}
+	return a.start()
+}
+
+func (a *topActions) Remove(ref string) error { return a.eng.Remove(ref, true) }
