@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"glassbox/sandbox/vm/compare"
+	"glassbox/ui/words"
 )
 
 func init() { verbs = append(verbs, newVMvsContainerCmd) }
@@ -97,7 +98,7 @@ func runVMvsContainer(cmd *cobra.Command, f vmvsFlags) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(c)
 	}
-	_, err = fmt.Fprint(cmd.OutOrStdout(), vmvsTable(c, terminalWidth()))
+	_, err = fmt.Fprint(cmd.OutOrStdout(), words.CompareTable(c, terminalWidth()))
 	return err
 }
 

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"glassbox/sandbox/vm/compare"
+	"glassbox/sandbox/state"
 )
 
 // progress shows what vm-vs-container is doing, on stderr: a line for each
@@ -58,7 +58,7 @@ func (p *progress) redraw() {
 }
 
 // event is compare.Run's report.
-func (p *progress) event(e compare.Event) {
+func (p *progress) event(e state.CompareEvent) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	clear := ""

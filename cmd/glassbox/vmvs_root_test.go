@@ -18,7 +18,6 @@ import (
 	"glassbox/sandbox/sandboxtest"
 	"glassbox/sandbox/state"
 	"glassbox/sandbox/vm"
-	"glassbox/sandbox/vm/compare"
 )
 
 // requireVMHost skips where a micro-VM cannot be measured and fails where
@@ -171,14 +170,14 @@ func TestVMvsContainerJSON(t *testing.T) {
 	if code := r.wait(t, 6*time.Minute); code != 0 {
 		t.Fatalf("vm-vs-container --json: exit %d; stderr:\n%s", code, r.stderr)
 	}
-	var c compare.Comparison
+	var c state.Comparison
 	if err := json.Unmarshal(r.stdout.Bytes(), &c); err != nil {
 		t.Fatalf("its JSON: %v\n%s", err, r.stdout.String())
 	}
 	if m := c.Missing(); len(m) > 0 {
 		t.Errorf("figures missing: %v\n%s", m, r.stdout.String())
 	}
-	get := func(s compare.Side, row compare.Row) compare.Figure {
+	get := func(s state.CompareSide, row state.CompareRow) state.Figure {
 		f, _ := c.Get(s, row)
 		if f.Source == "" {
 			t.Errorf("%s/%s names no source", s, row)
@@ -186,38 +185,38 @@ func TestVMvsContainerJSON(t *testing.T) {
 		return f
 	}
 	host := strings.TrimSpace(string(hostBoot))
-	if f := get(compare.Host, compare.BootID); f.Text != host {
+	if f := get(state.SideHost, state.RowBootID); f.Text != host {
 		t.Errorf("host boot id %q, want %q", f.Text, host)
 	}
-	if f := get(compare.VM, compare.BootID); f.Text == host || len(f.Text) != 36 || f.Same == nil || *f.Same {
+	if f := get(state.SideVM, state.RowBootID); f.Text == host || len(f.Text) != 36 || f.Same == nil || *f.Same {
 		t.Errorf("VM boot id %q (same %v): want a boot id of its own kernel, not the host's %q", f.Text, f.Same, host)
 	}
-	if f := get(compare.Sandbox, compare.BootID); f.Text != host || f.Same == nil || !*f.Same {
+	if f := get(state.SideSandbox, state.RowBootID); f.Text != host || f.Same == nil || !*f.Same {
 		t.Errorf("sandbox boot id %q: want the host's %q (one shared kernel)", f.Text, host)
 	}
-	if v, h := get(compare.VM, compare.KernelUptime), get(compare.Host, compare.KernelUptime); v.Value <= 0 || v.Value >= h.Value {
+	if v, h := get(state.SideVM, state.RowKernelUptime), get(state.SideHost, state.RowKernelUptime); v.Value <= 0 || v.Value >= h.Value {
 		t.Errorf("VM kernel up %.1f s, host's %.1f s: want a kernel younger than the host's", v.Value, h.Value)
 	}
-	if s, h := get(compare.Sandbox, compare.KernelRelease), get(compare.Host, compare.KernelRelease); s.Text != h.Text || h.Text == "" {
+	if s, h := get(state.SideSandbox, state.RowKernelRelease), get(state.SideHost, state.RowKernelRelease); s.Text != h.Text || h.Text == "" {
 		t.Errorf("sandbox kernel %q, host's %q: want the same", s.Text, h.Text)
 	}
-	if k, _ := vm.FindKernel(""); k.Release != "" && get(compare.VM, compare.KernelRelease).Text != k.Release {
-		t.Errorf("VM kernel %q, want the booted image's %q", get(compare.VM, compare.KernelRelease).Text, k.Release)
+	if k, _ := vm.FindKernel(""); k.Release != "" && get(state.SideVM, state.RowKernelRelease).Text != k.Release {
+		t.Errorf("VM kernel %q, want the booted image's %q", get(state.SideVM, state.RowKernelRelease).Text, k.Release)
 	}
-	for _, s := range []compare.Side{compare.VM, compare.Sandbox} {
-		for _, row := range []compare.Row{compare.StartToHealth, compare.Memory, compare.Disk, compare.Throughput, compare.Density} {
+	for _, s := range []state.CompareSide{state.SideVM, state.SideSandbox} {
+		for _, row := range []state.CompareRow{state.RowStartToHealth, state.RowMemory, state.RowDisk, state.RowThroughput, state.RowDensity} {
 			if f := get(s, row); f.Value <= 0 {
 				t.Errorf("%s/%s = %v, want more than 0", s, row, f.Value)
 			}
 		}
-		if f := get(s, compare.StartToHealth); len(f.Samples) != 2 {
+		if f := get(s, state.RowStartToHealth); len(f.Samples) != 2 {
 			t.Errorf("%s start → /health samples %v, want 2 (--rounds 2)", s, f.Samples)
 		}
 	}
-	if f := get(compare.VM, compare.Started); f.Value != 2 {
+	if f := get(state.SideVM, state.RowStarted); f.Value != 2 {
 		t.Errorf("VMs started at once: %v, want 2", f.Value)
 	}
-	if f := get(compare.Sandbox, compare.Started); f.Value != 3 {
+	if f := get(state.SideSandbox, state.RowStarted); f.Value != 3 {
 		t.Errorf("sandboxes started at once: %v, want 3", f.Value)
 	}
 	if c.Accel != "TCG" && c.Accel != "KVM" || c.AccelWhy == "" {

@@ -108,8 +108,8 @@ func (o *Options) Validate() error {
 type runner struct {
 	opts   Options
 	eng    *lifecycle.Engine
-	emit   func(Event)
-	c      *Comparison
+	emit   func(state.CompareEvent)
+	c      *state.Comparison
 	prefix string // names of this run's sandboxes: vmvs-<pid>-
 
 	qemu   string
@@ -130,7 +130,7 @@ type runner struct {
 // by eng, the way `glassbox run -d` runs one. It checks that qemu and a
 // kernel are there before it starts anything, and stops and removes
 // everything it started before it returns.
-func Run(ctx context.Context, opts Options, eng *lifecycle.Engine, emit func(Event)) (c *Comparison, err error) {
+func Run(ctx context.Context, opts Options, eng *lifecycle.Engine, emit func(state.CompareEvent)) (c *state.Comparison, err error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
@@ -164,27 +164,27 @@ func Run(ctx context.Context, opts Options, eng *lifecycle.Engine, emit func(Eve
 
 // step reports a step, runs it and reports its end.
 func (r *runner) step(name string, f func() (note string, err error)) error {
-	r.emit(Event{Step: name})
+	r.emit(state.CompareEvent{Step: name})
 	t := time.Now()
 	note, err := f()
 	if err != nil {
 		note = "failed"
 	}
-	r.emit(Event{Step: name, Done: true, Elapsed: time.Since(t), Note: note})
+	r.emit(state.CompareEvent{Step: name, Done: true, Elapsed: time.Since(t), Note: note})
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
 }
 
-func (r *runner) set(f Figure) {
+func (r *runner) set(f state.Figure) {
 	r.c.Set(f)
-	r.emit(Event{Figure: &f})
+	r.emit(state.CompareEvent{Figure: &f})
 }
 
 func (r *runner) measure(ctx context.Context) error {
 	qemuVersion, _ := exec.Command(r.qemu, "--version").Output()
-	r.c = &Comparison{
+	r.c = &state.Comparison{
 		Accel: r.accel.Name, AccelWhy: r.accel.Why,
 		Qemu:      strings.TrimSpace(strings.SplitN(string(qemuVersion), "\n", 2)[0]),
 		KernelImg: r.kernel.Image, KernelOf: r.kernel.Origin,
@@ -192,7 +192,7 @@ func (r *runner) measure(ctx context.Context) error {
 		VMs: r.opts.VMs, Sandboxes: r.opts.Sandboxes,
 	}
 	setup := *r.c
-	r.emit(Event{Setup: &setup})
+	r.emit(state.CompareEvent{Setup: &setup})
 
 	if err := r.step("find the calculator image", func() (string, error) {
 		im, err := image.NewStore(r.opts.Roots).Get(image.Builtin)
@@ -204,12 +204,6 @@ func (r *runner) measure(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	host, err := hostFacts()
-	if err != nil {
-		return err
-	}
-	r.setKernelFigures(Host, host, host, "the host: uname(2), /proc/sys/kernel/random/boot_id, /proc/uptime")
-
 	if err := r.step("write the VM's initramfs", r.writeInitramfs); err != nil {
 		return err
 	}
@@ -219,10 +213,17 @@ func (r *runner) measure(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The host's answers, read just before the calculators' own: the
+	// uptimes are then of the same moment.
+	host, err := hostFacts()
+	if err != nil {
+		return err
+	}
+	r.setKernelFigures(state.SideHost, host, host, "the host: uname(2), /proc/sys/kernel/random/boot_id, /proc/uptime")
 	for _, side := range []struct {
-		s    Side
+		s    state.CompareSide
 		port int
-	}{{VM, vmPort}, {Sandbox, sbPort}} {
+	}{{state.SideVM, vmPort}, {state.SideSandbox, sbPort}} {
 		var in *info
 		if err := r.step("ask the calculator in the "+sideWord(side.s)+" where it runs (GET /info)", func() (string, error) {
 			var err error
@@ -245,7 +246,7 @@ func (r *runner) measure(ctx context.Context) error {
 	if err := r.setDiskSandbox(); err != nil {
 		return err
 	}
-	if err := r.measureThroughput(ctx, map[Side]int{VM: vmPort, Sandbox: sbPort, Host: r.hostPort}); err != nil {
+	if err := r.measureThroughput(ctx, map[state.CompareSide]int{state.SideVM: vmPort, state.SideSandbox: sbPort, state.SideHost: r.hostPort}); err != nil {
 		return err
 	}
 	if err := r.setDensity(); err != nil {
@@ -254,21 +255,21 @@ func (r *runner) measure(ctx context.Context) error {
 	return r.startMany(ctx)
 }
 
-func sideWord(s Side) string {
+func sideWord(s state.CompareSide) string {
 	switch s {
-	case VM:
+	case state.SideVM:
 		return "VM"
-	case Sandbox:
+	case state.SideSandbox:
 		return "sandbox"
 	}
 	return "host"
 }
 
-func (r *runner) setKernelFigures(s Side, in, host info, source string) {
+func (r *runner) setKernelFigures(s state.CompareSide, in, host info, source string) {
 	same := func(b bool) *bool { return &b }
-	r.set(Figure{Row: KernelRelease, Side: s, Text: in.KernelRelease, Same: same(in.KernelRelease == host.KernelRelease), Source: source})
-	r.set(Figure{Row: BootID, Side: s, Text: in.BootID, Same: same(in.BootID == host.BootID), Source: source})
-	r.set(Figure{Row: KernelUptime, Side: s, Value: in.KernelUptime, Unit: "s", Source: source})
+	r.set(state.Figure{Row: state.RowKernelRelease, Side: s, Text: in.KernelRelease, Same: same(in.KernelRelease == host.KernelRelease), Source: source})
+	r.set(state.Figure{Row: state.RowBootID, Side: s, Text: in.BootID, Same: same(in.BootID == host.BootID), Source: source})
+	r.set(state.Figure{Row: state.RowKernelUptime, Side: s, Value: in.KernelUptime, Unit: "s", Source: source})
 }
 
 func (r *runner) writeInitramfs() (string, error) {
@@ -288,17 +289,17 @@ func (r *runner) writeInitramfs() (string, error) {
 }
 
 func (r *runner) setDiskVM() {
-	r.set(Figure{Row: Disk, Side: VM, Value: float64(r.kernel.Size + r.initrd.Size), Unit: "bytes",
-		Parts:  []Part{{"kernel", float64(r.kernel.Size)}, {"initramfs", float64(r.initrd.Size)}},
+	r.set(state.Figure{Row: state.RowDisk, Side: state.SideVM, Value: float64(r.kernel.Size + r.initrd.Size), Unit: "bytes",
+		Parts:  []state.FigurePart{{Name: "kernel", Value: float64(r.kernel.Size)}, {Name: "initramfs", Value: float64(r.initrd.Size)}},
 		Source: "size of " + r.kernel.Image + " and of the initramfs glassbox wrote (cpio newc)"})
 }
 
 func (r *runner) setDiskSandbox() error {
 	var layers int64
-	var parts []Part
+	var parts []state.FigurePart
 	for _, l := range r.image.Layers {
 		layers += l.Size
-		parts = append(parts, Part{Name: "layer " + image.ShortID(l.Digest), Value: float64(l.Size)})
+		parts = append(parts, state.FigurePart{Name: "layer " + image.ShortID(l.Digest), Value: float64(l.Size)})
 	}
 	sb, err := r.lastSandbox()
 	if err != nil {
@@ -308,8 +309,8 @@ func (r *runner) setDiskSandbox() error {
 	if err != nil {
 		return fmt.Errorf("size of %s: %w", sb.UpperDir, err)
 	}
-	parts = append(parts, Part{Name: "own writable layer", Value: float64(upper)})
-	r.set(Figure{Row: Disk, Side: Sandbox, Value: float64(layers + upper), Unit: "bytes", Parts: parts,
+	parts = append(parts, state.FigurePart{Name: "own writable layer", Value: float64(upper)})
+	r.set(state.Figure{Row: state.RowDisk, Side: state.SideSandbox, Value: float64(layers + upper), Unit: "bytes", Parts: parts,
 		Source: "the image's layer records (" + r.opts.Roots.LayersDir() + "/*/layer.json) and the files in " + sb.UpperDir})
 	return nil
 }

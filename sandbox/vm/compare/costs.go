@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"glassbox/sandbox/state"
 	"glassbox/sandbox/vm"
 )
 
@@ -22,7 +23,7 @@ func (r *runner) measureMemory() error {
 		if err != nil {
 			return "", err
 		}
-		r.set(Figure{Row: Memory, Side: VM, Value: float64(rss), Unit: "bytes",
+		r.set(state.Figure{Row: state.RowMemory, Side: state.SideVM, Value: float64(rss), Unit: "bytes",
 			Source: "qemu's resident memory, " + src + " (guest RAM touched, the emulator, its translated code)"})
 
 		sb, err := r.lastSandbox()
@@ -33,10 +34,10 @@ func (r *runner) measureMemory() error {
 		if err != nil {
 			return "", err
 		}
-		f := Figure{Row: Memory, Side: Sandbox, Value: float64(usage), Unit: "bytes", Parts: parts,
+		f := state.Figure{Row: state.RowMemory, Side: state.SideSandbox, Value: float64(usage), Unit: "bytes", Parts: parts,
 			Source: "the sandbox's cgroup, " + src}
 		if sup, _, err := vm.ProcessRSS(sb.SupervisorPID); err == nil {
-			f.Beside = []Part{{Name: "its supervisor process (RSS)", Value: float64(sup)}}
+			f.Beside = []state.FigurePart{{Name: "its supervisor process (RSS)", Value: float64(sup)}}
 		}
 		r.set(f)
 
@@ -44,7 +45,7 @@ func (r *runner) measureMemory() error {
 		if err != nil {
 			return "", err
 		}
-		r.set(Figure{Row: Memory, Side: Host, Value: float64(hostRSS), Unit: "bytes",
+		r.set(state.Figure{Row: state.RowMemory, Side: state.SideHost, Value: float64(hostRSS), Unit: "bytes",
 			Source: "the calculator as a plain process on the host, " + src})
 		return fmt.Sprintf("VM %.0f MiB, sandbox %.1f MiB", float64(rss)/(1<<20), float64(usage)/(1<<20)), nil
 	})
@@ -52,9 +53,9 @@ func (r *runner) measureMemory() error {
 
 // measureThroughput loads each one's /health for the same time, one after
 // the other: the host first, then the sandbox, then the VM.
-func (r *runner) measureThroughput(ctx context.Context, ports map[Side]int) error {
-	rates := map[Side]float64{}
-	for _, s := range []Side{Host, Sandbox, VM} {
+func (r *runner) measureThroughput(ctx context.Context, ports map[state.CompareSide]int) error {
+	rates := map[state.CompareSide]float64{}
+	for _, s := range []state.CompareSide{state.SideHost, state.SideSandbox, state.SideVM} {
 		if err := r.step(fmt.Sprintf("load the %s's /health for %s", sideWord(s), r.opts.Load), func() (string, error) {
 			rate, err := load(ctx, ports[s], r.opts.Load)
 			if err != nil {
@@ -67,8 +68,8 @@ func (r *runner) measureThroughput(ctx context.Context, ports map[Side]int) erro
 		}
 	}
 	src := fmt.Sprintf("GET /health over %d keep-alive connections for %s, counted by glassbox on the host", loadConns, r.opts.Load)
-	for _, s := range []Side{VM, Sandbox, Host} {
-		r.set(Figure{Row: Throughput, Side: s, Value: rates[s], Unit: "req/s", Relative: rates[s] / rates[Host], Source: src})
+	for _, s := range []state.CompareSide{state.SideVM, state.SideSandbox, state.SideHost} {
+		r.set(state.Figure{Row: state.RowThroughput, Side: s, Value: rates[s], Unit: "req/s", Relative: rates[s] / rates[state.SideHost], Source: src})
 	}
 	return nil
 }
@@ -80,14 +81,14 @@ func (r *runner) setDensity() error {
 	if err != nil {
 		return err
 	}
-	r.set(Figure{Row: Density, Side: Host, Value: float64(avail), Unit: "bytes", Source: "/proc/meminfo MemAvailable"})
-	for _, s := range []Side{VM, Sandbox} {
-		mem, _ := r.c.Get(s, Memory)
+	r.set(state.Figure{Row: state.RowDensity, Side: state.SideHost, Value: float64(avail), Unit: "bytes", Source: "/proc/meminfo MemAvailable"})
+	for _, s := range []state.CompareSide{state.SideVM, state.SideSandbox} {
+		mem, _ := r.c.Get(s, state.RowMemory)
 		n := 0.0
 		if mem.Value > 0 {
 			n = float64(int64(float64(avail) / mem.Value))
 		}
-		r.set(Figure{Row: Density, Side: s, Value: n, Unit: "count",
+		r.set(state.Figure{Row: state.RowDensity, Side: s, Value: n, Unit: "count",
 			Source: "/proc/meminfo MemAvailable ÷ the memory row (memory only: CPU, ports and the kernel's own limits come first in practice)"})
 	}
 	return nil
@@ -150,8 +151,8 @@ func (r *runner) manyVMs(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	r.set(Figure{Row: Started, Side: VM, Value: float64(n), Unit: "count",
-		Parts:  []Part{{"memory together", float64(total)}, {"seconds until all answered", took.Seconds()}},
+	r.set(state.Figure{Row: state.RowStarted, Side: state.SideVM, Value: float64(n), Unit: "count",
+		Parts:  []state.FigurePart{{Name: "memory together", Value: float64(total)}, {Name: "seconds until all answered", Value: took.Seconds()}},
 		Source: "qemu processes started at once; each one's /proc/PID/status VmRSS once all answered /health"})
 	return nil
 }
@@ -171,7 +172,7 @@ func (r *runner) manySandboxes(ctx context.Context, n int) error {
 			}
 			ids = append(ids, sb.ID)
 			if i%10 == 0 && i < n {
-				r.emit(Event{Step: fmt.Sprintf("start %d sandboxes and wait for each one's /health", n), Note: fmt.Sprintf("%d of %d healthy", i, n)})
+				r.emit(state.CompareEvent{Step: fmt.Sprintf("start %d sandboxes and wait for each one's /health", n), Note: fmt.Sprintf("%d of %d healthy", i, n)})
 			}
 		}
 		all, err := r.eng.List(true)
@@ -204,8 +205,8 @@ func (r *runner) manySandboxes(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	r.set(Figure{Row: Started, Side: Sandbox, Value: float64(n), Unit: "count",
-		Parts:  []Part{{"memory together", float64(total)}, {"seconds until all answered", took.Seconds()}},
+	r.set(state.Figure{Row: state.RowStarted, Side: state.SideSandbox, Value: float64(n), Unit: "count",
+		Parts:  []state.FigurePart{{Name: "memory together", Value: float64(total)}, {Name: "seconds until all answered", Value: took.Seconds()}},
 		Source: "sandboxes started one after the other; each one's cgroup memory usage once all answered /health"})
 	return nil
 }

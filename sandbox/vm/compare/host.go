@@ -55,7 +55,7 @@ func memAvailable() (int64, error) {
 // cgroupMemory reads a sandbox's memory usage as the OOM killer counts it
 // (v2 memory.current, v1 memory.usage_in_bytes), with its anonymous and
 // page-cache shares from memory.stat, and the file read.
-func cgroupMemory(sb *state.Sandbox) (usage int64, parts []Part, source string, err error) {
+func cgroupMemory(sb *state.Sandbox) (usage int64, parts []state.FigurePart, source string, err error) {
 	if dir := sb.Cgroup.Dirs["unified"]; dir != "" && sb.Cgroup.Mode == "v2" {
 		return readMemory(dir, "memory.current", "anon", "file")
 	}
@@ -68,7 +68,7 @@ func cgroupMemory(sb *state.Sandbox) (usage int64, parts []Part, source string, 
 	return 0, nil, "", fmt.Errorf("sandbox %s has no memory cgroup", sb.Name)
 }
 
-func readMemory(dir, file, anonKey, fileKey string) (int64, []Part, string, error) {
+func readMemory(dir, file, anonKey, fileKey string) (int64, []state.FigurePart, string, error) {
 	src := filepath.Join(dir, file)
 	b, err := os.ReadFile(src)
 	if err != nil {
@@ -82,7 +82,7 @@ func readMemory(dir, file, anonKey, fileKey string) (int64, []Part, string, erro
 	if err != nil {
 		return usage, nil, src, nil
 	}
-	var parts []Part
+	var parts []state.FigurePart
 	for _, l := range strings.Split(string(stat), "\n") {
 		k, v, _ := strings.Cut(l, " ")
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -91,9 +91,9 @@ func readMemory(dir, file, anonKey, fileKey string) (int64, []Part, string, erro
 		}
 		switch k {
 		case anonKey:
-			parts = append(parts, Part{Name: "anonymous", Value: float64(n)})
+			parts = append(parts, state.FigurePart{Name: "anonymous", Value: float64(n)})
 		case fileKey:
-			parts = append(parts, Part{Name: "page cache", Value: float64(n)})
+			parts = append(parts, state.FigurePart{Name: "page cache", Value: float64(n)})
 		}
 	}
 	return usage, parts, src + " (+ memory.stat " + anonKey + ", " + fileKey + ")", nil

@@ -178,9 +178,9 @@ func (r *runner) startRounds(ctx context.Context) (vmPort, sbPort int, err error
 			}
 		}
 	}
-	r.set(Figure{Row: StartToHealth, Side: VM, Value: median(vmTimes), Unit: "s", Samples: vmTimes,
+	r.set(state.Figure{Row: state.RowStartToHealth, Side: state.SideVM, Value: median(vmTimes), Unit: "s", Samples: vmTimes,
 		Source: fmt.Sprintf("median of %d: from starting qemu to the first 200 of GET /health through its hostfwd port", n)})
-	r.set(Figure{Row: StartToHealth, Side: Sandbox, Value: median(sbTimes), Unit: "s", Samples: sbTimes,
+	r.set(state.Figure{Row: state.RowStartToHealth, Side: state.SideSandbox, Value: median(sbTimes), Unit: "s", Samples: sbTimes,
 		Source: fmt.Sprintf("median of %d: from the engine's Run (what glassbox run -d does) to the first 200 of GET /health through the published port", n)})
 	return vmPort, sbPort, nil
 }

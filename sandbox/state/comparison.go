@@ -1,60 +1,65 @@
-package compare
+package state
 
 import "time"
 
-// Side is a column of the comparison.
-type Side string
+// The records of `glassbox vm-vs-container` (sandbox/vm/compare measures
+// them, ui/words words them, the UI shows them as they come): the
+// calculator in a micro-VM and in a sandbox, side by side, with the host
+// for reference. Each figure keeps where it came from.
+
+// CompareSide is a column of the comparison.
+type CompareSide string
 
 const (
-	VM      Side = "vm"      // the calculator in glassbox's micro-VM
-	Sandbox Side = "sandbox" // the calculator in a glassbox sandbox
-	Host    Side = "host"    // the machine itself, for reference
+	SideVM      CompareSide = "vm"      // the calculator in glassbox's micro-VM
+	SideSandbox CompareSide = "sandbox" // the calculator in a glassbox sandbox
+	SideHost    CompareSide = "host"    // the machine itself, for reference
 )
 
-// Sides in the order they are shown.
-var Sides = []Side{VM, Sandbox, Host}
+// CompareSides in the order they are shown.
+var CompareSides = []CompareSide{SideVM, SideSandbox, SideHost}
 
-// Row is a line of the comparison.
-type Row string
+// CompareRow is a line of the comparison.
+type CompareRow string
 
 const (
-	KernelRelease Row = "kernel_release"  // uname -r, from the calculator's /info
-	BootID        Row = "boot_id"         // /proc/sys/kernel/random/boot_id
-	KernelUptime  Row = "kernel_uptime"   // /proc/uptime, seconds
-	StartToHealth Row = "start_to_health" // seconds from start to /health's first 200
-	Memory        Row = "memory"          // bytes of host memory one instance holds
-	Disk          Row = "disk"            // bytes on disk one instance needs
-	Throughput    Row = "throughput"      // GET /health answered per second
-	Density       Row = "density"         // instances that fit in the memory available
-	Started       Row = "started"         // --vms / --sandboxes started for real at once
+	RowKernelRelease CompareRow = "kernel_release"  // uname -r, from the calculator's /info
+	RowBootID        CompareRow = "boot_id"         // /proc/sys/kernel/random/boot_id
+	RowKernelUptime  CompareRow = "kernel_uptime"   // /proc/uptime, seconds
+	RowStartToHealth CompareRow = "start_to_health" // seconds from start to /health's first 200
+	RowMemory        CompareRow = "memory"          // bytes of host memory one instance holds
+	RowDisk          CompareRow = "disk"            // bytes on disk one instance needs
+	RowThroughput    CompareRow = "throughput"      // GET /health answered per second
+	RowDensity       CompareRow = "density"         // instances that fit in the memory available
+	RowStarted       CompareRow = "started"         // --vms / --sandboxes started for real at once
 )
 
-// Rows in the order they are shown; Started only when asked for.
-var Rows = []Row{KernelRelease, BootID, KernelUptime, StartToHealth, Memory, Disk, Throughput, Density, Started}
+// CompareRows in the order they are shown; RowStarted only when asked for.
+var CompareRows = []CompareRow{RowKernelRelease, RowBootID, RowKernelUptime, RowStartToHealth, RowMemory, RowDisk, RowThroughput, RowDensity, RowStarted}
 
 // Expected says which sides a row of c has when it is complete: Started
 // only for what was asked to start at once.
-func (c *Comparison) Expected(r Row) []Side {
+func (c *Comparison) Expected(r CompareRow) []CompareSide {
 	switch r {
-	case StartToHealth, Disk:
-		return []Side{VM, Sandbox}
-	case Started:
-		var out []Side
+	case RowStartToHealth, RowDisk:
+		return []CompareSide{SideVM, SideSandbox}
+	case RowStarted:
+		var out []CompareSide
 		if c.VMs > 0 {
-			out = append(out, VM)
+			out = append(out, SideVM)
 		}
 		if c.Sandboxes > 0 {
-			out = append(out, Sandbox)
+			out = append(out, SideSandbox)
 		}
 		return out
 	}
-	return Sides
+	return CompareSides
 }
 
 // Figure is one measured value, with where it came from.
 type Figure struct {
-	Row  Row  `json:"row"`
-	Side Side `json:"side"`
+	Row  CompareRow  `json:"row"`
+	Side CompareSide `json:"side"`
 	// Value is the number (seconds, bytes, requests/s, a count); Text the
 	// value of a row that is words (kernel release, boot id).
 	Value float64 `json:"value,omitempty"`
@@ -63,20 +68,20 @@ type Figure struct {
 	// Samples are the measurements a median was taken of.
 	Samples []float64 `json:"samples,omitempty"`
 	// Parts break the value down (e.g. kernel and initramfs bytes), in order.
-	Parts []Part `json:"parts,omitempty"`
+	Parts []FigurePart `json:"parts,omitempty"`
 	// Relative is the value against the host's (throughput), 1 = the same.
 	Relative float64 `json:"relative,omitempty"`
 	// Beside are figures shown next to this one but not part of it (the
 	// sandbox's supervisor process next to its cgroup's memory).
-	Beside []Part `json:"beside,omitempty"`
+	Beside []FigurePart `json:"beside,omitempty"`
 	// Same is set on the kernel rows: the value equals the host's.
 	Same *bool `json:"same_as_host,omitempty"`
 	// Source names where the figure was read or how it was measured.
 	Source string `json:"source"`
 }
 
-// Part is a named share of a figure.
-type Part struct {
+// FigurePart is a named share of a figure.
+type FigurePart struct {
 	Name  string  `json:"name"`
 	Value float64 `json:"value"`
 }
@@ -98,23 +103,23 @@ type Comparison struct {
 	VMs       int `json:"vms,omitempty"`
 	Sandboxes int `json:"sandboxes,omitempty"`
 	// Figures by side and row.
-	Figures  map[Side]map[Row]Figure `json:"figures"`
-	Duration time.Duration           `json:"duration_ns"`
+	Figures  map[CompareSide]map[CompareRow]Figure `json:"figures"`
+	Duration time.Duration                         `json:"duration_ns"`
 }
 
 // Set records f.
 func (c *Comparison) Set(f Figure) {
 	if c.Figures == nil {
-		c.Figures = map[Side]map[Row]Figure{}
+		c.Figures = map[CompareSide]map[CompareRow]Figure{}
 	}
 	if c.Figures[f.Side] == nil {
-		c.Figures[f.Side] = map[Row]Figure{}
+		c.Figures[f.Side] = map[CompareRow]Figure{}
 	}
 	c.Figures[f.Side][f.Row] = f
 }
 
 // Get returns the figure of a side and row, if measured.
-func (c *Comparison) Get(s Side, r Row) (Figure, bool) {
+func (c *Comparison) Get(s CompareSide, r CompareRow) (Figure, bool) {
 	f, ok := c.Figures[s][r]
 	return f, ok
 }
@@ -122,7 +127,7 @@ func (c *Comparison) Get(s Side, r Row) (Figure, bool) {
 // Missing lists "side/row" for every expected figure not measured.
 func (c *Comparison) Missing() []string {
 	var out []string
-	for _, r := range Rows {
+	for _, r := range CompareRows {
 		for _, s := range c.Expected(r) {
 			if _, ok := c.Get(s, r); !ok {
 				out = append(out, string(s)+"/"+string(r))
@@ -132,9 +137,9 @@ func (c *Comparison) Missing() []string {
 	return out
 }
 
-// Event is what Run reports while it works: a step begun or ended, or a
-// figure measured.
-type Event struct {
+// CompareEvent is what the comparison reports while it works: a step
+// begun or ended, or a figure measured.
+type CompareEvent struct {
 	// Step says what is being done ("boot the VM (1 of 3)"). Done marks
 	// its end, after Elapsed.
 	Step    string        `json:"step,omitempty"`
