@@ -16,6 +16,7 @@ const mib = 1 << 20
 // fixture describes one calculator sandbox as the snapshots see it.
 type fixture struct {
 	id, name         string
+	engine           string // another engine's container (read-only) when set
 	initPID, appPID  int
 	nsBase           uint64 // the sandbox's namespace inodes start here
 	status           state.Status
@@ -65,7 +66,7 @@ func (f fixture) snap(at time.Time) *inspect.Snapshot {
 	val := func(v int64, src string) inspect.Value { return inspect.Value{Value: v, Source: src, Valid: true} }
 	sb := &state.Sandbox{
 		ID: f.id, Name: f.name, Image: "calculator", Args: []string{"/app/calculator"}, Hostname: f.name,
-		Status: f.status, Health: f.health, InitPID: f.initPID, WorkloadPID: f.appPID, SupervisorPID: f.initPID - 3,
+		Status: f.status, Health: f.health, Engine: f.engine, InitPID: f.initPID, WorkloadPID: f.appPID, SupervisorPID: f.initPID - 3,
 		Namespaces: []string{"pid", "net", "mnt", "uts", "ipc", "cgroup"},
 		Limits:     state.Limits{MemoryBytes: 256 * mib, CPUs: 0.5, CPUQuotaUS: 50000, CPUPeriodUS: 100000, PidsLimit: 512},
 		Cgroup:     state.Cgroup{Mode: "hybrid", Path: "/glassbox/" + f.id},

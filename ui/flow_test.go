@@ -228,6 +228,32 @@ func TestFlowKeysDriveActions(t *testing.T) {
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }
 
+// Another engine's container is shown beside a sandbox, and no key changes
+// it: each says so, and no action is asked for.
+func TestFlowForeignContainerIsReadOnly(t *testing.T) {
+	docker := calc2()
+	docker.id, docker.name, docker.engine = "docker:dcalc", "docker:dcalc", "docker"
+	tm, _, acts := startFlow(t, 120, 40, calc(), docker)
+	waitScreen(t, tm, "2 docker:dcalc")
+	tm.Send(press("2"))
+	waitScreen(t, tm, "glassbox ▸ docker:dcalc", "docker's container", "read-only: no keys change it")
+	tm.Send(press("m"))
+	waitScreen(t, tm, "docker:dcalc is docker's container: glassbox only reads it (change it with docker's own tools)")
+	for _, k := range []string{"r", "c", "x", "p", "s", "K", "d", "y"} {
+		tm.Send(press(k))
+	}
+	// Keys are handled in order: once the sandbox's pause is asked for,
+	// every key before it was handled.
+	tm.Send(press("1"))
+	tm.Send(press("p"))
+	waitCalls(t, acts, "pause "+calc().id)
+	if calls := acts.Calls(); strings.Contains(calls, "docker:dcalc") {
+		t.Errorf("keys acted on another engine's container: %s", calls)
+	}
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
 func TestFlowFocusAndSwitch(t *testing.T) {
 	tm, _, _ := startFlow(t, 120, 40, calc(), calc2())
 	waitScreen(t, tm, "2 calc2")

@@ -63,8 +63,6 @@ func renderHeader(st *Styles, boxes []*box, cur int, now time.Time, w int) []str
 	if image == "" {
 		image = "?"
 	}
-	l1 := st.Title.Render("glassbox ▸ "+b.name) + "  " + st.stateStyle(sb)(words.State(sb)) +
-		"  " + health + "  " + up + "  " + st.Label.Render("image ") + image + "  " + st.Label.Render("id ") + sb.ID
 	restart := fmt.Sprintf("restart %s (%d)", words.Policy(sb), sb.RestartCount)
 	if sb.Engine != "" {
 		// Another engine's container: its limits are what that engine
@@ -72,6 +70,8 @@ func renderHeader(st *Styles, boxes []*box, cur int, now time.Time, w int) []str
 		health = sb.Engine + "'s container"
 		restart = st.Warn.Render("read-only: no keys change it")
 	}
+	l1 := st.Title.Render("glassbox ▸ "+b.name) + "  " + st.stateStyle(sb)(words.State(sb)) +
+		"  " + health + "  " + up + "  " + st.Label.Render("image ") + image + "  " + st.Label.Render("id ") + sb.ID
 	l2 := st.Label.Render("ports ") + ports(sb.Network.Ports) + "  " + st.Label.Render("limits ") + words.Limits(sb.Limits) + "  " + restart
 	var tabs []string
 	for i, o := range boxes {

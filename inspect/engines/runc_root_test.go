@@ -142,6 +142,11 @@ func testRuntime(t *testing.T, runtime string) {
 		}
 	}
 
+	// --pid of its first process finds the container it is.
+	if s := snapshotJSON(t, must(t, bin, "inspect", "--json", "--interval", "0", "--pid", strconv.Itoa(pid))); s.Container == nil || s.Container.Ref() != ref {
+		t.Errorf("inspect --pid %d: container %+v, want %s", pid, s.Container, ref)
+	}
+
 	frame := must(t, bin, "top", "--once", ref)
 	for _, w := range []string{ref, "read-only", "no layers", "directory ", "rootfs", "bundle "} {
 		if !strings.Contains(frame, w) {
