@@ -89,6 +89,10 @@ func runInspect(cmd *cobra.Command, args []string, o inspectOptions) error {
 			return err
 		}
 		in, err = inspect.ForContainer(fs, c)
+		if errors.Is(err, inspect.ErrNotRunning) {
+			// Nothing left to read from the kernel: what its engine says.
+			return printSnapshot(cmd, o, &inspect.Snapshot{Taken: time.Now(), Container: c})
+		}
 	} else {
 		store := state.NewStore(rootsOf(cmd))
 		var sb *state.Sandbox

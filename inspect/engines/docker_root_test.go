@@ -283,6 +283,18 @@ func TestDockerCalculator(t *testing.T) {
 	} else {
 		resp.Body.Close()
 	}
+
+	// Stopped by docker: listed with -a, inspected from docker's words.
+	d.Run(t, "stop", "-t", "2", "dcalc")
+	if ps := must(t, bin, "ps", "--engines"); psHas(ps, "docker", "docker:dcalc") {
+		t.Errorf("a stopped container without -a:\n%s", ps)
+	}
+	if ps := must(t, bin, "ps", "-a", "--engines"); !psHas(ps, "docker", "docker:dcalc") {
+		t.Errorf("ps -a --engines lacks the stopped docker:dcalc:\n%s", ps)
+	}
+	if text := must(t, bin, "inspect", "docker:dcalc"); !strings.Contains(text, "It is exited") || !strings.Contains(text, "memory 256 MiB, cpus 0.5") {
+		t.Errorf("inspect of the stopped docker:dcalc:\n%s", text)
+	}
 }
 
 func shortDiff(d string) string { return strings.TrimPrefix(d, "sha256:")[:12] }

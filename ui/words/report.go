@@ -23,6 +23,10 @@ func Report(w io.Writer, s *inspect.Snapshot, sources bool) error {
 		r.line("\nIt is %s: no processes, namespaces or cgroup are left to read.", sb.Status)
 		return r.err
 	}
+	if c := s.Container; c != nil && !c.Running() {
+		r.line("\nIt is %s: no processes, namespaces or cgroup are left to read.", c.Status)
+		return r.err
+	}
 	r.namespaces(s)
 	r.processes(s)
 	r.filesystem(s)

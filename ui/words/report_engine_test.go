@@ -46,3 +46,22 @@ func TestReportForeignContainer(t *testing.T) {
 		t.Errorf("another engine's container has no glassbox lifecycle:\n%s", text)
 	}
 }
+
+// A stopped one has nothing left for the kernel to show: its engine's words.
+func TestReportStoppedForeignContainer(t *testing.T) {
+	s := &inspect.Snapshot{Container: &inspect.Container{Engine: inspect.EngineDocker, ID: "0a1b", Name: "old", Status: "exited",
+		Limits: state.Limits{MemoryBytes: 32 << 20}, Source: "GET /v1.41/containers/0a1b/json"}}
+	var out bytes.Buffer
+	if err := Report(&out, s, false); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, want := range []string{"Container docker:old (docker 0a1b)", "limits it asked for: memory 32 MiB", "It is exited: no processes"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("report lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "Namespaces") {
+		t.Errorf("a stopped container's report shows namespaces:\n%s", text)
+	}
+}
