@@ -204,3 +204,19 @@ func TestSharedLayersAndWhiteouts(t *testing.T) {
 		}
 	}
 }
+
+// A directory renamed by a RUN is a faithful layer: the sandbox's overlay
+// is mounted with redirect_dir=off, so the rename is a copy and a whiteout
+// in plain files, which the canonical tar and every lower stack carry.
+func TestRenamedDirectoryLayer(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	sandboxtest.TempRoots(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN mkdir -p /opt/x && echo hi > /opt/x/f\nRUN mv /opt/x /opt/y\n"), 0o644)
+	if out, errs, code := glassbox(t, "build", "-q", "-t", "renamed", dir); code != 0 {
+		t.Fatalf("build: %s%s", out, errs)
+	}
+	if out, _, _ := glassbox(t, "run", "renamed", "sh", "-c", "ls /opt; cat /opt/y/f"); out != "y\nhi\n" {
+		t.Errorf("after the rename the sandbox sees %q, want only /opt/y with its file", out)
+	}
+}

@@ -116,8 +116,16 @@ func overlayOptions(s *Spec) (string, error) {
 	}
 	opts := "lowerdir=" + strings.Join(s.Lower, ":") + ",upperdir=" + s.Upper + ",workdir=" + s.Work
 	if s.UserNS {
-		// In a user namespace overlayfs cannot use trusted.* xattrs.
+		// In a user namespace overlayfs cannot use trusted.* xattrs. It
+		// then turns redirect_dir and metacopy off itself, and refuses to
+		// be told so.
 		opts += ",userxattr"
+	} else {
+		// The upper directory is read back as a diff (a build's layer,
+		// diff, commit), so it must say everything in plain files: no
+		// renamed directory recorded as a redirect xattr, no copy-up of
+		// metadata only (kernel build options some distributions enable).
+		opts += ",redirect_dir=off,metacopy=off"
 	}
 	if len(opts) > 4000 {
 		return "", fmt.Errorf("mount overlay: %d layers make options longer than a page", len(s.Lower))

@@ -27,7 +27,7 @@ func TestPlanOrder(t *testing.T) {
 	if ops[0].Kind != OpMount || ops[0].Dst != "/" || ops[0].Flags != unix.MS_REC|unix.MS_PRIVATE {
 		t.Errorf("first step %+v, want / made private", ops[0])
 	}
-	if ops[1].FSType != "overlay" || ops[1].Data != "lowerdir=/l/top:/l/base,upperdir=/c/upper,workdir=/c/work" {
+	if ops[1].FSType != "overlay" || ops[1].Data != "lowerdir=/l/top:/l/base,upperdir=/c/upper,workdir=/c/work,redirect_dir=off,metacopy=off" {
 		t.Errorf("second step %+v, want the overlay with the layers top-most first", ops[1])
 	}
 	n := len(ops)
