@@ -33,7 +33,7 @@ type apiClient struct {
 func newAPIClient(host string, timeout time.Duration) (*apiClient, error) {
 	socket, ok := strings.CutPrefix(host, "unix://")
 	if !ok {
-		return nil, fmt.Errorf("%s: only unix sockets are read", host)
+		return nil, fmt.Errorf("%s: glassbox reads an engine through its unix socket only (it must see the host's processes and cgroups anyway, so it runs where the engine does)", host)
 	}
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {

@@ -29,7 +29,7 @@ const (
 // docker 20.10's (testdata/docker), its data root a temporary directory
 // holding the layer metadata the answers refer to. It returns the socket
 // and the data root.
-func fakeDocker(t *testing.T) (string, string) {
+func fakeDocker(t testing.TB) (string, string) {
 	t.Helper()
 	data := t.TempDir()
 	// layerdb: chain ids of the image's two layers, their cache ids and sizes.
@@ -172,5 +172,42 @@ func TestAbsentEngines(t *testing.T) {
 	}
 	if _, err := Find(f, "calc"); err == nil || !strings.Contains(err.Error(), "names no engine") {
 		t.Errorf("Find(calc): %v", err)
+	}
+}
+
+// DOCKER_HOST naming a TCP address is not followed, and said.
+func TestDockerHostTCP(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "tcp://10.0.0.1:2375")
+	p := Host()
+	n := nowhere(t)
+	p.ProcRoot, p.PodmanSocket, p.RuntimeRoots = n.ProcRoot, n.PodmanSocket, n.RuntimeRoots
+	f := Discover(context.Background(), p)
+	if len(f.Problems) != 1 || !strings.Contains(f.Problems[0].Err, "unix socket only") {
+		t.Errorf("problems %+v", f.Problems)
+	}
+}
+
+// What a look costs: the Engine API's answers for two containers (with
+// the layer metadata) and a scan of this machine's /proc for shims.
+func BenchmarkDiscover(b *testing.B) {
+	sock, _ := fakeDocker(b)
+	p := Host()
+	p.DockerHost = "unix://" + sock
+	p.PodmanSocket = ""
+	ctx := context.Background()
+	for b.Loop() {
+		if f := Discover(ctx, p); len(f.Containers) < 2 {
+			b.Fatalf("found %d", len(f.Containers))
+		}
+	}
+}
+
+// The /proc scan alone (no Engine API), for comparison.
+func BenchmarkDiscoverProcOnly(b *testing.B) {
+	p := Host()
+	p.DockerHost, p.PodmanSocket = "unix:///nonexistent/docker.sock", ""
+	ctx := context.Background()
+	for b.Loop() {
+		Discover(ctx, p)
 	}
 }

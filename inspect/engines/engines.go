@@ -54,8 +54,8 @@ func Host() Places {
 		},
 		Timeout: 3 * time.Second,
 	}
-	if h := os.Getenv("DOCKER_HOST"); strings.HasPrefix(h, "unix://") {
-		p.DockerHost = h
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		p.DockerHost = h // a tcp:// one is said to be unread: see newAPIClient
 	}
 	if h := os.Getenv("CONTAINER_HOST"); strings.HasPrefix(h, "unix://") {
 		p.PodmanSocket = strings.TrimPrefix(h, "unix://")

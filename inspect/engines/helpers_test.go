@@ -13,7 +13,7 @@ import (
 
 // serveUnix serves h on a unix socket in a temporary directory for the
 // test's duration and returns the socket's path.
-func serveUnix(t *testing.T, h http.Handler) string {
+func serveUnix(t testing.TB, h http.Handler) string {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "api.sock")
 	l, err := net.Listen("unix", sock)
@@ -53,7 +53,7 @@ func (p *fakeProc) add(t *testing.T, pid int, start uint64, args ...string) stri
 	return dir
 }
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
