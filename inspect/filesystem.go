@@ -42,10 +42,13 @@ type fsReader struct {
 
 	lowerSizes map[string]int64
 	resolved   map[string]string
+
+	selfMountinfo string // glassbox's own mount table, to place a bind-mounted root
+	rootHostDir   string
 }
 
 func openFilesystem(fs FS, pid int, sb *state.Sandbox) (*fsReader, []string) {
-	r := &fsReader{hostRoot: fs.HostRoot, sb: sb, buf: make([]byte, 64<<10)}
+	r := &fsReader{hostRoot: fs.HostRoot, sb: sb, buf: make([]byte, 64<<10), selfMountinfo: filepath.Join(fs.ProcRoot, "self", "mountinfo")}
 	f, err := openHeld(fs.procPath(pid, "mountinfo"))
 	if err != nil {
 		return r, []string{err.Error()}
@@ -78,6 +81,7 @@ func (r *fsReader) read(c *collector, out *Filesystem, now time.Time) {
 	}
 	out.RootType = r.root.FSType
 	out.RootSource, out.RootDir = r.root.Source, r.root.Root
+	out.RootHostDir = r.rootHostDir
 	if r.root.FSType != "overlay" {
 		return
 	}
@@ -120,6 +124,19 @@ func (r *fsReader) read(c *collector, out *Filesystem, now time.Time) {
 	}
 }
 
+// ownPath is where a bind-mounted root's directory is in glassbox's own
+// mount namespace (the host's): mountinfo names it inside its filesystem,
+// which may be mounted anywhere (/tmp as a tmpfs of its own). Read once
+// per change of the process's mount table.
+func (r *fsReader) ownPath(root mountLine) string {
+	b, err := os.ReadFile(r.selfMountinfo)
+	if err != nil {
+		return ""
+	}
+	lines, _ := parseMountinfo(b)
+	return hostPath(lines, root.Dev, root.Root)
+}
+
 // changed asks the kernel whether the process's mount table changed since
 // the last look: /proc/PID/mountinfo signals POLLPRI|POLLERR on a change
 // of its mount namespace (proc(5)). Re-generating mountinfo is a fifth of
@@ -144,8 +161,11 @@ func (r *fsReader) parse(b []byte) {
 	r.mounts = toMounts(lines)
 	r.root, r.hasRoot = rootMount(lines)
 	r.overlay = overlayOptions{}
+	r.rootHostDir = ""
 	if r.hasRoot && r.root.FSType == "overlay" {
 		r.overlay = parseOverlay(r.root.SuperOptions)
+	} else if r.hasRoot && r.root.Root != "/" {
+		r.rootHostDir = r.ownPath(r.root)
 	}
 }
 

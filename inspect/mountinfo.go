@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"fmt"
+	"path"
 	"strings"
 )
 
@@ -14,6 +15,7 @@ import (
 
 // mountLine is one parsed line of /proc/PID/mountinfo (proc(5)).
 type mountLine struct {
+	Dev          string // the filesystem's device, "major:minor"
 	Root         string // the bind-mounted subtree of the filesystem ("/" or e.g. "/null")
 	MountPoint   string
 	Options      []string // per-mount options: rw, nosuid, …
@@ -56,6 +58,7 @@ func parseMountLine(line string) (mountLine, error) {
 		return mountLine{}, fmt.Errorf("mountinfo line %q: too few fields", line)
 	}
 	m := mountLine{
+		Dev:        pre[2],
 		Root:       unescapeOctal(pre[3]),
 		MountPoint: unescapeOctal(pre[4]),
 		FSType:     unescapeOctal(post[0]),
@@ -230,4 +233,25 @@ func toMounts(lines []mountLine) []Mount {
 		})
 	}
 	return out
+}
+
+// hostPath finds where a directory of a filesystem (dev, and root, the path
+// inside that filesystem, as a mountinfo root field gives it) is seen in
+// another mount table: below a mount of the same filesystem whose root
+// contains it. "" when none does.
+func hostPath(mounts []mountLine, dev, root string) string {
+	best, bestLen := "", -1
+	for _, m := range mounts {
+		if m.Dev != dev {
+			continue
+		}
+		rel, ok := strings.CutPrefix(root, m.Root)
+		if !ok || (rel != "" && !strings.HasPrefix(rel, "/") && m.Root != "/") {
+			continue
+		}
+		if len(m.Root) > bestLen {
+			best, bestLen = path.Join(m.MountPoint, rel), len(m.Root)
+		}
+	}
+	return best
 }

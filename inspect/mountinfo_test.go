@@ -128,3 +128,22 @@ func TestMasked(t *testing.T) {
 		}
 	}
 }
+
+func TestHostPath(t *testing.T) {
+	mounts := []mountLine{
+		{Dev: "254:0", Root: "/", MountPoint: "/"},
+		{Dev: "0:30", Root: "/", MountPoint: "/tmp"},
+		{Dev: "0:30", Root: "/shared", MountPoint: "/srv/shared"},
+	}
+	for _, c := range []struct{ dev, root, want string }{
+		{"254:0", "/var/lib/bundle/rootfs", "/var/lib/bundle/rootfs"},
+		{"0:30", "/glassbox-test-x/rootfs", "/tmp/glassbox-test-x/rootfs"},
+		{"0:30", "/shared/rootfs", "/srv/shared/rootfs"}, // the deepest mount of it
+		{"0:30", "/sharedx/rootfs", "/tmp/sharedx/rootfs"},
+		{"0:99", "/x", ""},
+	} {
+		if got := hostPath(mounts, c.dev, c.root); got != c.want {
+			t.Errorf("hostPath(%s, %s) = %q, want %q", c.dev, c.root, got, c.want)
+		}
+	}
+}

@@ -79,12 +79,16 @@ type Filesystem struct {
 	// process sees as "/" (mountinfo's root field): for a runtime that
 	// bind-mounts a bundle's rootfs and pivots into it (runc, crun), the
 	// bundle's root directory.
-	RootSource string  `json:"root_source,omitempty"`
-	RootDir    string  `json:"root_dir,omitempty"`
-	Upper      Upper   `json:"upper"`
-	Lowers     []Lower `json:"lowers"` // top-most first, as in lowerdir=
-	Mounts     []Mount `json:"mounts"`
-	Source     string  `json:"source"` // /proc/PID/mountinfo
+	RootSource string `json:"root_source,omitempty"`
+	RootDir    string `json:"root_dir,omitempty"`
+	// RootHostDir is where RootDir is in glassbox's own mount namespace
+	// (the host's): RootDir is a path inside the filesystem, which may be
+	// mounted below another directory (a /tmp of its own).
+	RootHostDir string  `json:"root_host_dir,omitempty"`
+	Upper       Upper   `json:"upper"`
+	Lowers      []Lower `json:"lowers"` // top-most first, as in lowerdir=
+	Mounts      []Mount `json:"mounts"`
+	Source      string  `json:"source"` // /proc/PID/mountinfo
 }
 
 // Upper is the writable layer.

@@ -64,7 +64,11 @@ func renderPlainRoot(st *Styles, b *box, w int) []string {
 	fs := b.snap.Filesystem
 	out := []string{st.Accent.Render("▓▓ / ") + fmt.Sprintf("%s %s, no layers", orNone(fs.RootType), fs.RootSource)}
 	if fs.RootDir != "" && fs.RootDir != "/" {
-		out = append(out, "   directory "+cutLeft(fs.RootDir, w-13), st.Dim.Render("   of it, bind-mounted as the root"))
+		dir := fs.RootDir
+		if fs.RootHostDir != "" {
+			dir = fs.RootHostDir // where a person finds it on the host
+		}
+		out = append(out, "   directory "+cutLeft(dir, w-13), st.Dim.Render("   bind-mounted as the root"))
 	}
 	if c := b.snap.Container; c != nil && c.Bundle != "" {
 		out = append(out, st.Dim.Render("   bundle "+cutLeft(c.Bundle, w-10)))

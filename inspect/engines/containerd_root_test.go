@@ -128,8 +128,8 @@ func TestContainerdKubernetes(t *testing.T) {
 	if c.Limits.MemoryBytes != 48<<20 || s.Cgroup.Memory.Limit.Value != 48<<20 {
 		t.Errorf("memory limit asked %d, held %+v", c.Limits.MemoryBytes, s.Cgroup.Memory.Limit)
 	}
-	if s.Filesystem.RootDir != rootfs {
-		t.Errorf("root directory %q, want %q", s.Filesystem.RootDir, rootfs)
+	if s.Filesystem.RootHostDir != rootfs {
+		t.Errorf("root directory %q (%q on the host), want %q", s.Filesystem.RootDir, s.Filesystem.RootHostDir, rootfs)
 	}
 	text := must(t, bin, "inspect", "--interval", "0", "containerd:k8s.io/"+id)
 	if !strings.Contains(text, "pod: "+pod+" in namespace shop, container calc") {

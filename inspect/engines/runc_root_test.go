@@ -104,8 +104,8 @@ func testRuntime(t *testing.T, runtime string) {
 	if c.Bundle != bundle || c.RootFS != filepath.Join(bundle, "rootfs") {
 		t.Errorf("bundle %q rootfs %q, want %q and its rootfs", c.Bundle, c.RootFS, bundle)
 	}
-	if s.Filesystem.RootDir != filepath.Join(bundle, "rootfs") || s.Filesystem.RootType == "" || s.Filesystem.RootSource == "" {
-		t.Errorf("root filesystem: %s %s directory %q, want the bundle's rootfs", s.Filesystem.RootType, s.Filesystem.RootSource, s.Filesystem.RootDir)
+	if s.Filesystem.RootHostDir != filepath.Join(bundle, "rootfs") || s.Filesystem.RootType == "" || s.Filesystem.RootSource == "" {
+		t.Errorf("root filesystem: %s %s directory %q (%q on the host), want the bundle's rootfs", s.Filesystem.RootType, s.Filesystem.RootSource, s.Filesystem.RootDir, s.Filesystem.RootHostDir)
 	}
 	if l := c.Limits; l.MemoryBytes != 64<<20 || l.CPUs != 0.5 || l.PidsLimit != 50 {
 		t.Errorf("limits asked for: %+v", l)
@@ -129,7 +129,7 @@ func testRuntime(t *testing.T, runtime string) {
 	}
 	text := must(t, bin, "inspect", "--interval", "0", ref)
 	for _, w := range []string{
-		"Container " + ref, "bundle " + bundle, "directory " + filepath.Join(bundle, "rootfs"),
+		"Container " + ref, "bundle " + bundle, filepath.Join(bundle, "rootfs"),
 		"memory 64 MiB, cpus 0.5, pids 50", "/" + id + " for ",
 	} {
 		if !strings.Contains(text, w) {

@@ -161,7 +161,11 @@ func (r *reporter) filesystem(s *inspect.Snapshot) {
 	if f.RootType != "overlay" && f.RootSource != "" {
 		root += " " + f.RootSource
 		if f.RootDir != "" && f.RootDir != "/" {
-			root += ", directory " + f.RootDir + " of it (bind-mounted as /)"
+			root += ", directory " + f.RootDir + " of it"
+			if f.RootHostDir != "" && f.RootHostDir != f.RootDir {
+				root += ", " + f.RootHostDir + " on the host"
+			}
+			root += " (bind-mounted as /)"
 		}
 	}
 	if c := s.Container; c != nil && c.RootFS != "" {
