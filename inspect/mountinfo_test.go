@@ -92,7 +92,7 @@ func TestParseMountLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := mountLine{Root: "/var/lib/shared data", MountPoint: "/mnt/shared data", Options: []string{"ro", "relatime"},
+	want := mountLine{Dev: "254:0", Root: "/var/lib/shared data", MountPoint: "/mnt/shared data", Options: []string{"ro", "relatime"},
 		FSType: "ext4", Source: "/dev/vda", SuperOptions: []string{"rw"}}
 	if !reflect.DeepEqual(m, want) {
 		t.Errorf("got %+v", m)
