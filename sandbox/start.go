@@ -228,6 +228,9 @@ func (c *Container) spec(etc map[string]string) ([]byte, error) {
 	for i, l := range c.cfg.Layers {
 		lower[i] = l.Dir
 	}
+	if lower, err = shortLowerDirs(c.cfg.Roots, lower); err != nil {
+		return nil, err
+	}
 	plan, err := rootfs.Plan(&rootfs.Spec{
 		Lower: lower, Upper: c.sb.UpperDir, Work: c.sb.WorkDir, Target: c.sb.RootFS,
 		EtcFiles: etc, Cgroups: cgs, UserNS: c.cfg.UserNS,

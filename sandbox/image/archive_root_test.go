@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -154,5 +155,31 @@ func TestLoadRefusesMaliciousArchives(t *testing.T) {
 			os.Remove("/tmp/escaped")
 			t.Errorf("%s: wrote /tmp/escaped", tc.name)
 		}
+	}
+}
+
+// A 60-layer image loads and mounts although its layer directories, joined,
+// do not fit in a page of mount options.
+func TestSixtyLayers(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	roots := sandboxtest.TempRoots(t)
+	var layers []v1.Layer
+	for i := range 60 {
+		layers = append(layers, layerOf(t, entry{name: "layers/", typ: tar.TypeDir}, entry{name: "layers/" + strconv.Itoa(i), body: strconv.Itoa(i)}))
+	}
+	s := NewStore(roots)
+	if _, err := s.Load(archive(t, "tall:v1", layers...), nil); err != nil {
+		t.Fatal(err)
+	}
+	im, err := s.Get("tall:v1")
+	if err != nil || len(im.Layers) != 61 {
+		t.Fatalf("%v layers, %v", im, err)
+	}
+	if n := len(strings.Join(im.LowerDirs(), ":")); n < 4096 {
+		t.Fatalf("the layers' paths are only %d bytes: the test needs more than a page", n)
+	}
+	out, err := exec.Command(sandboxtest.Binary(t), "run", "tall:v1", "sh", "-c", "ls /layers | wc -l; cat /layers/0 /layers/59").CombinedOutput()
+	if got := strings.Join(strings.Fields(string(out)), " "); err != nil || got != "60 059" {
+		t.Errorf("a sandbox of the 60-layer image: %q, %v", out, err)
 	}
 }
