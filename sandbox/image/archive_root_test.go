@@ -59,6 +59,11 @@ func layerOf(t *testing.T, entries ...entry) v1.Layer {
 // of the host's busybox (so a sandbox of it has a shell).
 func archive(t *testing.T, tag string, layers ...v1.Layer) string {
 	t.Helper()
+	return archiveFor(t, tag, "amd64", layers...)
+}
+
+func archiveFor(t *testing.T, tag, arch string, layers ...v1.Layer) string {
+	t.Helper()
 	bb, _ := os.ReadFile("/bin/busybox")
 	base := layerOf(t, entry{name: "bin/", typ: tar.TypeDir}, entry{name: "bin/busybox", body: string(bb)},
 		entry{name: "bin/sh", typ: tar.TypeSymlink, link: "busybox"}, entry{name: "etc/", typ: tar.TypeDir}, entry{name: "tmp/", typ: tar.TypeDir})
@@ -67,7 +72,7 @@ func archive(t *testing.T, tag string, layers ...v1.Layer) string {
 		t.Fatal(err)
 	}
 	cf, _ := img.ConfigFile()
-	cf.Architecture, cf.OS = "amd64", "linux"
+	cf.Architecture, cf.OS = arch, "linux"
 	cf.Config.Env = []string{"PATH=/bin"}
 	if img, err = mutate.ConfigFile(img, cf); err != nil {
 		t.Fatal(err)
@@ -181,5 +186,18 @@ func TestSixtyLayers(t *testing.T) {
 	out, err := exec.Command(sandboxtest.Binary(t), "run", "tall:v1", "sh", "-c", "ls /layers | wc -l; cat /layers/0 /layers/59").CombinedOutput()
 	if got := strings.Join(strings.Fields(string(out)), " "); err != nil || got != "60 059" {
 		t.Errorf("a sandbox of the 60-layer image: %q, %v", out, err)
+	}
+}
+
+// An image for another architecture is refused with a message naming both.
+func TestLoadRefusesOtherPlatforms(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	s := NewStore(state.RootsAt(t.TempDir()))
+	_, err := s.Load(archiveFor(t, "arm:v1", "arm64"), nil)
+	if err == nil || !strings.Contains(err.Error(), "linux/arm64") || !strings.Contains(err.Error(), "this machine is linux/amd64") {
+		t.Errorf("load of an arm64 image: %v", err)
+	}
+	if entries, _ := os.ReadDir(s.Roots.LayersDir()); len(entries) != 0 {
+		t.Errorf("left %d layers", len(entries))
 	}
 }

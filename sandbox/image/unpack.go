@@ -55,8 +55,12 @@ func Unpack(r io.Reader, dir string, userxattr bool) (LayerStats, error) {
 		pdir := filepath.Join(dir, parent)
 		switch {
 		case base == OpaqueMarker:
-			if err := unix.Setxattr(pdir, opaque, []byte("y"), 0); err != nil {
-				return st, fmt.Errorf("%s: mark %s opaque: %w", h.Name, parent, err)
+			// Both spellings: the layer may be a lower of a sandbox with or
+			// without --userns (userxattr reads only user.overlay.*).
+			for _, x := range []string{opaque, "user.overlay.opaque"} {
+				if err := unix.Setxattr(pdir, x, []byte("y"), 0); err != nil {
+					return st, fmt.Errorf("%s: mark %s opaque: %w", h.Name, parent, err)
+				}
 			}
 			continue
 		case strings.HasPrefix(base, WhiteoutPrefix+WhiteoutPrefix):
