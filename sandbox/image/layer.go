@@ -21,6 +21,10 @@ type layerRecord struct {
 	TarSize   int64     `json:"tar_size"` // bytes of its canonical tar
 	CreatedBy string    `json:"created_by"`
 	Created   time.Time `json:"created"`
+	// Opaque lists the layer's opaque directories, so that readers without
+	// root (who cannot see trusted.* attributes) merge it right. Records
+	// written before it was kept lack it (nil); a layer without any has [].
+	Opaque []string `json:"opaque_dirs"`
 }
 
 // stagingPrefix names layer directories being made (below LayersDir); they
@@ -117,7 +121,8 @@ func (st *Staging) Commit(createdBy string) (state.Layer, error) {
 	if l, err := s.Layer(diffID); err == nil {
 		return l, nil
 	}
-	rec := layerRecord{DiffID: diffID, Size: stats.Size, Files: stats.Files, TarSize: stats.TarSize, CreatedBy: createdBy, Created: time.Now().UTC()}
+	rec := layerRecord{DiffID: diffID, Size: stats.Size, Files: stats.Files, TarSize: stats.TarSize, CreatedBy: createdBy, Created: time.Now().UTC(),
+		Opaque: append([]string{}, stats.Opaque...)}
 	data, _ := json.MarshalIndent(rec, "", "  ")
 	if err := os.WriteFile(filepath.Join(st.tmp, "layer.json"), data, 0o644); err != nil {
 		return state.Layer{}, fmt.Errorf("write layer record: %w", err)

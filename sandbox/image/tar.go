@@ -39,6 +39,9 @@ type LayerStats struct {
 	Size    int64 // bytes of regular file content (a hard-linked file once)
 	Files   int   // entries of any kind, whiteouts included
 	TarSize int64 // bytes of the canonical tar
+	// Opaque lists the opaque directories ("/var/cache"), which only root
+	// can see on disk (trusted.* attributes are hidden from others).
+	Opaque []string
 }
 
 // DiffID returns the OCI diffID of the layer directory dir — "sha256:<hex>"
@@ -188,6 +191,7 @@ func (lw *layerWriter) entry(c child) error {
 		}
 	case tar.TypeDir:
 		if opaque {
+			lw.st.Opaque = append(lw.st.Opaque, "/"+c.disk)
 			if err := lw.marker(c.name + "/" + OpaqueMarker); err != nil {
 				return err
 			}
