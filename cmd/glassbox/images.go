@@ -243,5 +243,8 @@ func newImageCmd() *cobra.Command {
 	prune.Flags().BoolVarP(&all, "all", "a", false, "remove all images no sandbox uses, not only untagged ones")
 	prune.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
 	cmd.AddCommand(prune)
+	for _, sub := range imageSubcommands {
+		cmd.AddCommand(sub())
+	}
 	return cmd
 }
