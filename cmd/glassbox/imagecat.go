@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"io"
 
-	units "github.com/docker/go-units"
 	"github.com/spf13/cobra"
 
 	"glassbox/inspect/union"
+	"glassbox/ui/words"
 )
 
 func newImageCatCmd() *cobra.Command {
@@ -41,7 +41,7 @@ func newImageCatCmd() *cobra.Command {
 			head = head[:n]
 			if binary, what := union.Sniff(f.File, head); binary && !force {
 				return fmt.Errorf("%s is binary (%s, %s): glassbox image cat --force writes it anyway",
-					args[1], what, units.BytesSize(float64(f.Entry.Size)))
+					args[1], what, words.Bytes(f.Entry.Size))
 			}
 			w := cmd.OutOrStdout()
 			if _, err := w.Write(head); err != nil {

@@ -7,11 +7,11 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"glassbox/inspect/union"
+	"glassbox/ui/words"
 )
 
 // imageSubcommands are added below `glassbox image` (see newImageCmd).
@@ -134,13 +134,13 @@ deleted it. Directories show the bytes below them.`,
 					return err
 				}
 			}
-			rows := listRows(im, root, changes)
+			rows := words.Files(im, root, changes)
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				return enc.Encode(rows)
 			}
-			return printRows(cmd.OutOrStdout(), rows, changes)
+			return words.WriteFiles(cmd.OutOrStdout(), im.Stack, rows, changes)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the entries as JSON, with the lower copies each path shadows")
@@ -170,14 +170,14 @@ func subtree(im *union.Image, root *union.Item, p string, layer int, label strin
 			case err != nil:
 				return nil, fmt.Errorf("%s has no %s: %w", label, p, unwrapPath(err))
 			case pr.Removed != nil:
-				return nil, fmt.Errorf("%s has no %s: removed in layer %s (%s)", label, p, union.Number(im.Stack, pr.Removed.Layer), pr.Removed.Describe())
+				return nil, fmt.Errorf("%s has no %s: %w in layer %s (%s)", label, p, union.ErrRemoved, union.Number(im.Stack, pr.Removed.Layer), pr.Removed.Describe())
 			}
 			return nil, fmt.Errorf("%s: %s did not change in this layer", label, p)
 		}
 		it = next
 		if it.Mark == union.Removed && !changes {
 			rm := it.Removal
-			return nil, fmt.Errorf("%s has no %s: removed in layer %s (%s)", label, p, union.Number(im.Stack, rm.Layer), rm.Describe())
+			return nil, fmt.Errorf("%s has no %s: %w in layer %s (%s)", label, p, union.ErrRemoved, union.Number(im.Stack, rm.Layer), rm.Describe())
 		}
 	}
 	return it, nil
@@ -189,97 +189,4 @@ func unwrapPath(err error) error {
 		return errors.New(rest)
 	}
 	return err
-}
-
-// lsRow is one entry of `image ls`, and its JSON form.
-type lsRow struct {
-	Path    string       `json:"path"`
-	Type    string       `json:"type"`
-	Mode    string       `json:"mode"`
-	Size    int64        `json:"size"`
-	UID     uint32       `json:"uid"`
-	GID     uint32       `json:"gid"`
-	Link    string       `json:"link,omitempty"`
-	Layer   string       `json:"layer"` // "#2", "upper"
-	Digest  string       `json:"layer_digest,omitempty"`
-	Change  string       `json:"change,omitempty"` // A, C, D with --changes
-	Removed *removedJSON `json:"removed_by,omitempty"`
-	Shadows []shadowJSON `json:"shadows,omitempty"`
-	Opaque  bool         `json:"opaque,omitempty"`
-}
-
-type removedJSON struct {
-	Layer string `json:"layer"`
-	Path  string `json:"path"`
-	By    string `json:"by"` // "whiteout", "opaque directory", "replaced"
-}
-
-type shadowJSON struct {
-	Layer string `json:"layer"`
-	Type  string `json:"type"`
-	Size  int64  `json:"size"`
-}
-
-func listRows(im *union.Image, root *union.Item, changes bool) []lsRow {
-	rows := []lsRow{}
-	var walk func(*union.Item)
-	walk = func(it *union.Item) {
-		e := it.Entry
-		r := lsRow{
-			Path: it.Path(), Type: e.Kind.String(), Mode: e.LsMode(), Size: it.Size,
-			UID: e.UID, GID: e.GID, Link: e.Link, Layer: union.Number(im.Stack, it.Layer),
-			Digest: im.Stack.Layers[it.Layer].Digest, Opaque: e.Opaque,
-		}
-		if changes {
-			r.Change = map[union.Mark]string{union.Added: "A", union.Modified: "C", union.Removed: "D"}[it.Mark]
-		}
-		if rm := it.Removal; rm != nil {
-			r.Removed = &removedJSON{Layer: union.Number(im.Stack, rm.Layer), Path: rm.Path,
-				By: map[union.How]string{union.ByWhiteout: "whiteout", union.ByOpaque: "opaque directory", union.ByReplaced: "replaced"}[rm.How]}
-		}
-		if it.Mark != union.Removed && e.Kind != union.Dir {
-			if pr, err := im.Which(r.Path, im.Top()); err == nil && pr.Layer == it.Layer {
-				for _, s := range pr.Shadows {
-					r.Shadows = append(r.Shadows, shadowJSON{Layer: union.Number(im.Stack, s.Layer), Type: s.Kind.String(), Size: s.Size})
-				}
-			}
-		}
-		// The merged view lists what a container sees; removed paths
-		// are what --changes is for.
-		if changes || it.Mark != union.Removed {
-			rows = append(rows, r)
-		}
-		if it.Mark == union.Removed {
-			return
-		}
-		for _, k := range it.Kids {
-			walk(k)
-		}
-	}
-	walk(root)
-	return rows
-}
-
-func printRows(w io.Writer, rows []lsRow, changes bool) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := "MODE\tUID:GID\tSIZE\tLAYER\t  PATH"
-	if changes {
-		head = "\t" + head
-	}
-	fmt.Fprintln(tw, head)
-	for _, r := range rows {
-		name := "  " + r.Path
-		if r.Link != "" {
-			name += " -> " + r.Link
-		}
-		if r.Removed != nil {
-			name += fmt.Sprintf("  (%s %s in %s)", r.Removed.By, r.Removed.Path, r.Removed.Layer)
-		}
-		line := fmt.Sprintf("%s\t%d:%d\t%d\t%s\t%s", r.Mode, r.UID, r.GID, r.Size, r.Layer, name)
-		if changes {
-			line = r.Change + "\t" + line
-		}
-		fmt.Fprintln(tw, line)
-	}
-	return tw.Flush()
 }

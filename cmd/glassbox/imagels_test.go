@@ -11,6 +11,7 @@ import (
 	"glassbox/inspect/union/uniontest"
 	"glassbox/sandbox/image"
 	"glassbox/sandbox/state"
+	"glassbox/ui/words"
 )
 
 // fixtureStore makes a store in a temporary root holding "course" (the
@@ -120,12 +121,12 @@ func TestImageLsJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rows []lsRow
+	var rows []words.FileRow
 	if err := json.Unmarshal([]byte(out), &rows); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	if len(rows) != 1 || rows[0].Layer != "#3" || rows[0].Size != 130 || len(rows[0].Shadows) != 2 ||
-		rows[0].Shadows[0] != (shadowJSON{Layer: "#2", Type: "file", Size: 120}) || rows[0].Shadows[1] != (shadowJSON{Layer: "#1", Type: "file", Size: 11}) {
+		rows[0].Shadows[0] != (words.ShadowRow{Layer: "#2", Type: "file", Size: 120}) || rows[0].Shadows[1] != (words.ShadowRow{Layer: "#1", Type: "file", Size: 11}) {
 		t.Errorf("image ls --json course /etc/passwd:\n%s", out)
 	}
 	out, err = runCLI(t, "--root", root, "image", "ls", "--json", "--changes", "course@3", "/big")
@@ -161,7 +162,7 @@ func TestImageVerbsRefuseBadInput(t *testing.T) {
 		{"ls course /etc/passwd/x", "not a directory"},
 		{"ls --changes course@3 /etc/hosts", "/etc/hosts"},
 		{"ls @2", "name an image"},
-		{"cat blob /blob", "/blob is binary (data, 100B): glassbox image cat --force writes it anyway"},
+		{"cat blob /blob", "/blob is binary (data, 100 B): glassbox image cat --force writes it anyway"},
 		{"cat course /etc", "is a directory"},
 		{"cat course /big", "/big: removed in layer #3 (whiteout /big)"},
 		{"cat course@9 /etc/passwd", "out of range"},
@@ -186,12 +187,12 @@ func TestImageWaste(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"efficiency 10.6%: 42.17KiB wasted of 47.19KiB counted",
+		"efficiency 10.6%: 42.17 KiB wasted of 47.19 KiB counted",
 		"base image base counted (1 layer); --exclude-base leaves it out",
-		"29.3KiB deleted #2 #3 /big (whiteout /big)",
-		"3.906KiB leftover #2 #2 /var/lib/apt/lists/deb_main (apt package lists)",
-		"120B overwritten #2 #3 /etc/passwd",
-		"11B overwritten #1 #2 /etc/passwd",
+		"29.3 KiB deleted #2 #3 /big (whiteout /big)",
+		"3.906 KiB leftover #2 #2 /var/lib/apt/lists/deb_main (apt package lists)",
+		"120 B overwritten #2 #3 /etc/passwd",
+		"11 B overwritten #1 #2 /etc/passwd",
 	} {
 		if !strings.Contains(squeeze(out), want) {
 			t.Errorf("image waste course lacks %q:\n%s", want, out)
@@ -233,7 +234,7 @@ func TestImageWasteCI(t *testing.T) {
 	}{
 		{"--ci course", false, "[FAIL] lowest efficiency: 0.1065, beyond the limit 0.9"},
 		{"--ci --lowest-efficiency 0.1 course", true, "[PASS] lowest efficiency: 0.1065, within the limit 0.1"},
-		{"--ci --lowest-efficiency 0.1 --highest-wasted-bytes 40k course", false, "[FAIL] highest wasted bytes: 42.17KiB, beyond the limit 40KiB"},
+		{"--ci --lowest-efficiency 0.1 --highest-wasted-bytes 40k course", false, "[FAIL] highest wasted bytes: 42.17 KiB, beyond the limit 40 KiB"},
 		{"--ci --lowest-efficiency 0.1 --highest-wasted-bytes 43181 course", true, "Result: PASS"},
 		{"--ci --exclude-base --lowest-efficiency 0.12 course", true, "[PASS] lowest efficiency: 0.1278"},
 		{"--ci blob", true, "Result: PASS"},

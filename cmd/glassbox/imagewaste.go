@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	units "github.com/docker/go-units"
 	"github.com/spf13/cobra"
 
 	"glassbox/inspect/union"
+	"glassbox/ui/words"
 )
 
 // wasteOptions are the flags of `image waste`.
@@ -47,23 +47,15 @@ func (o *wasteOptions) check(cmd *cobra.Command) error {
 	return nil
 }
 
-// threshold is one CI check and its outcome.
-type threshold struct {
-	Name  string `json:"name"`
-	Limit string `json:"limit"`
-	Value string `json:"value"`
-	Pass  bool   `json:"pass"`
-}
-
-func (o *wasteOptions) thresholds(w *union.Waste) []threshold {
-	out := []threshold{{
+func (o *wasteOptions) thresholds(w *union.Waste) []words.Threshold {
+	out := []words.Threshold{{
 		Name: "lowest efficiency", Limit: fmt.Sprintf("%.4g", o.lowestEfficiency),
 		Value: fmt.Sprintf("%.4f", w.Efficiency), Pass: w.Efficiency >= o.lowestEfficiency,
 	}}
 	if o.maxWasted >= 0 {
-		out = append(out, threshold{
-			Name: "highest wasted bytes", Limit: units.BytesSize(float64(o.maxWasted)),
-			Value: units.BytesSize(float64(w.Wasted)), Pass: w.Wasted <= o.maxWasted,
+		out = append(out, words.Threshold{
+			Name: "highest wasted bytes", Limit: words.Bytes(o.maxWasted),
+			Value: words.Bytes(w.Wasted), Pass: w.Wasted <= o.maxWasted,
 		})
 	}
 	return out
@@ -103,7 +95,7 @@ given, --highest-wasted-bytes.`,
 				return err
 			}
 			w := im.Waste(o.excludeBase)
-			var checks []threshold
+			var checks []words.Threshold
 			if o.ci {
 				checks = o.thresholds(w)
 			}
@@ -111,7 +103,9 @@ given, --highest-wasted-bytes.`,
 			if o.asJSON {
 				err = printWasteJSON(out, im, w, checks)
 			} else {
-				err = printWaste(out, im, w, o.top, checks)
+				if err = words.WriteWaste(out, im, w, o.top); err == nil && checks != nil {
+					words.WriteThresholds(out, checks)
+				}
 			}
 			if err != nil {
 				return err
@@ -133,70 +127,7 @@ given, --highest-wasted-bytes.`,
 	return cmd
 }
 
-func efficiencyWords(f float64) string { return fmt.Sprintf("%.1f%%", f*100) }
-
-func printWaste(out io.Writer, im *union.Image, w *union.Waste, top int, checks []threshold) error {
-	st := im.Stack
-	size := func(n int64) string { return units.BytesSize(float64(n)) }
-	fmt.Fprintf(out, "image %s: %d layers, %s\n", st.Image, len(st.Layers), size(sumStats(im)))
-	fmt.Fprintf(out, "efficiency %s: %s wasted of %s counted\n", efficiencyWords(w.Efficiency), size(w.Wasted), size(w.Total))
-	fmt.Fprintf(out, "  overwritten %-10s copies a later layer wrote again (N−1 of N copies)\n", size(w.Overwritten))
-	fmt.Fprintf(out, "  deleted     %-10s added, then removed by a later layer\n", size(w.Deleted))
-	fmt.Fprintf(out, "  leftovers   %-10s package lists and caches, logs\n", size(w.Leftovers))
-	base := "base image"
-	if st.BaseImage != "" {
-		base += " " + st.BaseImage
-	}
-	switch {
-	case w.ExcludeBase && w.BaseLayers > 0:
-		fmt.Fprintf(out, "%s left out (%d %s)\n", base, w.BaseLayers, plural(w.BaseLayers, "layer"))
-	case w.ExcludeBase:
-		fmt.Fprintln(out, "no base image known: every layer counted")
-	case baseLayers(st) > 0:
-		fmt.Fprintf(out, "%s counted (%d %s); --exclude-base leaves it out\n", base, baseLayers(st), plural(baseLayers(st), "layer"))
-	}
-	if len(w.Items) > 0 {
-		fmt.Fprintln(out)
-		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "WASTED\tKIND\tCOPIES IN\tBY\tPATH")
-		for i, it := range w.Items {
-			if top > 0 && i == top {
-				fmt.Fprintf(tw, "…\t%d more\t\t\t(--top 0 lists all)\n", len(w.Items)-top)
-				break
-			}
-			var copies []string
-			for _, l := range it.Copies {
-				copies = append(copies, union.Number(st, l))
-			}
-			what := it.Path
-			switch {
-			case it.Rule != "":
-				what += "  (" + it.Rule + ")"
-			case it.Removal != nil:
-				what += "  (" + it.Removal.Describe() + ")"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", size(it.Bytes), it.Kind, strings.Join(copies, ","), union.Number(st, it.By), what)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-	}
-	if checks != nil {
-		fmt.Fprintln(out)
-		result := "PASS"
-		for _, c := range checks {
-			mark, cmp := "PASS", "within"
-			if !c.Pass {
-				mark, cmp, result = "FAIL", "beyond", "FAIL"
-			}
-			fmt.Fprintf(out, "  [%s] %s: %s, %s the limit %s\n", mark, c.Name, c.Value, cmp, c.Limit)
-		}
-		fmt.Fprintf(out, "Result: %s\n", result)
-	}
-	return nil
-}
-
-func printWasteJSON(out io.Writer, im *union.Image, w *union.Waste, checks []threshold) error {
+func printWasteJSON(out io.Writer, im *union.Image, w *union.Waste, checks []words.Threshold) error {
 	type item struct {
 		union.WasteItem
 		Copies []string `json:"copies"`
@@ -209,16 +140,13 @@ func printWasteJSON(out io.Writer, im *union.Image, w *union.Waste, checks []thr
 		Size   int64  `json:"size"`
 		Base   string `json:"base_image,omitempty"`
 		*union.Waste
-		Items  []item      `json:"items"`
-		Checks []threshold `json:"ci,omitempty"`
-		Pass   *bool       `json:"pass,omitempty"`
+		Items  []item            `json:"items"`
+		Checks []words.Threshold `json:"ci,omitempty"`
+		Pass   *bool             `json:"pass,omitempty"`
 	}{Image: im.Stack.Image, ID: im.Stack.ImageID, Layers: len(im.Stack.Layers), Size: sumStats(im),
 		Base: im.Stack.BaseImage, Waste: w, Items: []item{}, Checks: checks}
 	for _, it := range w.Items {
-		x := item{WasteItem: it, By: union.Number(im.Stack, it.By)}
-		for _, l := range it.Copies {
-			x.Copies = append(x.Copies, union.Number(im.Stack, l))
-		}
+		x := item{WasteItem: it, By: union.Number(im.Stack, it.By), Copies: strings.Split(words.Numbers(im.Stack, it.Copies), ",")}
 		doc.Items = append(doc.Items, x)
 	}
 	if checks != nil {
@@ -239,21 +167,4 @@ func sumStats(im *union.Image) int64 {
 		n += s.Size
 	}
 	return n
-}
-
-func baseLayers(st *union.Stack) int {
-	n := 0
-	for _, l := range st.Layers {
-		if l.Base {
-			n++
-		}
-	}
-	return n
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
 }

@@ -5,7 +5,6 @@ import (
 	"debug/elf"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"os"
 	"strings"
@@ -200,43 +199,4 @@ func (r *Removal) Describe() string {
 		return "directory " + r.Path + " replaced by a non-directory"
 	}
 	return "whiteout " + r.Path
-}
-
-// LsMode is the entry's type and permissions as ls -l writes them:
-// "drwxr-xr-x", "lrwxrwxrwx", "-rwsr-xr-x", "c---------" for a whiteout.
-func (e *Entry) LsMode() string {
-	b := []byte("----------")
-	switch {
-	case e.Kind == Dir:
-		b[0] = 'd'
-	case e.Kind == Symlink:
-		b[0] = 'l'
-	case e.Mode&fs.ModeCharDevice != 0:
-		b[0] = 'c'
-	case e.Mode&fs.ModeDevice != 0:
-		b[0] = 'b'
-	case e.Mode&fs.ModeNamedPipe != 0:
-		b[0] = 'p'
-	case e.Mode&fs.ModeSocket != 0:
-		b[0] = 's'
-	}
-	const rwx = "rwxrwxrwx"
-	for i := range 9 {
-		if e.Mode&(1<<(8-i)) != 0 {
-			b[i+1] = rwx[i]
-		}
-	}
-	special := func(bit fs.FileMode, at int, set, unset byte) {
-		if e.Mode&bit != 0 {
-			if b[at] == '-' {
-				b[at] = unset
-			} else {
-				b[at] = set
-			}
-		}
-	}
-	special(fs.ModeSetuid, 3, 's', 'S')
-	special(fs.ModeSetgid, 6, 's', 'S')
-	special(fs.ModeSticky, 9, 't', 'T')
-	return string(b)
 }

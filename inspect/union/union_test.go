@@ -2,7 +2,6 @@ package union
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -337,23 +336,5 @@ func TestReadErrors(t *testing.T) {
 	_, err := Read(&Stack{Layers: []Layer{{Dir: filepath.Join(t.TempDir(), "gone")}}})
 	if err == nil || !strings.Contains(err.Error(), "read layer #1") {
 		t.Errorf("a missing layer directory: %v", err)
-	}
-}
-
-func TestLsMode(t *testing.T) {
-	for _, tc := range []struct {
-		e    Entry
-		want string
-	}{
-		{Entry{Kind: Dir, Mode: fs.ModeDir | 0o755}, "drwxr-xr-x"},
-		{Entry{Kind: Symlink, Mode: fs.ModeSymlink | 0o777}, "lrwxrwxrwx"},
-		{Entry{Kind: File, Mode: fs.ModeSetuid | 0o755}, "-rwsr-xr-x"},
-		{Entry{Kind: Dir, Mode: fs.ModeDir | fs.ModeSticky | 0o1777}, "drwxrwxrwt"},
-		{Entry{Kind: File, Mode: fs.ModeSetgid | 0o644}, "-rw-r-Sr--"},
-		{Entry{Kind: Whiteout, Mode: fs.ModeCharDevice | fs.ModeDevice}, "c---------"},
-	} {
-		if got := tc.e.LsMode(); got != tc.want {
-			t.Errorf("%v: %s, want %s", tc.e.Mode, got, tc.want)
-		}
 	}
 }
