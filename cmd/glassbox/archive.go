@@ -9,6 +9,7 @@ import (
 
 	"glassbox/sandbox/image"
 	"glassbox/sandbox/state"
+	"glassbox/ui/words"
 )
 
 func init() { verbs = append(verbs, newLoadCmd, newSaveCmd) }
@@ -35,7 +36,18 @@ refused and leaves nothing behind.`,
 				}
 				src = "-"
 			}
-			loaded, err := image.NewStore(stateRoots(cmd)).Load(src, os.Stdin)
+			store := image.NewStore(stateRoots(cmd))
+			shown := false
+			if isTerminal(os.Stderr) {
+				store.Progress = func(layer, layers int, n int64) {
+					fmt.Fprintf(os.Stderr, "\rLoading layer %d/%d: %s\x1b[K", layer, layers, words.Bytes(n))
+					shown = true
+				}
+			}
+			loaded, err := store.Load(src, os.Stdin)
+			if shown {
+				fmt.Fprint(os.Stderr, "\r\x1b[K")
+			}
 			if err != nil {
 				return err
 			}

@@ -173,8 +173,18 @@ func TestSixtyLayers(t *testing.T) {
 		layers = append(layers, layerOf(t, entry{name: "layers/", typ: tar.TypeDir}, entry{name: "layers/" + strconv.Itoa(i), body: strconv.Itoa(i)}))
 	}
 	s := NewStore(roots)
+	seen := map[int]int64{}
+	s.Progress = func(layer, layers int, n int64) {
+		if layers != 61 || n < seen[layer] {
+			t.Errorf("progress: layer %d of %d at %d bytes (was %d)", layer, layers, n, seen[layer])
+		}
+		seen[layer] = n
+	}
 	if _, err := s.Load(archive(t, "tall:v1", layers...), nil); err != nil {
 		t.Fatal(err)
+	}
+	if len(seen) != 61 {
+		t.Errorf("progress heard of %d layers, want 61", len(seen))
 	}
 	im, err := s.Get("tall:v1")
 	if err != nil || len(im.Layers) != 61 {

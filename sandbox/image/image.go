@@ -124,6 +124,11 @@ type Store struct {
 	// NewStore sets it to the first of BusyboxCandidates that exists.
 	Busybox string
 
+	// Progress, when set, hears how far a load is: the layer being
+	// unpacked (from 1), how many the image has, and the bytes unpacked
+	// of it so far.
+	Progress func(layer, layers int, bytes int64)
+
 	mu sync.Mutex // one writer at a time within this process; flock across processes
 }
 

@@ -181,7 +181,11 @@ func (s *Store) loadImage(img v1.Image, tags []string) ([]string, error) {
 			rc.Close()
 			return nil, err
 		}
-		_, err = Unpack(rc, stg.Dir, false)
+		var in io.Reader = rc
+		if s.Progress != nil {
+			in = &progressReader{r: rc, report: func(n int64) { s.Progress(i+1, len(layers), n) }}
+		}
+		_, err = Unpack(in, stg.Dir, false)
 		rc.Close()
 		if err != nil {
 			stg.Discard()
@@ -381,4 +385,22 @@ func tarDir(w io.Writer, dir string) error {
 		return err
 	}
 	return tw.Close()
+}
+
+// progressReader reports the bytes read through it, every 4 MiB.
+type progressReader struct {
+	r      io.Reader
+	n      int64
+	last   int64
+	report func(int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	if p.n-p.last >= 4<<20 || (err == io.EOF && p.n != p.last) {
+		p.last = p.n
+		p.report(p.n)
+	}
+	return n, err
 }
