@@ -84,6 +84,7 @@ func unmountBelow(t *testing.T, dir string) {
 // runs (CONTAINER_HOST, as podman's remote client finds it).
 func TestPodmanContainer(t *testing.T) {
 	sandboxtest.RequireRoot(t)
+	notInVM(t, "podman with its service")
 	sandboxtest.TempRoots(t)
 	bin := sandboxtest.Binary(t)
 	name := testID("podman")
