@@ -2,15 +2,9 @@ package rootfs
 
 import "golang.org/x/sys/unix"
 
-// device is a character device every sandbox gets in /dev.
-type device struct {
-	name         string
-	major, minor uint32
-}
-
-var devices = []device{
-	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
-	{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+// devices are the character devices every sandbox gets in /dev.
+var devices = []struct{ name string }{
+	{"null"}, {"zero"}, {"full"}, {"random"}, {"urandom"}, {"tty"},
 }
 
 var devLinks = [][2]string{
@@ -25,20 +19,22 @@ var devLinks = [][2]string{
 // character devices, a private devpts instance (its own pty numbers), a
 // tmpfs for POSIX shared memory, and the conventional symlinks. The host's
 // /dev (disks, …) is not visible.
-func devOps(root string, userns bool) []Op {
+//
+// The workload keeps CAP_MKNOD (docker's default set), so it can make a
+// node for any device, the host's disks included; what stops it opening
+// one is nodev on every filesystem it can write to — this tmpfs too. The
+// devices it should have are bind mounts of the host's nodes: a bind
+// mount is a mount of its own, and the devtmpfs it comes from allows
+// devices. (docker stops the open with the devices cgroup instead, which
+// cgroup v2 only offers as an eBPF program.)
+func devOps(root string) []Op {
 	dev := join(root, "/dev")
 	ops := []Op{{Kind: OpMount, Src: "tmpfs", Dst: dev, FSType: "tmpfs",
-		Flags: unix.MS_NOSUID | unix.MS_STRICTATIME, Data: "mode=755,size=65536k", Mkdir: true}}
+		Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_STRICTATIME, Data: "mode=755,size=65536k", Mkdir: true}}
 	for _, d := range devices {
 		path := dev + "/" + d.name
-		if userns {
-			// A user namespace may not mknod; bind the host's node instead.
-			ops = append(ops, Op{Kind: OpTouch, Dst: path},
-				Op{Kind: OpMount, Src: "/dev/" + d.name, Dst: path, Flags: unix.MS_BIND})
-			continue
-		}
-		// OpMknod sets the mode exactly (mknod's is filtered by the umask).
-		ops = append(ops, Op{Kind: OpMknod, Dst: path, Mode: unix.S_IFCHR | 0o666, Dev: unix.Mkdev(d.major, d.minor)})
+		ops = append(ops, Op{Kind: OpTouch, Dst: path},
+			Op{Kind: OpMount, Src: "/dev/" + d.name, Dst: path, Flags: unix.MS_BIND})
 	}
 	// newinstance: the sandbox's ptys are numbered from 0 and invisible to
 	// the host's devpts; ptmxmode=0666 lets an unprivileged user open ptmx.

@@ -67,10 +67,12 @@ func Plan(s *Spec) ([]Op, error) {
 		// Without this, mounts below would propagate to the host's shared
 		// "/" (systemd makes it shared), and leak.
 		{Kind: OpMount, Dst: "/", Flags: unix.MS_REC | unix.MS_PRIVATE},
-		{Kind: OpMount, Src: "overlay", Dst: t, FSType: "overlay", Data: ov},
+		// nodev: a device node the workload makes (it keeps CAP_MKNOD)
+		// opens nothing (see devOps).
+		{Kind: OpMount, Src: "overlay", Dst: t, FSType: "overlay", Flags: unix.MS_NODEV, Data: ov},
 		{Kind: OpMount, Src: "proc", Dst: join(t, "/proc"), FSType: "proc", Flags: nsde, Mkdir: true},
 	}
-	ops = append(ops, devOps(t, s.UserNS)...)
+	ops = append(ops, devOps(t)...)
 	// sysfs shows the network devices of the mounting process's network
 	// namespace: in the sandbox's own netns only lo (and eth0 once attached).
 	ops = append(ops, Op{Kind: OpMount, Src: "sysfs", Dst: join(t, "/sys"), FSType: "sysfs", Flags: nsde | unix.MS_RDONLY, Mkdir: true})
@@ -90,7 +92,7 @@ func Plan(s *Spec) ([]Op, error) {
 		// workload, without CAP_SYS_ADMIN, cannot undo.
 		ops = append(ops,
 			Op{Kind: OpMount, Src: "tmpfs", Dst: join(t, "/run"), FSType: "tmpfs", Flags: nsd, Data: "mode=755", Mkdir: true},
-			Op{Kind: OpMount, Src: t, Dst: t, Flags: unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY})
+			Op{Kind: OpMount, Src: t, Dst: t, Flags: unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY | unix.MS_NODEV})
 	}
 	if s.NewNet {
 		ops = append(ops, Op{Kind: OpLoopbackUp})

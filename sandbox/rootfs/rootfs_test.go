@@ -41,7 +41,7 @@ func TestPlanOrder(t *testing.T) {
 		kind OpKind
 		dst  string
 	}{
-		{OpMount, "/c/rootfs/proc"}, {OpMount, "/c/rootfs/dev"}, {OpMknod, "/c/rootfs/dev/null"},
+		{OpMount, "/c/rootfs/proc"}, {OpMount, "/c/rootfs/dev"}, {OpMount, "/c/rootfs/dev/null"},
 		{OpMount, "/c/rootfs/dev/pts"}, {OpSymlink, "/c/rootfs/dev/ptmx"}, {OpMount, "/c/rootfs/sys"},
 		{OpMount, "/c/rootfs/sys/fs/cgroup/memory"}, {OpMount, "/c/rootfs/tmp"},
 		{OpMount, "/c/rootfs/etc/hostname"}, {OpMask, "/c/rootfs/proc/kcore"},
@@ -54,6 +54,20 @@ func TestPlanOrder(t *testing.T) {
 	// Masks cover what /proc and /sys mounted: they come after them.
 	if idx(OpMask, "/c/rootfs/proc/kcore") < idx(OpMount, "/c/rootfs/proc") {
 		t.Error("a mask before the /proc it covers")
+	}
+	// Every filesystem the workload can write to is nodev: a node it
+	// makes with CAP_MKNOD opens nothing. /dev's nodes are bind mounts.
+	for _, o := range ops {
+		writable := o.Kind == OpMount && o.Flags&(unix.MS_RDONLY|unix.MS_BIND) == 0 && o.Dst != "/" && o.FSType != "proc" && o.FSType != "devpts"
+		if writable && o.Flags&unix.MS_NODEV == 0 {
+			t.Errorf("%s on %s is writable and allows devices", o.FSType, o.Dst)
+		}
+		if o.Kind == OpMknod {
+			t.Errorf("a mknod step: %+v; /dev's nodes are bind mounts of the host's", o)
+		}
+	}
+	if dn := ops[idx(OpMount, "/c/rootfs/dev/null")]; dn.Src != "/dev/null" || dn.Flags != unix.MS_BIND {
+		t.Errorf("/dev/null: %+v, want a bind of the host's", dn)
 	}
 	if cg := ops[idx(OpMount, "/c/rootfs/sys/fs/cgroup/memory")]; cg.Flags&unix.MS_RDONLY == 0 || cg.Data != "memory" {
 		t.Errorf("cgroup mount %+v, want read-only with the hierarchy's options", cg)
