@@ -39,6 +39,12 @@ func TestSeccompModes(t *testing.T) {
 		t.Errorf("default profile: exit %d:\n%s", code, out)
 	}
 
+	// --init=false: the workload is PID 1 and installs the filter itself.
+	out, _ = runBusybox(t, roots, []string{"--init=false"}, status+`echo pid=$$`)
+	if !strings.Contains(out, "Seccomp: 2\n") || !strings.Contains(out, "pid=1\n") {
+		t.Errorf("--init=false: want the filter on PID 1:\n%s", out)
+	}
+
 	out, _ = runBusybox(t, roots, []string{"--security-opt", "seccomp=unconfined"}, status)
 	if !strings.Contains(out, "Seccomp: 0\n") || !strings.Contains(out, "Seccomp_filters: 0\n") {
 		t.Errorf("seccomp=unconfined: want mode 0 and no filter:\n%s", out)
