@@ -198,7 +198,8 @@ func TestFixtureNamespacesAndProcesses(t *testing.T) {
 		t.Errorf("init: %+v", init)
 	}
 	if work.HostPID != 4251 || work.SandboxPID != 2 || work.PPID != 4242 || work.CPUTime != 1.58 ||
-		work.CapEff != "00000000a80425fb" || len(work.Caps) != 14 || work.Source != "../testdata/proc/4251/status" {
+		work.CapEff != "00000000a80425fb" || len(work.Caps) != 14 || work.Source != "../testdata/proc/4251/status" ||
+		work.Seccomp != 2 || work.SeccompFilters != 1 || !work.NoNewPrivs || init.Seccomp != 0 {
 		t.Errorf("workload: %+v", work)
 	}
 }

@@ -43,6 +43,11 @@ func TestParseStatus(t *testing.T) {
 			want: procStatus{Name: "calculator", State: "sleeping", PPID: 4242, Threads: 7, RSSKiB: 12544, NSpid: []int{4251, 2}, CapEff: 0xa80425fb, hasCaps: true},
 		},
 		{
+			name: "seccomp filter and no_new_privs",
+			in:   "Name:\tcalculator\nNSpid:\t4251\t2\nNoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t1\n",
+			want: procStatus{Name: "calculator", NSpid: []int{4251, 2}, NoNewPrivs: true, Seccomp: 2, SeccompFilters: 1},
+		},
+		{
 			name: "two levels of nesting",
 			in:   "Name:\tsh\nState:\tR (running)\nPPid:\t0\nNSpid:\t900\t17\t1\n",
 			want: procStatus{Name: "sh", State: "running", NSpid: []int{900, 17, 1}},

@@ -21,6 +21,11 @@ type procStatus struct {
 	NSpid   []int // host first, innermost last
 	CapEff  uint64
 	hasCaps bool
+	// Seccomp is the seccomp mode (0 none, 1 strict, 2 filter) and
+	// SeccompFilters the number of filters stacked (Linux 5.9+).
+	Seccomp        int
+	SeccompFilters int
+	NoNewPrivs     bool
 }
 
 func parseStatus(b []byte, prevName string, prevNSpid []int) (procStatus, error) {
@@ -67,6 +72,14 @@ func parseStatus(b []byte, prevName string, prevNSpid []int) (procStatus, error)
 				return s, fmt.Errorf("CapEff %q: %w", val, errSyntax)
 			}
 			s.CapEff, s.hasCaps = n, true
+		case "Seccomp":
+			n, _ := parseUint(val)
+			s.Seccomp = int(n)
+		case "Seccomp_filters":
+			n, _ := parseUint(val)
+			s.SeccompFilters = int(n)
+		case "NoNewPrivs":
+			s.NoNewPrivs = string(val) == "1"
 		}
 	}
 	if seen < 2 {

@@ -67,8 +67,14 @@ type Process struct {
 	CPUTime    float64  `json:"cpu_seconds"` // utime+stime
 	CapEff     string   `json:"cap_eff"`     // hex mask as in /proc/PID/status
 	Caps       []string `json:"caps"`        // names of the effective capabilities
-	Source     string   `json:"source"`      // /proc/PID/status
-	StatSource string   `json:"stat_source"` // /proc/PID/stat (CPU time)
+	// Seccomp is the process's seccomp mode, as Seccomp: in
+	// /proc/PID/status says it: 0 none, 1 strict, 2 filter;
+	// SeccompFilters how many filters judge its calls (Seccomp_filters:).
+	Seccomp        int    `json:"seccomp"`
+	SeccompFilters int    `json:"seccomp_filters"`
+	NoNewPrivs     bool   `json:"no_new_privs"`
+	Source         string `json:"source"`      // /proc/PID/status (capabilities, seccomp too)
+	StatSource     string `json:"stat_source"` // /proc/PID/stat (CPU time)
 }
 
 // Filesystem is the sandbox's root mount and the others inside it.

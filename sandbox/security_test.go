@@ -1,6 +1,8 @@
 package sandbox_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,6 +148,36 @@ func TestSecurityDetached(t *testing.T) {
 	}
 	if got := statusField(t, sb.WorkloadPID, "CapEff"); got != "00000000a80425fa" {
 		t.Errorf("CapEff of the detached workload: %s, want the default set less CAP_CHOWN", got)
+	}
+	// inspect shows it, from the workload's /proc/PID/status.
+	text, err := exec.Command(bin, "inspect", "--sources", "sec-d").CombinedOutput()
+	if err != nil {
+		t.Fatalf("inspect: %v: %s", err, text)
+	}
+	for _, want := range []string{fmt.Sprintf("Security (PID %d)  (/proc/%d/status)", sb.WorkloadPID, sb.WorkloadPID),
+		"seccomp: none (mode 0)", "profile: none (--security-opt seccomp=unconfined)", "root filesystem: read-only", "no_new_privs: set"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("inspect lacks %q:\n%s", want, text)
+		}
+	}
+	js, err := exec.Command(bin, "inspect", "--json", "sec-d").Output()
+	if err != nil {
+		t.Fatalf("inspect --json: %v", err)
+	}
+	var snap struct {
+		Processes []struct {
+			HostPID        int `json:"host_pid"`
+			Seccomp        int `json:"seccomp"`
+			SeccompFilters int `json:"seccomp_filters"`
+		} `json:"processes"`
+	}
+	if err := json.Unmarshal(js, &snap); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range snap.Processes {
+		if p.HostPID == sb.WorkloadPID && (p.Seccomp != 0 || p.SeccompFilters != 0) {
+			t.Errorf("inspect --json: the workload's seccomp %d/%d, want 0/0", p.Seccomp, p.SeccompFilters)
+		}
 	}
 	sec := sb.Security
 	if !sec.ReadOnly || sec.Seccomp != "unconfined" || slices.Contains(sec.Caps, "CAP_CHOWN") || !slices.Contains(sec.Caps, "CAP_KILL") {

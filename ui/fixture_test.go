@@ -58,6 +58,10 @@ func calc2() fixture {
 	return f
 }
 
+// defaultCaps are docker's default capability set, the app's.
+var defaultCaps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
+	"CAP_SETUID", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW", "CAP_SYS_CHROOT", "CAP_MKNOD", "CAP_AUDIT_WRITE", "CAP_SETFCAP"}
+
 // snap builds the snapshot of f at time at.
 func (f fixture) snap(at time.Time) *inspect.Snapshot {
 	v1 := "/sys/fs/cgroup/memory/glassbox/" + f.id + "/"
@@ -74,6 +78,8 @@ func (f fixture) snap(at time.Time) *inspect.Snapshot {
 			Ports: []state.Port{{HostIP: "127.0.0.1", HostPort: f.hostPort, ContainerPort: 8000, Proto: "tcp", Via: "kernel"}}},
 		Restart: f.restart, RestartCount: f.restarts, StopTimeout: 10 * time.Second, Detached: true,
 		Created: f.created, Started: f.started, Exit: f.exit, RestartedAfter: f.restartedAfter,
+		Security: state.Security{Caps: defaultCaps, Seccomp: "default", SeccompSummary: "306 system calls allowed, 71 denied",
+			SeccompBlocks: []string{"mount", "umount2", "unshare", "setns", "keyctl", "bpf", "ptrace", "kexec_load"}},
 	}
 	s := &inspect.Snapshot{Taken: at, Sandbox: sb, PID: f.initPID}
 	if !f.running {
@@ -99,7 +105,8 @@ func (f fixture) snap(at time.Time) *inspect.Snapshot {
 			Source: fmt.Sprintf("/proc/%d/status", f.initPID)},
 		{HostPID: f.appPID, NSpid: []int{f.appPID, 2}, SandboxPID: 2, PPID: f.initPID, Command: "calculator",
 			Args: []string{"/app/calculator"}, State: "S", Threads: 7, RSSBytes: f.anon + 6*mib, CPUTime: f.appCPU,
-			Source: fmt.Sprintf("/proc/%d/status", f.appPID)},
+			Source: fmt.Sprintf("/proc/%d/status", f.appPID), CapEff: "00000000a80425fb", Caps: defaultCaps,
+			Seccomp: 2, SeccompFilters: 1, NoNewPrivs: true},
 	}
 	lib := "/var/lib/glassbox/"
 	s.Filesystem = inspect.Filesystem{

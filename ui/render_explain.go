@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"glassbox/inspect"
+	"glassbox/ui/words"
 )
 
 // explanations are the two or three sentences the Explain panel shows for
@@ -57,6 +58,7 @@ func sources(p Panel, s *inspect.Snapshot) [][2]string {
 	case PanelProcesses:
 		for _, pr := range s.Processes {
 			add(fmt.Sprintf("PID %d = host %d, NSpid %s", pr.SandboxPID, pr.HostPID, nspid(pr.NSpid)), pr.Source)
+			add(fmt.Sprintf("PID %d: Seccomp %d, Seccomp_filters %d, CapEff %s", pr.SandboxPID, pr.Seccomp, pr.SeccompFilters, pr.CapEff), pr.Source)
 		}
 	case PanelLayers:
 		add("root mount "+s.Filesystem.RootType, s.Filesystem.Source)
@@ -85,10 +87,30 @@ func sources(p Panel, s *inspect.Snapshot) [][2]string {
 	return out
 }
 
+// explanation is a panel's sentences, with what the snapshot adds: for
+// Processes, what the app's seccomp filter refuses.
+func explanation(p Panel, s *inspect.Snapshot) string {
+	text := explanations[p]
+	if p == PanelProcesses && s != nil && s.Sandbox != nil && s.Sandbox.Security.Seccomp != "" {
+		sec := s.Sandbox.Security
+		if sec.Seccomp == "unconfined" {
+			text += " The app's system calls reach the kernel unfiltered: no seccomp profile (--security-opt seccomp=unconfined)."
+		} else {
+			text += " The app's system calls pass a seccomp filter — " + words.SeccompProfile(sec)
+			if b := words.SeccompBlocks(sec); b != "" {
+				text += "; it " + b + " (EPERM): the ways out of a container"
+			}
+			text += "."
+		}
+		text += fmt.Sprintf(" It keeps %d capabilities; the init, which never runs the app's code, keeps the rest.", len(sec.Caps))
+	}
+	return text
+}
+
 // renderExplain is the small panel: the sentences, then where the figures
 // came from (the first few).
 func renderExplain(st *Styles, p Panel, s *inspect.Snapshot, w, h int) []string {
-	out := wrap(explanations[p], w)
+	out := wrap(explanation(p, s), w)
 	if p == PanelResources && s != nil && s.Sandbox != nil && s.Sandbox.Exit != nil && s.Sandbox.Exit.OOMKilled {
 		// What just happened comes first.
 		out = append(wrap(oomExplanation, w), out...)
@@ -124,7 +146,7 @@ func renderExplain(st *Styles, p Panel, s *inspect.Snapshot, w, h int) []string 
 func renderExplainFull(st *Styles, p Panel, s *inspect.Snapshot, w, h int) string {
 	inner := w - 4
 	lines := []string{st.Title.Render("Explain: " + p.String()), ""}
-	lines = append(lines, wrap(explanations[p], inner)...)
+	lines = append(lines, wrap(explanation(p, s), inner)...)
 	lines = append(lines, "", st.Label.Render("figure → kernel file"))
 	srcs := sources(p, s)
 	for _, x := range srcs {

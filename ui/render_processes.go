@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 
+	"glassbox/inspect"
 	"glassbox/ui/words"
 )
 
@@ -48,7 +49,22 @@ func renderProcesses(st *Styles, b *box, w, h int) []string {
 		}
 	}
 	out = append(out, st.Dim.Render(fmt.Sprintf("NSpid %s: one process, a PID on each side", nspid(p.NSpid))))
+	out = append(out, st.Dim.Render(securityLine(p)))
 	return out
+}
+
+// securityLine is the app's reach into the kernel in a few words: its
+// seccomp mode (Seccomp: and Seccomp_filters: of /proc/PID/status) and how
+// many capabilities it kept.
+func securityLine(p inspect.Process) string {
+	sec := "seccomp off"
+	switch p.Seccomp {
+	case 1:
+		sec = "seccomp strict"
+	case 2:
+		sec = fmt.Sprintf("seccomp mode 2 (%d filter)", p.SeccompFilters)
+	}
+	return fmt.Sprintf("app: %s, %d caps", sec, len(p.Caps))
 }
 
 func nspid(ns []int) string {

@@ -29,6 +29,7 @@ func Report(w io.Writer, s *inspect.Snapshot, sources bool) error {
 	}
 	r.namespaces(s)
 	r.processes(s)
+	r.security(s)
 	r.filesystem(s)
 	r.cgroup(s)
 	r.network(s)

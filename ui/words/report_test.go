@@ -31,6 +31,8 @@ func fixtureSnapshot(t *testing.T) *inspect.Snapshot {
 		StopTimeout: 10 * time.Second, Restart: "on-failure:3", RestartCount: 1,
 		RestartedAfter: &state.Exit{Code: 137, Signal: "SIGKILL", OOMKilled: true},
 		LastEventNote:  "supervisor died",
+		Security: state.Security{Seccomp: "default", SeccompSummary: "306 system calls allowed, 71 denied",
+			SeccompBlocks: []string{"mount", "unshare"}, ReadOnly: true},
 	}
 	in, err := inspect.New(fs, sb, nil)
 	if err != nil {
@@ -58,10 +60,15 @@ func TestReport(t *testing.T) {
 		"\nLifecycle\n", "health: healthy", "supervisor: PID 4240", "stop: SIGTERM, then SIGKILL after 10s",
 		"limits: memory 256 MiB, cpus 0.5", "ports: 127.0.0.1:8000->8000/tcp",
 		"restart policy: on-failure:3, restarted 1 time(s), last after Exited (137, SIGKILL, OOMKilled)",
-		"note: supervisor died", "nft list table ip glassbox-3f2a9c01b7de"} {
+		"note: supervisor died", "nft list table ip glassbox-3f2a9c01b7de",
+		"\nSecurity (PID 4251)\n", "seccomp: filter (mode 2), 1 filter\n", "profile: docker's default profile: 306 system calls allowed, 71 denied",
+		"the filter refuses mount, unshare", "no_new_privs: set", "root filesystem: read-only", "PID 4242: seccomp none (mode 0)"} {
 		if !strings.Contains(plain.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, plain.String())
 		}
+	}
+	if !strings.Contains(sourced.String(), "Security (PID 4251)  (../../testdata/proc/4251/status)") {
+		t.Error("--sources does not name /proc/PID/status for the seccomp mode")
 	}
 	if strings.Contains(plain.String(), "memory.current") || !strings.Contains(sourced.String(), "cgroupfs/v2/glassbox/3f2a9c01b7de/memory.current") {
 		t.Error("--sources does not switch the file names on")
