@@ -105,10 +105,17 @@ func escapeBattery(t *testing.T, attacker string, userns bool) {
 		t.Fatal(err)
 	}
 	layers := append([]state.Layer{attackerLayer(t, roots, attacker)}, bb.TopFirst()...)
+	initBin := sandboxtest.Binary(t)
+	if userns {
+		// The init execs as the namespace's root, an unprivileged host user
+		// who must reach the binary (the VM's is in a private directory).
+		initBin = filepath.Join(filepath.Dir(roots.Lib), "glassbox")
+		copyFile(t, sandboxtest.Binary(t), initBin)
+	}
 
 	// A second sandbox, whose workload the attacker will look for.
 	sibling := startSandbox(t, &sandbox.Config{Roots: roots, Image: "busybox", Layers: bb.TopFirst(),
-		Args: []string{"sleep", "60"}, UserNS: userns}, sandbox.Stdio{})
+		Args: []string{"sleep", "60"}, UserNS: userns, InitBinary: initBin}, sandbox.Stdio{})
 	defer sibling.Destroy()
 
 	hostFile := filepath.Join(t.TempDir(), "host-only")
@@ -134,7 +141,7 @@ func escapeBattery(t *testing.T, attacker string, userns bool) {
 	defer os.Remove(out.Name())
 	defer out.Close()
 	c := startSandbox(t, &sandbox.Config{
-		Roots: roots, Image: "busybox+attacker", Layers: layers, UserNS: userns,
+		Roots: roots, Image: "busybox+attacker", Layers: layers, UserNS: userns, InitBinary: initBin,
 		Args: []string{"/attacker", "-host-pid", fmt.Sprint(os.Getpid()),
 			"-sibling-pid", fmt.Sprint(sibling.State().WorkloadPID), "-block-dev", hostDisk(t, roots.Lib),
 			"-host-if", hostInterface(t), "-host-file", hostFile, "-leaked-fd", "77"},
@@ -212,7 +219,9 @@ func slicesContains(list []string, s string) bool {
 
 func startSandbox(t *testing.T, cfg *sandbox.Config, stdio sandbox.Stdio) *sandbox.Container {
 	t.Helper()
-	cfg.InitBinary = sandboxtest.Binary(t)
+	if cfg.InitBinary == "" {
+		cfg.InitBinary = sandboxtest.Binary(t)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -247,13 +256,7 @@ func attackerLayer(t *testing.T, roots state.Roots, bin string) state.Layer {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "attacker"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	copyFile(t, bin, filepath.Join(dir, "attacker"))
 	return state.Layer{Digest: "test:attacker", Dir: dir, CreatedBy: "test: the escape battery's attacker"}
 }
 
@@ -286,4 +289,15 @@ func hostInterface(t *testing.T) string {
 	}
 	t.Fatal("the host has no network interface but lo")
 	return ""
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
 }
