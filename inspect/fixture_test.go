@@ -179,12 +179,23 @@ func TestFixtureNamespacesAndProcesses(t *testing.T) {
 	own := map[string]bool{}
 	for _, n := range s.Namespaces {
 		own[n.Kind] = n.Own
-		if n.Source != "../testdata/proc/4242/ns/"+n.Kind || n.HostSource != "../testdata/proc/1/ns/"+n.Kind || n.HostInode == 0 {
+		src := "../testdata/proc/4242/ns/" + n.Kind
+		if n.Kind == "time" {
+			// The init unshares the time namespace for its children only:
+			// the row is the workload's, and says the init's differs.
+			src = "../testdata/proc/4251/ns/time"
+			if n.Inode != 4026532306 || n.InitInode != 4026531834 || n.InitSource != "../testdata/proc/4242/ns/time" {
+				t.Errorf("time: %+v, want the workload's 4026532306 and the init's 4026531834", n)
+			}
+		} else if n.InitInode != 0 {
+			t.Errorf("%s: init and workload differ? %+v", n.Kind, n)
+		}
+		if n.Source != src || n.HostSource != "../testdata/proc/1/ns/"+n.Kind || n.HostInode == 0 {
 			t.Errorf("%s: %+v", n.Kind, n)
 		}
 	}
 	wantOwn := map[string]bool{"cgroup": true, "ipc": true, "mnt": true, "net": true, "pid": true, "pid_for_children": true,
-		"time": false, "time_for_children": false, "user": false, "uts": true}
+		"time": true, "time_for_children": true, "user": false, "uts": true}
 	if !reflect.DeepEqual(own, wantOwn) {
 		t.Errorf("own: %v", own)
 	}

@@ -121,7 +121,11 @@ func open(fs FS, pid int, sb *state.Sandbox, store *state.Store) (*Inspector, er
 	in.rootOnly = in.cgPath == "/" || in.cgPath == ""
 
 	var errs []string
-	in.ns, errs = openNS(fs, pid)
+	workload := 0
+	if sb != nil {
+		workload = sb.WorkloadPID
+	}
+	in.ns, errs = openNS(fs, pid, workload)
 	in.openErrs = append(in.openErrs, errs...)
 	in.cg, errs = openCgroup(fs.Mode, in.dirs, in.unifiedPath)
 	in.openErrs = append(in.openErrs, errs...)

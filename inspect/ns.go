@@ -41,6 +41,9 @@ type nsReader struct {
 	paths [len(nsKinds)]string
 	host  [len(nsKinds)]uint64
 	hostP [len(nsKinds)]string
+	// work are the workload's links when it is not the centre process
+	// (the init): what the workload is in is what the sandbox is in.
+	work [len(nsKinds)]string
 }
 
 // openNS reads the host's namespaces once: those of the host's PID 1, the
@@ -51,8 +54,13 @@ type nsReader struct {
 // stand in, per kind, and HostSource says so. (procfs's Proc.Namespaces
 // would fail the whole set on the first unreadable link, hence readlink
 // here.)
-func openNS(fs FS, pid int) (*nsReader, []string) {
+func openNS(fs FS, pid, workload int) (*nsReader, []string) {
 	r := &nsReader{}
+	if workload > 0 && workload != pid {
+		for i, k := range nsKinds {
+			r.work[i] = fs.procPath(workload, "ns", k)
+		}
+	}
 	var errs []string
 	self := fs.ProcRoot + "/self"
 	if fs.live {
@@ -83,28 +91,43 @@ func (r *nsReader) read(c *collector, now time.Time) []Namespace {
 		return r.last
 	}
 	out := make([]Namespace, 0, len(nsKinds))
-	var buf [64]byte
 	for i, k := range nsKinds {
-		n, err := unix.Readlink(r.paths[i], buf[:])
-		if errors.Is(err, unix.ENOENT) {
-			continue // a kind this kernel does not have (time before 5.6)
-		}
-		if err != nil {
-			c.add(&pathError{op: "readlink", path: r.paths[i], err: err})
+		ino, ok := readNSLink(c, r.paths[i])
+		if !ok {
 			continue
 		}
-		_, ino, err := parseNSLink(buf[:n])
-		if err != nil {
-			c.add(&pathError{op: "parse", path: r.paths[i], err: err})
-			continue
+		n := Namespace{Kind: k, Inode: ino, HostInode: r.host[i], Source: r.paths[i], HostSource: r.hostP[i]}
+		if r.work[i] != "" {
+			if w, ok := readNSLink(c, r.work[i]); ok && w != ino {
+				n.InitInode, n.InitSource = ino, r.paths[i]
+				n.Inode, n.Source = w, r.work[i]
+			}
 		}
-		out = append(out, Namespace{
-			Kind: k, Inode: ino, HostInode: r.host[i], Own: r.host[i] != 0 && ino != r.host[i],
-			Source: r.paths[i], HostSource: r.hostP[i],
-		})
+		n.Own = n.HostInode != 0 && n.Inode != n.HostInode
+		out = append(out, n)
 	}
 	if len(c.errs) == 0 {
 		r.last, r.at = out, now
 	}
 	return out
+}
+
+// readNSLink reads one namespace link; false when the kernel has no such
+// kind (time before 5.6), or on an error, which goes to c.
+func readNSLink(c *collector, path string) (uint64, bool) {
+	var buf [64]byte
+	n, err := unix.Readlink(path, buf[:])
+	if errors.Is(err, unix.ENOENT) {
+		return 0, false
+	}
+	if err != nil {
+		c.add(&pathError{op: "readlink", path: path, err: err})
+		return 0, false
+	}
+	_, ino, err := parseNSLink(buf[:n])
+	if err != nil {
+		c.add(&pathError{op: "parse", path: path, err: err})
+		return 0, false
+	}
+	return ino, true
 }

@@ -182,9 +182,9 @@ func startIsolated(t testing.TB, cg *testCgroup) int {
 	return 0
 }
 
-func readlinkNS(t testing.TB, pid int, kind string) string {
+func readlinkPath(t testing.TB, path string) string {
 	t.Helper()
-	l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, kind))
+	l, err := os.Readlink(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,11 +199,17 @@ func checkNamespaces(t *testing.T, s *inspect.Snapshot, pid int, own ...string) 
 	got := map[string]bool{}
 	for _, n := range s.Namespaces {
 		kind := strings.TrimSuffix(n.Kind, "_for_children")
-		if want := readlinkNS(t, pid, n.Kind); want != fmt.Sprintf("%s:[%d]", kind, n.Inode) {
-			t.Errorf("%s: inode %d, readlink says %s", n.Kind, n.Inode, want)
-		}
-		if n.Source != fmt.Sprintf("/proc/%d/ns/%s", pid, n.Kind) {
+		initSrc := fmt.Sprintf("/proc/%d/ns/%s", pid, n.Kind)
+		if n.InitInode != 0 {
+			// The row is the workload's; the init's differs (time).
+			if n.InitSource != initSrc || readlinkPath(t, initSrc) != fmt.Sprintf("%s:[%d]", kind, n.InitInode) {
+				t.Errorf("%s: init %d from %s", n.Kind, n.InitInode, n.InitSource)
+			}
+		} else if n.Source != initSrc {
 			t.Errorf("%s: source %s", n.Kind, n.Source)
+		}
+		if want := readlinkPath(t, n.Source); want != fmt.Sprintf("%s:[%d]", kind, n.Inode) {
+			t.Errorf("%s: inode %d, readlink %s says %s", n.Kind, n.Inode, n.Source, want)
 		}
 		got[n.Kind] = n.Own
 	}

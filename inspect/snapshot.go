@@ -50,6 +50,11 @@ type Namespace struct {
 	Own        bool   `json:"own"`        // true when it differs from the host's
 	Source     string `json:"source"`     // e.g. /proc/4242/ns/pid
 	HostSource string `json:"host_source"`
+	// InitInode is set when the sandbox's init is in another namespace of
+	// this kind than its workload, whose namespace the row shows: glassbox's
+	// init unshares the time namespace, which applies to its children only.
+	InitInode  uint64 `json:"init_inode,omitempty"`
+	InitSource string `json:"init_source,omitempty"`
 }
 
 // Process is one process in the sandbox's cgroup (cgroup.procs; for a

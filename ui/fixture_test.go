@@ -97,6 +97,13 @@ func (f fixture) snap(at time.Time) *inspect.Snapshot {
 		if off, ok := own[k]; ok {
 			n.Inode, n.Own = f.nsBase+off, true
 		}
+		switch k {
+		case "time": // the init unshares it for its children: the app's own
+			n.InitInode, n.InitSource = n.Inode, n.Source
+			n.Inode, n.Own, n.Source = f.nsBase+6, true, fmt.Sprintf("/proc/%d/ns/time", f.appPID)
+		case "time_for_children":
+			n.Inode, n.Own = f.nsBase+6, true
+		}
 		s.Namespaces = append(s.Namespaces, n)
 	}
 	s.Processes = []inspect.Process{

@@ -52,6 +52,9 @@ func sources(p Panel, s *inspect.Snapshot) [][2]string {
 			for _, n := range s.Namespaces {
 				if n.Kind == k {
 					add(fmt.Sprintf("%s %d (host %d)", k, n.Inode, n.HostInode), n.Source+" vs "+n.HostSource)
+					if n.InitInode != 0 {
+						add(fmt.Sprintf("%s of the init %d", k, n.InitInode), n.InitSource)
+					}
 				}
 			}
 		}
@@ -91,6 +94,14 @@ func sources(p Panel, s *inspect.Snapshot) [][2]string {
 // Processes, what the app's seccomp filter refuses.
 func explanation(p Panel, s *inspect.Snapshot) string {
 	text := explanations[p]
+	if p == PanelNamespaces && s != nil {
+		for _, n := range s.Namespaces {
+			if n.InitInode != 0 {
+				text += fmt.Sprintf(" %s: the app is in its own (%d); glassbox's init stays in %d — unshare(CLONE_NEW%s) moves only the children of the process that calls it.",
+					n.Kind, n.Inode, n.InitInode, strings.ToUpper(n.Kind))
+			}
+		}
+	}
 	if p == PanelProcesses && s != nil && s.Sandbox != nil && s.Sandbox.Security.Seccomp != "" {
 		sec := s.Sandbox.Security
 		if sec.Seccomp == "unconfined" {

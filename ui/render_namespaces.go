@@ -49,7 +49,10 @@ func renderNamespaces(st *Styles, boxes []*box, cur int, w, h int) []string {
 				continue
 			}
 			word := st.Dim.Render("shared")
-			if n.Own {
+			switch {
+			case n.Own && n.InitInode != 0:
+				word = st.Good.Render("own (not init)")
+			case n.Own:
 				word = st.Good.Render("own")
 			}
 			out = append(out, columns([]int{kindW, inoW, inoW}, k, inode(n.HostInode), inode(n.Inode), word))

@@ -101,6 +101,14 @@ func (r *reporter) namespaces(s *inspect.Snapshot) {
 			if n.Own {
 				own = "own"
 			}
+			if n.InitInode != 0 {
+				// glassbox's init unshares time for its children only.
+				init := fmt.Sprint(n.InitInode)
+				if n.InitInode == n.HostInode {
+					init += ", the host's"
+				}
+				own += fmt.Sprintf(" (the workload's; its init is in %s)", init)
+			}
 			fmt.Fprintf(tw, "  %s\t%d\t%d\t%s%s\n", n.Kind, n.Inode, n.HostInode, own, r.src(n.Source))
 		}
 	})
