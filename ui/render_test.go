@@ -170,3 +170,22 @@ func TestFrameOnce(t *testing.T) {
 		t.Errorf("one snapshot should give no CPU rate:\n%s", one)
 	}
 }
+
+// With no sandbox, --once says so and how to start one: no keys to press
+// (nothing reads them), no empty panels, no zero time (issue 16, bug 8).
+func TestFrameOnceWithoutSandboxes(t *testing.T) {
+	out := Frame(asciiStyles(), nil, 100)
+	for _, bad := range []string{"press n", "q to quit", "0001-01-01", "no snapshot yet"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("--once without sandboxes says %q:\n%s", bad, out)
+		}
+	}
+	for _, want := range []string{"no sandbox is running", "glassbox run -d", "glassbox ps -a"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--once without sandboxes lacks %q:\n%s", want, out)
+		}
+	}
+	if out2 := Frame(asciiStyles(), [][]*inspect.Snapshot{{}, {}}, 100); out2 != out {
+		t.Errorf("two empty rounds differ from none:\n%s", out2)
+	}
+}

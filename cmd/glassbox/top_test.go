@@ -56,9 +56,14 @@ func TestTopOnceWithoutSandboxes(t *testing.T) {
 	if strings.Contains(out, "\x1b") {
 		t.Errorf("--once printed escape codes:\n%q", out)
 	}
-	for _, want := range []string{"no sandbox running", "Namespaces", "Resources", "glassbox top --once"} {
+	for _, want := range []string{"no sandbox is running", "glassbox run -d", "glassbox top --once"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--once output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, bad := range []string{"press n", "0001-01-01", "no snapshot yet"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("--once output says %q with no sandbox:\n%s", bad, out)
 		}
 	}
 	for i, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {

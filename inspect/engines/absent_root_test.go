@@ -42,7 +42,7 @@ func TestAbsentEnginesCLI(t *testing.T) {
 		t.Errorf("inspect docker:dcalc without docker: %v, stderr %q", err, stderr)
 	}
 	out, stderr, err = hidden(t, bin, "top", "--once", "--engines")
-	if err != nil || stderr != "" || !strings.Contains(out, "no sandbox running") {
+	if err != nil || stderr != "" || !strings.Contains(out, "no sandbox is running") {
 		t.Errorf("top --once --engines: %v, stderr %q:\n%s", err, stderr, out)
 	}
 	out, stderr, err = hidden(t, bin, "top", "--once", "--json", "--engines")
