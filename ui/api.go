@@ -8,6 +8,7 @@
 package ui
 
 import (
+	"context"
 	"time"
 
 	"glassbox/inspect"
@@ -49,4 +50,9 @@ type Actions interface {
 	Start() (string, error)
 	// Remove removes a stopped sandbox (the UI stops it first if asked to).
 	Remove(ref string) error
+	// CompareVM boots the calculator in a micro-VM and runs it in a
+	// sandbox, measures both (glassbox vm-vs-container), and reports each
+	// step and figure as it goes; it returns the comparison. Cancelling
+	// ctx stops it; everything it started is removed before it returns.
+	CompareVM(ctx context.Context, report func(state.CompareEvent)) (*state.Comparison, error)
 }

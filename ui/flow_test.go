@@ -58,6 +58,10 @@ type fakeActions struct {
 	// next is what Start adds; none makes Start fail.
 	next []fixture
 	held int // MiB the fake calculator holds
+	// comparison is what CompareVM replays, one figure per word on
+	// compareGate (compare_test.go).
+	comparison  *state.Comparison
+	compareGate chan struct{}
 }
 
 func (a *fakeActions) record(f string, args ...any) {
@@ -135,7 +139,7 @@ func startFlow(t *testing.T, w, h int, fs ...fixture) (*teatest.TestModel, *fake
 func startFlowOn(t *testing.T, w, h int, refs []string, next []fixture, fs ...fixture) (*teatest.TestModel, *fakeSource, *fakeActions) {
 	t.Helper()
 	src := &fakeSource{boxes: fs}
-	acts := &fakeActions{src: src, next: next}
+	acts := &fakeActions{src: src, next: next, comparison: fixtureComparison(t), compareGate: make(chan struct{})}
 	m := New(Options{Source: src, Actions: acts, Refs: refs, Styles: asciiStyles(), Interval: 100 * time.Millisecond})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
 	t.Cleanup(func() { _ = tm.Quit() })

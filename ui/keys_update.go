@@ -24,6 +24,9 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(cmds...)
 	}
+	if m.overlay == overlayCompare {
+		return m.compareKey(msg) // it stops a running comparison first
+	}
 	if msg.Type == tea.KeyCtrlC {
 		m.quitting = true
 		return m, tea.Quit
@@ -67,6 +70,8 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Explain):
 		m.overlay = overlayExplain
 		return m, nil
+	case key.Matches(msg, k.Compare):
+		return m.startCompare()
 	case key.Matches(msg, k.NextPanel):
 		m.focus = (m.focus + 1) % numPanels
 		return m, nil

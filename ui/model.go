@@ -46,6 +46,7 @@ const (
 	overlayNone overlay = iota
 	overlayHelp
 	overlayExplain
+	overlayCompare // the VM vs sandbox screen (compare.go)
 )
 
 // stopping is a graceful stop in progress, for the countdown.
@@ -71,7 +72,8 @@ type Model struct {
 	now      time.Time
 	samples  int
 	quitting bool
-	once     bool // one plain frame: no focus, no key help
+	once     bool        // one plain frame: no focus, no key help
+	cmp      *compareRun // the last VM vs sandbox comparison (compare.go)
 }
 
 // New builds the UI's model.
@@ -248,6 +250,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case actionMsg:
 		m.applyAction(msg)
 		return m, nil
+	case compareEventMsg, compareDoneMsg, compareTickMsg:
+		return m.updateCompare(msg)
 	case tea.KeyMsg:
 		return m.handleKey(msg)
 	case tea.MouseMsg:

@@ -27,6 +27,8 @@ func (m Model) View() string {
 		return renderHelp(m.c.st, m.c.keys, w, h)
 	case overlayExplain:
 		return renderExplainFull(m.c.st, m.focus, m.focusedSnap(), w, h)
+	case overlayCompare:
+		return renderCompare(m.c.st, m.cmp, m.now, w, h)
 	}
 	return m.screen(w, h)
 }

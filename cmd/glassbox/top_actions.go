@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/state"
+	"glassbox/sandbox/vm/compare"
 )
 
 // topActions are what the live view's keys do (ui.Actions): lifecycle calls
@@ -96,3 +98,9 @@ func (a *topActions) Start() (string, error) {
 }
 
 func (a *topActions) Remove(ref string) error { return a.eng.Remove(ref, true) }
+
+// CompareVM is `glassbox vm-vs-container` with its defaults, for the live
+// view's comparison screen.
+func (a *topActions) CompareVM(ctx context.Context, report func(state.CompareEvent)) (*state.Comparison, error) {
+	return compare.Run(ctx, compare.Options{}, a.eng, report)
+}

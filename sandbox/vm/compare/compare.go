@@ -219,7 +219,7 @@ func (r *runner) measure(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.setKernelFigures(state.SideHost, host, host, "the host: uname(2), /proc/sys/kernel/random/boot_id, /proc/uptime")
+	r.setKernelFigures(state.SideHost, host, host, "uname(2), /proc/sys/kernel/random/boot_id and /proc/uptime, read on the host")
 	for _, side := range []struct {
 		s    state.CompareSide
 		port int
