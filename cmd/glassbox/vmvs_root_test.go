@@ -166,7 +166,7 @@ func TestVMvsContainerJSON(t *testing.T) {
 	links := glassboxLinks()
 	hostBoot, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
 
-	r := startVMvs(t, "--json", "--rounds", "2", "--load", "500ms", "--vms", "2", "--sandboxes", "3")
+	r := startVMvs(t, "--json", "--rounds", "2", "--load", "500ms", "--vms", "1", "--sandboxes", "3")
 	if code := r.wait(t, 6*time.Minute); code != 0 {
 		t.Fatalf("vm-vs-container --json: exit %d; stderr:\n%s", code, r.stderr)
 	}
@@ -213,8 +213,8 @@ func TestVMvsContainerJSON(t *testing.T) {
 			t.Errorf("%s start → /health samples %v, want 2 (--rounds 2)", s, f.Samples)
 		}
 	}
-	if f := get(state.SideVM, state.RowStarted); f.Value != 2 {
-		t.Errorf("VMs started at once: %v, want 2", f.Value)
+	if f := get(state.SideVM, state.RowStarted); f.Value != 1 {
+		t.Errorf("VMs started at once: %v, want 1", f.Value)
 	}
 	if f := get(state.SideSandbox, state.RowStarted); f.Value != 3 {
 		t.Errorf("sandboxes started at once: %v, want 3", f.Value)
