@@ -52,6 +52,7 @@ func TestDiffAndCommit(t *testing.T) {
 // included); import makes a one-layer image of it that runs.
 func TestExportImport(t *testing.T) {
 	sandboxtest.RequireRoot(t)
+	hostOnly(t, "tar streams of layers, nothing of cgroup v2")
 	sandboxtest.TempRoots(t)
 	name := "export-" + strings.ReplaceAll(time.Now().Format("150405.000"), ".", "")
 	t.Cleanup(func() { glassbox(t, "rm", "-f", name) })

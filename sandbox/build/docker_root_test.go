@@ -15,6 +15,7 @@ import (
 // steps.
 func TestDockerRoundTrips(t *testing.T) {
 	sandboxtest.RequireRoot(t)
+	hostOnly(t, "docker archives and a dockerd, nothing of cgroup v2")
 	sandboxtest.TempRoots(t)
 	d := sandboxtest.Dockerd(t)
 	base := d.ImportBusybox(t)

@@ -135,6 +135,7 @@ func TestInterruptedBuildLeavesNothing(t *testing.T) {
 // succeed with the same image and the store holds each layer once.
 func TestConcurrentBuilds(t *testing.T) {
 	sandboxtest.RequireRoot(t)
+	hostOnly(t, "the store lock, nothing of cgroup v2")
 	roots := sandboxtest.TempRoots(t)
 	ctx := buildContext(t, "FROM busybox\nCOPY a /a\nRUN cat /a > /b\n", map[string]string{"a": "same"})
 	const n = 4
