@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -92,21 +93,7 @@ bytes, and the image keeps its ID through save and load.`,
 				}
 				return store.Save(os.Stdout, args, format == "oci")
 			}
-			tmp := output + ".glassbox-tmp"
-			f, err := os.Create(tmp)
-			if err != nil {
-				return err
-			}
-			if err := store.Save(f, args, format == "oci"); err != nil {
-				f.Close()
-				os.Remove(tmp)
-				return err
-			}
-			if err := f.Close(); err != nil {
-				os.Remove(tmp)
-				return err
-			}
-			return os.Rename(tmp, output)
+			return writeOutput(output, func(w io.Writer) error { return store.Save(w, args, format == "oci") })
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
@@ -160,23 +147,29 @@ func newExportCmd() *cobra.Command {
 				}
 				return image.ExportMerged(os.Stdout, dirs)
 			}
-			tmp := output + ".glassbox-tmp"
-			f, err := os.Create(tmp)
-			if err != nil {
-				return err
-			}
-			if err := image.ExportMerged(f, dirs); err != nil {
-				f.Close()
-				os.Remove(tmp)
-				return err
-			}
-			if err := f.Close(); err != nil {
-				os.Remove(tmp)
-				return err
-			}
-			return os.Rename(tmp, output)
+			return writeOutput(output, func(w io.Writer) error { return image.ExportMerged(w, dirs) })
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
 	return cmd
+}
+
+// writeOutput writes a file of -o through a temporary name beside it, so a
+// failure leaves no half-written archive.
+func writeOutput(output string, write func(io.Writer) error) error {
+	tmp := output + ".glassbox-tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, output)
 }

@@ -170,7 +170,7 @@ func decompress(f io.Reader) (io.Reader, error) {
 // apply writes a COPY/ADD's files into the layer directory.
 func (c *copyOp) apply(ctxDir, layer string, progress func(int64)) error {
 	target := filepath.Join(layer, c.target)
-	if err := mkdirParents(layer, c.target); err != nil {
+	if err := image.MkdirParents(layer, c.target); err != nil {
 		return err
 	}
 	src := filepath.Join(ctxDir, c.src.rel)
@@ -230,33 +230,6 @@ func copyContent(src, dst string, mode os.FileMode) (int64, error) {
 	return n, os.Chmod(dst, perm)
 }
 
-// mkdirParents creates the directories leading to inside (not inside
-// itself) in the layer, 0755 and root's, refusing to go through a symlink.
-func mkdirParents(layer, inside string) error {
-	cur := layer
-	parts := strings.Split(strings.Trim(path.Dir(inside), "/"), "/")
-	for _, part := range parts {
-		if part == "" || part == "." {
-			continue
-		}
-		cur = filepath.Join(cur, part)
-		fi, err := os.Lstat(cur)
-		if errors.Is(err, os.ErrNotExist) {
-			if err := os.Mkdir(cur, 0o755); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if !fi.IsDir() {
-			return fmt.Errorf("%s: not a directory in the layer", strings.TrimPrefix(cur, layer))
-		}
-	}
-	return nil
-}
-
 // untar unpacks a local archive (ADD) into dir, refusing entries that
 // would land outside it or write through a symlink, and device nodes.
 func (c *copyOp) untar(src, dir string) error {
@@ -288,7 +261,7 @@ func (c *copyOp) untar(src, dir string) error {
 		if strings.Contains(h.Name, "..") && path.Clean(h.Name) != strings.TrimPrefix(name, "/") {
 			return fmt.Errorf("%s: entry %q leaves the destination", c.src.rel, h.Name)
 		}
-		if err := mkdirParents(dir, name); err != nil {
+		if err := image.MkdirParents(dir, name); err != nil {
 			return fmt.Errorf("%s: %s: %w", c.src.rel, h.Name, err)
 		}
 		target := filepath.Join(dir, name)

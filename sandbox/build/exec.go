@@ -135,7 +135,7 @@ func (x *executor) make(ctx context.Context, st *step, im *partial, k string) (*
 		return e, nil
 	case kindMkdir:
 		l, err = x.layer(st, func(dir string) error {
-			if err := mkdirParents(dir, st.dir+"/x"); err != nil {
+			if err := image.MkdirParents(dir, st.dir+"/x"); err != nil {
 				return err
 			}
 			return nil
