@@ -67,12 +67,13 @@ func need(t testing.TB, tools ...string) {
 	}
 }
 
-// notInVM skips a test that drives a whole engine daemon inside CI's
-// cgroup v2 VM, which runs under software emulation: measured there, the
-// docker test spent over 3 minutes (dockerd, an image build, eight
-// glassbox runs) before its memory hog, and the VM runs every root package
-// in one 15-minute budget. The host's run covers these tests; in the VM,
-// runc, crun and containerd prove another engine's container on cgroup v2.
+// notInVM skips, inside CI's cgroup v2 VM, a test that proves nothing
+// particular to cgroup v2 or is too slow there: the VM runs under software
+// emulation (measured: the docker test spent over 3 minutes — dockerd, an
+// image build, eight glassbox runs — before its memory hog; each glassbox
+// run takes seconds) and runs every root package in one 15-minute budget.
+// The host's run covers these tests; in the VM, runc, crun and containerd
+// prove another engine's container on cgroup v2.
 func notInVM(t testing.TB, what string) {
 	t.Helper()
 	if os.Getenv("GLASSBOX_VM") == "1" {

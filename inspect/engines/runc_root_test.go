@@ -154,7 +154,11 @@ func testRuntime(t *testing.T, runtime string) {
 		}
 	}
 
-	// Nothing glassbox does changes it.
+	// Nothing glassbox does changes it (the same on any cgroup version:
+	// left to the host's run, not the emulated VM's).
+	if os.Getenv("GLASSBOX_VM") == "1" {
+		return
+	}
 	for _, verb := range []string{"stop", "kill", "rm", "pause", "restart"} {
 		_, stderr, err := run(t, bin, verb, ref)
 		if err == nil || !strings.Contains(stderr, "only reads other engines' containers") {
