@@ -278,8 +278,8 @@ func countdown() tea.Cmd {
 func (m Model) Running() []string {
 	var out []string
 	for _, b := range m.boxes {
-		if s := b.record().Status; s == state.Running || s == state.Paused {
-			out = append(out, b.name)
+		if r := b.record(); r.Engine == "" && (r.Status == state.Running || r.Status == state.Paused) {
+			out = append(out, b.name) // another engine's container is its engine's to stop
 		}
 	}
 	return out

@@ -151,14 +151,11 @@ func runTop(cmd *cobra.Command, names []string, o topOptions, refs []string) err
 			return err
 		}
 	}
-	src, err := newTopSource(eng)
+	src, err := openTopSource(eng, o, refs)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	if o.engines || anyForeign(refs) {
-		src.WithEngines(engines.Host())
-	}
 
 	r := lipgloss.NewRenderer(os.Stdout)
 	if o.noColor || os.Getenv("NO_COLOR") != "" {
@@ -195,14 +192,11 @@ func runOnce(cmd *cobra.Command, names []string, o topOptions, w io.Writer) erro
 	if err != nil {
 		return err
 	}
-	src, err := newTopSource(eng)
+	src, err := openTopSource(eng, o, refs)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	if o.engines || anyForeign(refs) {
-		src.WithEngines(engines.Host())
-	}
 	// One listing (other engines looked for once) to pick the records from.
 	list, err := src.List()
 	if err != nil {
@@ -255,6 +249,19 @@ func runOnce(cmd *cobra.Command, names []string, o topOptions, w io.Writer) erro
 	r.SetColorProfile(termenv.Ascii)
 	_, err = io.WriteString(w, ui.Frame(ui.NewStyles(r), rounds, width))
 	return err
+}
+
+// openTopSource is top's source of snapshots, with other engines'
+// containers when --engines or a ref asks for them.
+func openTopSource(eng *lifecycle.Engine, o topOptions, refs []string) (*topSource, error) {
+	src, err := newTopSource(eng)
+	if err != nil {
+		return nil, err
+	}
+	if o.engines || anyForeign(refs) {
+		src.WithEngines(engines.Host())
+	}
+	return src, nil
 }
 
 // anyForeign says whether a ref names another engine's container.
