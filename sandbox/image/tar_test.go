@@ -108,13 +108,23 @@ func TestLayerTarWhiteouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	unix.Setxattr(filepath.Join(dir, "etc"), "trusted.overlay.impure", []byte("y"), 0)
-	unix.Setxattr(filepath.Join(dir, "etc/opq/new"), "user.note", []byte("kept"), 0)
+	userXattrs := true
+	if err := unix.Setxattr(filepath.Join(dir, "etc/opq/new"), "user.note", []byte("kept"), 0); err == unix.ENOTSUP {
+		// tmpfs before Linux 6.6 (the cgroup v2 VM's /tmp) has no user.* xattrs
+		t.Logf("%s does not take user.* xattrs: their carrying is not checked here", dir)
+		userXattrs = false
+	} else if err != nil {
+		t.Fatal(err)
+	}
 	os.Chown(filepath.Join(dir, "etc/opq/new"), 1000, 2000)
 	got := strings.Join(tarEntries(t, dir), "\n")
 	for _, line := range []string{
 		"0 etc/.wh.gone 0000 0:0 0", "5 etc/opq/ 0755 0:0 0", "0 etc/opq/.wh..wh..opq 0000 0:0 0",
 		"0 etc/opq/new 0600 1000:2000 1", "  xattr user.note=kept",
 	} {
+		if line == "  xattr user.note=kept" && !userXattrs {
+			continue
+		}
 		if !strings.Contains(got, line) {
 			t.Errorf("tar lacks %q:\n%s", line, got)
 		}
