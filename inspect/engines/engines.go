@@ -97,7 +97,11 @@ func Discover(ctx context.Context, p Places) Found {
 	add := func(engine string, cs []*inspect.Container, err error) {
 		f.Containers = append(f.Containers, cs...)
 		if err != nil && !absent(err) {
-			f.Problems = append(f.Problems, Problem{Engine: engine, Err: err.Error()})
+			msg := err.Error()
+			if errors.Is(err, fs.ErrPermission) {
+				msg += " (another engine's state is root's to read: run glassbox as root)"
+			}
+			f.Problems = append(f.Problems, Problem{Engine: engine, Err: msg})
 		}
 	}
 	cs, err := dockerContainers(ctx, p, inspect.EngineDocker, p.DockerHost)
