@@ -94,7 +94,7 @@ func (c *Container) ShortID() string {
 
 // Running says whether the container has a live first process to read.
 func (c *Container) Running() bool {
-	return c.PID > 0 && (c.Status == "running" || c.Status == "paused")
+	return c.PID > 0 && state.Status(c.Status).Live() // engines say "running" and "paused" as glassbox does
 }
 
 // Record is the read-only record under which the container appears beside
@@ -111,12 +111,12 @@ func (c *Container) Record() *state.Sandbox {
 	case "created":
 		st = state.Created
 	}
-	if (st == state.Running || st == state.Paused) && c.PID <= 0 {
+	if (st.Live()) && c.PID <= 0 {
 		st = state.Exited
 	}
 	ref := c.Ref()
 	started := c.Started
-	if started.IsZero() && (st == state.Running || st == state.Paused) {
+	if started.IsZero() && (st.Live()) {
 		started = c.Created // runtimes record when they created it, not when it started
 	}
 	img := c.Image

@@ -295,7 +295,7 @@ func (s *sharing) count(lowers []Lower) {
 		}
 	}
 	for _, rec := range s.records {
-		if rec.Status != state.Running && rec.Status != state.Paused {
+		if !rec.Status.Live() {
 			continue
 		}
 		if rec.InitPID <= 0 || !exists(s.fs.procPath(rec.InitPID)) {

@@ -4,14 +4,19 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/moby/sys/mountinfo"
 )
 
-// mountinfo is read here rather than with procfs.GetProcMounts: procfs keeps
-// each field as the kernel escaped it (a space in a path stays "\040"),
-// parses super options into a map (losing their order) and splits them on
-// commas without regard to overlayfs's own escaping — and overlay paths are
-// exactly what inspect must get right. It also fails the whole file on one
-// odd line; here a bad line is skipped and reported.
+// mountinfo is parsed by moby/sys/mountinfo, as the runtime's own readers
+// (rootfs, prune) parse it, rather than with procfs.GetProcMounts: procfs
+// keeps each field as the kernel escaped it (a space in a path stays
+// "\040"), parses super options into a map (losing their order) and splits
+// them on commas without regard to overlayfs's own escaping — and overlay
+// paths are exactly what inspect must get right. mountinfo leaves the
+// options raw, so they are split and unescaped here. It also fails a whole
+// file on one odd line: here each line is parsed alone, and a bad one is
+// skipped and reported.
 
 // mountLine is one parsed line of /proc/PID/mountinfo (proc(5)).
 type mountLine struct {
@@ -48,28 +53,21 @@ func parseMountinfo(b []byte) (mounts []mountLine, bad []string) {
 // Fields are separated by single spaces; spaces, tabs, newlines and
 // backslashes inside a field are written as octal escapes (\040 …).
 func parseMountLine(line string) (mountLine, error) {
-	sep := strings.Index(line, " - ")
-	if sep < 0 {
-		return mountLine{}, fmt.Errorf("mountinfo line %q: no \" - \" separator", line)
+	infos, err := mountinfo.GetMountsFromReader(strings.NewReader(line), nil)
+	if err != nil {
+		return mountLine{}, fmt.Errorf("mountinfo line %q: %w", line, err)
 	}
-	pre := strings.Fields(line[:sep])
-	post := strings.Fields(line[sep+3:])
-	if len(pre) < 6 || len(post) < 3 {
-		return mountLine{}, fmt.Errorf("mountinfo line %q: too few fields", line)
+	if len(infos) != 1 {
+		return mountLine{}, fmt.Errorf("mountinfo line %q: not one mount", line)
 	}
-	m := mountLine{
-		Dev:        pre[2],
-		Root:       unescapeOctal(pre[3]),
-		MountPoint: unescapeOctal(pre[4]),
-		FSType:     unescapeOctal(post[0]),
-		Source:     unescapeOctal(post[1]),
-	}
-	for o := range strings.SplitSeq(pre[5], ",") {
+	in := infos[0]
+	m := mountLine{Dev: fmt.Sprintf("%d:%d", in.Major, in.Minor), Root: in.Root, MountPoint: in.Mountpoint, FSType: in.FSType, Source: in.Source}
+	for o := range strings.SplitSeq(in.Options, ",") {
 		m.Options = append(m.Options, unescapeOctal(o))
 	}
 	// Super options are split on the raw commas: a comma inside a value is
 	// always escaped (\054) by the kernel, so raw commas only separate.
-	for o := range strings.SplitSeq(post[2], ",") {
+	for o := range strings.SplitSeq(in.VFSOptions, ",") {
 		m.SuperOptions = append(m.SuperOptions, unescapeOctal(o))
 	}
 	return m, nil

@@ -103,7 +103,7 @@ func (c *Container) wait() (*state.Exit, error) {
 	}
 	c.sb.Exit = exit
 	if c.sb.Status != state.Exited {
-		if err := transition(c.sb, state.Exited); err != nil {
+		if err := c.sb.Transition(state.Exited); err != nil {
 			return exit, err
 		}
 	}

@@ -154,7 +154,7 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 		return nil, err
 	}
 	sb.Started = time.Now().UTC()
-	if err := transition(sb, state.Running); err != nil {
+	if err := sb.Transition(state.Running); err != nil {
 		return nil, err
 	}
 	if err := store.Save(sb); err != nil {

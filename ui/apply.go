@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 
-	"glassbox/sandbox/state"
 )
 
 // How messages change the model: snapshots in, action results in.
@@ -41,7 +40,7 @@ func (m *Model) applySnapshots(msg snapshotsMsg) {
 		for _, e := range b.update(s, msg.at) {
 			m.logEvent(e)
 		}
-		if sb := s.Sandbox; sb.Status != state.Running && sb.Status != state.Paused {
+		if sb := s.Sandbox; !sb.Status.Live() {
 			delete(m.stops, b.id)
 		}
 	}

@@ -181,7 +181,7 @@ func (m Model) snapshotCmd() tea.Cmd {
 		msg.list = list
 		if follow {
 			for _, sb := range list {
-				if (sb.Status == state.Running || sb.Status == state.Paused) && !contains(refs, sb.ID) {
+				if (sb.Status.Live()) && !contains(refs, sb.ID) {
 					refs = append(refs, sb.ID)
 				}
 			}
@@ -278,7 +278,7 @@ func countdown() tea.Cmd {
 func (m Model) Running() []string {
 	var out []string
 	for _, b := range m.boxes {
-		if r := b.record(); r.Engine == "" && (r.Status == state.Running || r.Status == state.Paused) {
+		if r := b.record(); r.Engine == "" && r.Status.Live() {
 			out = append(out, b.name) // another engine's container is its engine's to stop
 		}
 	}

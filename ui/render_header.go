@@ -52,7 +52,7 @@ func renderHeader(st *Styles, boxes []*box, cur int, now time.Time, w int) []str
 		health = "no healthcheck"
 	}
 	up := "not running"
-	if sb.Status == state.Running || sb.Status == state.Paused {
+	if sb.Status.Live() {
 		if !sb.Started.IsZero() {
 			up = "up " + duration(now.Sub(sb.Started))
 		}

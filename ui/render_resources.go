@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"glassbox/inspect"
-	"glassbox/sandbox/state"
 	"glassbox/ui/words"
 )
 
@@ -81,7 +80,7 @@ func renderResources(st *Styles, b *box, w, h int) []string {
 	q := quotaCores(s)
 	r := b.rates
 	switch {
-	case len(s.Processes) == 0 && s.Sandbox != nil && s.Sandbox.Status != state.Running && s.Sandbox.Status != state.Paused:
+	case len(s.Processes) == 0 && s.Sandbox != nil && !s.Sandbox.Status.Live():
 		out = append(out, "cpu  none: not running", "")
 	case !r.Valid:
 		out = append(out, "cpu  n/a (needs two snapshots)", "")

@@ -131,7 +131,7 @@ func renderBanner(st *Styles, b *box, stops map[string]stopping, confirm string,
 	bar := func(s string) string { return st.Banner.Render(fit(s, w)) }
 	if confirm == b.id {
 		what := "it has stopped"
-		if sb.Status == "running" || sb.Status == "paused" {
+		if sb.Status.Live() {
 			what = "it is " + string(sb.Status) + " and will be killed first"
 		}
 		return []string{bar(fmt.Sprintf(" REMOVE %s (%s)? %s. Press y to remove, n to keep it.", b.name, sb.ID, what))}

@@ -136,7 +136,7 @@ func printSnapshot(cmd *cobra.Command, o inspectOptions, snap *inspect.Snapshot)
 func inspectPID(fs inspect.FS, store *state.Store, pid int) (*inspect.Inspector, error) {
 	if recs, err := store.List(); err == nil {
 		for _, sb := range recs {
-			if sb.InitPID == pid && (sb.Status == state.Running || sb.Status == state.Paused) {
+			if sb.InitPID == pid && (sb.Status.Live()) {
 				if in, err := inspect.New(fs, sb, store); err == nil {
 					return in, nil
 				}

@@ -10,7 +10,6 @@ import (
 
 	"glassbox/inspect"
 	"glassbox/inspect/engines"
-	"glassbox/sandbox/state"
 	"glassbox/ui/words"
 )
 
@@ -100,7 +99,7 @@ func foreignRows(f engines.Found, all bool, now time.Time) []psRow {
 	var rows []psRow
 	for _, c := range f.Containers {
 		rec := c.Record()
-		if !all && rec.Status != state.Running && rec.Status != state.Paused {
+		if !all && !rec.Status.Live() {
 			continue
 		}
 		s := words.Summarize(rec, now)

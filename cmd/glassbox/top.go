@@ -212,7 +212,7 @@ func runOnce(cmd *cobra.Command, names []string, o topOptions, w io.Writer) erro
 	}
 	if len(names) == 0 {
 		for _, sb := range list {
-			if sb.Status == state.Running || sb.Status == state.Paused {
+			if sb.Status.Live() {
 				sbs = append(sbs, sb)
 			}
 		}

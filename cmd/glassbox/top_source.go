@@ -57,13 +57,13 @@ func (l *topSource) Snapshot(sb *state.Sandbox) (*inspect.Snapshot, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	cur := l.open[sb.ID]
-	if cur != nil && (cur.initPID != sb.InitPID || (sb.Status != state.Running && sb.Status != state.Paused)) {
+	if cur != nil && (cur.initPID != sb.InitPID || (!sb.Status.Live())) {
 		cur.in.Close() // restarted (a new init) or ended
 		delete(l.open, sb.ID)
 		cur = nil
 	}
 	bare := &inspect.Snapshot{Taken: time.Now(), Sandbox: sb, PID: sb.InitPID}
-	if sb.Status != state.Running && sb.Status != state.Paused {
+	if !sb.Status.Live() {
 		return bare, nil
 	}
 	if cur == nil {

@@ -179,7 +179,7 @@ func (s *supervisor) pause() error {
 	s.mu.Lock()
 	if s.paused {
 		s.mu.Unlock()
-		return &TransitionError{Name: s.spec.Name, From: state.Paused, To: state.Paused}
+		return &state.TransitionError{Name: s.spec.Name, From: state.Paused, To: state.Paused}
 	}
 	s.mu.Unlock()
 	m, err := loadCgroup(s.spec.ID)

@@ -66,7 +66,7 @@ func (e *Engine) List(all bool) ([]*state.Sandbox, error) {
 	var out []*state.Sandbox
 	for _, sb := range sbs {
 		sb = e.reconcile(sb)
-		if all || sb.Status == state.Running || sb.Status == state.Paused {
+		if all || sb.Status.Live() {
 			out = append(out, sb)
 		}
 	}
@@ -94,7 +94,7 @@ func (e *Engine) Stop(ref string, timeout time.Duration) (StopResult, error) {
 		timeout = stopTimeout(sb)
 	}
 	res := StopResult{Name: sb.Name, Timeout: timeout}
-	if sb.Status != state.Running && sb.Status != state.Paused {
+	if !sb.Status.Live() {
 		res.Exit = sb.Exit
 		return res, nil // stopping a stopped sandbox changes nothing, as in docker
 	}
@@ -127,7 +127,7 @@ func (e *Engine) Kill(ref string, sig syscall.Signal) error {
 	if err != nil {
 		return err
 	}
-	if sb.Status != state.Running && sb.Status != state.Paused {
+	if !sb.Status.Live() {
 		return fmt.Errorf("cannot kill %s: it is %s, not running", sb.Name, sb.Status)
 	}
 	if !sb.Detached {
@@ -155,8 +155,8 @@ func (e *Engine) freeze(ref, op string, to state.Status) error {
 	if to == state.Running && sb.Status != state.Paused {
 		return fmt.Errorf("cannot unpause %s: it is %s, not paused", sb.Name, sb.Status)
 	}
-	if !canTransition(sb.Status, to) {
-		return &TransitionError{Name: sb.Name, From: sb.Status, To: to}
+	if !state.CanTransition(sb.Status, to) {
+		return &state.TransitionError{Name: sb.Name, From: sb.Status, To: to}
 	}
 	_, err = e.call(sb, request{Op: op}, freezeTimeout+10*time.Second)
 	return err

@@ -103,7 +103,7 @@ func (e *Engine) Restart(ref string) (*state.Sandbox, error) {
 	if _, err := readSpec(e.store, sb.ID); err != nil {
 		return nil, fmt.Errorf("cannot restart %s: %w", sb.Name, err)
 	}
-	if sb.Status == state.Running || sb.Status == state.Paused {
+	if sb.Status.Live() {
 		if _, err := e.Stop(sb.ID, -1); err != nil {
 			return nil, err
 		}

@@ -53,7 +53,7 @@ func (e *Engine) reconcile(sb *state.Sandbox) *state.Sandbox {
 			Reason:     fmt.Sprintf("its supervisor (pid %d) died; the workload was killed and its resources removed", sb.SupervisorPID),
 		}
 	}
-	transition(sb, state.Exited) // legal from created, running and paused
+	sb.Transition(state.Exited) // legal from created, running and paused
 	sb.Health = state.HealthNone
 	sb.LastEventNote = "supervisor died"
 	if err != nil {
@@ -115,7 +115,7 @@ func (e *Engine) Remove(ref string, force bool) error {
 	if sb, err = e.Get(sb.ID); err != nil {
 		return err
 	}
-	if err := transition(sb, state.Removed); err != nil && !force {
+	if err := sb.Transition(state.Removed); err != nil && !force {
 		return err
 	}
 	if err := e.release(sb); err != nil {

@@ -356,7 +356,7 @@ func (s *supervisor) save() error {
 		to = state.Paused
 	}
 	if sb.Status != to {
-		if err := transition(sb, to); err != nil {
+		if err := sb.Transition(to); err != nil {
 			return fmt.Errorf("record %s: %w", s.spec.Name, err)
 		}
 	}

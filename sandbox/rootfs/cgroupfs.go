@@ -1,12 +1,12 @@
 package rootfs
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
@@ -22,36 +22,20 @@ type CgroupMount struct {
 // HostCgroupMounts finds, in mountinfo, the hierarchies that hold the given
 // cgroup directories (a sandbox's Cgroup.Dirs), so that the same ones are
 // mounted inside. On a pure v2 host that is the one cgroup2 mount.
-func HostCgroupMounts(mountinfo string, dirs []string) ([]CgroupMount, error) {
-	f, err := os.Open(mountinfo)
+func HostCgroupMounts(mountinfoFile string, dirs []string) ([]CgroupMount, error) {
+	f, err := os.Open(mountinfoFile)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", mountinfo, err)
+		return nil, fmt.Errorf("read %s: %w", mountinfoFile, err)
 	}
 	defer f.Close()
 	type hier struct{ point, fstype, opts string }
 	var hs []hier
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// id parent maj:min root mountpoint opts [optional...] - fstype source superopts
-		fields := strings.Fields(sc.Text())
-		sep := -1
-		for i, x := range fields {
-			if x == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 5 || sep+3 >= len(fields) {
-			continue
-		}
-		fstype := fields[sep+1]
-		if fstype != "cgroup" && fstype != "cgroup2" {
-			continue
-		}
-		hs = append(hs, hier{fields[4], fstype, fields[sep+3]})
+	infos, err := mountinfo.GetMountsFromReader(f, mountinfo.FSTypeFilter("cgroup", "cgroup2"))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", mountinfoFile, err)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", mountinfo, err)
+	for _, in := range infos {
+		hs = append(hs, hier{in.Mountpoint, in.FSType, in.VFSOptions})
 	}
 	var out []CgroupMount
 	seen := map[string]bool{}

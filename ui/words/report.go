@@ -19,7 +19,7 @@ func Report(w io.Writer, s *inspect.Snapshot, sources bool) error {
 	r.header(s)
 	r.lifecycle(s)
 	r.engine(s)
-	if sb := s.Sandbox; sb != nil && sb.Status != state.Running && sb.Status != state.Paused {
+	if sb := s.Sandbox; sb != nil && !sb.Status.Live() {
 		r.line("\nIt is %s: no processes, namespaces or cgroup are left to read.", sb.Status)
 		return r.err
 	}

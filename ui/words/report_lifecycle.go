@@ -19,7 +19,7 @@ func (r *reporter) lifecycle(s *inspect.Snapshot) {
 	}
 	r.section("Lifecycle")
 	status := string(sb.Status)
-	if !sb.Started.IsZero() && (sb.Status == state.Running || sb.Status == state.Paused) {
+	if !sb.Started.IsZero() && (sb.Status.Live()) {
 		status += fmt.Sprintf(" since %s (%s)", sb.Started.Local().Format("15:04:05"), s.Taken.Sub(sb.Started).Round(time.Second))
 	}
 	r.line("  status: %s", status)
