@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-
 )
 
 // How messages change the model: snapshots in, action results in.
