@@ -44,16 +44,14 @@ func TestRate(t *testing.T) {
 			cores: 0.25, pct: 12.5, periods: 40, interval: 4,
 		},
 		{
-			name:     "counter went backwards (cgroup recreated): no rates",
-			prev:     cpuSnap(0, 5e9, 100, 10, 1e9, 50000, 100000, "a"),
-			cur:      cpuSnap(time.Second, 1e9, 5, 1, 1e8, 50000, 100000, "a"),
-			interval: 1,
+			name: "counter went backwards (cgroup recreated): no rates",
+			prev: cpuSnap(0, 5e9, 100, 10, 1e9, 50000, 100000, "a"),
+			cur:  cpuSnap(time.Second, 1e9, 5, 1, 1e8, 50000, 100000, "a"),
 		},
 		{
-			name:     "another cgroup's files: no rates",
-			prev:     cpuSnap(0, 1e9, 1, 1, 1, 50000, 100000, "a"),
-			cur:      cpuSnap(time.Second, 2e9, 2, 2, 2, 50000, 100000, "b"),
-			interval: 1,
+			name: "another cgroup's files: no rates",
+			prev: cpuSnap(0, 1e9, 1, 1, 1, 50000, 100000, "a"),
+			cur:  cpuSnap(time.Second, 2e9, 2, 2, 2, 50000, 100000, "b"),
 		},
 		{
 			name: "same instant: nothing",
@@ -73,4 +71,20 @@ func TestRate(t *testing.T) {
 		})
 	}
 	Rate(nil, cpuSnap(0, 0, 0, 0, 0, 0, 0, "a")) // must not panic
+}
+
+// Each process's cores come from its own CPU time; one that was not in the
+// previous snapshot has none yet.
+func TestRateProcesses(t *testing.T) {
+	prev := cpuSnap(0, 0, 0, 0, 0, 0, 100000, "a")
+	cur := cpuSnap(2*time.Second, 1e9, 0, 0, 0, 0, 100000, "a")
+	prev.Processes = []Process{{HostPID: 10, CPUTime: 1}, {HostPID: 11, CPUTime: 5}}
+	cur.Processes = []Process{{HostPID: 10, CPUTime: 2}, {HostPID: 12, CPUTime: 3}}
+	Rate(prev, cur)
+	if c := cur.Processes[0].CPUCores; c == nil || *c != 0.5 {
+		t.Errorf("pid 10: %v, want 0.5 cores", c)
+	}
+	if c := cur.Processes[1].CPUCores; c != nil {
+		t.Errorf("pid 12, new: %v, want none", *c)
+	}
 }

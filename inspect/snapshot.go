@@ -70,6 +70,9 @@ type Process struct {
 	Threads    int      `json:"threads"`
 	RSSBytes   int64    `json:"rss_bytes"`
 	CPUTime    float64  `json:"cpu_seconds"` // utime+stime
+	// CPUCores is the CPU time used per second since the previous snapshot
+	// (Rate); nil when there was none with this process.
+	CPUCores   *float64 `json:"cpu_cores,omitempty"`
 	CapEff     string   `json:"cap_eff"`     // hex mask as in /proc/PID/status
 	Caps       []string `json:"caps"`        // names of the effective capabilities
 	// Seccomp is the process's seccomp mode, as Seccomp: in
@@ -193,7 +196,7 @@ type CPU struct {
 	ThrottledDelta   int64   `json:"throttled_delta"`  // throttled periods since the previous snapshot
 	PeriodsDelta     int64   `json:"periods_delta"`
 	ThrottledNSDelta int64   `json:"throttled_ns_delta"` // throttled time since the previous snapshot
-	IntervalSeconds  float64 `json:"interval_seconds"`   // between the two snapshots
+	IntervalSeconds  float64 `json:"interval_seconds"`   // between the two snapshots; 0: no rates
 }
 
 // Pids is the pids controller's view.

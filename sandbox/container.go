@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	units "github.com/docker/go-units"
+	"github.com/prometheus/procfs"
 	"golang.org/x/sys/unix"
 
 	"glassbox/sandbox/cgroup"
@@ -186,24 +185,18 @@ func (c *Container) workloadPID(nsPID int) (int, error) {
 	return 0, nil
 }
 
-// innermostPID reads the last field of NSpid in /proc/<pid>/status: the
+// innermostPID is the last field of NSpid in /proc/PID/status: the
 // process's PID in its own pid namespace; 0 if it is gone.
 func innermostPID(pid int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	p, err := procfs.NewProc(pid)
 	if err != nil {
 		return 0
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "NSpid:"); ok {
-			f := strings.Fields(rest)
-			if len(f) == 0 {
-				return 0
-			}
-			n, _ := strconv.Atoi(f[len(f)-1])
-			return n
-		}
+	st, err := p.NewStatus()
+	if err != nil || len(st.NSpids) == 0 {
+		return 0
 	}
-	return 0
+	return int(st.NSpids[len(st.NSpids)-1])
 }
 
 // diagnose turns a failed start into an explanation where the kernel left

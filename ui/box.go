@@ -7,58 +7,6 @@ import (
 	"glassbox/sandbox/state"
 )
 
-// Rates are what two snapshots of one sandbox say about the time between
-// them. The kernel only gives cumulative counters (cpuacct.usage,
-// cpu.stat usage_usec, nr_throttled, utime+stime), so every rate on screen
-// is a difference divided by the time between the two reads.
-type Rates struct {
-	Valid          bool
-	Interval       float64 // seconds between the two snapshots
-	Cores          float64 // CPU time used per second of wall time
-	PercentOfQuota float64 // Cores against quota/period; 0 without a quota
-	ThrottledDelta int64
-	PeriodsDelta   int64
-	ProcCPU        map[int]float64 // host PID -> cores
-}
-
-// ComputeRates derives CPU rates from two snapshots of the same sandbox,
-// using the snapshots' own timestamps. A restarted sandbox (counters going
-// backwards, a new init) gives no rates rather than nonsense.
-func ComputeRates(prev, cur *inspect.Snapshot) Rates {
-	if prev == nil || cur == nil || prev.Taken.IsZero() || cur.Taken.IsZero() {
-		return Rates{}
-	}
-	dt := cur.Taken.Sub(prev.Taken).Seconds()
-	if dt <= 0 {
-		return Rates{}
-	}
-	r := Rates{Interval: dt, ProcCPU: map[int]float64{}}
-	pc, cc := prev.Cgroup.CPU, cur.Cgroup.CPU
-	if pc.UsageNS.Valid && cc.UsageNS.Valid && cc.UsageNS.Value >= pc.UsageNS.Value {
-		r.Valid = true
-		r.Cores = float64(cc.UsageNS.Value-pc.UsageNS.Value) / 1e9 / dt
-		if q := quotaCores(cur); q > 0 {
-			r.PercentOfQuota = r.Cores / q * 100
-		}
-	}
-	if pc.Throttled.Valid && cc.Throttled.Valid && cc.Throttled.Value >= pc.Throttled.Value {
-		r.ThrottledDelta = cc.Throttled.Value - pc.Throttled.Value
-	}
-	if pc.Periods.Valid && cc.Periods.Valid && cc.Periods.Value >= pc.Periods.Value {
-		r.PeriodsDelta = cc.Periods.Value - pc.Periods.Value
-	}
-	before := map[int]float64{}
-	for _, p := range prev.Processes {
-		before[p.HostPID] = p.CPUTime
-	}
-	for _, p := range cur.Processes {
-		if t, ok := before[p.HostPID]; ok && p.CPUTime >= t {
-			r.ProcCPU[p.HostPID] = (p.CPUTime - t) / dt
-		}
-	}
-	return r
-}
-
 // quotaCores is the CPU quota in cores (quota/period), 0 when unlimited.
 func quotaCores(s *inspect.Snapshot) float64 {
 	c := s.Cgroup.CPU
@@ -122,7 +70,6 @@ type box struct {
 	id, name string
 	snap     *inspect.Snapshot
 	prev     *inspect.Snapshot
-	rates    Rates
 	mem, cpu *ring
 	err      string
 	heldMB   int       // memory the calculator said it holds, answering the stress key
@@ -173,12 +120,11 @@ func (b *box) update(s *inspect.Snapshot, at time.Time) []Event {
 		}
 	}
 	b.prev, b.snap = b.snap, s
-	b.rates = ComputeRates(b.prev, b.snap)
 	if u := s.Cgroup.Memory.Usage; u.Valid {
 		b.mem.add(float64(u.Value))
 	}
-	if b.rates.Valid {
-		b.cpu.add(b.rates.Cores)
+	if c := s.Cgroup.CPU; c.IntervalSeconds > 0 {
+		b.cpu.add(c.CoresUsed)
 	}
 	b.err = ""
 	return evs

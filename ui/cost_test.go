@@ -35,12 +35,16 @@ func benchRound(b *testing.B, st *Styles) {
 	m := New(Options{Styles: st, Interval: time.Second})
 	m.c.width, m.c.height = 160, 50
 	at := t0
+	prev := make([]*inspect.Snapshot, len(fs))
 	b.ReportAllocs()
 	for b.Loop() {
 		var r []*inspect.Snapshot
 		for i := range fs {
 			fs[i] = fs[i].busy()
-			r = append(r, fs[i].snap(at))
+			s := fs[i].snap(at)
+			inspect.Rate(prev[i], s)
+			prev[i] = s
+			r = append(r, s)
 		}
 		at = at.Add(time.Second)
 		m.applySnapshots(snapshotsMsg{at: at, snaps: r})

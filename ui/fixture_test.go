@@ -160,3 +160,20 @@ func (f fixture) oomKilled(at time.Time) fixture {
 		Reason: "killed by the OOM killer: memory limit 256 MiB reached"}
 	return f
 }
+
+// rated gives each snapshot the rates since the one before it of the same
+// sandbox and init, as the Inspector that reads a live sandbox does (a
+// restart opens a new one: its first snapshot has no rates).
+func rated(rounds [][]*inspect.Snapshot) [][]*inspect.Snapshot {
+	last := map[string]*inspect.Snapshot{}
+	for _, r := range rounds {
+		for _, s := range r {
+			id := s.Sandbox.ID
+			if p := last[id]; p != nil && p.PID == s.PID {
+				inspect.Rate(p, s)
+			}
+			last[id] = s
+		}
+	}
+	return rounds
+}

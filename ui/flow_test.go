@@ -19,6 +19,7 @@ import (
 type fakeSource struct {
 	mu    sync.Mutex
 	boxes []fixture
+	last  map[string]*inspect.Snapshot // what an Inspector would rate the next snapshot against
 }
 
 func (f *fakeSource) List() ([]*state.Sandbox, error) {
@@ -38,7 +39,15 @@ func (f *fakeSource) Snapshot(sb *state.Sandbox) (*inspect.Snapshot, error) {
 	for i, b := range f.boxes {
 		if b.id == ref {
 			f.boxes[i] = b.busy() // time passes: the counters move on
-			return b.snap(time.Now()), nil
+			s := b.snap(time.Now())
+			if p := f.last[ref]; p != nil && p.PID == s.PID {
+				inspect.Rate(p, s)
+			}
+			if f.last == nil {
+				f.last = map[string]*inspect.Snapshot{}
+			}
+			f.last[ref] = s
+			return s, nil
 		}
 	}
 	return nil, fmt.Errorf("no such sandbox: %s", ref)

@@ -30,8 +30,8 @@ func renderProcesses(st *Styles, b *box, w, h int) []string {
 			role = "app"
 		}
 		cpu := "n/a"
-		if c, ok := b.rates.ProcCPU[p.HostPID]; ok {
-			cpu = fmt.Sprintf("%.1f%%", c*100)
+		if p.CPUCores != nil {
+			cpu = fmt.Sprintf("%.1f%%", *p.CPUCores*100)
 		}
 		cmd := strings.Join(p.Args, " ")
 		if len(p.Args) > 0 {

@@ -78,15 +78,15 @@ func renderResources(st *Styles, b *box, w, h int) []string {
 	}
 
 	q := quotaCores(s)
-	r := b.rates
+	r := s.Cgroup.CPU // its rates are inspect.Rate's, since the previous snapshot
 	switch {
 	case len(s.Processes) == 0 && s.Sandbox != nil && !s.Sandbox.Status.Live():
 		out = append(out, "cpu  none: not running", "")
-	case !r.Valid:
+	case r.IntervalSeconds <= 0:
 		out = append(out, "cpu  n/a (needs two snapshots)", "")
 	case q > 0:
 		out = append(out, "cpu  "+cpuBar(st, r.PercentOfQuota, bw)+fmt.Sprintf(" %3.0f%%", r.PercentOfQuota))
-		line := fmt.Sprintf("     %.2f of %.2f cores", r.Cores, q)
+		line := fmt.Sprintf("     %.2f of %.2f cores", r.CoresUsed, q)
 		if r.PeriodsDelta > 0 {
 			line += fmt.Sprintf(" · throttled %d/%d periods", r.ThrottledDelta, r.PeriodsDelta)
 		}
@@ -95,7 +95,7 @@ func renderResources(st *Styles, b *box, w, h int) []string {
 		}
 		out = append(out, line)
 	default:
-		out = append(out, "cpu  "+cpuBar(st, r.Cores*100, bw)+fmt.Sprintf(" %3.0f%%", r.Cores*100), fmt.Sprintf("     %.2f cores, no quota (bar: one core)", r.Cores))
+		out = append(out, "cpu  "+cpuBar(st, r.CoresUsed*100, bw)+fmt.Sprintf(" %3.0f%%", r.CoresUsed*100), fmt.Sprintf("     %.2f cores, no quota (bar: one core)", r.CoresUsed))
 	}
 
 	var extra []string

@@ -43,7 +43,7 @@ func fixtureModel(t *testing.T, w, h int, rounds ...[]*inspect.Snapshot) Model {
 	t.Helper()
 	m := New(Options{Styles: asciiStyles(), Interval: time.Second, Clock: func() time.Time { return t0 }})
 	m = step(t, m, tea.WindowSizeMsg{Width: w, Height: h})
-	for _, r := range rounds {
+	for _, r := range rated(rounds) {
 		m = step(t, m, snapshotsMsg{at: r[0].Taken, snaps: r})
 	}
 	return m
@@ -155,7 +155,7 @@ func checkSize(t *testing.T, out string, w, h int) {
 
 func TestFrameOnce(t *testing.T) {
 	st := asciiStyles()
-	out := Frame(st, rounds(2, calc()), 100)
+	out := Frame(st, rated(rounds(2, calc())), 100)
 	golden.RequireEqual(t, []byte(out))
 	if strings.Contains(out, "\x1b") {
 		t.Error("--once output holds escape codes")
@@ -165,7 +165,7 @@ func TestFrameOnce(t *testing.T) {
 			t.Errorf("--once output lacks %q", want)
 		}
 	}
-	one := Frame(st, rounds(1, calc()), 100)
+	one := Frame(st, rated(rounds(1, calc())), 100)
 	if !strings.Contains(one, "cpu  n/a") {
 		t.Errorf("one snapshot should give no CPU rate:\n%s", one)
 	}

@@ -1,20 +1,17 @@
 package lifecycle
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/procfs"
 )
 
 // Process names one process for good: its PID and its start time in clock
-// ticks since boot (/proc/PID/stat field 22). A PID alone is not enough
+// ticks since boot (/proc/PID/stat field 22, read with procfs). A PID alone is not enough
 // because the kernel reuses PIDs; the pair is unique for the machine's uptime.
 type Process struct {
 	PID        int    `json:"pid"`
@@ -24,24 +21,26 @@ type Process struct {
 // procRoot is where /proc is; tests point it at a fixture tree.
 var procRoot = "/proc"
 
-// startTicks reads field 22 (starttime) of /proc/PID/stat. The command name
-// (field 2) is in parentheses and may itself contain spaces and ')', so the
-// fields are counted from the last ')'.
+// procStat reads /proc/PID/stat.
+func procStat(pid int) (procfs.ProcStat, error) {
+	fs, err := procfs.NewFS(procRoot)
+	if err != nil {
+		return procfs.ProcStat{}, err
+	}
+	p, err := fs.Proc(pid)
+	if err != nil {
+		return procfs.ProcStat{}, err
+	}
+	return p.Stat()
+}
+
+// startTicks is when process pid started, in clock ticks since boot.
 func startTicks(pid int) (uint64, error) {
-	data, err := os.ReadFile(filepath.Join(procRoot, strconv.Itoa(pid), "stat"))
+	st, err := procStat(pid)
 	if err != nil {
 		return 0, err
 	}
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("parse /proc/%d/stat: no command name", pid)
-	}
-	fields := strings.Fields(string(data[i+1:]))
-	// fields[0] is field 3 (state), so field 22 is fields[19].
-	if len(fields) < 20 {
-		return 0, fmt.Errorf("parse /proc/%d/stat: %d fields", pid, len(fields)+2)
-	}
-	return strconv.ParseUint(fields[19], 10, 64)
+	return st.Starttime, nil
 }
 
 // Self is the calling process.
@@ -59,60 +58,30 @@ func (p Process) Alive() bool {
 	if p.PID <= 0 {
 		return false
 	}
-	t, err := startTicks(p.PID)
+	st, err := procStat(p.PID)
 	if err != nil {
 		return false
 	}
-	if p.StartTicks != 0 && t != p.StartTicks {
+	if p.StartTicks != 0 && st.Starttime != p.StartTicks {
 		return false
 	}
-	return !zombie(p.PID)
+	return st.State != "Z" && st.State != "X"
 }
-
-func zombie(pid int) bool {
-	data, err := os.ReadFile(filepath.Join(procRoot, strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return true
-	}
-	i := bytes.LastIndexByte(data, ')')
-	return i >= 0 && i+2 < len(data) && (data[i+2] == 'Z' || data[i+2] == 'X')
-}
-
-// clockTicks is USER_HZ, which is 100 on every Linux architecture Go runs on.
-const clockTicks = 100
 
 // startedBefore says whether process pid started no later than t (with a
 // second of slack for btime's resolution). A record's owner must have
 // started before the record was created: if the PID now belongs to a
 // younger process, the owner is gone and its PID was reused.
 func startedBefore(pid int, t time.Time) bool {
-	ticks, err := startTicks(pid)
+	st, err := procStat(pid)
 	if err != nil {
 		return false
 	}
-	boot, err := bootTime()
+	started, err := st.StartTime()
 	if err != nil {
 		return true // cannot tell; trust the PID
 	}
-	started := boot.Add(time.Duration(ticks) * time.Second / clockTicks)
-	return !started.After(t.Add(time.Second))
-}
-
-func bootTime() (time.Time, error) {
-	data, err := os.ReadFile(filepath.Join(procRoot, "stat"))
-	if err != nil {
-		return time.Time{}, err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "btime "); ok {
-			s, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			if err != nil {
-				return time.Time{}, err
-			}
-			return time.Unix(s, 0), nil
-		}
-	}
-	return time.Time{}, errors.New("no btime in /proc/stat")
+	return !time.Unix(0, int64(started*1e9)).After(t.Add(time.Second))
 }
 
 // supervisorFile names the file in a sandbox's state directory where its

@@ -87,7 +87,7 @@ func TestStartTicks(t *testing.T) {
 	if (Process{PID: 42, StartTicks: 1}).Alive() {
 		t.Error("a reused PID counts as alive")
 	}
-	os.WriteFile(filepath.Join(dir, "42", "stat"), []byte("42 (x) Z 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 0\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "42", "stat"), []byte("42 (x) Z 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10 0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n"), 0o644)
 	if (Process{PID: 42, StartTicks: 987654}).Alive() {
 		t.Error("a zombie counts as alive")
 	}
