@@ -156,9 +156,6 @@ func open(fs FS, pid int, sb *state.Sandbox, store *state.Store) (*Inspector, er
 	return in, nil
 }
 
-// PID is the host PID the Inspector is centred on.
-func (in *Inspector) PID() int { return in.pid }
-
 // CgroupDir is the directory of the process's cgroup for a controller
 // ("memory", "cpu", …; on v2 any controller gives the one directory).
 func (in *Inspector) CgroupDir(controller string) string {
@@ -241,46 +238,3 @@ func (in *Inspector) Close() error {
 	return nil
 }
 
-// Take is a one-shot snapshot of a sandbox (New, Snapshot, Close).
-func Take(fs FS, sb *state.Sandbox, store *state.Store) (*Snapshot, error) {
-	in, err := New(fs, sb, store)
-	if err != nil {
-		return nil, err
-	}
-	defer in.Close()
-	return in.Snapshot()
-}
-
-// TakePID is a one-shot snapshot of any process.
-func TakePID(fs FS, pid int) (*Snapshot, error) {
-	in, err := ForPID(fs, pid)
-	if err != nil {
-		return nil, err
-	}
-	defer in.Close()
-	return in.Snapshot()
-}
-
-// Files lists the kernel files a refresh may read (held open by the
-// Inspector), the namespace links included: the provenance of a snapshot
-// in one list, and what a naive reader would open each time.
-func (in *Inspector) Files() []string {
-	var out []string
-	add := func(f *heldFile) {
-		if f != nil {
-			out = append(out, f.path)
-		}
-	}
-	for _, f := range in.cg.files() {
-		add(f)
-	}
-	for _, p := range in.procs {
-		add(p.status)
-		add(p.stat)
-	}
-	add(in.fsv.mountinfo)
-	add(in.net.dev)
-	add(in.uts.hostname)
-	out = append(out, in.ns.paths[:]...)
-	return out
-}

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"glassbox/sandbox/state"
 )
 
 // OOMEvent is one OOM kill (or, rarely, an OOM without a kill) in a cgroup.
@@ -72,19 +70,6 @@ func (in *Inspector) WatchOOM(ctx context.Context) (<-chan OOMEvent, error) {
 	dir := in.CgroupDir("memory")
 	if dir == "" {
 		return nil, errors.New("watch OOM: the process has no memory cgroup")
-	}
-	return WatchOOM(ctx, dir)
-}
-
-// WatchSandboxOOM watches a sandbox's memory cgroup, found in its record
-// (the memory controller's directory on v1 and hybrid, the cgroup's on v2).
-func WatchSandboxOOM(ctx context.Context, sb *state.Sandbox) (<-chan OOMEvent, error) {
-	dir := sb.Cgroup.Dirs["memory"]
-	if dir == "" {
-		dir = sb.Cgroup.Dirs["unified"]
-	}
-	if dir == "" {
-		return nil, fmt.Errorf("watch OOM: sandbox %s records no memory cgroup", sb.Name)
 	}
 	return WatchOOM(ctx, dir)
 }

@@ -68,6 +68,3 @@ func NewStyles(r *lipgloss.Renderer) *Styles {
 	s.CPU = r.NewStyle().Foreground(colAccent)
 	return s
 }
-
-// Renderer is the lipgloss renderer the styles were built for.
-func (s *Styles) Renderer() *lipgloss.Renderer { return s.r }

@@ -198,27 +198,6 @@ func Check() error {
 	return f.Check()
 }
 
-// HostMode is the host's cgroup layout: "v1", "v2", "hybrid", or "none" when
-// no cgroup filesystem is mounted.
-func HostMode() string {
-	f, err := Host()
-	if err != nil {
-		return "none"
-	}
-	return f.mode
-}
-
-// UnifiedDir is the cgroup's directory in the v2 hierarchy when the host is
-// pure v2, "" otherwise. Opened with O_PATH|O_DIRECTORY it is what clone3's
-// CLONE_INTO_CGROUP (SysProcAttr.UseCgroupFD) takes. On v1 and hybrid hosts
-// the limits live in the v1 hierarchies, so a child must be moved with AddProc.
-func UnifiedDir(m Manager) string {
-	if m.Mode() != ModeV2 {
-		return ""
-	}
-	return m.Dirs()[unifiedKey]
-}
-
 // checkID refuses ids that would escape the parent or nest cgroups.
 func checkID(id string) error {
 	if id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\x00\n") {

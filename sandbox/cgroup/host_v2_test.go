@@ -24,22 +24,31 @@ import (
 func v2FS(t *testing.T) *FS {
 	t.Helper()
 	sandboxtest.RequireRoot(t)
-	switch HostMode() {
+	switch hostMode() {
 	case ModeV2:
 		return hostFS(t)
 	case ModeHybrid:
 		return unifiedFS(t)
 	}
-	t.Skipf("no cgroup2 hierarchy on this %s host", HostMode())
+	t.Skipf("no cgroup2 hierarchy on this %s host", hostMode())
 	return nil
+}
+
+// hostMode is the host's cgroup layout, "none" without a cgroup filesystem.
+func hostMode() string {
+	f, err := Host()
+	if err != nil {
+		return "none"
+	}
+	return f.Mode()
 }
 
 func unifiedFS(t *testing.T) *FS {
 	t.Helper()
 	sandboxtest.RequireRoot(t)
 	root := filepath.Join(HostRoot, "unified")
-	if HostMode() != ModeHybrid {
-		t.Skipf("no cgroup2 mount at %s on this %s host", root, HostMode())
+	if hostMode() != ModeHybrid {
+		t.Skipf("no cgroup2 mount at %s on this %s host", root, hostMode())
 	}
 	f, err := NewFS(root)
 	if err != nil {
@@ -66,9 +75,9 @@ func TestV2KillAndDelete(t *testing.T) {
 func TestV2CloneIntoCgroup(t *testing.T) {
 	f := v2FS(t)
 	m := newCgroup(t, f, Resources{})
-	dir := UnifiedDir(m)
+	dir := m.Dirs()[unifiedKey]
 	if dir == "" {
-		t.Fatal("no UnifiedDir on v2")
+		t.Fatal("no unified directory on v2")
 	}
 	fd, err := syscall.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {

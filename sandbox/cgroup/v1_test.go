@@ -37,8 +37,8 @@ func TestV1LimitsWritten(t *testing.T) {
 			t.Errorf("Dirs[%s] = %q, want %q", c, dirs[c], want)
 		}
 	}
-	if UnifiedDir(m) != "" {
-		t.Errorf("UnifiedDir on v1 = %q", UnifiedDir(m))
+	if d := m.Dirs()[unifiedKey]; d != "" {
+		t.Errorf("a unified directory on v1: %q", d)
 	}
 	if _, err := fx.New(id, Resources{}); err == nil {
 		t.Error("New of an existing cgroup succeeded")

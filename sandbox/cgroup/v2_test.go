@@ -29,8 +29,8 @@ func TestV2LimitsWritten(t *testing.T) {
 			t.Errorf("%s = %q, want %q", file, got, v)
 		}
 	}
-	if got, want := UnifiedDir(m), filepath.Join(fx.root, "glassbox", id); got != want {
-		t.Errorf("UnifiedDir = %q, want %q", got, want)
+	if got, want := m.Dirs()[unifiedKey], filepath.Join(fx.root, "glassbox", id); got != want {
+		t.Errorf("unified directory %q, want %q", got, want)
 	}
 	for _, c := range []string{"unified", "memory", "cpu", "pids"} {
 		if m.Dirs()[c] != filepath.Join(fx.root, "glassbox", id) {
