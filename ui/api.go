@@ -26,6 +26,18 @@ type Source interface {
 	Snapshot(sb *state.Sandbox) (*inspect.Snapshot, error)
 }
 
+// OOMWatcher is what a Source may also do: pass on the kernel's own word of
+// an OOM kill as it happens (inspect.WatchOOM: an eventfd on v1's
+// memory.oom_control, inotify on v2's memory.events), so that the banner
+// does not wait for the next refresh. The UI watches every running sandbox
+// it shows through it.
+type OOMWatcher interface {
+	// WatchOOM delivers the OOM kills of a running sandbox's memory cgroup.
+	// The channel closes when the cgroup goes (the sandbox ended or
+	// restarts) or the source is closed.
+	WatchOOM(sb *state.Sandbox) (<-chan inspect.OOMEvent, error)
+}
+
 // Actions are what the keys do to sandboxes. Every call may block (a graceful
 // stop takes up to its grace period), so the UI only calls them from tea.Cmds.
 type Actions interface {

@@ -2,6 +2,10 @@ package ui
 
 import (
 	"fmt"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"glassbox/inspect"
 )
 
 // How messages change the model: snapshots in, action results in.
@@ -139,4 +143,66 @@ func remove(xs []string, drop ...string) []string {
 		}
 	}
 	return out
+}
+
+// watchOOM opens the kernel's OOM watch (OOMWatcher) on every running box
+// that has none, each in a command of its own.
+func (m *Model) watchOOM() tea.Cmd {
+	w, ok := m.opt.Source.(OOMWatcher)
+	if !ok {
+		return nil
+	}
+	var cmds []tea.Cmd
+	for _, b := range m.boxes {
+		sb := b.record()
+		if b.watching || b.gone || !sb.Status.Live() {
+			continue
+		}
+		b.watching = true
+		id := b.id
+		cmds = append(cmds, func() tea.Msg {
+			ch, err := w.WatchOOM(sb)
+			if err != nil {
+				return oomMsg{id: id, err: err}
+			}
+			return nextOOM(id, ch)()
+		})
+	}
+	return tea.Batch(cmds...)
+}
+
+// nextOOM waits for the next word from an OOM watch.
+func nextOOM(id string, ch <-chan inspect.OOMEvent) tea.Cmd {
+	return func() tea.Msg {
+		ev, ok := <-ch
+		return oomMsg{id: id, ev: ev, ch: ch, open: ok}
+	}
+}
+
+// applyOOM raises the banner on the kernel's word of an OOM kill, and takes
+// a round of snapshots at once so that the record's side (the exit, a
+// restart) follows.
+func (m Model) applyOOM(msg oomMsg) (tea.Model, tea.Cmd) {
+	b := m.boxByID(msg.id)
+	if msg.err != nil || !msg.open {
+		if b != nil {
+			b.watching = false // the next snapshot of a running sandbox watches again
+		}
+		return m, nil
+	}
+	if b != nil {
+		if e, ok := b.kernelOOM(msg.ev); ok {
+			if msg.ev.Time.After(m.now) {
+				m.now = msg.ev.Time
+			}
+			m.logEvent(e)
+		}
+	}
+	take := m.snapshotCmd()
+	refresh := func() tea.Msg {
+		s := take().(snapshotsMsg)
+		s.extra = true
+		return s
+	}
+	return m, tea.Batch(nextOOM(msg.id, msg.ch), refresh)
 }

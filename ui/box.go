@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+	"path/filepath"
 	"time"
 
 	"glassbox/inspect"
@@ -76,7 +78,9 @@ type box struct {
 	oomAt    time.Time // when the UI saw the last OOM kill
 	oomFrom  int64     // the oom_kill counter before it
 	oomTo    int64
-	gone     bool // removed
+	oomSeen  int64 // the highest oom_kill count reported, by snapshot or by the kernel's event
+	watching bool  // an OOM watch (OOMWatcher) is open on its cgroup
+	gone     bool  // removed
 }
 
 func newBox(id, name string, samples int) *box {
@@ -104,7 +108,7 @@ func (b *box) update(s *inspect.Snapshot, at time.Time) []Event {
 	}
 	var evs []Event
 	if b.snap != nil {
-		evs = diffEvents(b.name, b.snap, s)
+		evs = diffEvents(b.name, b.snap, s, b.oomSeen)
 	}
 	if s.Sandbox != nil && s.Sandbox.Name != "" {
 		b.name = s.Sandbox.Name
@@ -113,11 +117,13 @@ func (b *box) update(s *inspect.Snapshot, at time.Time) []Event {
 		pk, ck := b.snap.Cgroup.Memory.OOMKills, s.Cgroup.Memory.OOMKills
 		e := lastExit(s.Sandbox)
 		oomExit := newExit(lastExit(b.snap.Sandbox), e) && e.OOMKilled
-		if (pk.Valid && ck.Valid && ck.Value > pk.Value) || oomExit {
+		counted := pk.Valid && ck.Valid && ck.Value > max(pk.Value, b.oomSeen)
+		if counted || (oomExit && b.oomAt.IsZero()) {
 			b.oomAt = s.Taken
 			b.oomFrom, b.oomTo = pk.Value, max(ck.Value, pk.Value+1)
 			b.heldMB = 0
 		}
+		b.oomSeen = max(b.oomSeen, ck.Value)
 	}
 	b.prev, b.snap = b.snap, s
 	if u := s.Cgroup.Memory.Usage; u.Valid {
@@ -128,4 +134,21 @@ func (b *box) update(s *inspect.Snapshot, at time.Time) []Event {
 	}
 	b.err = ""
 	return evs
+}
+
+// kernelOOM takes in the kernel's word of an OOM kill in the box's cgroup
+// (OOMWatcher), at once rather than at the next snapshot; it returns the
+// event to log, or false when a snapshot told it already.
+func (b *box) kernelOOM(ev inspect.OOMEvent) (Event, bool) {
+	if !ev.Killed || ev.OOMKills <= b.oomSeen {
+		return Event{}, false
+	}
+	from := b.oomSeen
+	if b.snap != nil && b.snap.Cgroup.Memory.OOMKills.Valid {
+		from = max(from, b.snap.Cgroup.Memory.OOMKills.Value)
+	}
+	b.oomAt, b.oomFrom, b.oomTo, b.oomSeen = ev.Time, from, ev.OOMKills, ev.OOMKills
+	b.heldMB = 0
+	return Event{At: ev.Time, Box: b.name, Kind: EvOOM,
+		Text: fmt.Sprintf("OOM kill, oom_kill %d→%d (%s)", from, ev.OOMKills, filepath.Base(ev.Source))}, true
 }

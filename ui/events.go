@@ -36,15 +36,18 @@ const maxEvents = 200
 // diffEvents says what changed between two snapshots of one sandbox: the
 // runtime's record (status, health, exit, restarts) and the kernel's OOM
 // counter (memory.oom_control oom_kill on v1, memory.events oom_kill on v2).
-func diffEvents(name string, prev, cur *inspect.Snapshot) []Event {
+//
+// seenOOM is the oom_kill count the UI already knows of (from the kernel's
+// event, see OOMWatcher): a counter that only catches up with it is no news.
+func diffEvents(name string, prev, cur *inspect.Snapshot, seenOOM int64) []Event {
 	at := cur.Taken
 	var evs []Event
 	add := func(k EventKind, f string, a ...any) {
 		evs = append(evs, Event{At: at, Box: name, Kind: k, Text: fmt.Sprintf(f, a...)})
 	}
 	pk, ck := prev.Cgroup.Memory.OOMKills, cur.Cgroup.Memory.OOMKills
-	if pk.Valid && ck.Valid && ck.Value > pk.Value {
-		add(EvOOM, "OOM killer killed %d process(es) at the memory limit (oom_kill %d→%d)", ck.Value-pk.Value, pk.Value, ck.Value)
+	if from := max(pk.Value, seenOOM); pk.Valid && ck.Valid && ck.Value > from {
+		add(EvOOM, "OOM killer killed %d process(es) at the memory limit (oom_kill %d→%d)", ck.Value-from, from, ck.Value)
 	}
 	ps, cs := prev.Sandbox, cur.Sandbox
 	if ps == nil || cs == nil {

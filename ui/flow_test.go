@@ -393,3 +393,33 @@ func TestStressStepInHelp(t *testing.T) {
 		t.Errorf("footer %q", w)
 	}
 }
+
+// watchingSource is a fakeSource whose sandboxes' cgroups report OOM kills
+// as the kernel does, through OOMWatcher.
+type watchingSource struct {
+	*fakeSource
+	events chan inspect.OOMEvent
+}
+
+func (w *watchingSource) WatchOOM(sb *state.Sandbox) (<-chan inspect.OOMEvent, error) {
+	return w.events, nil
+}
+
+// The banner comes from the kernel's event, not from the next refresh
+// (here an hour away), and a snapshot that then sees the counter does not
+// report the kill twice.
+func TestFlowOOMBannerFromTheKernelsEvent(t *testing.T) {
+	src := &watchingSource{fakeSource: &fakeSource{boxes: []fixture{calc()}}, events: make(chan inspect.OOMEvent, 1)}
+	m := New(Options{Source: src, Actions: &fakeActions{src: src.fakeSource}, Styles: asciiStyles(), Interval: time.Hour})
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 40))
+	t.Cleanup(func() { _ = tm.Quit() })
+	waitScreen(t, tm, "  running  ", "oom_kill 0")
+	src.set(0, func(f *fixture) { f.oomKills = 1 }) // what the refresh the event asks for will see
+	src.events <- inspect.OOMEvent{Time: time.Now(), OOMKills: 1, Killed: true, Source: "/sys/fs/cgroup/memory/glassbox/3f2a9c01b7de/memory.oom_control"}
+	waitScreen(t, tm, "OOM KILLED", "oom_kill 0→1", "calc: OOM kill, oom_kill 0→1", "(memory.oom_control)", "oom_kill 1")
+	tm.Send(press("q"))
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	if n := strings.Count(fmt.Sprint(fm.events), "oom_kill 0→1"); n != 1 {
+		t.Errorf("the kill was reported %d times: %v", n, fm.events)
+	}
+}

@@ -107,6 +107,7 @@ type (
 	countdownMsg time.Time
 	// snapshotsMsg carries one round of snapshots and when they were taken.
 	snapshotsMsg struct {
+		extra bool      // a round out of turn (after an OOM event): schedules no next one
 		asked time.Time // when the round started
 		at    time.Time // when its snapshots were all taken
 		list  []*state.Sandbox
@@ -125,6 +126,14 @@ type (
 		// added is a sandbox the action created, to watch from now on.
 		added string
 		held  int // MiB the calculator now holds; -1: unchanged
+	}
+	// oomMsg is the kernel's word of an OOM kill (or the end of its watch).
+	oomMsg struct {
+		id   string
+		ev   inspect.OOMEvent
+		ch   <-chan inspect.OOMEvent
+		open bool  // false: the watch ended (the cgroup went)
+		err  error // the watch could not start
 	}
 )
 
@@ -246,7 +255,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case snapshotsMsg:
 		m.applySnapshots(msg)
-		return m, m.nextRound(msg.asked)
+		watches := m.watchOOM()
+		if msg.extra {
+			return m, watches
+		}
+		return m, tea.Batch(m.nextRound(msg.asked), watches)
+	case oomMsg:
+		return m.applyOOM(msg)
 	case actionMsg:
 		m.applyAction(msg)
 		return m, nil

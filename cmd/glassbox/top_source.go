@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"glassbox/inspect"
 	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/state"
+	"glassbox/ui"
 )
 
 // topSource is what the live view reads (ui.Source): sandbox records from
@@ -18,6 +20,10 @@ import (
 type topSource struct {
 	Engine *lifecycle.Engine
 	fs     inspect.FS
+
+	// ctx ends the OOM watches when the source closes.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	mu      sync.Mutex
 	open    map[string]*inspector // by sandbox id
@@ -35,7 +41,8 @@ func newTopSource(e *lifecycle.Engine) (*topSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open /proc and cgroupfs: %w", err)
 	}
-	return &topSource{Engine: e, fs: fs, open: map[string]*inspector{}}, nil
+	ctx, cancel := context.WithCancel(context.Background())
+	return &topSource{Engine: e, fs: fs, ctx: ctx, cancel: cancel, open: map[string]*inspector{}}, nil
 }
 
 // List returns every sandbox, running or not, and other engines'
@@ -88,8 +95,22 @@ func (l *topSource) Snapshot(sb *state.Sandbox) (*inspect.Snapshot, error) {
 	return s, nil
 }
 
-// Close releases every Inspector's descriptors.
+// WatchOOM passes on the kernel's word of the OOM kills in a running
+// sandbox's memory cgroup (ui.OOMWatcher), through the Inspector that reads
+// it: an eventfd on v1, inotify on v2.
+func (l *topSource) WatchOOM(sb *state.Sandbox) (<-chan inspect.OOMEvent, error) {
+	l.mu.Lock()
+	cur := l.open[sb.ID]
+	l.mu.Unlock()
+	if cur == nil {
+		return nil, fmt.Errorf("watch OOM of %s: it is not being read", sb.Name)
+	}
+	return cur.in.WatchOOM(l.ctx)
+}
+
+// Close ends the OOM watches and releases every Inspector's descriptors.
 func (l *topSource) Close() {
+	l.cancel()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for id, x := range l.open {
@@ -97,3 +118,4 @@ func (l *topSource) Close() {
 		delete(l.open, id)
 	}
 }
+var _ ui.OOMWatcher = (*topSource)(nil)
