@@ -237,4 +237,3 @@ func (in *Inspector) Close() error {
 	}
 	return nil
 }
-

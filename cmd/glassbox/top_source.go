@@ -118,4 +118,5 @@ func (l *topSource) Close() {
 		delete(l.open, id)
 	}
 }
+
 var _ ui.OOMWatcher = (*topSource)(nil)
