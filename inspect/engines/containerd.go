@@ -52,18 +52,52 @@ func containerdNamespace(ctx context.Context, p Places, dir, address string) ([]
 	}
 	var apiErr error
 	if address != "" {
-		apiErr = addContainerdLabels(ctx, p, address, ns, out)
+		var taskless []*inspect.Container
+		taskless, apiErr = containerdAPI(ctx, p, address, ns, out)
+		out = append(out, taskless...)
 	}
-	for _, c := range out {
-		if pod := podOf(c.Labels, c.Annotations); pod != nil && ns == "k8s.io" {
+	criNames(ns, out)
+	if apiErr != nil && !absent(apiErr) {
+		return out, fmt.Errorf("labels from %s: %w (names come from the bundles' annotations)", address, apiErr)
+	}
+	return out, nil
+}
+
+// criNames names the containers of containerd's k8s.io namespace by their
+// pods, as the CRI labelled (or annotated) them.
+func criNames(ns string, cs []*inspect.Container) {
+	if ns != "k8s.io" {
+		return
+	}
+	for _, c := range cs {
+		if pod := podOf(c.Labels, c.Annotations); pod != nil {
 			c.Engine, c.Pod, c.Name = inspect.EngineKubernetes, pod, pod.Container
 			if c.Image == "" {
 				c.Image = c.Annotations["io.kubernetes.cri.image-name"]
 			}
 		}
 	}
-	if apiErr != nil && !absent(apiErr) {
-		return out, fmt.Errorf("labels from %s: %w (names come from the bundles' annotations)", address, apiErr)
+}
+
+// containerdSocket lists, through containerd's API at address, the
+// containers of the namespaces no shim showed (seen): those without a
+// task. An absent socket is no containerd.
+func containerdSocket(ctx context.Context, p Places, address string, seen map[string]bool) ([]*inspect.Container, error) {
+	nss, err := containerdNamespaces(ctx, p, address)
+	if err != nil {
+		return nil, err
+	}
+	var out []*inspect.Container
+	for _, ns := range nss {
+		if seen[ns] {
+			continue
+		}
+		cs, err := containerdAPI(ctx, p, address, ns, nil)
+		if err != nil {
+			return out, err
+		}
+		criNames(ns, cs)
+		out = append(out, cs...)
 	}
 	return out, nil
 }

@@ -19,41 +19,83 @@ import (
 )
 
 // containerd keeps a container's labels and image name in its metadata
-// store, reachable only through its gRPC API. One read-only call is needed
-// (Containers/List, per namespace), and three fields of its answer; a
-// client for that is a unary gRPC call — HTTP/2 over the unix socket, a
+// store, reachable only through its gRPC API. Two read-only calls are
+// needed (Namespaces/List, and Containers/List per namespace), and a few
+// fields of their answers; a client for that is a unary gRPC call — HTTP/2 over the unix socket, a
 // 5-byte frame header, protobuf fields read with protowire — rather than
 // containerd's client library and grpc-go (a large dependency tree for
 // one call).
 
 const containersList = "/containerd.services.containers.v1.Containers/List"
 
-// addContainerdLabels fills in labels, image and creation time of the
-// containers of one namespace from containerd's API at address.
-func addContainerdLabels(ctx context.Context, p Places, address, ns string, cs []*inspect.Container) error {
-	if len(cs) == 0 {
-		return nil
-	}
+const namespacesList = "/containerd.services.namespaces.v1.Namespaces/List"
+
+// containerdAPI adds what containerd's API at address says of the
+// containers of one namespace: labels, image and creation time of those
+// found in their bundles (cs), and the containers that have no task, hence
+// no bundle (created, or whose task was deleted), which it returns.
+func containerdAPI(ctx context.Context, p Places, address, ns string, cs []*inspect.Container) ([]*inspect.Container, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
 	defer cancel()
 	answer, err := grpcUnary(ctx, address, ns, containersList, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	byID, err := parseContainerList(answer)
 	if err != nil {
-		return fmt.Errorf("%s: %w", containersList, err)
+		return nil, fmt.Errorf("%s: %w", containersList, err)
 	}
+	src := "containerd " + address + " " + containersList + " (namespace " + ns + ")"
+	seen := map[string]bool{}
 	for _, c := range cs {
+		seen[c.ID] = true
 		if m, ok := byID[c.ID]; ok {
 			c.Labels, c.Image = m.labels, m.image
 			if !m.created.IsZero() {
 				c.Created = m.created
 			}
-			c.Source = "containerd " + address + " " + containersList + " (namespace " + ns + "), " + c.Source
+			c.Source = src + ", " + c.Source
 		}
 	}
-	return nil
+	var taskless []*inspect.Container
+	for id, m := range byID {
+		if seen[id] {
+			continue
+		}
+		taskless = append(taskless, &inspect.Container{
+			Engine: inspect.EngineContainerd, Namespace: ns, ID: id, Name: id, Status: "created",
+			Labels: m.labels, Image: m.image, Created: m.created, Source: src,
+		})
+	}
+	return taskless, nil
+}
+
+// containerdNamespaces lists the namespaces of containerd's API at address.
+func containerdNamespaces(ctx context.Context, p Places, address string) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
+	defer cancel()
+	answer, err := grpcUnary(ctx, address, "", namespacesList, nil)
+	if err != nil {
+		return nil, err
+	}
+	// ListNamespacesResponse: repeated Namespace namespaces = 1; in
+	// Namespace: name = 1.
+	var out []string
+	err = fields(answer, func(num protowire.Number, v []byte) error {
+		if num != 1 {
+			return nil
+		}
+		return fields(v, func(num protowire.Number, v []byte) error {
+			if num == 1 {
+				out = append(out, string(v))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", namespacesList, err)
+	}
+	return out, nil
 }
 
 // grpcUnary makes one unary gRPC call over a unix socket and returns the
@@ -76,7 +118,9 @@ func grpcUnary(ctx context.Context, socket, ns, method string, msg []byte) ([]by
 	}
 	req.Header.Set("Content-Type", "application/grpc")
 	req.Header.Set("TE", "trailers")
-	req.Header.Set("containerd-namespace", ns)
+	if ns != "" {
+		req.Header.Set("containerd-namespace", ns)
+	}
 	resp, err := tr.RoundTrip(req)
 	if err != nil {
 		return nil, unwrapDial(err)

@@ -109,7 +109,17 @@ func TestContainerdKubernetes(t *testing.T) {
 	plain := testID("ctr")
 	ctrRun(t, sock, "default", plain, busyboxRoot(t))
 
+	// A container without a task (ctr container create): no shim shows
+	// it, containerd's API does (CONTAINERD_ADDRESS, as ctr finds it).
+	idle := testID("idle")
+	t.Cleanup(func() { run(t, "ctr", "--address", sock, "container", "delete", idle) })
+	must(t, "ctr", "--address", sock, "container", "create", "--rootfs", "--label", "course=containers", rootfs, idle, "/bin/sleep", "600")
+	t.Setenv("CONTAINERD_ADDRESS", sock)
+
 	ref := "k8s:shop/" + pod + "/calc"
+	if ps := must(t, bin, "ps", "-a", "--engines"); !psHas(ps, "containerd", "containerd:default/"+idle) || !strings.Contains(ps, "Created") {
+		t.Errorf("ps -a --engines does not list the created containerd:default/%s:\n%s", idle, ps)
+	}
 	ps := must(t, bin, "ps", "--engines")
 	if !psHas(ps, "k8s", ref) || !psHas(ps, "containerd", "containerd:default/"+plain) {
 		t.Fatalf("ps --engines does not list %s and containerd:default/%s:\n%s", ref, plain, ps)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,33 +88,29 @@ func TestContainerdBundles(t *testing.T) {
 func TestContainerdLabels(t *testing.T) {
 	var asked []string
 	h := h2c.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		asked = append(asked, r.URL.Path+" ns="+r.Header.Get("containerd-namespace")+" "+r.Header.Get("Content-Type"))
+		ns := r.Header.Get("containerd-namespace")
+		asked = append(asked, r.URL.Path+" ns="+ns+" "+r.Header.Get("Content-Type"))
 		var msg []byte
-		for _, c := range []struct{ id, pod, name, image string }{
-			{"ctr1", "web-0", "calc", "registry.example/calc:1"},
-			{"ctr2", "web-0", "sidecar", "registry.example/side:1"},
-		} {
+		switch {
+		case r.URL.Path == namespacesList:
+			for _, n := range []string{"k8s.io", "default"} {
+				var m []byte
+				m = protowire.AppendTag(m, 1, protowire.BytesType)
+				m = protowire.AppendString(m, n)
+				msg = protowire.AppendTag(msg, 1, protowire.BytesType)
+				msg = protowire.AppendBytes(msg, m)
+			}
+		case ns == "default":
+			// A container created without a task: no shim, no bundle.
 			var m []byte
 			m = protowire.AppendTag(m, 1, protowire.BytesType)
-			m = protowire.AppendString(m, c.id)
-			for k, v := range map[string]string{"io.kubernetes.pod.name": c.pod, "io.kubernetes.pod.namespace": "shop-labels", "io.kubernetes.container.name": c.name} {
-				var e []byte
-				e = protowire.AppendTag(e, 1, protowire.BytesType)
-				e = protowire.AppendString(e, k)
-				e = protowire.AppendTag(e, 2, protowire.BytesType)
-				e = protowire.AppendString(e, v)
-				m = protowire.AppendTag(m, 2, protowire.BytesType)
-				m = protowire.AppendBytes(m, e)
-			}
+			m = protowire.AppendString(m, "idle")
 			m = protowire.AppendTag(m, 3, protowire.BytesType)
-			m = protowire.AppendString(m, c.image)
-			var ts []byte
-			ts = protowire.AppendTag(ts, 1, protowire.VarintType)
-			ts = protowire.AppendVarint(ts, 1764526800)
-			m = protowire.AppendTag(m, 8, protowire.BytesType)
-			m = protowire.AppendBytes(m, ts)
+			m = protowire.AppendString(m, "registry.example/idle:1")
 			msg = protowire.AppendTag(msg, 1, protowire.BytesType)
 			msg = protowire.AppendBytes(msg, m)
+		default:
+			msg = k8sContainerList()
 		}
 		w.Header().Set("Content-Type", "application/grpc")
 		w.Header().Set("Trailer", "Grpc-Status")
@@ -127,8 +124,13 @@ func TestContainerdLabels(t *testing.T) {
 	if len(f.Problems) != 0 {
 		t.Fatalf("problems: %v", f.Problems)
 	}
-	if len(asked) != 1 || asked[0] != containersList+" ns=k8s.io application/grpc" {
-		t.Errorf("asked %q", asked)
+	want := []string{containersList + " ns=k8s.io application/grpc", namespacesList + " ns= application/grpc", containersList + " ns=default application/grpc"}
+	if !reflect.DeepEqual(asked, want) {
+		t.Errorf("asked %q, want %q", asked, want)
+	}
+	idle, err := Find(f, "containerd:default/idle")
+	if err != nil || idle.Status != "created" || idle.PID != 0 || idle.Image != "registry.example/idle:1" {
+		t.Errorf("a container without a task: %+v, %v", idle, err)
 	}
 	c, err := Find(f, "k8s:shop-labels/web-0/calc")
 	if err != nil {
@@ -140,6 +142,39 @@ func TestContainerdLabels(t *testing.T) {
 	if c.Engine != inspect.EngineKubernetes {
 		t.Errorf("engine %s", c.Engine)
 	}
+}
+
+// k8sContainerList is containerd's answer to Containers/List in k8s.io:
+// the pod's two containers with the CRI's labels.
+func k8sContainerList() []byte {
+	var msg []byte
+	for _, c := range []struct{ id, pod, name, image string }{
+		{"ctr1", "web-0", "calc", "registry.example/calc:1"},
+		{"ctr2", "web-0", "sidecar", "registry.example/side:1"},
+	} {
+		var m []byte
+		m = protowire.AppendTag(m, 1, protowire.BytesType)
+		m = protowire.AppendString(m, c.id)
+		for k, v := range map[string]string{"io.kubernetes.pod.name": c.pod, "io.kubernetes.pod.namespace": "shop-labels", "io.kubernetes.container.name": c.name} {
+			var e []byte
+			e = protowire.AppendTag(e, 1, protowire.BytesType)
+			e = protowire.AppendString(e, k)
+			e = protowire.AppendTag(e, 2, protowire.BytesType)
+			e = protowire.AppendString(e, v)
+			m = protowire.AppendTag(m, 2, protowire.BytesType)
+			m = protowire.AppendBytes(m, e)
+		}
+		m = protowire.AppendTag(m, 3, protowire.BytesType)
+		m = protowire.AppendString(m, c.image)
+		var ts []byte
+		ts = protowire.AppendTag(ts, 1, protowire.VarintType)
+		ts = protowire.AppendVarint(ts, 1764526800)
+		m = protowire.AppendTag(m, 8, protowire.BytesType)
+		m = protowire.AppendBytes(m, ts)
+		msg = protowire.AppendTag(msg, 1, protowire.BytesType)
+		msg = protowire.AppendBytes(msg, m)
+	}
+	return msg
 }
 
 // The gRPC status of a failed call is reported with containerd's message,

@@ -36,6 +36,10 @@ type Places struct {
 	DockerRoot string
 	// PodmanSocket is podman's API socket (podman system service).
 	PodmanSocket string
+	// ContainerdSocket is containerd's API socket, asked for the containers
+	// that have no task (the others are found through their shims, which
+	// name their own containerd's socket).
+	ContainerdSocket string
 	// RuntimeRoots are the state directories of plain runtimes, by runtime.
 	RuntimeRoots map[string][]string
 	// Timeout bounds each engine's answers.
@@ -45,9 +49,10 @@ type Places struct {
 // Host is where a machine's engines keep their sockets and state.
 func Host() Places {
 	p := Places{
-		ProcRoot:     "/proc",
-		DockerHost:   "unix:///var/run/docker.sock",
-		PodmanSocket: "/run/podman/podman.sock",
+		ProcRoot:         "/proc",
+		DockerHost:       "unix:///var/run/docker.sock",
+		PodmanSocket:     "/run/podman/podman.sock",
+		ContainerdSocket: "/run/containerd/containerd.sock",
 		RuntimeRoots: map[string][]string{
 			inspect.EngineRunc: {"/run/runc"},
 			inspect.EngineCrun: {"/run/crun"},
@@ -56,6 +61,9 @@ func Host() Places {
 	}
 	if h := os.Getenv("DOCKER_HOST"); h != "" {
 		p.DockerHost = h // a tcp:// one is said to be unread: see newAPIClient
+	}
+	if a := os.Getenv("CONTAINERD_ADDRESS"); a != "" {
+		p.ContainerdSocket = strings.TrimPrefix(a, "unix://") // as ctr takes it
 	}
 	if h := os.Getenv("CONTAINER_HOST"); strings.HasPrefix(h, "unix://") {
 		p.PodmanSocket = strings.TrimPrefix(h, "unix://")

@@ -67,10 +67,11 @@ func writeFile(t testing.TB, path, content string) {
 func nowhere(t *testing.T) Places {
 	d := t.TempDir()
 	return Places{
-		ProcRoot:     t.TempDir(),
-		DockerHost:   "unix://" + filepath.Join(d, "docker.sock"),
-		PodmanSocket: filepath.Join(d, "podman.sock"),
-		RuntimeRoots: map[string][]string{"runc": {filepath.Join(d, "runc")}, "crun": {filepath.Join(d, "crun")}},
-		Timeout:      2 * time.Second,
+		ProcRoot:         t.TempDir(),
+		DockerHost:       "unix://" + filepath.Join(d, "docker.sock"),
+		PodmanSocket:     filepath.Join(d, "podman.sock"),
+		ContainerdSocket: filepath.Join(d, "containerd.sock"),
+		RuntimeRoots:     map[string][]string{"runc": {filepath.Join(d, "runc")}, "crun": {filepath.Join(d, "crun")}},
+		Timeout:          2 * time.Second,
 	}
 }

@@ -3,6 +3,7 @@ package engines
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -67,11 +68,35 @@ func processContainers(ctx context.Context, p Places) ([]*inspect.Container, []e
 			}
 		}
 	}
+	seen := map[string]map[string]bool{} // socket -> namespaces its shims showed
+	failed := map[string]bool{}          // sockets already said to be unreadable
 	for dir, address := range nsDirs {
 		cs, err := containerdNamespace(ctx, p, dir, address)
 		out = append(out, cs...)
 		if err != nil {
 			errs = append(errs, engineErr{inspect.EngineContainerd, err})
+			failed[address] = true
+		}
+		if seen[address] == nil {
+			seen[address] = map[string]bool{}
+		}
+		seen[address][filepath.Base(dir)] = true
+	}
+	// The namespaces without a running task: only the API knows them.
+	sockets := []string{p.ContainerdSocket}
+	for a := range seen {
+		if a != p.ContainerdSocket {
+			sockets = append(sockets, a)
+		}
+	}
+	for _, a := range sockets {
+		if a == "" || failed[a] {
+			continue
+		}
+		cs, err := containerdSocket(ctx, p, a, seen[a])
+		out = append(out, cs...)
+		if err != nil && !absent(err) {
+			errs = append(errs, engineErr{inspect.EngineContainerd, fmt.Errorf("%s: %w", a, err)})
 		}
 	}
 	return out, errs
