@@ -45,7 +45,12 @@ func (e *Engine) reconcile(sb *state.Sandbox) *state.Sandbox {
 		return sb
 	}
 	err := e.release(sb)
-	if sb.Exit == nil {
+	note := "supervisor died"
+	switch {
+	case sb.Exit != nil:
+	case sb.Status == state.Created:
+		sb.Exit, note = e.neverStarted(sb), "never started"
+	default:
 		sb.Exit = &state.Exit{
 			Code:       128 + 9,
 			Signal:     "SIGKILL",
@@ -55,12 +60,26 @@ func (e *Engine) reconcile(sb *state.Sandbox) *state.Sandbox {
 	}
 	sb.Transition(state.Exited) // legal from created, running and paused
 	sb.Health = state.HealthNone
-	sb.LastEventNote = "supervisor died"
+	sb.LastEventNote = note
 	if err != nil {
 		sb.LastEventNote += "; cleanup incomplete: " + err.Error()
 	}
 	e.store.Save(sb)
 	return sb
+}
+
+// neverStarted is the exit of a sandbox whose start never finished: its
+// record still says created. Who was starting it is the supervisor when
+// one wrote its file, else the process that reserved the record (glassbox
+// run, or the UI) — not a supervisor.
+func (e *Engine) neverStarted(sb *state.Sandbox) *state.Exit {
+	who := fmt.Sprintf("the glassbox command starting it (pid %d) ended before it started the sandbox's supervisor", sb.SupervisorPID)
+	if p, err := readProcess(e.store.Path(sb.ID, supervisorFile)); err == nil {
+		who = fmt.Sprintf("its supervisor (pid %d) ended before the workload ran", p.PID)
+	} else if !sb.Detached {
+		who = fmt.Sprintf("its glassbox run (pid %d) ended before the workload ran", sb.SupervisorPID)
+	}
+	return &state.Exit{NeverStarted: true, FinishedAt: time.Now(), Reason: "never started: " + who}
 }
 
 // release removes what a sandbox that no longer runs may have left: the

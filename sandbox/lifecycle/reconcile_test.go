@@ -1,8 +1,10 @@
 package lifecycle
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,4 +101,44 @@ func names(sbs []*state.Sandbox) []string {
 		out = append(out, sb.Name)
 	}
 	return out
+}
+
+// A sandbox whose start never finished — its glassbox run, or the
+// supervisor it started, was killed first — never ran: its record says so,
+// and names the process that was starting it, not a "supervisor" that was
+// the CLI (issue 16, bug 4).
+func TestReconcileNeverStarted(t *testing.T) {
+	roots := state.RootsAt(t.TempDir())
+	e := New(roots)
+	dead := 1 << 23 // above pid_max: no such process
+	// glassbox run reserved it, then died before it started a supervisor.
+	e.store.Save(&state.Sandbox{ID: "aaaaaaaaaaaa", Name: "cli-died", Status: state.Created, Detached: true,
+		SupervisorPID: dead, Created: time.Now().Add(-time.Minute)})
+	// Its supervisor ran (its file is there) and died before the workload did.
+	e.store.Save(&state.Sandbox{ID: "bbbbbbbbbbbb", Name: "supervisor-died", Status: state.Created, Detached: true,
+		SupervisorPID: dead, Created: time.Now().Add(-time.Minute)})
+	writeProcess(e.store.Path("bbbbbbbbbbbb", supervisorFile), Process{PID: dead - 1, StartTicks: 1})
+
+	for _, tc := range []struct{ name, who string }{
+		{"cli-died", fmt.Sprintf("the glassbox command starting it (pid %d) ended before it started the sandbox's supervisor", dead)},
+		{"supervisor-died", fmt.Sprintf("its supervisor (pid %d) ended before the workload ran", dead-1)},
+	} {
+		sb, err := e.Get(tc.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := sb.Exit
+		if sb.Status != state.Exited || x == nil || !x.NeverStarted || x.Signal != "" || x.Code != 0 {
+			t.Fatalf("%s: status %s exit %+v; want exited, never started, no signal", tc.name, sb.Status, x)
+		}
+		if !strings.Contains(x.Reason, "never started: "+tc.who) || strings.Contains(x.Reason, "killed") {
+			t.Errorf("%s: reason %q, want it to say it never started because %s", tc.name, x.Reason, tc.who)
+		}
+		if got := x.String(); got != "Exited (never started)" {
+			t.Errorf("%s: %q", tc.name, got)
+		}
+		if sb.LastEventNote != "never started" {
+			t.Errorf("%s: note %q", tc.name, sb.LastEventNote)
+		}
+	}
 }

@@ -99,6 +99,10 @@ type Exit struct {
 	// Reason is the runtime's diagnosis when it has one beyond the code and
 	// signal, e.g. "lost the workload: …".
 	Reason string `json:"reason,omitempty"`
+	// NeverStarted: the workload never ran — the process that was starting
+	// the sandbox (glassbox run, or its supervisor) ended first. Code and
+	// Signal are then zero.
+	NeverStarted bool `json:"never_started,omitempty"`
 }
 
 // String is the one wording of an exit, docker's "Exited (137)" with what
@@ -109,6 +113,9 @@ type Exit struct {
 func (e *Exit) String() string {
 	if e == nil {
 		return "Exited (unknown)"
+	}
+	if e.NeverStarted {
+		return "Exited (never started)"
 	}
 	s := "Exited (" + strconv.Itoa(e.Code)
 	if e.Signal != "" {

@@ -85,6 +85,10 @@ func (r *reporter) header(s *inspect.Snapshot) {
 		return
 	}
 	if sb := s.Sandbox; sb != nil {
+		if sb.Status != state.Running && sb.Status != state.Paused {
+			r.line("Sandbox %s (%s), image %s, %s; taken %s", sb.Name, sb.ID, sb.Image, sb.Status, s.Taken.Format("15:04:05.000"))
+			return
+		}
 		r.line("Sandbox %s (%s), image %s, %s; init PID %d on the host, taken %s",
 			sb.Name, sb.ID, sb.Image, sb.Status, s.PID, s.Taken.Format("15:04:05.000"))
 		return

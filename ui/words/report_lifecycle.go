@@ -44,8 +44,10 @@ func (r *reporter) lifecycle(s *inspect.Snapshot) {
 		line += ", last after " + exitText(a, sb.Limits)
 	}
 	r.line("%s", line)
-	if e := sb.Exit; e != nil {
-		r.line("  exit: %s", exitText(e, sb.Limits))
+	if e := sb.Exit; e != nil && sb.Status == state.Exited {
+		r.exited(s, e)
+	} else if e != nil {
+		r.line("  last exit: %s", exitText(e, sb.Limits))
 	}
 	if sb.LastEventNote != "" {
 		r.line("  note: %s", sb.LastEventNote)
@@ -63,4 +65,29 @@ func exitText(e *state.Exit, l state.Limits) string {
 		s += ": " + why
 	}
 	return s
+}
+
+// exited is how an exited sandbox ended, field by field, as docker
+// inspect's State has them (times in UTC, RFC 3339).
+func (r *reporter) exited(s *inspect.Snapshot, e *state.Exit) {
+	sb := s.Sandbox
+	r.line("  exit: %s", Exit(e))
+	if !e.NeverStarted {
+		r.line("  exit code: %d", e.Code)
+		sig := e.Signal
+		if sig == "" {
+			sig = "none"
+		}
+		r.line("  signal: %s", sig)
+		r.line("  OOMKilled: %t", e.OOMKilled)
+	}
+	if !sb.Started.IsZero() {
+		r.line("  started at: %s", sb.Started.UTC().Format(time.RFC3339))
+	}
+	if !e.FinishedAt.IsZero() {
+		r.line("  finished at: %s (%s ago)", e.FinishedAt.UTC().Format(time.RFC3339), Ago(s.Taken.Sub(e.FinishedAt)))
+	}
+	if why := ExitReason(e, sb.Limits); why != "" {
+		r.line("  reason: %s", why)
+	}
 }

@@ -74,3 +74,36 @@ func TestReport(t *testing.T) {
 		t.Error("--sources does not switch the file names on")
 	}
 }
+
+// inspect of an exited sandbox shows how it ended, field by field, as
+// docker inspect's State does — and claims no init process (issue 16, bug 4).
+func TestReportExited(t *testing.T) {
+	started := time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC)
+	sb := &state.Sandbox{ID: "3f2a9c01b7de", Name: "web", Image: "calculator", Status: state.Exited, InitPID: 4242,
+		Limits: state.Limits{MemoryBytes: 32 << 20}, Started: started, Detached: true, SupervisorPID: 4240,
+		Exit: &state.Exit{Code: 137, Signal: "SIGKILL", OOMKilled: true, FinishedAt: started.Add(90 * time.Second)}}
+	s := &inspect.Snapshot{Taken: started.Add(time.Hour), Sandbox: sb}
+	var out bytes.Buffer
+	if err := Report(&out, s, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Sandbox web (3f2a9c01b7de), image calculator, exited", "  status: exited\n",
+		"  exit code: 137\n", "  signal: SIGKILL\n", "  OOMKilled: true\n", "  started at: 2026-11-28T15:00:00Z\n",
+		"  finished at: 2026-11-28T15:01:30Z (58 minutes ago)\n", "  reason: killed by the OOM killer: memory limit 32 MiB reached\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "init PID") {
+		t.Errorf("an exited sandbox has no init process:\n%s", out.String())
+	}
+	sb.Exit = &state.Exit{NeverStarted: true, FinishedAt: started, Reason: "never started: its supervisor (pid 7) ended before the workload ran"}
+	sb.Started = time.Time{}
+	out.Reset()
+	Report(&out, s, false)
+	for _, want := range []string{"  exit: Exited (never started)\n", "  reason: never started: its supervisor (pid 7) ended before the workload ran\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("never started: report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
