@@ -55,10 +55,15 @@ func Unpack(r io.Reader, dir string, userxattr bool) (LayerStats, error) {
 		pdir := filepath.Join(dir, parent)
 		switch {
 		case base == OpaqueMarker:
-			// Both spellings: the layer may be a lower of a sandbox with or
-			// without --userns (userxattr reads only user.overlay.*).
-			for _, x := range []string{opaque, "user.overlay.opaque"} {
-				if err := unix.Setxattr(pdir, x, []byte("y"), 0); err != nil {
+			if err := unix.Setxattr(pdir, opaque, []byte("y"), 0); err != nil {
+				return st, fmt.Errorf("%s: mark %s opaque: %w", h.Name, parent, err)
+			}
+			// The user.* spelling too, where the file system has user
+			// xattrs (tmpfs before Linux 6.6 has not): the layer may also
+			// be a lower of a --userns sandbox, whose userxattr mount
+			// reads only user.overlay.*.
+			if !userxattr {
+				if err := unix.Setxattr(pdir, "user.overlay.opaque", []byte("y"), 0); err != nil && !errors.Is(err, unix.ENOTSUP) {
 					return st, fmt.Errorf("%s: mark %s opaque: %w", h.Name, parent, err)
 				}
 			}
