@@ -187,20 +187,42 @@ func runOnce(cmd *cobra.Command, names []string, o topOptions, w io.Writer) erro
 	if err := needRoot(); err != nil {
 		return err
 	}
-	eng := lifecycle.New(rootsOf(cmd))
-	refs, err := resolve(eng, names)
+	rounds, err := takeRounds(lifecycle.New(rootsOf(cmd)), names, o)
 	if err != nil {
 		return err
 	}
+	if o.json {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rounds[len(rounds)-1])
+	}
+	width := 100
+	if c, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && c >= 40 {
+		width = c
+	}
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	_, err = io.WriteString(w, ui.Frame(ui.NewStyles(r), rounds, width))
+	return err
+}
+
+// takeRounds takes two rounds of snapshots 200ms apart of the named
+// sandboxes and containers (every running one when none is named), so that
+// the second round's CPU rates have an interval to be measured over.
+func takeRounds(eng *lifecycle.Engine, names []string, o topOptions) ([][]*inspect.Snapshot, error) {
+	refs, err := resolve(eng, names)
+	if err != nil {
+		return nil, err
+	}
 	src, err := openTopSource(eng, o, refs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer src.Close()
 	// One listing (other engines looked for once) to pick the records from.
 	list, err := src.List()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var sbs []*state.Sandbox
 	for _, ref := range refs {
@@ -222,33 +244,17 @@ func runOnce(cmd *cobra.Command, names []string, o topOptions, w io.Writer) erro
 		if i > 0 {
 			time.Sleep(200 * time.Millisecond)
 		}
-		var round []*inspect.Snapshot
+		round := []*inspect.Snapshot{}
 		for _, sb := range sbs {
 			s, err := src.Snapshot(sb)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			round = append(round, s)
 		}
 		rounds = append(rounds, round)
 	}
-	if o.json {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		last := rounds[len(rounds)-1]
-		if last == nil {
-			last = []*inspect.Snapshot{}
-		}
-		return enc.Encode(last)
-	}
-	width := 100
-	if c, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && c >= 40 {
-		width = c
-	}
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(termenv.Ascii)
-	_, err = io.WriteString(w, ui.Frame(ui.NewStyles(r), rounds, width))
-	return err
+	return rounds, nil
 }
 
 // openTopSource is top's source of snapshots, with other engines'

@@ -2,10 +2,16 @@ package engines_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -159,6 +165,7 @@ func testRuntime(t *testing.T, runtime string) {
 	if os.Getenv("GLASSBOX_VM") == "1" {
 		return
 	}
+	serveSnapshots(t, bin, ref, pid)
 	for _, verb := range []string{"stop", "kill", "rm", "pause", "restart"} {
 		_, stderr, err := run(t, bin, verb, ref)
 		if err == nil || !strings.Contains(stderr, "only reads other engines' containers") {
@@ -179,4 +186,49 @@ func psHas(table, engine, ref string) bool {
 		}
 	}
 	return false
+}
+
+// serveSnapshots runs glassbox serve --engines and asks it for the
+// container's snapshot, the way a dashboard asks a node; then stops it.
+func serveSnapshots(t *testing.T, bin, ref string, pid int) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	srv := exec.Command(bin, "serve", "--listen", addr, "--engines")
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		srv.Process.Signal(syscall.SIGTERM)
+		if err := srv.Wait(); err != nil {
+			t.Errorf("glassbox serve after SIGTERM: %v", err)
+		}
+	}()
+	var snaps []inspect.Snapshot
+	eventually(t, 10*time.Second, func() error {
+		resp, err := http.Get("http://" + addr + "/snapshots?ref=" + url.QueryEscape(ref))
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET /snapshots: %s", resp.Status)
+		}
+		return json.NewDecoder(resp.Body).Decode(&snaps)
+	})
+	if len(snaps) != 1 || snaps[0].PID != pid || snaps[0].Container == nil || snaps[0].Container.Ref() != ref || !snaps[0].Cgroup.Memory.Usage.Valid {
+		t.Errorf("served %+v", snaps)
+	}
+	resp, err := http.Post("http://"+addr+"/snapshots", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST /snapshots: %s", resp.Status)
+	}
 }
