@@ -21,7 +21,7 @@ var compareRows = map[state.CompareRow]struct{ label, means string }{
 	state.RowStartToHealth: {"start → /health", "from starting it (qemu; the engine's run, as glassbox run -d) to the first healthy answer: a VM boots a kernel and its devices, a sandbox is a few system calls."},
 	state.RowMemory:        {"memory on host", "host memory one instance holds: qemu's resident memory (the guest's RAM in use, the emulator) vs the sandbox's cgroup (its processes only: the kernel is shared)."},
 	state.RowDisk:          {"on disk", "what one instance needs on disk: a kernel image and an initramfs (which each VM copies into its own RAM) vs the image's layers, shared by every sandbox of the image (each adds only its writable layer)."},
-	state.RowThroughput:    {"GET /health", "requests answered per second, and the share of the host's rate: every packet to the VM crosses an emulated network card, a sandbox's a veth pair. The VM and the sandbox have one CPU each, the host's process no limit."},
+	state.RowThroughput:    {"GET /health", "requests answered per second, and the share of the host's rate: every packet to the VM crosses an emulated network card, a sandbox's a veth pair. Each has the same CPU budget: the VM its vCPUs, the sandbox --cpus, the host's process as many CPUs (pinned)."},
 	state.RowDensity:       {"how many fit", "the memory the kernel says is available, divided by one instance's memory (memory only: CPU runs out first under load)."},
 	state.RowStarted:       {"running at once", "instances started for real and running at the same time, each answering /health, and the memory they held together."},
 }
@@ -46,7 +46,7 @@ func CompareSetup(c *state.Comparison) []string {
 	return []string{
 		fmt.Sprintf("VM: %s under %s, %d vCPU, %d MiB; kernel %s", strings.Replace(c.Qemu, "QEMU emulator version", "qemu", 1), c.Accel, c.CPUs, c.MemoryMB, c.KernelImg),
 		fmt.Sprintf("sandbox: the calculator image, --cpus %d --memory %dm", c.CPUs, c.MemoryMB),
-		"host: the same calculator binary as a plain process",
+		fmt.Sprintf("host: the same calculator binary as a plain process, pinned to %d CPU", c.CPUs),
 		fmt.Sprintf("qemu ran under %s: %s", c.Accel, c.AccelWhy),
 	}
 }

@@ -7,11 +7,14 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"glassbox/sandbox"
 	"glassbox/sandbox/cgroup"
@@ -209,14 +212,46 @@ func (r *runner) startHostCalculator() (string, error) {
 	cmd.Env = append(cmd.Env, "SERVER_PORT="+strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	cpus, err := startPinned(cmd, r.opts.CPUs)
+	if cmd.Process != nil {
+		r.hostCalc = cmd // started: clean-up stops it, whatever came after
+	}
+	if err != nil {
 		return "", fmt.Errorf("start %s: %w", bin, err)
 	}
-	r.hostCalc, r.hostPort = cmd, port
+	r.hostPort = port
 	ctx, cancel := context.WithTimeout(context.Background(), sandboxHealthWait)
 	defer cancel()
 	if err := waitHealthy(ctx, port, nil); err != nil {
 		return "", fmt.Errorf("the calculator on the host (%s) did not answer /health: %w", bin, err)
 	}
-	return "port " + strconv.Itoa(port), nil
+	return fmt.Sprintf("port %d, on CPU %s", port, cpus), nil
+}
+
+// startPinned starts cmd on the first n CPUs this process may use, the
+// budget the VM (-smp) and the sandbox (--cpus) get: a child inherits the
+// CPU affinity of the thread that forks it, so the forking thread is
+// pinned for the moment of the start.
+func startPinned(cmd *exec.Cmd, n int) (string, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var all, pin unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &all); err != nil {
+		return "", fmt.Errorf("sched_getaffinity: %w", err)
+	}
+	var picked []string
+	for c := 0; c < 1024 && len(picked) < n; c++ {
+		if all.IsSet(c) {
+			pin.Set(c)
+			picked = append(picked, strconv.Itoa(c))
+		}
+	}
+	if err := unix.SchedSetaffinity(0, &pin); err != nil {
+		return "", fmt.Errorf("sched_setaffinity: %w", err)
+	}
+	err := cmd.Start()
+	if rerr := unix.SchedSetaffinity(0, &all); rerr != nil && err == nil {
+		err = fmt.Errorf("restore sched_setaffinity: %w", rerr)
+	}
+	return strings.Join(picked, ","), err
 }
