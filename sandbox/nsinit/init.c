@@ -16,7 +16,6 @@
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,69 +30,16 @@
 #include <unistd.h>
 
 #include "harden.h"
+#include "tty.h"
+#include "wire.h"
+
+void gb_exec_main(void) __attribute__((noreturn)); // exec.c
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-#define SOCK 3 // the parent's socket (ExtraFiles[0])
 #define NSDE (MS_NOSUID | MS_NODEV | MS_NOEXEC)
-
-// gb_reply writes one line of JSON to the parent; the socket may be gone.
-static void gb_reply(const char *line) {
-	size_t n = strlen(line), off = 0;
-	while (off < n) {
-		ssize_t w = write(SOCK, line + off, n - off);
-		if (w < 0 && errno == EINTR) continue;
-		if (w <= 0) return;
-		off += (size_t)w;
-	}
-}
-
-// gb_fail reports an error as {"kind":"error","error":"…"} and exits 1.
-static void gb_fail(const char *fmt, ...) {
-	char msg[1024], line[2200];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	size_t j = 0;
-	j += snprintf(line, sizeof line, "{\"kind\":\"error\",\"error\":\"");
-	for (size_t i = 0; msg[i] && j < sizeof line - 8; i++) {
-		unsigned char c = (unsigned char)msg[i];
-		if (c == '"' || c == '\\') { line[j++] = '\\'; line[j++] = (char)c; }
-		else if (c < 0x20) line[j++] = ' ';
-		else line[j++] = (char)c;
-	}
-	snprintf(line + j, sizeof line - j, "\"}\n");
-	gb_reply(line);
-	_exit(1);
-}
-
-static int gb_read_full(int fd, char *buf, size_t n) {
-	size_t off = 0;
-	while (off < n) {
-		ssize_t r = read(fd, buf + off, n - off);
-		if (r < 0 && errno == EINTR) continue;
-		if (r <= 0) return -1;
-		off += (size_t)r;
-	}
-	return 0;
-}
-
-// The payload: NUL-terminated strings, read in order.
-static char *gb_cur, *gb_end;
-
-static char *gb_next(void) {
-	if (gb_cur >= gb_end) gb_fail("sandbox spec: truncated");
-	char *s = gb_cur;
-	char *nul = memchr(gb_cur, 0, (size_t)(gb_end - gb_cur));
-	if (!nul) gb_fail("sandbox spec: unterminated field");
-	gb_cur = nul + 1;
-	return s;
-}
-
-static unsigned long long gb_num(void) { return strtoull(gb_next(), NULL, 10); }
 
 static void gb_mkdir_p(const char *path, mode_t mode) {
 	char buf[4096];
@@ -218,12 +164,7 @@ static void gb_exec_workload(const char *path, char **argv, char **envp, const c
 // either execs the workload (noinit) or forks it as PID 2 and serves as its
 // init until it ends. It never returns.
 static void gb_init_main(int init_mode) {
-	char hdr[11] = {0};
-	if (gb_read_full(SOCK, hdr, 10) < 0) gb_fail("read the sandbox spec: %s", strerror(errno));
-	size_t len = (size_t)strtoul(hdr, NULL, 10);
-	char *buf = malloc(len + 1);
-	if (!buf || gb_read_full(SOCK, buf, len) < 0) gb_fail("read the sandbox spec (%zu bytes)", len);
-	gb_cur = buf, gb_end = buf + len;
+	gb_read_spec();
 
 	int last = gb_last_cap(); // the host's /proc, before the pivot
 	unsigned long long nops = gb_num();
@@ -240,11 +181,18 @@ static void gb_init_main(int init_mode) {
 	size_t envc = (size_t)gb_num();
 	char **envp = calloc(envc + 1, sizeof *envp);
 	for (size_t i = 0; i < envc; i++) envp[i] = gb_next();
+	int want_tty = (int)gb_num();
+	unsigned short rows = (unsigned short)gb_num(), cols = (unsigned short)gb_num();
 
 	char msg[512];
+	// run -t: a terminal of the sandbox's own devpts (the root is in place).
+	int tty = -1;
+	if (want_tty && (tty = gb_pty_open(rows, cols, msg, sizeof msg)) < 0) gb_fail("%s", msg);
 	if (!init_mode) {
 		// The workload becomes PID 1; the socket closes on exec (CLOEXEC):
 		// that end-of-file is the parent's "started".
+		const char *e = tty >= 0 ? gb_pty_take(tty) : NULL;
+		if (e) gb_fail("%s: %s", e, strerror(errno));
 		gb_exec_workload(path, argv, envp, cwd, caps, last, &filter, msg, sizeof msg);
 		gb_fail("%s", msg);
 	}
@@ -264,11 +212,16 @@ static void gb_init_main(int init_mode) {
 	if (pid < 0) gb_fail("fork the workload: %s", strerror(errno));
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		gb_exec_workload(path, argv, envp, cwd, caps, last, &filter, msg, sizeof msg);
+		const char *e = tty >= 0 ? gb_pty_take(tty) : NULL;
+		if (e) snprintf(msg, sizeof msg, "%s: %s", e, strerror(errno));
+		else gb_exec_workload(path, argv, envp, cwd, caps, last, &filter, msg, sizeof msg);
 		if (write(errp[1], msg, strlen(msg)) < 0) {}
 		_exit(127);
 	}
 	close(errp[1]);
+	// Only the workload holds the terminal: when it and its children have
+	// closed it, glassbox reads the end of its output.
+	if (tty >= 0) close(tty);
 	memset(msg, 0, sizeof msg);
 	ssize_t n;
 	do { n = read(errp[0], msg, sizeof msg - 1); } while (n < 0 && errno == EINTR);
@@ -303,12 +256,14 @@ static void gb_init_main(int init_mode) {
 	}
 }
 
-// gb_early runs before the Go runtime, as a constructor. As a sandbox's
+// gb_early runs before the Go runtime, as a constructor. As
+// `glassbox sandbox-exec` it steps into a running sandbox (exec.c). As a sandbox's
 // init it waits for the parent's 'c' (the process is in its cgroup), then
 // unshares the cgroup namespace, so its root is the sandbox's cgroup, and
 // in init mode the time namespace (which applies to children: the
 // workload), and becomes the init. Otherwise it returns at once.
 __attribute__((constructor)) static void gb_early(int argc, char **argv) {
+	if (argc >= 2 && strcmp(argv[1], "sandbox-exec") == 0) gb_exec_main();
 	if (argc < 3 || strcmp(argv[1], "sandbox-init") != 0) return;
 	int init_mode = strcmp(argv[2], "init") == 0;
 	// The parent passes stdio and the socket; anything else came from its

@@ -9,7 +9,9 @@ package nsinit
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
+	"strings"
 
 	"glassbox/sandbox/rootfs"
 )
@@ -40,6 +42,7 @@ const (
 	MsgStarted = "started" // the workload runs (init mode)
 	MsgError   = "error"   // set-up failed; the init exits 1
 	MsgExit    = "exit"    // the workload ended; the init exits with Code
+	MsgPTY     = "pty"     // the master side of the workload's terminal rides along (SCM_RIGHTS)
 )
 
 // Message is one JSON line from the init to the parent.
@@ -49,55 +52,93 @@ type Message struct {
 	Code   int    `json:"code,omitempty"`   // exit code (shell convention: 128+signal)
 	Signal int    `json:"signal,omitempty"` // the signal that killed the workload, 0 if it exited
 	PID    int    `json:"pid,omitempty"`    // the workload's PID inside the sandbox
+	// File is the descriptor a MsgPTY carries.
+	File *os.File `json:"-"`
 }
 
 // Exec is the workload: the resolved executable, its argv and environment,
 // its working directory, the capabilities it keeps and its seccomp filter
-// (seccomp.Filter.Encode; empty for none).
+// (seccomp.Filter.Encode; empty for none); with TTY, a terminal of the
+// sandbox's own devpts of Rows×Cols (0: the kernel's default), whose
+// master side comes back as a MsgPTY.
 type Exec struct {
-	Path    string
-	Args    []string
-	Env     []string
-	Cwd     string
-	Caps    uint64
-	Seccomp string
+	Path       string
+	Args       []string
+	Env        []string
+	Cwd        string
+	Caps       uint64
+	Seccomp    string
+	TTY        bool
+	Rows, Cols uint16
 }
 
 // Encode is the spec as the init reads it: ten decimal digits of length,
 // then NUL-terminated fields — the number of steps, each step
 // (rootfs.Op.Encode), then path, cwd, caps, seccomp, argc, argv…, envc,
-// env….
+// env…, tty, rows, cols.
 func Encode(plan []rootfs.Op, x *Exec) ([]byte, error) {
 	if len(x.Args) == 0 {
 		return nil, errors.New("no command")
 	}
-	b := make([]byte, 10, 4096)
-	field := func(s string) { b = append(append(b, s...), 0) }
-	field(strconv.Itoa(len(plan)))
+	var s spec
+	s.num(len(plan))
 	for _, op := range plan {
-		b = op.Encode(b)
+		s.b = op.Encode(s.b)
 	}
-	field(x.Path)
-	field(x.Cwd)
-	field(strconv.FormatUint(x.Caps, 10))
-	field(x.Seccomp)
-	field(strconv.Itoa(len(x.Args)))
-	for _, a := range x.Args {
-		field(a)
+	s.field(x.Path)
+	s.field(x.Cwd)
+	s.field(strconv.FormatUint(x.Caps, 10))
+	s.field(x.Seccomp)
+	s.list(x.Args)
+	s.list(x.Env)
+	s.flag(x.TTY)
+	s.num(int(x.Rows))
+	s.num(int(x.Cols))
+	return s.bytes(x.Args, x.Env)
+}
+
+// spec builds the wire format init.c and exec.c read (wire.c).
+type spec struct{ b []byte }
+
+func (s *spec) field(v string) {
+	if s.b == nil {
+		s.b = make([]byte, 10, 4096)
 	}
-	field(strconv.Itoa(len(x.Env)))
-	for _, e := range x.Env {
-		field(e)
+	s.b = append(append(s.b, v...), 0)
+}
+
+func (s *spec) num(n int) { s.field(strconv.Itoa(n)) }
+
+func (s *spec) flag(v bool) {
+	if v {
+		s.field("1")
+	} else {
+		s.field("0")
 	}
-	for _, s := range append(append([]string{}, x.Args...), x.Env...) {
-		for i := 0; i < len(s); i++ {
-			if s[i] == 0 {
-				return nil, fmt.Errorf("argument or environment entry %q holds a NUL byte", s)
+}
+
+func (s *spec) list(vs []string) {
+	s.num(len(vs))
+	for _, v := range vs {
+		s.field(v)
+	}
+}
+
+// bytes is the spec with its length in front, unless an argument or an
+// environment entry holds a NUL (it would end the field early).
+func (s *spec) bytes(lists ...[]string) ([]byte, error) {
+	for _, l := range lists {
+		for _, v := range l {
+			if strings.IndexByte(v, 0) >= 0 {
+				return nil, fmt.Errorf("argument or environment entry %q holds a NUL byte", v)
 			}
 		}
 	}
-	copy(b, fmt.Sprintf("%010d", len(b)-10))
-	return b, nil
+	if s.b == nil {
+		s.b = make([]byte, 10)
+	}
+	copy(s.b, fmt.Sprintf("%010d", len(s.b)-10))
+	return s.b, nil
 }
 
 // Main is what the hidden verb does when the init did not take over before

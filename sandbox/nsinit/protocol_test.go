@@ -13,17 +13,25 @@ import (
 // TestEncode checks the wire format init.c reads.
 func TestEncode(t *testing.T) {
 	plan := []rootfs.Op{{Kind: rootfs.OpMount, Src: "proc", Dst: "/r/proc", FSType: "proc", Flags: 14, Mkdir: true}}
-	b, err := Encode(plan, &Exec{Path: "/app/c", Args: []string{"c", "-x"}, Env: []string{"A=1"}, Cwd: "/app", Caps: 5, Seccomp: "0600000000000000"})
+	b, err := Encode(plan, &Exec{Path: "/app/c", Args: []string{"c", "-x"}, Env: []string{"A=1"}, Cwd: "/app", Caps: 5, Seccomp: "0600000000000000", TTY: true, Rows: 24, Cols: 80})
 	if err != nil {
 		t.Fatal(err)
 	}
+	want := []string{"1", "mount", "proc", "/r/proc", "proc", "", "14", "0", "0", "1",
+		"/app/c", "/app", "5", "0600000000000000", "2", "c", "-x", "1", "A=1", "1", "24", "80"}
+	checkFields(t, b, want)
+	if _, err := Encode(nil, &Exec{Path: "/a", Args: []string{"a\x00b"}}); err == nil {
+		t.Error("a NUL in an argument: no error")
+	}
+}
+
+func checkFields(t *testing.T, b []byte, want []string) {
+	t.Helper()
 	n, _ := strconv.Atoi(string(b[:10]))
 	if n != len(b)-10 {
 		t.Fatalf("length prefix %q for %d bytes", b[:10], len(b)-10)
 	}
 	fields := bytes.Split(bytes.TrimSuffix(b[10:], []byte{0}), []byte{0})
-	want := []string{"1", "mount", "proc", "/r/proc", "proc", "", "14", "0", "0", "1",
-		"/app/c", "/app", "5", "0600000000000000", "2", "c", "-x", "1", "A=1"}
 	if len(fields) != len(want) {
 		t.Fatalf("%d fields %q, want %q", len(fields), fields, want)
 	}
@@ -32,8 +40,26 @@ func TestEncode(t *testing.T) {
 			t.Errorf("field %d = %q, want %q", i, fields[i], want[i])
 		}
 	}
-	if _, err := Encode(nil, &Exec{Path: "/a", Args: []string{"a\x00b"}}); err == nil {
-		t.Error("a NUL in an argument: no error")
+}
+
+// TestEncodeJoin checks the wire format exec.c reads.
+func TestEncodeJoin(t *testing.T) {
+	b, err := EncodeJoin(&Join{
+		InitPID: 42, InitStart: 777, Namespaces: []string{"user", "pid", "mnt"},
+		CgroupProcs: []string{"/sys/fs/cgroup/glassbox/x/cgroup.procs"}, UID: 1000, GID: 100, Groups: []uint32{100, 10},
+		Detach: true,
+		Exec:   Exec{Args: []string{"sh", "-c", "x"}, Env: []string{"A=1"}, Cwd: "/w", Caps: 9, Seccomp: "ab", TTY: true, Rows: 30, Cols: 100},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFields(t, b, []string{"42", "777", "1", "1", "30", "100", "3", "user", "pid", "mnt",
+		"1", "/sys/fs/cgroup/glassbox/x/cgroup.procs", "1000", "100", "2", "100", "10", "9", "ab", "/w",
+		"3", "sh", "-c", "x", "1", "A=1"})
+	for _, j := range []*Join{{}, {Exec: Exec{Args: []string{"a"}, Env: []string{"B=\x00"}}}} {
+		if _, err := EncodeJoin(j); err == nil {
+			t.Errorf("EncodeJoin(%+v): no error", j)
+		}
 	}
 }
 
