@@ -65,6 +65,11 @@ type Config struct {
 	NoInit bool `json:"no_init"`
 	// UserNS maps the sandbox's root to UIDMapStart.. on the host.
 	UserNS bool `json:"userns"`
+	// TTY gives the workload a terminal (-t): a pty of the sandbox's own
+	// devpts, whose master side Start hands to Stdio.Terminal. OpenStdin
+	// (-i) keeps Stdio.In as its standard input; without it, /dev/null.
+	TTY       bool `json:"tty,omitempty"`
+	OpenStdin bool `json:"open_stdin,omitempty"`
 	// Network is NetworkNone (default), NetworkHost or NetworkBridge.
 	Network string `json:"network"`
 	// Security: capabilities, seccomp filter, read-only root.
@@ -98,6 +103,13 @@ type Hooks struct {
 // (a terminal, a pipe, a log file). Nil means /dev/null.
 type Stdio struct {
 	In, Out, Err *os.File
+	// Terminal receives the master side of the workload's terminal when
+	// one was asked for (Config.TTY, an exec's TTY), before Start or Exec
+	// returns; In, Out and Err are then unused. The receiver copies it to
+	// and from its own streams and closes it.
+	Terminal func(master *os.File)
+	// Rows and Cols are the terminal's first size (0: the kernel's 0×0).
+	Rows, Cols uint16
 }
 
 // The user namespace mapping of --userns: the sandbox's uid/gid 0..65535

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -29,8 +28,8 @@ type Container struct {
 	cg        cgroup.Manager
 	oomBefore uint64
 	cmd       *exec.Cmd
-	sock      *os.File
-	in        *bufio.Reader
+	conn      *nsinit.Conn
+	proc      *processRecord // how the workload was started, for exec
 
 	waitOnce sync.Once
 	exit     *state.Exit
@@ -132,8 +131,8 @@ func (c *Container) Destroy() error {
 		c.cmd.Process.Kill()
 		c.Wait()
 	}
-	if c.sock != nil {
-		c.sock.Close()
+	if c.conn != nil {
+		c.conn.Close()
 	}
 	if c.cfg.Hooks.OnDestroy != nil {
 		if err := c.cfg.Hooks.OnDestroy(c.sb); err != nil {

@@ -1,8 +1,6 @@
 package sandbox
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +41,10 @@ import (
 //	                                               read-only paths (--read-only: /run tmpfs, the
 //	                                               root remounted ro); lo up; sethostname
 //	5     write 'g' (with the spec if no hook)     read 'g'; pivot_root; detach the old root           fd 3 →
+//	5'    -t: hand the master to Stdio.Terminal    open a pty of the sandbox's devpts, send its        ← fd 3
+//	                                               master ({"kind":"pty"} + SCM_RIGHTS); the
+//	                                               workload takes the other side as its
+//	                                               controlling terminal and stdio (setsid)
 //	6     read "started" → the workload's host     fork the workload (PID 2): every fd above 2         ← fd 3
 //	      PID (init's child in the cgroup);        close-on-exec, drop caps to the spec's set in
 //	      record "running"; Start returns          every set, no_new_privs, chdir, install the
@@ -71,6 +73,9 @@ import (
 func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 	if !state.IsID(cfg.ID) || cfg.WorkDir == "" || cfg.Network == "" || cfg.Security.Resolved == nil {
 		return nil, errors.New("sandbox.Start: the configuration was not validated (call Config.Validate first)")
+	}
+	if cfg.TTY && stdio.Terminal == nil {
+		return nil, errors.New("sandbox.Start: a terminal (Config.TTY) needs Stdio.Terminal to receive it")
 	}
 	if cfg.Network == NetworkBridge && cfg.Hooks.OnCreated == nil {
 		return nil, errors.New("network bridge needs an attach hook (Hooks.OnCreated)")
@@ -124,8 +129,11 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 	if c.oomBefore, err = c.cg.OOMKills(); err != nil {
 		return nil, err
 	}
-	spec, err := c.spec(etc)
+	spec, err := c.spec(etc, stdio)
 	if err != nil {
+		return nil, err
+	}
+	if err := writeProcess(store, cfg.ID, c.proc); err != nil {
 		return nil, err
 	}
 	if err := c.launch(stdio); err != nil {
@@ -146,11 +154,11 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 		if err := hook(sb); err != nil {
 			return nil, fmt.Errorf("attach the sandbox: %w", err)
 		}
-		if _, err := c.sock.Write([]byte{nsinit.Go}); err != nil {
+		if _, err := c.conn.Write([]byte{nsinit.Go}); err != nil {
 			return nil, fmt.Errorf("tell the init to go on: %w", err)
 		}
 	}
-	if err := c.awaitStarted(); err != nil {
+	if err := c.awaitStarted(stdio); err != nil {
 		return nil, err
 	}
 	sb.Started = time.Now().UTC()
@@ -215,7 +223,7 @@ func makeDirs(sb *state.Sandbox, userns bool) error {
 
 // spec is what the init carries out: the root filesystem's plan and the
 // workload to exec, encoded for init.c.
-func (c *Container) spec(etc map[string]string) ([]byte, error) {
+func (c *Container) spec(etc map[string]string, stdio Stdio) ([]byte, error) {
 	var dirs []string
 	for _, d := range c.sb.Cgroup.Dirs {
 		dirs = append(dirs, d)
@@ -246,9 +254,11 @@ func (c *Container) spec(etc map[string]string) ([]byte, error) {
 		return nil, err
 	}
 	sec := c.cfg.Security.Resolved
+	c.proc = &processRecord{Env: env, Cwd: c.cfg.WorkDir, Caps: sec.CapMask, Seccomp: sec.Filter, UserNS: c.cfg.UserNS}
 	return nsinit.Encode(plan, &nsinit.Exec{
 		Path: path, Args: c.cfg.Args, Env: env, Cwd: c.cfg.WorkDir,
 		Caps: sec.CapMask, Seccomp: sec.Filter,
+		TTY: c.cfg.TTY, Rows: stdio.Rows, Cols: stdio.Cols,
 	})
 }
 
@@ -258,10 +268,11 @@ func (c *Container) launch(stdio Stdio) error {
 	if err != nil {
 		return fmt.Errorf("socketpair: %w", err)
 	}
-	c.sock = os.NewFile(uintptr(fds[0]), "sandbox-socket")
 	child := os.NewFile(uintptr(fds[1]), "sandbox-socket-child")
 	defer child.Close()
-	c.in = bufio.NewReader(c.sock)
+	if c.conn, err = nsinit.NewConn(os.NewFile(uintptr(fds[0]), "sandbox-socket")); err != nil {
+		return err
+	}
 
 	flags := uintptr(unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
 	if c.cfg.Network != NetworkHost {
@@ -303,8 +314,12 @@ func (c *Container) launch(stdio Stdio) error {
 		ExtraFiles:  []*os.File{child},
 		SysProcAttr: attr,
 	}
-	if stdio.In == nil {
+	if stdio.In == nil || !c.cfg.OpenStdin {
 		c.cmd.Stdin = nil // exec.Cmd opens /dev/null
+	}
+	if c.cfg.TTY {
+		// The workload's stdio is its terminal; the init has nothing to say.
+		c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = nil, nil, nil
 	}
 	if err := c.cmd.Start(); err != nil {
 		c.cmd = nil
@@ -317,7 +332,7 @@ func (c *Container) launch(stdio Stdio) error {
 // send tells the init it is in its cgroup and gives it its spec (step 3).
 func (c *Container) send(spec []byte) error {
 	msg := append([]byte{nsinit.InCgroup}, spec...)
-	if _, err := c.sock.Write(msg); err != nil {
+	if _, err := c.conn.Write(msg); err != nil {
 		return fmt.Errorf("send the sandbox spec: %w", err)
 	}
 	return nil
@@ -326,9 +341,14 @@ func (c *Container) send(spec []byte) error {
 // errInitDied is a start that ended without a word from the init.
 var errInitDied = errors.New("the sandbox's init died during set-up")
 
-// awaitStarted reads the init's answer to "go" (step 6).
-func (c *Container) awaitStarted() error {
+// awaitStarted reads the init's answer to "go" (step 6), and hands the
+// terminal's master side, which comes first, to the caller.
+func (c *Container) awaitStarted(stdio Stdio) error {
 	m, err := c.read()
+	if err == nil && m.Kind == nsinit.MsgPTY {
+		stdio.Terminal(m.File)
+		m, err = c.read()
+	}
 	switch {
 	case errors.Is(err, io.EOF) && c.cfg.NoInit:
 		// The socket closed on exec: the workload is PID 1.
@@ -351,17 +371,4 @@ func (c *Container) awaitStarted() error {
 	return nil
 }
 
-func (c *Container) read() (*nsinit.Message, error) {
-	line, err := c.in.ReadBytes('\n')
-	if err != nil {
-		if len(line) == 0 || errors.Is(err, io.EOF) {
-			return nil, io.EOF
-		}
-		return nil, fmt.Errorf("read from the init: %w", err)
-	}
-	var m nsinit.Message
-	if err := json.Unmarshal(line, &m); err != nil {
-		return nil, fmt.Errorf("decode a message from the init: %w", err)
-	}
-	return &m, nil
-}
+func (c *Container) read() (*nsinit.Message, error) { return c.conn.Read() }
