@@ -89,7 +89,11 @@ func execIn(cmd *cobra.Command, ref string, x *sandbox.ExecConfig) error {
 	}
 	done := make(chan struct{})
 	defer close(done)
-	go forwardSignals(sigs, done, p.Signal, tty)
+	fwd := (<-chan os.Signal)(sigs)
+	if tty != nil {
+		fwd = hangupOn(sigs, tty)
+	}
+	go forwardSignals(fwd, done, p.Signal)
 	exit, err := p.Wait()
 	if err != nil {
 		return err
@@ -100,20 +104,14 @@ func execIn(cmd *cobra.Command, ref string, x *sandbox.ExecConfig) error {
 	return nil
 }
 
-// forwardSignals passes the signals this process gets on to the sandbox
-// until done. With a terminal, SIGTERM and SIGHUP also hang it up: an
-// interactive shell ignores SIGTERM, but not the hangup.
-func forwardSignals(sigs <-chan os.Signal, done <-chan struct{}, signal func(syscall.Signal) error, tty *terminal) {
+// forwardSignals passes the signals this process gets on to the command
+// until done.
+func forwardSignals(sigs <-chan os.Signal, done <-chan struct{}, signal func(syscall.Signal) error) {
 	for {
 		select {
 		case s := <-sigs:
-			sig, ok := s.(syscall.Signal)
-			if !ok {
-				continue
-			}
-			signal(sig)
-			if tty != nil && (sig == syscall.SIGTERM || sig == syscall.SIGHUP) {
-				tty.hangup()
+			if sig, ok := s.(syscall.Signal); ok {
+				signal(sig)
 			}
 		case <-done:
 			return

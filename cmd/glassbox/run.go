@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -36,7 +37,9 @@ sandbox created.`,
 		Example: `  glassbox run
   glassbox run --memory 256m --cpus 0.5 calculator
   glassbox run --name calc -e WORKER_COUNT=2 --hostname calc
-  glassbox run busybox sh -c 'echo hi'`,
+  glassbox run busybox sh -c 'echo hi'
+  glassbox run -it busybox sh
+  echo hi | glassbox run -i busybox cat`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
@@ -73,6 +76,8 @@ sandbox created.`,
 	fl.Var(securityOptFlag{&c.Security}, "security-opt", "seccomp=unconfined, seccomp=PROFILE.json (docker's format; default: docker's profile), no-new-privileges (always on)")
 	fl.BoolVar(&c.Security.ReadOnly, "read-only", false, "mount the root filesystem read-only (/tmp and /run stay writable tmpfs)")
 	fl.BoolVar(&c.Security.Privileged, "privileged", false, "not offered (running it says why)")
+	fl.BoolVarP(&c.OpenStdin, "interactive", "i", false, "keep stdin open: pass this terminal's or pipe's input to the workload (without it, its stdin is /dev/null)")
+	fl.BoolVarP(&c.TTY, "tty", "t", false, "give the workload a terminal: a pty of the sandbox's own devpts (/dev/pts/0 inside)")
 	fl.BoolVarP(&detach, "detach", "d", false, "run in the background: print the sandbox's id and return once it runs; a supervisor keeps its log, ports, health and restart policy (see glassbox ps, logs, stop)")
 	fl.VarP(portsFlag{&req.Ports}, "publish", "p", network.PortHelp)
 	fl.Var(policyFlag{&req.Restart}, "restart", "restart policy of a detached sandbox: no, on-failure[:N] (an OOM kill is a failure) or always (default no)")
@@ -85,10 +90,22 @@ sandbox created.`,
 // workload's exit status. Signals that arrive while the sandbox starts are
 // held, then forwarded.
 func runForeground(e *lifecycle.Engine, req *lifecycle.Request) error {
+	stdio := sandbox.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, sandbox.ForwardedSignals...)
 	defer signal.Stop(sigs)
-	exit, err := e.RunForeground(req, sandbox.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}, sigs)
+	fwd := (<-chan os.Signal)(sigs)
+	if req.Config.TTY {
+		tty, err := newTerminal(req.Config.OpenStdin)
+		if err != nil {
+			return err
+		}
+		defer tty.close()
+		stdio.Terminal = tty.attach
+		stdio.Rows, stdio.Cols = tty.size()
+		fwd = hangupOn(sigs, tty)
+	}
+	exit, err := e.RunForeground(req, stdio, fwd)
 	if exit == nil {
 		if err != nil {
 			return err
@@ -105,4 +122,19 @@ func runForeground(e *lifecycle.Engine, req *lifecycle.Request) error {
 		return exitError{exit.Code}
 	}
 	return nil
+}
+
+// hangupOn passes signals through, and hangs the terminal up on SIGTERM
+// and SIGHUP: an interactive shell ignores SIGTERM, but not the hangup.
+func hangupOn(sigs <-chan os.Signal, tty *terminal) <-chan os.Signal {
+	out := make(chan os.Signal, 16)
+	go func() {
+		for s := range sigs {
+			out <- s
+			if s == syscall.SIGTERM || s == syscall.SIGHUP {
+				tty.hangup()
+			}
+		}
+	}()
+	return out
 }

@@ -120,14 +120,35 @@ func networkHooks(roots state.Roots, mode string) sandbox.Hooks {
 }
 
 // runtimeContainer is a *sandbox.Container as the supervisor uses it: its
-// output is copied from pipes into the log.
+// output is copied from pipes, or from its terminal, into the log.
 type runtimeContainer struct {
 	*sandbox.Container
 	copied sync.WaitGroup
+	// hold is what keeps a detached -i or -t workload's input open: the
+	// write end of its stdin pipe, or its terminal's master side. Nothing
+	// is written (glassbox has no attach); a shell waits for input as it
+	// would under docker run -dit.
+	hold *os.File
+	tty  bool // hold is a terminal's master
 }
+
+// detachedTTYRows and detachedTTYCols size a detached workload's terminal.
+const detachedTTYRows, detachedTTYCols = 24, 80
 
 func startRuntime(cfg *sandbox.Config, stdout, stderr io.Writer) (container, error) {
 	rc := &runtimeContainer{}
+	if cfg.TTY {
+		return startTerminal(rc, cfg, stdout)
+	}
+	var stdin *os.File
+	if cfg.OpenStdin {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		defer r.Close()
+		stdin, rc.hold = r, w
+	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -149,25 +170,57 @@ func startRuntime(cfg *sandbox.Config, stdout, stderr io.Writer) (container, err
 			io.Copy(p.w, p.r)
 		}()
 	}
-	c, err := sandbox.Start(cfg, sandbox.Stdio{Out: outW, Err: errW})
+	c, err := sandbox.Start(cfg, sandbox.Stdio{In: stdin, Out: outW, Err: errW})
 	outW.Close()
 	errW.Close()
 	if err != nil {
+		rc.release()
 		return nil, err
 	}
 	rc.Container = c
 	return rc, nil
 }
 
+// startTerminal starts a workload with a terminal: what it writes there
+// goes to the log as stdout, as docker logs shows a -t container's output.
+func startTerminal(rc *runtimeContainer, cfg *sandbox.Config, stdout io.Writer) (container, error) {
+	stdio := sandbox.Stdio{Rows: detachedTTYRows, Cols: detachedTTYCols, Terminal: func(master *os.File) {
+		rc.hold, rc.tty = master, true
+		rc.copied.Add(1)
+		go func() {
+			defer rc.copied.Done()
+			io.Copy(stdout, master)
+		}()
+	}}
+	c, err := sandbox.Start(cfg, stdio)
+	if err != nil {
+		rc.release()
+		return nil, err
+	}
+	rc.Container = c
+	return rc, nil
+}
+
+func (c *runtimeContainer) release() {
+	if c.hold != nil {
+		c.hold.Close()
+	}
+}
+
 // Wait waits for the workload, then (briefly) for the last of its output.
 func (c *runtimeContainer) Wait() (*state.Exit, error) {
 	exit, err := c.Container.Wait()
+	if c.tty {
+		// The rest of the terminal's output is in its buffer.
+		c.hold.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	}
 	done := make(chan struct{})
 	go func() { c.copied.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(2 * time.Second): // a straggler still holds the pipe
 	}
+	c.release()
 	return exit, err
 }
 
