@@ -5,7 +5,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,60 +14,7 @@ import (
 	"glassbox/sandbox/state"
 )
 
-// tmuxServer is a tmux server of the test's own (-S), killed at cleanup.
-type tmuxServer struct {
-	t    *testing.T
-	bin  string
-	sock string
-}
-
-func newTmux(t *testing.T) *tmuxServer {
-	t.Helper()
-	bin, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Fatal("this test drives the UI in tmux: install the Debian package tmux (CI does)")
-	}
-	// The server's socket lives in the test's temporary directory (not in
-	// tmux's /tmp/tmux-UID, where it would outlive the server), so that it
-	// goes with the test.
-	dir, err := os.MkdirTemp("", "gbui-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &tmuxServer{t: t, bin: bin, sock: filepath.Join(dir, "tmux.sock")}
-	t.Cleanup(func() {
-		s.run("kill-server")
-		os.RemoveAll(dir)
-	})
-	return s
-}
-
-func (s *tmuxServer) run(args ...string) (string, error) {
-	cmd := exec.Command(s.bin, append([]string{"-S", s.sock}, args...)...)
-	cmd.Env = append(os.Environ(), "TMUX=", "TERM=xterm-256color")
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-// start runs shell in a new detached 120×40 session named name.
-func (s *tmuxServer) start(name, shell string) {
-	s.t.Helper()
-	if out, err := s.run("new-session", "-d", "-x", "120", "-y", "40", "-s", name, shell); err != nil {
-		s.t.Fatalf("tmux new-session: %v\n%s", err, out)
-	}
-}
-
-func (s *tmuxServer) pane(name string) string {
-	out, _ := s.run("capture-pane", "-p", "-t", name)
-	return out
-}
-
-func (s *tmuxServer) keys(name string, keys ...string) {
-	s.t.Helper()
-	if out, err := s.run(append([]string{"send-keys", "-t", name}, keys...)...); err != nil {
-		s.t.Fatalf("tmux send-keys: %v\n%s", err, out)
-	}
-}
+func newTmux(t *testing.T) *sandboxtest.Tmux { return sandboxtest.NewTmux(t) }
 
 // TestDefaultCommandRunsCalc is `glassbox` alone, three times: it creates
 // the calculator sandbox "calc" with the course's limits and opens the UI
@@ -93,18 +39,18 @@ func TestDefaultCommandRunsCalc(t *testing.T) {
 
 	open := func(session string) *state.Sandbox {
 		t.Helper()
-		tm.start(session, shell)
+		tm.Start(session, shell)
 		waitFor(t, 30*time.Second, "the UI on calc", func() bool {
-			p := tm.pane(session)
+			p := tm.Pane(session)
 			return strings.Contains(p, "glassbox ▸ calc") && strings.Contains(p, "  running  ")
 		})
 		sb, err := eng.Get("calc")
 		if err != nil {
-			t.Fatalf("calc after glassbox: %v\n%s", err, tm.pane(session))
+			t.Fatalf("calc after glassbox: %v\n%s", err, tm.Pane(session))
 		}
-		tm.keys(session, "q")
+		tm.Keys(session, "q")
 		waitFor(t, 10*time.Second, "the goodbye that says calc keeps running", func() bool {
-			return strings.Contains(tm.pane(session), "left running: calc")
+			return strings.Contains(tm.Pane(session), "left running: calc")
 		})
 		return sb
 	}

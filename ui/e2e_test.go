@@ -64,8 +64,8 @@ func TestTopShowsOOMKillLive(t *testing.T) {
 	}
 
 	tm := newTmux(t)
-	tm.start("top", fmt.Sprintf("GLASSBOX_ROOT=%s NO_COLOR=1 %s top %s; sleep 30", os.Getenv("GLASSBOX_ROOT"), bin, name))
-	pane := func() string { return tm.pane("top") }
+	tm.Start("top", fmt.Sprintf("GLASSBOX_ROOT=%s NO_COLOR=1 %s top %s; sleep 30", os.Getenv("GLASSBOX_ROOT"), bin, name))
+	pane := func() string { return tm.Pane("top") }
 	waitFor(t, 15*time.Second, "the UI to show the sandbox running", func() bool {
 		return strings.Contains(pane(), "  running  ") && strings.Contains(pane(), "Resources")
 	})
@@ -79,7 +79,7 @@ func TestTopShowsOOMKillLive(t *testing.T) {
 		return strings.Contains(screen, "Exited (137, SIGKILL, OOMKilled)") && strings.Contains(screen, "OOM!    "+name+": Exited (137")
 	}
 	for presses := 1; ; presses++ {
-		tm.keys("top", "m")
+		tm.Keys("top", "m")
 		deadline := time.Now().Add(6 * time.Second)
 		for !killed() && time.Now().Before(deadline) {
 			time.Sleep(200 * time.Millisecond)
@@ -108,7 +108,7 @@ func TestTopShowsOOMKillLive(t *testing.T) {
 	}
 	t.Logf("the pane at the OOM kill:\n%s", screen)
 
-	tm.keys("top", "q")
+	tm.Keys("top", "q")
 	waitFor(t, 10*time.Second, "the UI to quit on q", func() bool {
 		return !strings.Contains(pane(), "Resources (cgroup)")
 	})
@@ -166,17 +166,17 @@ func TestTopShowsRestartAfterOOM(t *testing.T) {
 		return err == nil
 	})
 	tm := newTmux(t)
-	tm.start("top", fmt.Sprintf("GLASSBOX_ROOT=%s NO_COLOR=1 %s top %s; sleep 30", os.Getenv("GLASSBOX_ROOT"), bin, name))
+	tm.Start("top", fmt.Sprintf("GLASSBOX_ROOT=%s NO_COLOR=1 %s top %s; sleep 30", os.Getenv("GLASSBOX_ROOT"), bin, name))
 	waitFor(t, 15*time.Second, "the UI to show the sandbox running", func() bool {
-		return strings.Contains(tm.pane("top"), "  running  ")
+		return strings.Contains(tm.Pane("top"), "  running  ")
 	})
 	var screen string
 	restarted := func() bool {
-		screen = tm.pane("top")
+		screen = tm.Pane("top")
 		return strings.Contains(screen, "brought it back: restart count") && strings.Contains(screen, "restarted by policy")
 	}
 	for presses := 1; ; presses++ {
-		tm.keys("top", "m")
+		tm.Keys("top", "m")
 		deadline := time.Now().Add(8 * time.Second)
 		for !restarted() && time.Now().Before(deadline) {
 			time.Sleep(200 * time.Millisecond)
