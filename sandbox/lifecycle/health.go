@@ -2,20 +2,31 @@ package lifecycle
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
+	"sync"
 	"time"
 
+	"glassbox/sandbox"
 	"glassbox/sandbox/network"
 	"glassbox/sandbox/state"
 )
 
-// checkHealth polls the image's health check until the workload exits and
-// records each change (starting → healthy, healthy ⇄ unhealthy). The GET is
-// made from inside the sandbox's network namespace, to 127.0.0.1, so it
-// works the same in bridge, none and host mode and needs no route.
+// healthOutputMax is how much of a probe's output the record keeps (its
+// end), as docker keeps 4 KiB.
+const healthOutputMax = 4096
+
+// checkHealth runs the image's health check until the workload exits,
+// keeps each probe in the record's health log, and records each change
+// (starting → healthy, healthy ⇄ unhealthy). A command check runs inside
+// the sandbox through the same path as glassbox exec; the HTTP check's GET
+// is made from inside the sandbox's network namespace, to 127.0.0.1, so
+// it works the same in bridge, none and host mode and needs no route.
 //
 // Until the first success it polls fast (10 ms, doubling up to the
 // interval), so that `run -d` sees healthy within milliseconds of the
@@ -31,17 +42,10 @@ func (s *supervisor) checkHealth(c container, exited chan struct{}) {
 		timeout = 2 * time.Second
 	}
 	retries := max(hc.Retries, 1)
-	pid := c.State().InitPID
-	client := &http.Client{
-		Timeout: timeout,
-		Transport: &http.Transport{
-			DisableKeepAlives: true,
-			DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
-				return network.DialInNetns(pid, addr)
-			},
-		},
+	probe := s.httpProbe(c, hc, timeout)
+	if len(hc.Cmd) > 0 {
+		probe = s.cmdProbe(c, hc.Cmd, timeout)
 	}
-	url := fmt.Sprintf("http://127.0.0.1:%d%s", hc.Port, hc.Path)
 	began := time.Now()
 	failures := 0
 	wait := 10 * time.Millisecond
@@ -59,9 +63,9 @@ func (s *supervisor) checkHealth(c container, exited chan struct{}) {
 			wait = interval
 			continue // a frozen service cannot answer; that is not a failure
 		}
-		err := probe(client, url)
+		res := probe()
 		next := prev
-		if err == nil {
+		if res.ExitCode == 0 {
 			failures = 0
 			next = state.HealthHealthy
 		} else if prev != state.HealthStarting || time.Since(began) > hc.StartPeriod {
@@ -75,19 +79,103 @@ func (s *supervisor) checkHealth(c container, exited chan struct{}) {
 		} else {
 			wait = interval
 		}
-		if next == prev || closed(exited) {
-			continue
+		if closed(exited) {
+			return
 		}
 		s.mu.Lock()
 		s.health = next
+		s.healthLog = append(s.healthLog, res)
+		if len(s.healthLog) > state.HealthLogSize {
+			s.healthLog = s.healthLog[len(s.healthLog)-state.HealthLogSize:]
+		}
+		s.failingStreak = failures
 		s.mu.Unlock()
-		if err != nil {
-			s.log.note("glassbox: health: %s after %d failed checks: %v", next, failures, err)
-		} else {
-			s.log.note("glassbox: health: %s", next)
+		if next != prev {
+			if res.ExitCode != 0 {
+				s.log.note("glassbox: health: %s after %d failed checks: %s", next, failures, lastLine(res.Output))
+			} else {
+				s.log.note("glassbox: health: %s", next)
+			}
 		}
 		s.save()
 	}
+}
+
+// httpProbe GETs the check's path inside the sandbox: healthy on 2xx/3xx.
+func (s *supervisor) httpProbe(c container, hc *Healthcheck, timeout time.Duration) func() state.HealthProbe {
+	pid := c.State().InitPID
+	client := &http.Client{
+		Timeout: timeout,
+		Transport: &http.Transport{
+			DisableKeepAlives: true,
+			DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
+				return network.DialInNetns(pid, addr)
+			},
+		},
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d%s", hc.Port, hc.Path)
+	return func() state.HealthProbe {
+		res := state.HealthProbe{Start: time.Now().UTC()}
+		if err := probe(client, url); err != nil {
+			res.ExitCode, res.Output = 1, err.Error()
+		} else {
+			res.Output = "GET " + url + ": OK"
+		}
+		res.End = time.Now().UTC()
+		return res
+	}
+}
+
+// cmdProbe runs the check's command in the sandbox, as its user, with its
+// environment, capabilities and filter, killed after timeout (docker's
+// exit code -1 and words then).
+func (s *supervisor) cmdProbe(c container, cmd []string, timeout time.Duration) func() state.HealthProbe {
+	return func() state.HealthProbe {
+		s.mu.Lock()
+		sb := *c.State()
+		s.mu.Unlock()
+		return runHealthCmd(s.roots, &sb, &sandbox.ExecConfig{Args: cmd, Binary: s.cfg.InitBinary}, timeout)
+	}
+}
+
+// runHealthCmd is one command probe; tests replace it.
+var runHealthCmd = func(roots state.Roots, sb *state.Sandbox, x *sandbox.ExecConfig, timeout time.Duration) (res state.HealthProbe) {
+	res = state.HealthProbe{Start: time.Now().UTC(), ExitCode: -1}
+	defer func() { res.End = time.Now().UTC() }()
+	r, w, err := os.Pipe()
+	if err != nil {
+		res.Output = err.Error()
+		return res
+	}
+	defer r.Close()
+	out := &tail{max: healthOutputMax}
+	copied := make(chan struct{})
+	go func() {
+		io.Copy(out, r)
+		close(copied)
+	}()
+	p, err := sandbox.Exec(roots, sb, x, sandbox.Stdio{Out: w, Err: w})
+	w.Close()
+	if err != nil {
+		var ee *sandbox.ExecError
+		if errors.As(err, &ee) {
+			res.ExitCode = ee.Code
+		}
+		res.Output = err.Error()
+		return res
+	}
+	timer := time.AfterFunc(timeout, p.Close)
+	exit, _ := p.Wait()
+	if !timer.Stop() {
+		res.Output = fmt.Sprintf("Health check exceeded timeout (%s)", timeout)
+		return res
+	}
+	select {
+	case <-copied:
+	case <-time.After(time.Second): // a process it left behind holds the pipe
+	}
+	res.ExitCode, res.Output = exit.Code, out.String()
+	return res
 }
 
 func probe(client *http.Client, url string) error {
@@ -100,4 +188,39 @@ func probe(client *http.Client, url string) error {
 		return fmt.Errorf("GET %s: %s", url, strconv.Itoa(resp.StatusCode)+" "+http.StatusText(resp.StatusCode))
 	}
 	return nil
+}
+
+// tail keeps the last max bytes written to it.
+type tail struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = append(t.b[:0], t.b[len(t.b)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}
+
+func lastLine(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == '\r') {
+		s = s[:len(s)-1]
+	}
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '\n' {
+			return s[i+1:]
+		}
+	}
+	return s
 }

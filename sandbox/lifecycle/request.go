@@ -126,7 +126,7 @@ func (e *Engine) prepare(req *Request, detached bool) (*Spec, error) {
 	return &Spec{
 		ID: cfg.ID, Name: cfg.Name, Config: &cfg,
 		Restart: req.Restart, StopTimeout: req.StopTimeout, Ports: ports,
-		Health: healthFromImage(im.Config.Healthcheck), AutoRemove: req.Remove,
+		Health: healthFromImage(im.Config.Healthcheck, im.Config.Shell), AutoRemove: req.Remove,
 	}, nil
 }
 
@@ -169,12 +169,26 @@ func freePort(hostIP string) (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// healthFromImage is an image's HEALTHCHECK as the supervisor polls it:
-// an HTTP check. A command check (HEALTHCHECK CMD …) needs `exec`, which
-// glassbox does not have yet: the sandbox then has no health status.
-func healthFromImage(hc *image.Healthcheck) *Healthcheck {
-	if !hc.IsHTTP() {
+// healthFromImage is an image's HEALTHCHECK as the supervisor runs it: a
+// command (CMD, or CMD-SHELL through the image's SHELL, /bin/sh -c by
+// default) or the built-in calculator's HTTP GET; nil for none (NONE).
+func healthFromImage(hc *image.Healthcheck, shell []string) *Healthcheck {
+	if hc == nil {
 		return nil
 	}
-	return &Healthcheck{Path: hc.Path, Port: hc.Port, Interval: hc.Interval, Timeout: hc.Timeout, Retries: hc.Retries, StartPeriod: hc.StartPeriod}
+	h := &Healthcheck{Interval: hc.Interval, Timeout: hc.Timeout, Retries: hc.Retries, StartPeriod: hc.StartPeriod}
+	switch {
+	case hc.IsHTTP():
+		h.Path, h.Port = hc.Path, hc.Port
+	case len(hc.Test) > 1 && hc.Test[0] == "CMD":
+		h.Cmd = hc.Test[1:]
+	case len(hc.Test) > 1 && hc.Test[0] == "CMD-SHELL":
+		if len(shell) == 0 {
+			shell = []string{"/bin/sh", "-c"}
+		}
+		h.Cmd = append(append([]string{}, shell...), hc.Test[1])
+	default:
+		return nil
+	}
+	return h
 }

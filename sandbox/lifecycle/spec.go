@@ -29,12 +29,15 @@ type Spec struct {
 	AutoRemove bool `json:"auto_remove,omitempty"`
 }
 
-// Healthcheck is an image's HEALTHCHECK: an HTTP GET of Path on Port inside
-// the sandbox; Retries failures in a row make it unhealthy; failures during
-// StartPeriod do not count.
+// Healthcheck is an image's HEALTHCHECK: a command run inside the sandbox
+// (Cmd, HEALTHCHECK CMD, through the same path as glassbox exec: exit 0 is
+// healthy) or an HTTP GET of Path on Port inside it (the built-in
+// calculator's); Retries failures in a row make it unhealthy; failures
+// during StartPeriod do not count.
 type Healthcheck struct {
-	Path        string        `json:"path"`
-	Port        int           `json:"port"`
+	Cmd         []string      `json:"cmd,omitempty"`
+	Path        string        `json:"path,omitempty"`
+	Port        int           `json:"port,omitempty"`
 	Interval    time.Duration `json:"interval"`
 	Timeout     time.Duration `json:"timeout"`
 	Retries     int           `json:"retries"`

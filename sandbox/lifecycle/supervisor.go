@@ -65,6 +65,11 @@ type supervisor struct {
 	ports    []state.Port // the published ports, with how each is forwarded now
 	// restartedAfter is the exit that made the policy restart the workload last.
 	restartedAfter *state.Exit
+
+	// healthLog is the health check's last probes; failingStreak the
+	// failures in a row.
+	healthLog     []state.HealthProbe
+	failingStreak int
 }
 
 // Supervise runs the supervisor of sandbox id until its workload has ended
@@ -345,6 +350,8 @@ func (s *supervisor) save() error {
 		sb.Started = s.started
 	}
 	sb.Health = s.health
+	sb.HealthLog = append([]state.HealthProbe(nil), s.healthLog...)
+	sb.FailingStreak = s.failingStreak
 	sb.RestartedAfter = s.restartedAfter
 	to := state.Running
 	switch {

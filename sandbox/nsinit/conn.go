@@ -78,12 +78,14 @@ func (c *Conn) Read() (*Message, error) {
 		if oobn > 0 {
 			c.takeRights(c.oob[:oobn])
 		}
-		c.buf = append(c.buf, c.read[:n]...)
-		if n == 0 && err == nil {
+		if n > 0 {
+			c.buf = append(c.buf, c.read[:n]...)
+		}
+		if n <= 0 && err == nil {
 			err = io.EOF
 		}
 		if err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, unix.ECONNRESET) {
+			if errors.Is(err, io.EOF) || errors.Is(err, unix.ECONNRESET) || errors.Is(err, net.ErrClosed) {
 				return nil, io.EOF
 			}
 			return nil, fmt.Errorf("read from the sandbox: %w", err)

@@ -75,4 +75,3 @@ func (s *Tmux) Resize(name string, cols, rows int) {
 		s.t.Fatalf("tmux resize-window: %v\n%s", err, out)
 	}
 }
-

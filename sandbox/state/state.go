@@ -33,6 +33,19 @@ const (
 	HealthUnhealthy Health = "unhealthy"
 )
 
+// HealthProbe is one run of a sandbox's health check, as docker inspect's
+// State.Health.Log shows it: when it ran, its exit code (0 healthy, -1 when
+// it could not run or timed out) and what it printed (the last 4 KiB).
+type HealthProbe struct {
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	ExitCode int       `json:"exit_code"`
+	Output   string    `json:"output"`
+}
+
+// HealthLogSize is how many probes a record keeps, as docker does.
+const HealthLogSize = 5
+
 // Layer is one read-only image layer as a sandbox uses it: the directory that
 // is a lowerdir of the sandbox's overlay mount, and where it came from.
 type Layer struct {
@@ -138,6 +151,10 @@ type Sandbox struct {
 
 	Status Status `json:"status"`
 	Health Health `json:"health,omitempty"`
+	// HealthLog is the health check's last probes, oldest first;
+	// FailingStreak counts the failures in a row.
+	HealthLog     []HealthProbe `json:"health_log,omitempty"`
+	FailingStreak int           `json:"failing_streak,omitempty"`
 
 	// Engine is empty for glassbox's own sandboxes. A container of another
 	// engine (docker, podman, k8s, containerd, runc, crun) is shown beside
