@@ -145,5 +145,23 @@ func (in *Inspector) readProcesses(c *collector, s *Snapshot) (gone bool) {
 		s.Processes = append(s.Processes, p)
 	}
 	slices.SortFunc(s.Processes, func(a, b Process) int { return cmp.Compare(a.HostPID, b.HostPID) })
+	markJoined(s.Processes)
 	return gone
+}
+
+// markJoined marks the processes whose parent is not among the sandbox's
+// own: they stepped in with setns. Without a pid namespace of its own (a
+// listing of one process) there is nothing to tell.
+func markJoined(ps []Process) {
+	if len(ps) < 2 {
+		return
+	}
+	for i := range ps {
+		p := &ps[i]
+		if p.SandboxPID == 1 || len(p.NSpid) < 2 {
+			continue
+		}
+		_, found := slices.BinarySearchFunc(ps, p.PPID, func(q Process, pid int) int { return cmp.Compare(q.HostPID, pid) })
+		p.Joined = !found
+	}
 }

@@ -192,7 +192,7 @@ func Exec(roots state.Roots, sb *state.Sandbox, x *ExecConfig, stdio Stdio) (_ *
 	case state.Paused:
 		return nil, fmt.Errorf("cannot exec in %s: it is paused; unpause it first (glassbox unpause %s)", sb.Name, sb.Name)
 	default:
-		return nil, fmt.Errorf("cannot exec in %s: it is %s, not running (glassbox start is not needed: glassbox restart %s runs it again)", sb.Name, sb.Status, sb.Name)
+		return nil, fmt.Errorf("cannot exec in %s: it is %s, not running (glassbox restart %s runs it again)", sb.Name, sb.Status, sb.Name)
 	}
 	proc, err := readProcess(roots, sb)
 	if err != nil {

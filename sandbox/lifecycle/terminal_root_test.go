@@ -30,8 +30,15 @@ func TestRunInteractiveTerminal(t *testing.T) {
 		return strings.Contains(pane(), "/dev/pts/0") && strings.Contains(pane(), "40 120")
 	}, pane)
 	tm.Resize("it", 100, 30)
-	tm.Keys("it", "clear; stty size", "Enter")
-	waitUntil(t, 10*time.Second, "the new size", func() bool { return strings.Contains(pane(), "30 100") }, pane)
+	// SIGWINCH travels tmux → glassbox → TIOCSWINSZ: ask again until it is there.
+	asked := time.Time{}
+	waitUntil(t, 15*time.Second, "the new size", func() bool {
+		if time.Since(asked) > 500*time.Millisecond {
+			tm.Keys("it", "clear; stty size", "Enter")
+			asked = time.Now()
+		}
+		return strings.Contains(pane(), "30 100")
+	}, pane)
 	tm.Keys("it", "exit 3", "Enter")
 	var status []byte
 	waitUntil(t, 20*time.Second, "run's exit status", func() bool {
