@@ -60,15 +60,10 @@ type Namespace struct {
 // Process is one process in the sandbox's cgroup (cgroup.procs; for a
 // process in the host's root cgroup, only that process).
 type Process struct {
-	HostPID    int   `json:"host_pid"`
-	NSpid      []int `json:"nspid"`       // host first, innermost last (from /proc/PID/status NSpid)
-	SandboxPID int   `json:"sandbox_pid"` // the innermost NSpid
-	PPID       int   `json:"ppid"`
-	// Joined: the process entered the running sandbox with setns(2)
-	// (glassbox exec, a health check), rather than being forked by one of
-	// its processes: its parent is outside the sandbox, so inside its PPID
-	// is 0. (Not the sandbox's PID 1, whose parent is outside too.)
-	Joined     bool     `json:"joined,omitempty"`
+	HostPID    int      `json:"host_pid"`
+	NSpid      []int    `json:"nspid"`       // host first, innermost last (from /proc/PID/status NSpid)
+	SandboxPID int      `json:"sandbox_pid"` // the innermost NSpid
+	PPID       int      `json:"ppid"`
 	Command    string   `json:"command"`
 	Args       []string `json:"args"`
 	State      string   `json:"state"`
@@ -88,6 +83,11 @@ type Process struct {
 	NoNewPrivs     bool   `json:"no_new_privs"`
 	Source         string `json:"source"`      // /proc/PID/status (capabilities, seccomp too)
 	StatSource     string `json:"stat_source"` // /proc/PID/stat (CPU time)
+	// Joined: the process entered the running sandbox with setns(2)
+	// (glassbox exec, a health check), rather than being forked by one of
+	// its processes: its parent is outside the sandbox, so inside its PPID
+	// is 0. (Not the sandbox's PID 1, whose parent is outside too.)
+	Joined bool `json:"joined,omitempty"`
 }
 
 // Filesystem is the sandbox's root mount and the others inside it.

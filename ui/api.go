@@ -9,6 +9,7 @@ package ui
 
 import (
 	"context"
+	"os/exec"
 	"time"
 
 	"glassbox/inspect"
@@ -67,4 +68,8 @@ type Actions interface {
 	// step and figure as it goes; it returns the comparison. Cancelling
 	// ctx stops it; everything it started is removed before it returns.
 	CompareVM(ctx context.Context, report func(state.CompareEvent)) (*state.Comparison, error)
+	// Shell is the command that opens an interactive shell in a running
+	// sandbox (glassbox exec -it REF sh); the UI hands the terminal to it
+	// and comes back when it ends.
+	Shell(ref string) (*exec.Cmd, error)
 }

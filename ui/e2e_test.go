@@ -114,11 +114,15 @@ func TestTopShowsOOMKillLive(t *testing.T) {
 	})
 }
 
-func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+// waitFor polls ok; on a timeout the test fails, with screen's text if given.
+func waitFor(t *testing.T, d time.Duration, what string, ok func() bool, screen ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !ok() {
 		if time.Now().After(deadline) {
+			if len(screen) > 0 {
+				t.Fatalf("timed out after %s waiting for %s; the screen:\n%s", d, what, screen[0]())
+			}
 			t.Fatalf("timed out after %s waiting for %s", d, what)
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -197,4 +201,46 @@ func TestTopShowsRestartAfterOOM(t *testing.T) {
 		t.Errorf("the record after the restart: %+v, %v", sb, err)
 	}
 	t.Logf("the pane after the restart:\n%s", screen)
+}
+
+// TestShellKeyAndSetnsMark: a process that entered a busybox sandbox by
+// setns (a plain glassbox exec) is marked in the processes panel; E opens
+// a shell inside in the same terminal, and the UI comes back after exit.
+func TestShellKeyAndSetnsMark(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	sandboxtest.TempRoots(t)
+	bin := sandboxtest.Binary(t)
+	name := fmt.Sprintf("shell-e2e-%d", os.Getpid()%10000)
+	if out, err := exec.Command(bin, "run", "-d", "--name", name, "--hostname", "inside", "busybox", "sleep", "1000").CombinedOutput(); err != nil {
+		t.Fatalf("glassbox run -d: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command(bin, "rm", "-f", name).CombinedOutput(); err != nil {
+			t.Errorf("glassbox rm -f %s: %v\n%s", name, err, out)
+		}
+	})
+	joined := exec.Command(bin, "exec", name, "sleep", "999")
+	if err := joined.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { joined.Process.Kill(); joined.Wait() })
+
+	tm := newTmux(t)
+	tm.Start("top", fmt.Sprintf("GLASSBOX_ROOT=%s NO_COLOR=1 %s top %s; sleep 30", os.Getenv("GLASSBOX_ROOT"), bin, name))
+	var screen string
+	waitFor(t, 40*time.Second, "the exec'd sleep marked setns", func() bool {
+		screen = tm.Pane("top")
+		return strings.Contains(screen, "setns") && strings.Contains(screen, "sleep 999")
+	}, func() string { return screen })
+	tm.Keys("top", "E")
+	waitFor(t, 15*time.Second, "the shell's prompt", func() bool { return strings.Contains(tm.Pane("top"), "/ #") })
+	tm.Keys("top", "hostname; tty", "Enter")
+	waitFor(t, 10*time.Second, "the shell inside", func() bool {
+		p := tm.Pane("top")
+		return strings.Contains(p, "\ninside") && strings.Contains(p, "/dev/pts/")
+	})
+	tm.Keys("top", "exit 4", "Enter")
+	waitFor(t, 15*time.Second, "the UI back, saying how the shell ended", func() bool {
+		return strings.Contains(tm.Pane("top"), "sh) ended: exit 4")
+	})
 }

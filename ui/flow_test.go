@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"fmt"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -124,6 +125,10 @@ func (a *fakeActions) Stop(ref string, timeout time.Duration) (string, error) {
 	return "SIGTERM", nil
 }
 func (a *fakeActions) Kill(ref string) error { a.record("kill %s", ref); return nil }
+func (a *fakeActions) Shell(ref string) (*exec.Cmd, error) {
+	a.record("shell %s", ref)
+	return nil, fmt.Errorf("no shell in this test")
+}
 func (a *fakeActions) Start() (string, error) {
 	a.record("start")
 	a.mu.Lock()

@@ -20,6 +20,7 @@ type KeyMap struct {
 	New        key.Binding
 	Remove     key.Binding
 	Compare    key.Binding
+	Shell      key.Binding
 	NextPanel  key.Binding
 	PrevPanel  key.Binding
 	NextBox    key.Binding
@@ -49,6 +50,7 @@ func DefaultKeyMap(stressMB int) KeyMap {
 		New:        key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "start a new calculator sandbox")),
 		Remove:     key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "remove the sandbox (asks first)")),
 		Compare:    key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "VM vs sandbox: boot the calculator in a micro-VM, measure both live")),
+		Shell:      key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "open a shell inside (glassbox exec -it; exit comes back here)")),
 		NextPanel:  key.NewBinding(key.WithKeys("tab", "right", "down", "l", "j"), key.WithHelp("tab/→", "focus next panel")),
 		PrevPanel:  key.NewBinding(key.WithKeys("shift+tab", "left", "up", "h", "k"), key.WithHelp("shift+tab/←", "focus previous panel")),
 		NextBox:    key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next sandbox")),
@@ -85,7 +87,7 @@ func (k KeyMap) footer() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.StressMem, k.ReleaseMem, k.BurnCPU, k.Calculate},
-		{k.Pause, k.Stop, k.Kill, k.New, k.Remove, k.Compare},
+		{k.Pause, k.Stop, k.Kill, k.New, k.Remove, k.Compare, k.Shell},
 		{k.NextPanel, k.PrevPanel, k.NextBox, k.PrevBox, k.PickBox, k.Explain, k.Help, k.Quit},
 	}
 }

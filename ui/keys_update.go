@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
+	"os/exec"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -175,8 +177,33 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Remove):
 		m.confirm = id
 		return m, nil
+	case key.Matches(msg, k.Shell):
+		return m, m.shell(b)
 	}
 	return m, nil
+}
+
+// shell suspends the UI and runs a shell inside the sandbox in this
+// terminal; the UI comes back when it exits, with the exit in the events.
+func (m Model) shell(b *box) tea.Cmd {
+	id, name, clock := b.id, b.name, m.opt.Clock
+	cmd, err := m.opt.Actions.Shell(id)
+	if err != nil {
+		return func() tea.Msg {
+			return actionMsg{at: clock(), id: id, name: name, kind: EvAction, text: "shell", err: err, held: -1}
+		}
+	}
+	return tea.ExecProcess(cmd, func(err error) tea.Msg {
+		text := "shell (glassbox exec -it " + name + " sh) ended"
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			text, err = fmt.Sprintf("%s: exit %d", text, ee.ExitCode()), nil
+			if ee.ExitCode() == 127 {
+				text += " (no sh in this image?)"
+			}
+		}
+		return actionMsg{at: clock(), id: id, name: name, kind: EvAction, text: text, err: err, held: -1}
+	})
 }
 
 // act runs f off the UI's goroutine and reports its result as an actionMsg.
@@ -196,7 +223,7 @@ func (m Model) act(b *box, kind EventKind, verb string, f func() (string, int, s
 // actionKey says whether a key would change a sandbox (or ask its
 // calculator to): the keys not offered for another engine's container.
 func actionKey(k KeyMap, msg tea.KeyMsg) bool {
-	for _, b := range []key.Binding{k.StressMem, k.ReleaseMem, k.BurnCPU, k.Calculate, k.Pause, k.Stop, k.Kill, k.Remove} {
+	for _, b := range []key.Binding{k.StressMem, k.ReleaseMem, k.BurnCPU, k.Calculate, k.Pause, k.Stop, k.Kill, k.Remove, k.Shell} {
 		if key.Matches(msg, b) {
 			return true
 		}

@@ -30,6 +30,25 @@ const oomExplanation = "OOM kill: a page fault needed memory, the cgroup was at 
 	"so the kernel's OOM killer picked the process with the highest oom_score (roughly, the biggest) and sent it SIGKILL — exit 137 (128+9). " +
 	"The kill is counted in oom_kill (memory.oom_control on v1, memory.events on v2)."
 
+// joinedExplanation comes first for Processes while a process that
+// entered by setns runs in the sandbox.
+const joinedExplanation = "setns: a process marked setns did not start in the sandbox. glassbox exec (or a health check) opened the sandbox's namespaces " +
+	"from its init's /proc/PID/ns files, joined them with setns(2) — user first, mount last — entered its cgroup, and forked: " +
+	"only the child is inside the pid namespace. Its parent stayed outside, so in here its PPID is 0."
+
+// hasJoined says whether a process of the snapshot entered by setns.
+func hasJoined(s *inspect.Snapshot) bool {
+	if s == nil {
+		return false
+	}
+	for _, p := range s.Processes {
+		if p.Joined {
+			return true
+		}
+	}
+	return false
+}
+
 // sources lists, for a panel, each figure and the kernel file it came from.
 func sources(p Panel, s *inspect.Snapshot) [][2]string {
 	if s == nil {
@@ -60,7 +79,11 @@ func sources(p Panel, s *inspect.Snapshot) [][2]string {
 		}
 	case PanelProcesses:
 		for _, pr := range s.Processes {
-			add(fmt.Sprintf("PID %d = host %d, NSpid %s", pr.SandboxPID, pr.HostPID, nspid(pr.NSpid)), pr.Source)
+			what := fmt.Sprintf("PID %d = host %d, NSpid %s", pr.SandboxPID, pr.HostPID, nspid(pr.NSpid))
+			if pr.Joined {
+				what += fmt.Sprintf(", entered by setns: its parent, host %d, is outside", pr.PPID)
+			}
+			add(what, pr.Source)
 			add(fmt.Sprintf("PID %d: Seccomp %d, Seccomp_filters %d, CapEff %s", pr.SandboxPID, pr.Seccomp, pr.SeccompFilters, pr.CapEff), pr.Source)
 		}
 	case PanelLayers:
@@ -94,6 +117,9 @@ func sources(p Panel, s *inspect.Snapshot) [][2]string {
 // Processes, what the app's seccomp filter refuses.
 func explanation(p Panel, s *inspect.Snapshot) string {
 	text := explanations[p]
+	if p == PanelProcesses && hasJoined(s) {
+		text = joinedExplanation + " " + text
+	}
 	if p == PanelNamespaces && s != nil {
 		for _, n := range s.Namespaces {
 			if n.InitInode != 0 {

@@ -21,6 +21,7 @@ func renderProcesses(st *Styles, b *box, w, h int) []string {
 	widths := []int{6, 2, 8, 9, 6}
 	out := []string{st.Label.Render(columns(widths, "HOST", "→", "PID", "RSS", "CPU", "COMMAND"))}
 	sb := b.record()
+	joined := false
 	for _, p := range b.snap.Processes {
 		role := ""
 		switch {
@@ -28,6 +29,8 @@ func renderProcesses(st *Styles, b *box, w, h int) []string {
 			role = "init"
 		case p.HostPID == sb.WorkloadPID && sb.WorkloadPID != 0:
 			role = "app"
+		case p.Joined:
+			role, joined = "setns", true
 		}
 		cpu := "n/a"
 		if p.CPUCores != nil {
@@ -47,6 +50,9 @@ func renderProcesses(st *Styles, b *box, w, h int) []string {
 		if q.HostPID == sb.WorkloadPID {
 			p = q
 		}
+	}
+	if joined {
+		out = append(out, st.Accent.Render("setns: stepped in from outside (exec); its parent is not in here, PPID 0"))
 	}
 	out = append(out, st.Dim.Render(fmt.Sprintf("NSpid %s: one process, a PID on each side", nspid(p.NSpid))))
 	out = append(out, st.Dim.Render(securityLine(p)))

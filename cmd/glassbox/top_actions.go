@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -103,4 +106,26 @@ func (a *topActions) Remove(ref string) error { return a.eng.Remove(ref, true) }
 // view's comparison screen.
 func (a *topActions) CompareVM(ctx context.Context, report func(state.CompareEvent)) (*state.Comparison, error) {
 	return compare.Run(ctx, compare.Options{}, a.eng, report)
+}
+
+// Shell is `glassbox exec -it REF sh` on the engine's state roots, run in
+// the UI's terminal while the UI is suspended.
+func (a *topActions) Shell(ref string) (*exec.Cmd, error) {
+	sb, err := a.eng.Get(ref)
+	if err != nil {
+		return nil, err
+	}
+	if sb.Status != state.Running {
+		return nil, fmt.Errorf("%s is %s: a shell needs it running", sb.Name, sb.Status)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find the glassbox binary: %w", err)
+	}
+	cmd := exec.Command(self, "exec", "-it", sb.ID, "sh")
+	cmd.Env = append(os.Environ(), "GLASSBOX_ROOT=")
+	if dir := filepath.Dir(a.eng.Roots.Lib); state.RootsAt(dir) == a.eng.Roots {
+		cmd.Env = append(os.Environ(), "GLASSBOX_ROOT="+dir)
+	}
+	return cmd, nil
 }
