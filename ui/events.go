@@ -67,7 +67,12 @@ func diffEvents(name string, prev, cur *inspect.Snapshot, seenOOM int64) []Event
 		add(EvState, "state %s → %s", ps.Status, cs.Status)
 	}
 	if cs.Health != ps.Health && cs.Health != state.HealthNone {
-		add(EvHealth, "health %s → %s", orNone(string(ps.Health)), cs.Health)
+		if n := len(cs.HealthLog); n > 0 {
+			// The probe that decided it, as in docker inspect's health log.
+			add(EvHealth, "health %s → %s, last %s", orNone(string(ps.Health)), cs.Health, words.HealthProbe(cs.HealthLog[n-1]))
+		} else {
+			add(EvHealth, "health %s → %s", orNone(string(ps.Health)), cs.Health)
+		}
 	}
 	return evs
 }

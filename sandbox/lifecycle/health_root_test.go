@@ -43,6 +43,11 @@ func TestHealthcheckCmd(t *testing.T) {
 		}
 	}
 
+	report := c.ok("inspect", sick)
+	if !strings.Contains(report, "health: unhealthy") || !strings.Contains(report, "exit 1: checking") {
+		t.Errorf("inspect does not show the health log:\n%s", report)
+	}
+
 	well := uniqueName("well")
 	c.ok("run", "-d", "--name", well, good)
 	sb = c.waitFor(well, "healthy", func(sb *state.Sandbox) bool { return sb.Health == state.HealthHealthy })

@@ -2,6 +2,7 @@ package words
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"glassbox/inspect"
@@ -27,7 +28,10 @@ func (r *reporter) lifecycle(s *inspect.Snapshot) {
 	case state.HealthNone:
 		r.line("  health: no health check (the image has no HEALTHCHECK, or the sandbox runs in the foreground)")
 	default:
-		r.line("  health: %s (the image's HEALTHCHECK, polled by the supervisor)", sb.Health)
+		r.line("  health: %s (the image's HEALTHCHECK, run by the supervisor), failing streak %d", sb.Health, sb.FailingStreak)
+	}
+	for _, p := range sb.HealthLog {
+		r.line("  %s", HealthProbe(p))
 	}
 	if sb.Detached {
 		r.line("  supervisor: PID %d on the host (detached); log %s", sb.SupervisorPID, sb.LogPath)
@@ -90,4 +94,18 @@ func (r *reporter) exited(s *inspect.Snapshot, e *state.Exit) {
 	if why := ExitReason(e, sb.Limits); why != "" {
 		r.line("  reason: %s", why)
 	}
+}
+
+// HealthProbe is one line of the health log, as docker inspect's
+// State.Health.Log keeps it: when, how long, the exit code and the end of
+// the output on one line.
+func HealthProbe(p state.HealthProbe) string {
+	out := strings.Join(strings.Fields(p.Output), " ")
+	if len(out) > 100 {
+		out = "…" + out[len(out)-99:]
+	}
+	if out == "" {
+		out = "(no output)"
+	}
+	return fmt.Sprintf("probe %s (%s): exit %d: %s", p.Start.Local().Format("15:04:05"), p.End.Sub(p.Start).Round(time.Millisecond), p.ExitCode, out)
 }
