@@ -384,10 +384,11 @@ func TestExecCyclesLeaveNothing(t *testing.T) {
 	if after := cgroupProcs(t, sb); !slices.Equal(after, procs) {
 		t.Errorf("after 100 execs the cgroup holds %v, before %v", after, procs)
 	}
-	if n := fds(sb.InitPID); n != initFDs {
+	// Exec talks to neither, but a leak into them would show as growth.
+	if n := fds(sb.InitPID); n > initFDs {
 		t.Errorf("the init has %d descriptors, had %d", n, initFDs)
 	}
-	if n := fds(sb.SupervisorPID); n != supFDs {
+	if n := fds(sb.SupervisorPID); n > supFDs {
 		t.Errorf("the supervisor has %d descriptors, had %d", n, supFDs)
 	}
 	if ps := c.execOK(name, "ps", "-o", "stat,comm"); strings.Contains(ps, "\nZ") {

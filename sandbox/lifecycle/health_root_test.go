@@ -1,6 +1,7 @@
 package lifecycle_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,6 +54,28 @@ func TestHealthcheckCmd(t *testing.T) {
 	sb = c.waitFor(well, "healthy", func(sb *state.Sandbox) bool { return sb.Health == state.HealthHealthy })
 	if n := len(sb.HealthLog); n == 0 || sb.HealthLog[n-1].ExitCode != 0 || sb.FailingStreak != 0 {
 		t.Errorf("healthy with log %+v, streak %d", sb.HealthLog, sb.FailingStreak)
+	}
+
+	// Twenty more probes, each an exec from the supervisor, leave it no
+	// more descriptors or children than it had.
+	// A probe in flight holds a few (its pipe, socket, pidfds): the
+	// fewest seen over a second is what stays.
+	fds := func() int {
+		least := 1 << 30
+		for i := 0; i < 50; i++ {
+			e, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", sb.SupervisorPID))
+			least = min(least, len(e))
+			time.Sleep(20 * time.Millisecond)
+		}
+		return least
+	}
+	before := fds()
+	time.Sleep(2 * time.Second)
+	if after := fds(); after > before {
+		t.Errorf("the supervisor went from %d to %d descriptors over 20 probes", before, after)
+	}
+	if kids, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", sb.SupervisorPID, sb.SupervisorPID)); len(strings.Fields(string(kids))) > 2 {
+		t.Errorf("the supervisor has children %s: probes not reaped", kids)
 	}
 
 	// CMD-SHELL runs in the image's shell, inside the sandbox: its hostname.
