@@ -22,7 +22,7 @@ var compareRows = map[state.CompareRow]struct{ label, means string }{
 	state.RowMemory:        {"memory on host", "host memory one instance holds: qemu's resident memory (the guest's RAM in use, the emulator) vs the sandbox's cgroup (its processes only: the kernel is shared)."},
 	state.RowDisk:          {"on disk", "what one instance needs on disk: a kernel image and an initramfs (which each VM copies into its own RAM) vs the image's layers, shared by every sandbox of the image (each adds only its writable layer)."},
 	state.RowThroughput:    {"GET /health", "requests answered per second, and the share of the host's rate: every packet to the VM crosses an emulated network card, a sandbox's a veth pair. Each has the same CPU budget: the VM its vCPUs, the sandbox --cpus, the host's process as many CPUs (pinned)."},
-	state.RowDensity:       {"how many fit", "the memory the kernel says is available, divided by one instance's memory (memory only: CPU runs out first under load)."},
+	state.RowDensity:       {"how many fit", "the memory the kernel says is available, divided by one instance's memory (memory only: CPU runs out first under load; the supervisor process beside each sandbox is not counted, see the memory row)."},
 	state.RowStarted:       {"running at once", "instances started for real and running at the same time, each answering /health, and the memory they held together."},
 }
 

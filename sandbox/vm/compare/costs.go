@@ -158,7 +158,7 @@ func (r *runner) manyVMs(ctx context.Context, n int) error {
 }
 
 func (r *runner) manySandboxes(ctx context.Context, n int) error {
-	var total int64
+	var total, supervisors int64
 	t := time.Now()
 	var ids []string
 	err := r.step(fmt.Sprintf("start %d sandboxes and wait for each one's /health", n), func() (string, error) {
@@ -188,6 +188,9 @@ func (r *runner) manySandboxes(ctx context.Context, n int) error {
 				return "", err
 			}
 			total += usage
+			if rss, _, err := vm.ProcessRSS(sb.SupervisorPID); err == nil {
+				supervisors += rss
+			}
 		}
 		return fmt.Sprintf("%d healthy, %.0f MiB together", n, float64(total)/(1<<20)), nil
 	})
@@ -207,6 +210,7 @@ func (r *runner) manySandboxes(ctx context.Context, n int) error {
 	}
 	r.set(state.Figure{Row: state.RowStarted, Side: state.SideSandbox, Value: float64(n), Unit: "count",
 		Parts:  []state.FigurePart{{Name: "memory together", Value: float64(total)}, {Name: "seconds until all answered", Value: took.Seconds()}},
-		Source: "sandboxes started one after the other; each one's cgroup memory usage once all answered /health"})
+		Beside: []state.FigurePart{{Name: "their supervisor processes (RSS)", Value: float64(supervisors)}},
+		Source: "sandboxes started one after the other; each one's cgroup memory usage (and its supervisor's /proc/PID/status VmRSS) once all answered /health"})
 	return nil
 }
