@@ -37,7 +37,14 @@ func newPodman(t *testing.T) *podman {
 	}}
 	t.Cleanup(func() {
 		p.run(t, "rm", "-f", "-a", "-t", "0")
+		// conmon runs podman's exit command (podman container cleanup)
+		// after the container ends, on its own: it mounts the storage's
+		// graph root again. Wait for every process of this podman to end.
+		waitNoProcessMentioning(t, dir)
 		unmountBelow(t, dir)
+		if left := mountsBelow(t, dir); len(left) > 0 {
+			t.Errorf("still mounted below %s: %v", dir, left)
+		}
 	})
 	return p
 }
@@ -57,12 +64,12 @@ func (p *podman) must(t *testing.T, args ...string) string {
 	return out
 }
 
-// unmountBelow detaches every mount below dir, deepest first.
-func unmountBelow(t *testing.T, dir string) {
+// mountsBelow lists the mount points below dir.
+func mountsBelow(t *testing.T, dir string) []string {
 	b, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		t.Error(err)
-		return
+		return nil
 	}
 	var mps []string
 	for _, l := range strings.Split(string(b), "\n") {
@@ -71,6 +78,35 @@ func unmountBelow(t *testing.T, dir string) {
 			mps = append(mps, f[4])
 		}
 	}
+	return mps
+}
+
+// waitNoProcessMentioning waits up to 20 s until no process has dir in its
+// command line.
+func waitNoProcessMentioning(t *testing.T, dir string) {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var left []string
+		pids, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		for _, f := range pids {
+			if b, err := os.ReadFile(f); err == nil && strings.Contains(string(b), dir) {
+				left = append(left, f)
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("processes of the test's podman still running: %v", left)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// unmountBelow detaches every mount below dir, deepest first.
+func unmountBelow(t *testing.T, dir string) {
+	mps := mountsBelow(t, dir)
 	slices.SortFunc(mps, func(a, b string) int { return len(b) - len(a) })
 	for _, mp := range mps {
 		if err := unix.Unmount(mp, unix.MNT_DETACH); err != nil {
