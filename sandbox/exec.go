@@ -306,7 +306,7 @@ func joinSpec(sb *state.Sandbox, proc *processRecord, x *ExecConfig) (*nsinit.Jo
 	j := &nsinit.Join{
 		InitPID: sb.InitPID, InitStart: start,
 		Namespaces: joinOrder(sb.Namespaces), CgroupProcs: procsFiles(sb.Cgroup.Dirs),
-		UID: u.UID, GID: u.GID, Groups: u.Groups, Detach: x.Detach,
+		Cgroup2Dir: cgroup2Dir(sb.Cgroup), UID: u.UID, GID: u.GID, Groups: u.Groups, Detach: x.Detach,
 		Exec: nsinit.Exec{Args: x.Args, Env: env, Cwd: cwd, Caps: proc.Caps, Seccomp: proc.Seccomp, TTY: x.TTY},
 	}
 	return j, pidfd, nil
@@ -330,6 +330,15 @@ func joinOrder(kinds []string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// cgroup2Dir is the sandbox's cgroup directory on a pure cgroup v2 host
+// (on v1 and hybrid hosts, its controllers' cgroups are v1's).
+func cgroup2Dir(cg state.Cgroup) string {
+	if cg.Mode != "v2" {
+		return ""
+	}
+	return cg.Dirs["unified"]
 }
 
 func procsFiles(dirs map[string]string) []string {

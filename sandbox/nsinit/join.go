@@ -27,8 +27,12 @@ type Join struct {
 	// CgroupProcs are the cgroup.procs files of the sandbox's cgroup, one
 	// per hierarchy.
 	CgroupProcs []string
-	UID, GID    uint32
-	Groups      []uint32
+	// Cgroup2Dir is the sandbox's cgroup on a cgroup v2 host: the process
+	// is then born in it (clone3's CLONE_INTO_CGROUP), with no migration
+	// to wait for; CgroupProcs are the fallback.
+	Cgroup2Dir string
+	UID, GID   uint32
+	Groups     []uint32
 	// Detach leaves the process to the sandbox's init (exec -d).
 	Detach bool
 	Exec
@@ -48,6 +52,7 @@ func EncodeJoin(j *Join) ([]byte, error) {
 	s.num(int(j.Cols))
 	s.list(j.Namespaces)
 	s.list(j.CgroupProcs)
+	s.field(j.Cgroup2Dir)
 	s.field(strconv.FormatUint(uint64(j.UID), 10))
 	s.field(strconv.FormatUint(uint64(j.GID), 10))
 	s.num(len(j.Groups))
@@ -59,5 +64,5 @@ func EncodeJoin(j *Join) ([]byte, error) {
 	s.field(j.Cwd)
 	s.list(j.Args)
 	s.list(j.Env)
-	return s.bytes(j.Args, j.Env, j.Namespaces, j.CgroupProcs, []string{j.Cwd})
+	return s.bytes(j.Args, j.Env, j.Namespaces, j.CgroupProcs, []string{j.Cwd, j.Cgroup2Dir})
 }

@@ -46,7 +46,7 @@ func checkFields(t *testing.T, b []byte, want []string) {
 func TestEncodeJoin(t *testing.T) {
 	b, err := EncodeJoin(&Join{
 		InitPID: 42, InitStart: 777, Namespaces: []string{"user", "pid", "mnt"},
-		CgroupProcs: []string{"/sys/fs/cgroup/glassbox/x/cgroup.procs"}, UID: 1000, GID: 100, Groups: []uint32{100, 10},
+		CgroupProcs: []string{"/sys/fs/cgroup/glassbox/x/cgroup.procs"}, Cgroup2Dir: "/sys/fs/cgroup/glassbox/x", UID: 1000, GID: 100, Groups: []uint32{100, 10},
 		Detach: true,
 		Exec:   Exec{Args: []string{"sh", "-c", "x"}, Env: []string{"A=1"}, Cwd: "/w", Caps: 9, Seccomp: "ab", TTY: true, Rows: 30, Cols: 100},
 	})
@@ -54,7 +54,7 @@ func TestEncodeJoin(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFields(t, b, []string{"42", "777", "1", "1", "30", "100", "3", "user", "pid", "mnt",
-		"1", "/sys/fs/cgroup/glassbox/x/cgroup.procs", "1000", "100", "2", "100", "10", "9", "ab", "/w",
+		"1", "/sys/fs/cgroup/glassbox/x/cgroup.procs", "/sys/fs/cgroup/glassbox/x", "1000", "100", "2", "100", "10", "9", "ab", "/w",
 		"3", "sh", "-c", "x", "1", "A=1"})
 	for _, j := range []*Join{{}, {Exec: Exec{Args: []string{"a"}, Env: []string{"B=\x00"}}}} {
 		if _, err := EncodeJoin(j); err == nil {
