@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"glassbox/inspect"
+	"glassbox/inspect/union"
 	"glassbox/sandbox/state"
 )
 
@@ -72,4 +73,19 @@ type Actions interface {
 	// sandbox (glassbox exec -it REF sh); the UI hands the terminal to it
 	// and comes back when it ends.
 	Shell(ref string) (*exec.Cmd, error)
+	// CopyUp appends one byte to the file at path inside the running
+	// sandbox, through its root mount: when only a lower layer has the
+	// file, overlayfs first copies all of it into the sandbox's writable
+	// layer. An empty path picks the largest file of the lower layers that
+	// no process runs. It returns the path written and the file's size
+	// before.
+	CopyUp(ref, path string) (written string, size int64, err error)
+}
+
+// Images is where the Image view reads what it explores. The real one is
+// backed by the image store and the sandbox records; tests use fixtures.
+type Images interface {
+	// Stack describes the layers of an image, or of a sandbox (its
+	// image's layers and its writable upper layer on top), by name or id.
+	Stack(ref string) (*union.Stack, error)
 }

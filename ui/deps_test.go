@@ -12,7 +12,7 @@ import (
 // which cmd/glassbox wires in.
 func TestReadersDoNotDependOnTheRuntime(t *testing.T) {
 	forbidden := []string{"glassbox/sandbox/lifecycle", "glassbox/sandbox/network", "glassbox/sandbox"}
-	for _, pkg := range []string{"glassbox/ui", "glassbox/ui/words", "glassbox/inspect", "glassbox/inspect/engines"} {
+	for _, pkg := range []string{"glassbox/ui", "glassbox/ui/words", "glassbox/inspect", "glassbox/inspect/engines", "glassbox/inspect/union"} {
 		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)

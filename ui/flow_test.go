@@ -144,6 +144,13 @@ func (a *fakeActions) Start() (string, error) {
 	return f.name, nil
 }
 func (a *fakeActions) Remove(ref string) error { a.record("remove %s", ref); return nil }
+func (a *fakeActions) CopyUp(ref, path string) (string, int64, error) {
+	a.record("copy-up %s %s", ref, path)
+	if path == "" {
+		path = "/app/calculator"
+	}
+	return path, 9_800_000, nil
+}
 
 func startFlow(t *testing.T, w, h int, fs ...fixture) (*teatest.TestModel, *fakeSource, *fakeActions) {
 	return startFlowOn(t, w, h, nil, nil, fs...)

@@ -14,6 +14,7 @@ type KeyMap struct {
 	ReleaseMem key.Binding
 	BurnCPU    key.Binding
 	Calculate  key.Binding
+	CopyUp     key.Binding
 	Pause      key.Binding
 	Stop       key.Binding
 	Kill       key.Binding
@@ -27,6 +28,7 @@ type KeyMap struct {
 	PrevBox    key.Binding
 	PickBox    key.Binding
 	Explain    key.Binding
+	Image      key.Binding
 	Help       key.Binding
 	Quit       key.Binding
 	Yes        key.Binding
@@ -44,6 +46,7 @@ func DefaultKeyMap(stressMB int) KeyMap {
 		ReleaseMem: key.NewBinding(key.WithKeys("M", "r"), key.WithHelp("M/r", "release the stressed memory")),
 		BurnCPU:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "burn CPU (2 workers, 10 s)")),
 		Calculate:  key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "send /calculate (shows processed_by)")),
+		CopyUp:     key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "copy-up: append a byte to the biggest lower file")),
 		Pause:      key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause / unpause (cgroup freezer)")),
 		Stop:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "stop: SIGTERM, grace period, SIGKILL")),
 		Kill:       key.NewBinding(key.WithKeys("K"), key.WithHelp("K", "kill now (SIGKILL)")),
@@ -57,6 +60,7 @@ func DefaultKeyMap(stressMB int) KeyMap {
 		PrevBox:    key.NewBinding(key.WithKeys("["), key.WithHelp("[", "previous sandbox")),
 		PickBox:    key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "pick sandbox by number")),
 		Explain:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "explain the focused panel in full")),
+		Image:      key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "Image view: layers, files, waste, copy-up")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "this help")),
 		Quit:       key.NewBinding(key.WithKeys("q", "esc"), key.WithHelp("q", "quit (sandboxes keep running)")),
 		Yes:        key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
@@ -86,9 +90,9 @@ func (k KeyMap) footer() []key.Binding {
 // FullHelp is the ? screen, grouped: poke the workload, drive the lifecycle, move around.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.StressMem, k.ReleaseMem, k.BurnCPU, k.Calculate},
+		{k.StressMem, k.ReleaseMem, k.BurnCPU, k.Calculate, k.CopyUp},
 		{k.Pause, k.Stop, k.Kill, k.New, k.Remove, k.Compare, k.Shell},
-		{k.NextPanel, k.PrevPanel, k.NextBox, k.PrevBox, k.PickBox, k.Explain, k.Help, k.Quit},
+		{k.NextPanel, k.PrevPanel, k.NextBox, k.PrevBox, k.PickBox, k.Explain, k.Image, k.Help, k.Quit},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"glassbox/sandbox/state"
+	"glassbox/ui/words"
 )
 
 // handleKey maps a key to a state change or an action (a tea.Cmd).
@@ -140,6 +141,18 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.BurnCPU):
 		return m, m.act(b, EvAction, "CPU burn", func() (string, int, string, error) {
 			return "CPU burn: 2 workers for 10 s", -1, "", a.BurnCPU(id, 10, 2)
+		})
+	case key.Matches(msg, k.Image):
+		if m.opt.Images == nil {
+			m.status = "the Image view is not available here"
+			return m, nil
+		}
+		return m.openImage(id)
+	case key.Matches(msg, k.CopyUp):
+		m.status = "appending 1 byte to the biggest file of " + b.name + "'s lower layers…"
+		return m, m.act(b, EvAction, "copy-up", func() (string, int, string, error) {
+			path, size, err := a.CopyUp(id, "")
+			return fmt.Sprintf("copy-up: 1 byte appended to %s made overlayfs copy all %s of it into the upper layer first (i shows it)", path, words.Bytes(size)), -1, "", err
 		})
 	case key.Matches(msg, k.Calculate):
 		return m, m.act(b, EvAction, "/calculate", func() (string, int, string, error) {

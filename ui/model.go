@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"glassbox/inspect"
@@ -22,6 +23,11 @@ const (
 type Options struct {
 	Source  Source
 	Actions Actions
+	// Images describes images and sandboxes for the Image view.
+	Images Images
+	// Explore opens the Image view on this image or sandbox at once, alone:
+	// leaving it quits.
+	Explore string
 	// Refs are the sandboxes to watch; empty follows every running sandbox.
 	Refs     []string
 	Interval time.Duration // between snapshots; default 1s
@@ -74,6 +80,8 @@ type Model struct {
 	quitting bool
 	once     bool        // one plain frame: no focus, no key help
 	cmp      *compareRun // the last VM vs sandbox comparison (compare.go)
+
+	img *imageView // the Image view, while it is open
 }
 
 // New builds the UI's model.
@@ -96,10 +104,14 @@ func New(o Options) Model {
 	c.help.Styles.ShortSeparator = o.Styles.Footer
 	c.help.Styles.Ellipsis = o.Styles.Footer
 	samples := int(time.Minute / o.Interval)
-	return Model{
+	m := Model{
 		c: c, opt: o, refs: append([]string(nil), o.Refs...),
 		stops: map[string]stopping{}, now: o.Clock(), samples: max(samples, 2),
 	}
+	if o.Explore != "" {
+		m.img = newImageView(c, o.Images, o.Actions, o.Interval, o.Explore)
+	}
+	return m
 }
 
 // Messages.
@@ -137,8 +149,11 @@ type (
 	}
 )
 
-// Init takes the first snapshot at once.
+// Init takes the first snapshot at once (and reads the image to explore).
 func (m Model) Init() tea.Cmd {
+	if m.opt.Explore != "" {
+		return m.img.init()
+	}
 	return m.snapshotCmd()
 }
 
@@ -158,6 +173,9 @@ func (m Model) nextRound(asked time.Time) tea.Cmd {
 // snapshotCmd reads every watched sandbox; all of it runs off the UI's goroutine.
 func (m Model) snapshotCmd() tea.Cmd {
 	src, clock := m.opt.Source, m.opt.Clock
+	if src == nil {
+		return nil // the Image view alone
+	}
 	follow := len(m.opt.Refs) == 0
 	// Each sandbox once, by id where it is known (a ref may be a name).
 	var refs []string
@@ -267,7 +285,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case compareEventMsg, compareDoneMsg, compareTickMsg:
 		return m.updateCompare(msg)
+	case imageLoadedMsg, imageViewMsg, imageWasteMsg, imageFileMsg, imageTickMsg, imageUpperMsg, imageCopyUpMsg:
+		if m.img == nil {
+			return m, nil // the view was closed meanwhile
+		}
+		_, cmd := m.img.apply(msg)
+		return m, cmd
 	case tea.KeyMsg:
+		if m.img != nil && !m.quitting && msg.Type != tea.KeyCtrlC {
+			return m.imageKey(msg)
+		}
 		return m.handleKey(msg)
 	case tea.MouseMsg:
 		// Only with --mouse: the wheel moves the focus.
@@ -298,4 +325,29 @@ func (m Model) Running() []string {
 		}
 	}
 	return out
+}
+
+// openImage opens the Image view on a sandbox (or image) by name or id.
+func (m Model) openImage(ref string) (Model, tea.Cmd) {
+	m.img = newImageView(m.c, m.opt.Images, m.opt.Actions, m.opt.Interval, ref)
+	return m, m.img.init()
+}
+
+// imageKey gives a key to the open Image view; leaving it goes back to
+// the main screen, or quits when the view was opened alone.
+func (m Model) imageKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if key.Matches(msg, m.img.keys.Quit) && !m.img.help {
+		m.quitting = true
+		return m, tea.Quit
+	}
+	cmd, done := m.img.handleKey(msg)
+	if !done {
+		return m, cmd
+	}
+	if m.opt.Explore != "" {
+		m.quitting = true
+		return m, tea.Quit
+	}
+	m.img = nil
+	return m, nil
 }

@@ -41,19 +41,8 @@ func renderEvents(st *Styles, evs []Event, w, h int) []string {
 
 // renderHelp is the ? screen, generated from the keymap.
 func renderHelp(st *Styles, k KeyMap, w, h int) string {
-	var lines []string
-	lines = append(lines, st.Title.Render("glassbox — keys"), "")
-	for i, group := range k.FullHelp() {
-		lines = append(lines, st.Label.Render(helpGroups[i]))
-		for _, b := range group {
-			hk := b.Help()
-			lines = append(lines, "  "+st.Key.Render(fit(hk.Key, 14))+hk.Desc)
-		}
-		lines = append(lines, "")
-	}
-	lines = append(lines, st.Dim.Render("Quitting leaves the sandboxes running: glassbox ps lists them, glassbox stop NAME stops one."),
-		st.Dim.Render("press ? or esc to close"))
-	return frame(st, "Help", true, lines, w, h)
+	return renderKeysHelp(st, "glassbox — keys", k.FullHelp(), helpGroups,
+		[]string{"Quitting leaves the sandboxes running: glassbox ps lists them, glassbox stop NAME stops one."}, w, h)
 }
 
 // renderTooSmall replaces everything when the terminal cannot hold the screen.

@@ -22,6 +22,9 @@ func (m Model) View() string {
 	if w < minWidth || h < minHeight {
 		return renderTooSmall(w, h)
 	}
+	if m.img != nil {
+		return m.img.view(w, h)
+	}
 	switch m.overlay {
 	case overlayHelp:
 		return renderHelp(m.c.st, m.c.keys, w, h)

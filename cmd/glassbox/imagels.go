@@ -15,7 +15,7 @@ import (
 )
 
 // imageSubcommands are added below `glassbox image` (see newImageCmd).
-var imageSubcommands = []func() *cobra.Command{newImageLsCmd, newImageCatCmd, newImageWasteCmd}
+var imageSubcommands = []func() *cobra.Command{newImageLsCmd, newImageCatCmd, newImageWasteCmd, newImageExploreCmd}
 
 // splitLayer splits IMAGE[@LAYER]. Image references cannot hold "@"
 // (glassbox takes no digests), so the last one starts the layer.

@@ -162,7 +162,7 @@ func runTop(cmd *cobra.Command, names []string, o topOptions, refs []string) err
 		r.SetColorProfile(termenv.Ascii)
 	}
 	acts := newTopActions(eng, func() (string, error) { return startCalculator(eng, "", 0) })
-	m := ui.New(ui.Options{Source: src, Actions: acts, Refs: refs, Interval: o.interval, Styles: ui.NewStyles(r)})
+	m := ui.New(ui.Options{Source: src, Actions: acts, Images: newStacks(rootsOf(cmd)), Refs: refs, Interval: o.interval, Styles: ui.NewStyles(r)})
 	// The screen changes once per refresh or key press: 20 redraws a second
 	// are plenty, and a third of bubbletea's default wake-ups.
 	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithFPS(20)}
