@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -177,5 +178,35 @@ func TestWasteCIOnBuiltImages(t *testing.T) {
 	out, code := gbCLI(t, "image", "waste", "--ci", "--exclude-base", "leftover")
 	if code != 1 || !strings.Contains(out, "efficiency 0.0%") || !strings.Contains(out, "base image busybox left out") {
 		t.Errorf("image waste --ci --exclude-base leftover: exit %d\n%s", code, out)
+	}
+}
+
+// Reading images needs read access to the store, not root: ls, cat and
+// waste run as nobody (the built-in image was built by root before).
+func TestImageVerbsWithoutRoot(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	roots := sandboxtest.TempRoots(t)
+	if out, code := gbCLI(t, "images"); code != 0 { // builds the built-in images
+		t.Fatalf("glassbox images: %s", out)
+	}
+	if err := os.Chmod(filepath.Dir(roots.Lib), 0o755); err != nil { // the test's root is 0700
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"image", "ls", "busybox", "/etc"},
+		{"image", "cat", "busybox", "/etc/passwd"},
+		{"image", "waste", "--ci", "busybox"},
+		{"image", "ls", "--json", "--changes", "calculator@2"},
+	} {
+		cmd := exec.Command(sandboxtest.Binary(t), args...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("glassbox %s as nobody: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	out, _ := exec.Command("sh", "-c", "ls -la "+roots.LayersDir()).CombinedOutput()
+	if strings.Contains(string(out), ".staging") {
+		t.Errorf("readers left something in the store:\n%s", out)
 	}
 }

@@ -172,6 +172,9 @@ func TestImageVerbsRefuseBadInput(t *testing.T) {
 		{"waste --ci --highest-wasted-bytes lots course", `--highest-wasted-bytes "lots"`},
 		{"waste --top -1 course", "--top -1"},
 		{"waste nope", `unknown image "nope"`},
+		{"explore nope", `unknown image "nope" (glassbox images lists them; built in: calculator, busybox) (and no sandbox is called nope`},
+		{"explore --interval 10ms course", "--interval 10ms is too short"},
+		{"explore course", "the Image view needs a terminal; for text use glassbox image ls, cat or waste"},
 	} {
 		out, err := runCLI(t, append([]string{"--root", root, "image"}, strings.Fields(tc.args)...)...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
