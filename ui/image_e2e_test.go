@@ -42,6 +42,9 @@ func TestImageExploreCopyUpLive(t *testing.T) {
 		return strings.Contains(pane(), "glassbox ▸ sandbox "+name) && strings.Contains(pane(), "Files: what upper changed")
 	}, pane)
 	tm.Keys("explore", "a") // the merged tree: / first, then /0big
+	waitFor(t, 10*time.Second, "the merged tree", func() bool {
+		return strings.Contains(pane(), "Files: merged up to upper") && strings.Contains(pane(), "├── 0big")
+	}, pane)
 	tm.Keys("explore", "j")
 	waitFor(t, 10*time.Second, "the cursor on /0big", func() bool {
 		return strings.Contains(pane(), "/0big · -rw-r--r-- · 50 MiB")

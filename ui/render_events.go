@@ -42,7 +42,7 @@ func renderEvents(st *Styles, evs []Event, w, h int) []string {
 // renderHelp is the ? screen, generated from the keymap.
 func renderHelp(st *Styles, k KeyMap, w, h int) string {
 	return renderKeysHelp(st, "glassbox — keys", k.FullHelp(), helpGroups,
-		[]string{"Quitting leaves the sandboxes running: glassbox ps lists them, glassbox stop NAME stops one."}, w, h)
+		[]string{"Quitting leaves the sandboxes running (glassbox ps lists them)"}, w, h)
 }
 
 // renderTooSmall replaces everything when the terminal cannot hold the screen.

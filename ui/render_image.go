@@ -41,7 +41,7 @@ func (v *imageView) view(w, h int) string {
 	st := v.c.st
 	if v.help {
 		return renderKeysHelp(st, "glassbox — Image view keys", v.keys.FullHelp(), imageHelpGroups,
-			[]string{"Layers are numbered from the base (#1) up; a sandbox's writable layer is the upper one."}, w, h)
+			[]string{"Layers are numbered from the base (#1) up; a sandbox's writable layer is the upper one"}, w, h)
 	}
 	lay := layoutImage(w, h, v.layerCount())
 	header := v.renderHeader(w)

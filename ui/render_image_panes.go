@@ -100,9 +100,16 @@ func renderKeysHelp(st *Styles, title string, groups [][]key.Binding, names []st
 			lines = append(lines, "  "+st.Key.Render(fit(hk.Key, 14))+hk.Desc)
 		}
 	}
-	for _, n := range notes {
+	// The closing hint shares the last note's line when it fits.
+	closing := "press ? or esc to close"
+	for i, n := range notes {
+		if i == len(notes)-1 && len([]rune(n+" · "+closing)) <= w-4 {
+			n, closing = n+" · "+closing, ""
+		}
 		lines = append(lines, st.Dim.Render(n))
 	}
-	lines = append(lines, st.Dim.Render("press ? or esc to close"))
+	if closing != "" {
+		lines = append(lines, st.Dim.Render(closing))
+	}
 	return frame(st, "Help", true, lines, w, h)
 }
