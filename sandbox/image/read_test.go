@@ -65,7 +65,12 @@ func TestLayerRecordListsOpaqueDirs(t *testing.T) {
 			t.Fatal(err)
 		}
 		if opaque {
-			if err := unix.Setxattr(dir, "user.overlay.opaque", []byte("y"), 0); err != nil {
+			// As overlayfs marks it: trusted.* when mounted by root.
+			attr := "user.overlay.opaque"
+			if os.Geteuid() == 0 {
+				attr = "trusted.overlay.opaque"
+			}
+			if err := unix.Setxattr(dir, attr, []byte("y"), 0); err != nil {
 				t.Fatal(err)
 			}
 		}
