@@ -89,7 +89,7 @@ func (v *imageView) renderWaste(w, h int) (string, []string) {
 
 // renderKeysHelp is a ? screen made from a keymap's groups.
 func renderKeysHelp(st *Styles, title string, groups [][]key.Binding, names []string, notes []string, w, h int) string {
-	lines := []string{st.Title.Render(title), ""}
+	lines := []string{st.Title.Render(title)}
 	for i, group := range groups {
 		if i > 0 {
 			lines = append(lines, "")
