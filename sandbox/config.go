@@ -32,8 +32,8 @@ const (
 // Config is what to run and how. The zero value of each field is the
 // docker-like default. It is plain data (JSON, as runc's configs.Config):
 // the lifecycle engine writes it into a detached sandbox's spec and its
-// supervisor starts the sandbox from it. Roots, Hooks and KeepState belong
-// to the process that starts the sandbox and are not serialised.
+// supervisor starts the sandbox from it. Roots, Hooks, KeepState and Lock
+// belong to the process that starts the sandbox and are not serialised.
 type Config struct {
 	Roots state.Roots `json:"-"`
 	// ID is the sandbox's id, 12 hex digits; Validate picks a random one when empty.
@@ -81,6 +81,12 @@ type Config struct {
 	// its owner — the supervisor, whose `rm` removes it. Otherwise Destroy
 	// removes it too, as a foreground run does.
 	KeepState bool `json:"-"`
+
+	// Lock is the sandbox's lock (state/lock.go) when the caller holds it
+	// already, as a supervisor does across all its starts. When nil, Start
+	// takes it (failing if another process holds it) and Destroy lets go
+	// of it: nothing of the sandbox is ever created or removed unlocked.
+	Lock *state.Lock `json:"-"`
 
 	// InitBinary is the glassbox binary re-executed as the sandbox's init;
 	// /proc/self/exe when empty (tests point it at the binary under test).

@@ -37,6 +37,8 @@ type Container struct {
 
 	mu        sync.Mutex
 	destroyed bool
+
+	ownLock *state.Lock // the sandbox's lock if Start took it (Config.Lock was nil)
 }
 
 // State is the sandbox's record as last saved (do not modify it).
@@ -150,7 +152,12 @@ func (c *Container) Destroy() error {
 		}
 	}
 	errs = append(errs, removeFiles(c.store, c.sb.ID, c.dir, !c.cfg.KeepState))
-	return errors.Join(errs...)
+	err := errors.Join(errs...)
+	if c.cfg.KeepState || err != nil {
+		c.ownLock.Release() // the record stays, or prune finds the rest by the lock file
+		return err
+	}
+	return c.ownLock.Remove()
 }
 
 func removeFiles(store *state.Store, id, dir string, stateToo bool) error {

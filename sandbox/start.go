@@ -85,7 +85,14 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 	if name == "" {
 		name = cfg.ID
 	}
+	var ownLock *state.Lock
+	if cfg.Lock == nil {
+		if ownLock, err = store.TryLock(cfg.ID); err != nil {
+			return nil, fmt.Errorf("start sandbox %s: %w", cfg.ID, err)
+		}
+	}
 	if err := checkName(store, cfg.ID, name); err != nil {
+		ownLock.Remove()
 		return nil, err
 	}
 	dir := filepath.Join(cfg.Roots.ContainersDir(), cfg.ID)
@@ -103,7 +110,7 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 	if sb.Created.IsZero() {
 		sb.Created = time.Now().UTC()
 	}
-	c := &Container{cfg: cfg, store: store, sb: sb, dir: dir}
+	c := &Container{cfg: cfg, store: store, sb: sb, dir: dir, ownLock: ownLock}
 	defer func() {
 		if err != nil {
 			err = c.diagnose(err)

@@ -23,10 +23,11 @@ func main() {
 		os.Exit(guest.Main())
 	}
 	// What the caller left open without close-on-exec stays out of
-	// everything glassbox starts; the supervisor keeps its ready pipe.
+	// everything glassbox starts; the supervisor keeps its ready pipe and
+	// the sandbox's lock.
 	var keep []int
 	if len(os.Args) > 1 && os.Args[1] == lifecycle.SupervisorVerb {
-		keep = append(keep, readyFD)
+		keep = append(keep, lifecycle.ReadyFD, lifecycle.LockFD)
 	}
 	sandbox.CloseInheritedFiles(keep...)
 	os.Exit(execute(os.Args[1:]))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,9 +13,6 @@ import (
 )
 
 func init() { verbs = append(verbs, newSuperviseCmd) }
-
-// readyFD is the supervisor's ready pipe, set up by Engine.spawn.
-const readyFD = 3
 
 // stateRoots returns the state roots in force for a command: --root, else
 // $GLASSBOX_ROOT, else the system defaults.
@@ -31,7 +29,8 @@ func engineOf(cmd *cobra.Command) *lifecycle.Engine {
 }
 
 // The supervisor of one detached sandbox: started by `run -d` (Engine.Run)
-// in a session of its own, with the ready pipe as fd 3. Not for people.
+// in a session of its own, with the ready pipe as fd 3 and the sandbox's
+// lock as fd 4. Not for people.
 func newSuperviseCmd() *cobra.Command {
 	var lib, run string
 	cmd := &cobra.Command{
@@ -43,10 +42,15 @@ func newSuperviseCmd() *cobra.Command {
 			if lib == "" || run == "" {
 				return fmt.Errorf("supervise needs --lib and --run")
 			}
-			// Its own children (the sandbox's init) must not inherit it.
-			syscall.CloseOnExec(readyFD)
-			ready := os.NewFile(readyFD, "ready")
-			err := lifecycle.Supervise(state.Roots{Lib: lib, Run: run}, args[0], ready)
+			// Its own children (the sandbox's init) must not inherit them.
+			syscall.CloseOnExec(lifecycle.ReadyFD)
+			syscall.CloseOnExec(lifecycle.LockFD)
+			if d, err := time.ParseDuration(os.Getenv(lifecycle.SupervisorDelayEnv)); err == nil {
+				time.Sleep(d)
+			}
+			ready := os.NewFile(lifecycle.ReadyFD, "ready")
+			lock := os.NewFile(lifecycle.LockFD, "lock")
+			err := lifecycle.Supervise(state.Roots{Lib: lib, Run: run}, args[0], ready, lock)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "supervisor:", err)
 				return exitError{1}

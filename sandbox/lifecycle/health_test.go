@@ -36,13 +36,15 @@ func TestHealthTransitions(t *testing.T) {
 	startSandbox = rt.start
 	defer func() { startSandbox = old }()
 	e := New(state.RootsAt(t.TempDir()))
-	sb, err := e.create(&Spec{Name: "calc", Config: &sandbox.Config{}, Health: &Healthcheck{Path: "/health", Port: port, Interval: 20 * time.Millisecond, Timeout: time.Second, Retries: 3}})
+	sb, l, err := e.create(&Spec{Name: "calc", Config: &sandbox.Config{}, Health: &Healthcheck{Path: "/health", Port: port, Interval: 20 * time.Millisecond, Timeout: time.Second, Retries: 3}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer l.Release()
 	r, w, _ := os.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- Supervise(e.Roots, sb.ID, w) }()
+	lock := inherit(t, l)
+	go func() { done <- Supervise(e.Roots, sb.ID, w, lock) }()
 	r.Read(make([]byte, 512))
 	r.Close()
 

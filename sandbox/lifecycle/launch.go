@@ -23,20 +23,22 @@ const startWait = 2 * time.Minute
 const SupervisorVerb = "supervise"
 
 // create reserves the sandbox's name and id: under a lock on the sandboxes
-// directory it checks the name (or generates one) and writes the record
-// as created, owned by this process until the supervisor takes over.
-func (e *Engine) create(sp *Spec) (*state.Sandbox, error) {
+// directory it checks the name (or generates one), takes the sandbox's own
+// lock (state/lock.go) and writes the record as created. It returns the
+// lock, which the caller hands to the supervisor: from before the record
+// exists until the sandbox is gone, some live process holds it.
+func (e *Engine) create(sp *Spec) (*state.Sandbox, *state.Lock, error) {
 	if err := os.MkdirAll(e.Roots.SandboxesDir(), 0o700); err != nil {
-		return nil, fmt.Errorf("create %s: %w", e.Roots.SandboxesDir(), err)
+		return nil, nil, fmt.Errorf("create %s: %w", e.Roots.SandboxesDir(), err)
 	}
 	unlock, err := lockFile(e.store.Path("", ".names.lock"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer unlock()
 	all, err := e.List(true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	taken := map[string]bool{}
 	for _, sb := range all {
@@ -45,12 +47,11 @@ func (e *Engine) create(sp *Spec) (*state.Sandbox, error) {
 	if sp.Name == "" {
 		sp.Name = generateName(taken)
 	} else if taken[sp.Name] {
-		return nil, fmt.Errorf("the name %q is already in use by another sandbox; remove it (glassbox rm %s) or choose another name", sp.Name, sp.Name)
+		return nil, nil, fmt.Errorf("the name %q is already in use by another sandbox; remove it (glassbox rm %s) or choose another name", sp.Name, sp.Name)
 	}
-	if sp.ID == "" {
-		if sp.ID, err = state.NewID(); err != nil {
-			return nil, err
-		}
+	l, err := e.lockNewID(sp)
+	if err != nil {
+		return nil, nil, err
 	}
 	sp.Config.ID, sp.Config.Name = sp.ID, sp.Name
 	sb := &state.Sandbox{
@@ -66,25 +67,56 @@ func (e *Engine) create(sp *Spec) (*state.Sandbox, error) {
 		Network:       state.Network{Ports: sp.Ports},
 	}
 	if err := e.store.Save(sb); err != nil {
-		return nil, err
+		l.Remove()
+		return nil, nil, err
 	}
 	if err := e.writeSpec(sp); err != nil {
 		e.store.Remove(sp.ID)
-		return nil, err
+		l.Remove()
+		return nil, nil, err
 	}
-	return sb, nil
+	return sb, l, nil
+}
+
+// lockNewID takes the lock of the spec's id (a fresh one when it has none)
+// and makes sure nothing of that id exists yet.
+func (e *Engine) lockNewID(sp *Spec) (*state.Lock, error) {
+	fresh := sp.ID == ""
+	for try := 0; ; try++ {
+		if fresh {
+			id, err := state.NewID()
+			if err != nil {
+				return nil, err
+			}
+			sp.ID = id
+		}
+		l, err := e.store.TryLock(sp.ID)
+		if err == nil {
+			if _, serr := os.Stat(e.Roots.SandboxDir(sp.ID)); serr == nil {
+				l.Release()
+				err = fmt.Errorf("sandbox id %s is in use", sp.ID)
+			} else {
+				return l, nil
+			}
+		}
+		if !fresh || try == 10 {
+			return nil, err
+		}
+	}
 }
 
 // launch creates the sandbox's record and starts its supervisor; it
 // returns once the sandbox runs, or with the start error and nothing left.
 func (e *Engine) launch(sp *Spec) (*state.Sandbox, error) {
-	sb, err := e.create(sp)
+	sb, l, err := e.create(sp)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.spawn(sp.ID); err != nil {
+	defer l.Release() // the supervisor holds the lock on
+	if err := e.spawn(sp.ID, l); err != nil {
 		e.release(sb)
 		e.store.Remove(sp.ID)
+		l.Remove()
 		return nil, err
 	}
 	return e.Get(sp.ID)
@@ -108,19 +140,46 @@ func (e *Engine) Restart(ref string) (*state.Sandbox, error) {
 			return nil, err
 		}
 	}
-	if !e.waitSupervisor(sb.ID, 15*time.Second) {
+	// The old supervisor lets go of the lock as it exits.
+	l, err := e.store.Lock(sb.ID, 15*time.Second)
+	if errors.Is(err, state.ErrBusy) || err == nil && !e.waitSupervisor(sb.ID, 15*time.Second) {
+		l.Release()
 		return nil, fmt.Errorf("restart %s: its supervisor did not exit", sb.Name)
 	}
-	if err := e.spawn(sb.ID); err != nil {
+	if err != nil {
+		return nil, fmt.Errorf("restart %s: %w", sb.Name, err)
+	}
+	defer l.Release()
+	if _, err := e.store.Load(sb.ID); err != nil {
+		if errors.Is(err, state.ErrNotFound) {
+			l.Remove() // removed meanwhile
+		}
+		return nil, err
+	}
+	if err := e.spawn(sb.ID, l); err != nil {
 		return nil, fmt.Errorf("restart %s: %w", sb.Name, err)
 	}
 	return e.Get(sb.ID)
 }
 
+// SupervisorDelayEnv, set to a duration in the environment of `run -d`,
+// holds its supervisor back that long before it takes over the sandbox. It
+// is a fault-injection point for tests: what other commands do while a
+// supervisor has not written its files yet, its creator killed meanwhile.
+const SupervisorDelayEnv = "GLASSBOX_TEST_SUPERVISOR_DELAY"
+
+// The supervisor's inherited descriptors (exec.Cmd.ExtraFiles).
+const (
+	ReadyFD = 3 // the ready pipe: one readyMsg
+	LockFD  = 4 // the sandbox's lock, held for the supervisor's life
+)
+
 // spawn starts the supervisor of sandbox id in a session of its own (so no
-// terminal signal reaches it and it outlives the CLI) and waits for its
-// word that the sandbox runs.
-func (e *Engine) spawn(id string) error {
+// terminal signal reaches it and it outlives the CLI), handing it the
+// sandbox's lock, and waits for its word that the sandbox runs. When the
+// start fails, the supervisor is gone (and with it its hold on the lock)
+// by the time spawn returns, and the error ends with its log's last lines.
+func (e *Engine) spawn(id string, l *state.Lock) error {
 	bin := e.Binary
 	if bin == "" {
 		var err error
@@ -141,8 +200,8 @@ func (e *Engine) spawn(id string) error {
 	}
 	cmd := exec.Command(bin, SupervisorVerb, "--lib", e.Roots.Lib, "--run", e.Roots.Run, id)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Dir = "/"                  // hold no directory of the caller's busy for the sandbox's lifetime
-	cmd.ExtraFiles = []*os.File{w} // fd 3: the ready pipe
+	cmd.Dir = "/" // hold no directory of the caller's busy for the sandbox's lifetime
+	cmd.ExtraFiles = []*os.File{w, l.File()}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	err = cmd.Start()
 	w.Close()
@@ -150,21 +209,36 @@ func (e *Engine) spawn(id string) error {
 	if err != nil {
 		return fmt.Errorf("start the supervisor %s: %w", bin, err)
 	}
-	go cmd.Wait() // reap it if this process (the UI) lives longer
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }() // reap it if this process (the UI) lives longer
 
 	r.SetReadDeadline(time.Now().Add(startWait))
 	var m readyMsg
-	if err := json.NewDecoder(r).Decode(&m); err != nil {
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return fmt.Errorf("the sandbox did not start within %s (see %s)", startWait, logPath)
-		}
-		out, _ := os.ReadFile(logPath)
-		return fmt.Errorf("the supervisor exited before the sandbox started: %s", lastLines(out, 5))
+	err = json.NewDecoder(r).Decode(&m)
+	if err == nil && m.Error == "" {
+		return nil
 	}
-	if m.Error != "" {
-		return errors.New(m.Error)
+	// A failed start: the supervisor undoes what it made and exits; one
+	// that hangs is killed. Its log is read before anything is removed.
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		<-exited
 	}
-	return nil
+	logTail := lastLines(readFile(logPath), 5)
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("the sandbox did not start within %s; its supervisor's last words: %s", startWait, logTail)
+	case err != nil:
+		return fmt.Errorf("the supervisor exited before the sandbox started: %s", logTail)
+	}
+	return errors.New(m.Error)
+}
+
+func readFile(path string) []byte {
+	b, _ := os.ReadFile(path)
+	return b
 }
 
 func lastLines(b []byte, n int) string {

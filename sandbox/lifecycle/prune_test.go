@@ -10,9 +10,9 @@ import (
 	"glassbox/sandbox/state"
 )
 
-// Prune removes exited sandboxes and what a crash left without a record
-// (old enough not to be a sandbox being created right now), and keeps the
-// rest.
+// Prune removes exited sandboxes and what a crash left without a record,
+// however young, and keeps every sandbox whose lock another process holds:
+// one being created (record or not), one running.
 func TestPruneOrphans(t *testing.T) {
 	roots := state.RootsAt(t.TempDir())
 	e := New(roots)
@@ -35,8 +35,14 @@ func TestPruneOrphans(t *testing.T) {
 	e.store.Save(&state.Sandbox{ID: "222222222222", Name: "live", Status: state.Running, Detached: true, Created: time.Now()})
 	writeProcess(e.store.Path("222222222222", supervisorFile), self)
 
-	staleState := mkdir(roots.SandboxDir("333333333333"), true)  // no record
-	freshState := mkdir(roots.SandboxDir("444444444444"), false) // no record yet: being created
+	staleState := mkdir(roots.SandboxDir("333333333333"), false) // no record, nobody at work on it
+	// No record yet, and its creator holds its lock: being created.
+	freshState := mkdir(roots.SandboxDir("444444444444"), false)
+	creator := holdLock(t, e, "444444444444")
+	// A record that says created, from a creator that died after handing
+	// the lock to its supervisor (which has not written its files yet).
+	e.store.Save(&state.Sandbox{ID: "999999999999", Name: "starting", Status: state.Created, Detached: true, SupervisorPID: 1 << 23, Created: time.Now()})
+	holdLock(t, e, "999999999999")
 	staleLayer := mkdir(filepath.Join(roots.ContainersDir(), "555555555555", "upper"), false)
 	os.Chtimes(filepath.Dir(staleLayer), long, long)
 	liveLayer := mkdir(filepath.Join(roots.ContainersDir(), "222222222222", "upper"), true)
@@ -68,7 +74,18 @@ func TestPruneOrphans(t *testing.T) {
 		t.Error("prune left a stale state dir or writable layer")
 	}
 	if gone(freshState) {
-		t.Error("prune removed a state dir that may be a sandbox being created")
+		t.Error("prune removed the state dir of a sandbox being created")
+	}
+	if sb, err := e.store.Load("999999999999"); err != nil || sb.Status != state.Created || sb.LastEventNote != "" {
+		t.Errorf("prune touched the sandbox being started: %+v, %v", sb, err)
+	}
+	// Once its creator lets go (it died), it is a leftover like any other.
+	creator.Release()
+	if _, err := e.Prune(); err != nil {
+		t.Logf("second prune: %v", err)
+	}
+	if !gone(freshState) || !gone(e.store.LockPath("444444444444")) {
+		t.Error("prune left the state dir or lock of a creator that died")
 	}
 	if gone(busyCg) {
 		t.Error("prune removed a cgroup with processes")
@@ -82,4 +99,17 @@ func TestPruneOrphans(t *testing.T) {
 	if !tried && (err == nil || !strings.Contains(err.Error(), emptyCg)) {
 		t.Errorf("prune did not try to remove the empty orphan cgroup %s (err %v)", emptyCg, err)
 	}
+}
+
+// holdLock takes sandbox id's lock through a descriptor of its own, as
+// another process would (flock excludes other open files of one process
+// too), for the rest of the test.
+func holdLock(t *testing.T, e *Engine, id string) *state.Lock {
+	t.Helper()
+	l, err := e.store.TryLock(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Release)
+	return l
 }

@@ -3,7 +3,6 @@ package lifecycle
 import (
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"glassbox/sandbox/network"
@@ -15,33 +14,55 @@ import (
 // runtime.go). It must be idempotent.
 var cleanupSandbox func(roots state.Roots, sb *state.Sandbox) error
 
-// ownerAlive says whether the process that owns the sandbox still runs:
-// its supervisor (identified by PID and start time, so a reused PID does
-// not count) or, for a sandbox of a foreground `glassbox run` or one still
-// being created, the process recorded as SupervisorPID, which must have
-// started before the record was created.
+// ownerAlive says whether someone is at work on the sandbox: another
+// process holds its lock (its supervisor, its foreground `glassbox run`, or
+// the command creating, restarting or removing it; see state/lock.go) or,
+// for a sandbox whose supervisor predates the locks, its recorded
+// supervisor still runs (PID and start time, so a reused PID does not count).
 func (e *Engine) ownerAlive(sb *state.Sandbox) bool {
-	if p, err := readProcess(e.store.Path(sb.ID, supervisorFile)); err == nil {
-		return p.Alive()
+	if e.store.Busy(sb.ID) {
+		return true
 	}
-	if sb.Detached && sb.Status != state.Created {
-		// A supervisor removes its file as it exits: without one, nobody
-		// owns the sandbox. (A created one is still owned by the Engine
-		// that is starting its supervisor.)
-		return false
-	}
-	if sb.SupervisorPID <= 0 {
-		return false
-	}
-	return (Process{PID: sb.SupervisorPID}).Alive() && startedBefore(sb.SupervisorPID, sb.Created)
+	p, err := readProcess(e.store.Path(sb.ID, supervisorFile))
+	return err == nil && p.Alive()
 }
 
 // reconcile makes a record tell the truth. A sandbox recorded as created,
 // running or paused whose owner has died is not running any more, or runs
-// unobserved: it is killed, its resources are removed, and it is recorded
-// as exited because its supervisor died.
+// unobserved: under its lock, it is killed, its resources are removed, and
+// it is recorded as exited because its supervisor died.
 func (e *Engine) reconcile(sb *state.Sandbox) *state.Sandbox {
-	if sb.Status == state.Exited || sb.Status == state.Removed || e.ownerAlive(sb) {
+	if !claimsOwner(sb) || e.ownerAlive(sb) {
+		return sb
+	}
+	l, err := e.store.TryLock(sb.ID)
+	if err != nil {
+		return sb // taken a moment ago: its new holder tells the truth
+	}
+	defer l.Release()
+	cur, err := e.store.Load(sb.ID)
+	if err != nil {
+		if errors.Is(err, state.ErrNotFound) {
+			l.Remove() // removed meanwhile; the lock file was ours
+		}
+		return sb
+	}
+	return e.reconcileLocked(cur)
+}
+
+// claimsOwner: the record says a process is at work on the sandbox.
+func claimsOwner(sb *state.Sandbox) bool {
+	return sb.Status == state.Created || sb.Status == state.Running || sb.Status == state.Paused
+}
+
+// reconcileLocked is reconcile for a caller that holds the sandbox's lock:
+// no other process owns the sandbox then, unless it is a supervisor from
+// before the locks.
+func (e *Engine) reconcileLocked(sb *state.Sandbox) *state.Sandbox {
+	if !claimsOwner(sb) {
+		return sb
+	}
+	if p, err := readProcess(e.store.Path(sb.ID, supervisorFile)); err == nil && p.Alive() {
 		return sb
 	}
 	err := e.release(sb)
@@ -111,6 +132,15 @@ func (e *Engine) Remove(ref string, force bool) error {
 	if err != nil {
 		return err
 	}
+	if sb.Status == state.Created && e.ownerAlive(sb) {
+		if !force {
+			return fmt.Errorf("cannot remove %s: it is being started", sb.Name)
+		}
+		// rm -f stops it as soon as it runs (or its start fails).
+		if sb, err = e.waitStarted(sb); err != nil {
+			return err
+		}
+	}
 	switch sb.Status {
 	case state.Running, state.Paused:
 		if !force {
@@ -123,24 +153,60 @@ func (e *Engine) Remove(ref string, force bool) error {
 		} else {
 			e.killCgroup(sb) // the foreground glassbox run sees the exit and cleans up
 		}
-	case state.Created:
-		if e.ownerAlive(sb) && !force {
-			return fmt.Errorf("cannot remove %s: it is being started", sb.Name)
-		}
 	}
-	if !e.waitOwner(sb, 15*time.Second) {
+	// Its owner lets go of the lock as it exits.
+	l, err := e.store.Lock(sb.ID, 15*time.Second)
+	if errors.Is(err, state.ErrBusy) {
 		return fmt.Errorf("remove %s: its supervisor did not exit", sb.Name)
 	}
-	if sb, err = e.Get(sb.ID); err != nil {
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", sb.Name, err)
+	}
+	defer l.Release()
+	cur, err := e.store.Load(sb.ID)
+	if errors.Is(err, state.ErrNotFound) {
+		// Between its exit and this lock, a prune (or another rm, or the
+		// end of its foreground run) removed it: it is gone, as asked.
+		return l.Remove()
+	}
+	if err != nil {
 		return err
 	}
-	if err := sb.Transition(state.Removed); err != nil && !force {
+	cur = e.reconcileLocked(cur)
+	if err := cur.Transition(state.Removed); err != nil && !force {
 		return err
 	}
+	return e.removeLocked(cur, l)
+}
+
+// removeLocked releases everything of a sandbox whose lock the caller
+// holds, then its record, state directory and lock.
+func (e *Engine) removeLocked(sb *state.Sandbox, l *state.Lock) error {
 	if err := e.release(sb); err != nil {
 		return fmt.Errorf("remove %s: %w", sb.Name, err)
 	}
-	return e.store.Remove(sb.ID)
+	if err := e.store.Remove(sb.ID); err != nil {
+		return err
+	}
+	return l.Remove()
+}
+
+// waitStarted waits until a sandbox being created has started, or failed
+// to (its creator let go of it), and returns its record then.
+func (e *Engine) waitStarted(sb *state.Sandbox) (*state.Sandbox, error) {
+	deadline := time.Now().Add(startWait)
+	for sb.Status == state.Created && e.ownerAlive(sb) {
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%s did not start within %s", sb.Name, startWait)
+		}
+		time.Sleep(10 * time.Millisecond)
+		cur, err := e.store.Load(sb.ID)
+		if err != nil {
+			return nil, err
+		}
+		sb = cur
+	}
+	return e.Get(sb.ID)
 }
 
 // waitOwner waits until the sandbox's owner has exited, at most d.
@@ -154,38 +220,3 @@ func (e *Engine) waitOwner(sb *state.Sandbox, d time.Duration) bool {
 	}
 	return true
 }
-
-// Prune removes every exited sandbox and whatever a crash left behind below
-// these roots: records whose supervisor died (reconciled, then removed),
-// state directories without a record, writable layers without a record,
-// address leases and gb-* links of sandboxes that no longer exist, and
-// empty glassbox cgroups that no sandbox owns. It returns what it removed.
-func (e *Engine) Prune() ([]string, error) {
-	var removed []string
-	var errs []error
-	sbs, err := e.List(true)
-	if err != nil {
-		return nil, err
-	}
-	live := map[string]bool{}
-	for _, sb := range sbs {
-		if sb.Status != state.Exited {
-			live[sb.ID] = true
-			continue
-		}
-		if err := e.Remove(sb.ID, false); err != nil {
-			errs = append(errs, err)
-			live[sb.ID] = true
-			continue
-		}
-		removed = append(removed, "sandbox "+sb.Name+" ("+sb.ID+")")
-	}
-	orphans, err := e.pruneOrphans(live)
-	removed = append(removed, orphans...)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	return removed, errors.Join(errs...)
-}
-
-func isNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }

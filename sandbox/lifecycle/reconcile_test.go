@@ -36,6 +36,14 @@ func TestReconcileDeadSupervisor(t *testing.T) {
 	// record was written: the PID was reused.
 	e.store.Save(&state.Sandbox{ID: "dddddddddddd", Name: "fg", Status: state.Running, SupervisorPID: self.PID, Created: time.Now().Add(-24 * time.Hour)})
 
+	// Created by a CLI that died after handing the lock to its supervisor,
+	// which has not written its files yet: alive, whatever the PIDs say.
+	e.store.Save(&state.Sandbox{ID: "eeeeeeeeeeee", Name: "starting", Status: state.Created, Detached: true, SupervisorPID: 1 << 23, Created: time.Now()})
+	holdLock(t, e, "eeeeeeeeeeee")
+	if sb, err := e.Get("starting"); err != nil || sb.Status != state.Created || sb.LastEventNote != "" {
+		t.Errorf("a sandbox whose supervisor holds its lock was reconciled: %+v, %v", sb, err)
+	}
+
 	running, err := e.List(false)
 	if err != nil {
 		t.Fatal(err)

@@ -76,7 +76,11 @@ type supervisor struct {
 // for good. ready receives one readyMsg (then is closed) as soon as the
 // sandbox runs or failed to start. It is the hidden verb `glassbox
 // supervise`, run by Engine.Run in a session of its own.
-func Supervise(roots state.Roots, id string, ready io.WriteCloser) error {
+//
+// lock is the sandbox's lock, inherited from the process that created or
+// restarted the sandbox (Engine.spawn): the supervisor holds it until it
+// exits, and every start and release of the sandbox happens under it.
+func Supervise(roots state.Roots, id string, ready io.WriteCloser, lock *os.File) error {
 	report := func(m readyMsg) {
 		if ready != nil {
 			json.NewEncoder(ready).Encode(m)
@@ -84,7 +88,7 @@ func Supervise(roots state.Roots, id string, ready io.WriteCloser) error {
 			ready = nil
 		}
 	}
-	err := supervise(roots, id, func(err error) {
+	err := supervise(roots, id, lock, func(err error) {
 		if err != nil {
 			report(readyMsg{Error: err.Error()})
 		} else {
@@ -97,8 +101,13 @@ func Supervise(roots state.Roots, id string, ready io.WriteCloser) error {
 	return err
 }
 
-func supervise(roots state.Roots, id string, started func(error)) error {
+func supervise(roots state.Roots, id string, lockFile *os.File, started func(error)) error {
 	store := state.NewStore(roots)
+	lock, err := store.AdoptLock(id, lockFile)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	sp, err := readSpec(store, id)
 	if err != nil {
 		return err
@@ -113,6 +122,7 @@ func supervise(roots state.Roots, id string, started func(error)) error {
 	// The state directory holds the supervisor's record, log and control
 	// socket across starts: it goes with `rm`, not Destroy.
 	cfg.KeepState = true
+	cfg.Lock = lock
 	s := &supervisor{
 		roots: roots, store: store, spec: sp, cfg: cfg, policy: sp.Restart, self: self,
 		wake: make(chan struct{}, 1), finished: make(chan struct{}),
@@ -302,6 +312,8 @@ func (s *supervisor) end(exit *state.Exit) {
 	if s.spec.AutoRemove {
 		if err := s.store.Remove(s.spec.ID); err != nil {
 			s.log.note("glassbox: --rm: %v", err)
+		} else {
+			s.cfg.Lock.Remove()
 		}
 	}
 }

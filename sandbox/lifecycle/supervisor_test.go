@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"glassbox/sandbox"
+	"golang.org/x/sys/unix"
+
 	"glassbox/sandbox/state"
 )
 
@@ -90,19 +92,32 @@ func startFake(t *testing.T, rt *fakeRuntime, restart string) (*Engine, string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, err := e.create(&Spec{Name: "calc", Config: &sandbox.Config{Image: "calculator"}, Restart: policy, StopTimeout: time.Second})
+	sb, l, err := e.create(&Spec{Name: "calc", Config: &sandbox.Config{Image: "calculator"}, Restart: policy, StopTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer l.Release() // as Engine.launch: the supervisor holds on
 	r, w, _ := os.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- Supervise(e.Roots, sb.ID, w) }()
+	lock := inherit(t, l)
+	go func() { done <- Supervise(e.Roots, sb.ID, w, lock) }()
 	var m readyMsg
 	if err := json.NewDecoder(r).Decode(&m); err != nil || m.Error != "" {
 		t.Fatalf("ready: %v %q", err, m.Error)
 	}
 	r.Close()
 	return e, sb.ID, done
+}
+
+// inherit is what a supervisor started by Engine.spawn gets as LockFD: a
+// second descriptor of the locked file (exec dups it the same way).
+func inherit(t *testing.T, l *state.Lock) *os.File {
+	t.Helper()
+	fd, err := unix.Dup(int(l.File().Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return os.NewFile(uintptr(fd), "lock")
 }
 
 func waitDone(t *testing.T, done chan error) {

@@ -104,9 +104,10 @@ func TestBridgeWithOtherSubnet(t *testing.T) {
 	}
 }
 
-// TestReconcileRemovesStaleVeths: a sandbox whose record is gone but whose
-// namespace lives on (its glassbox crashed) loses its veth and lease.
-func TestReconcileRemovesStaleVeths(t *testing.T) {
+// TestForgetRemovesStaleVeths: a sandbox whose record is gone but whose
+// namespace lives on (its glassbox crashed) is among the Leftovers of its
+// root, and Forget takes its veth and lease.
+func TestForgetRemovesStaleVeths(t *testing.T) {
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	opts := testBridge(t)
@@ -133,16 +134,23 @@ func TestReconcileRemovesStaleVeths(t *testing.T) {
 		t.Errorf("two state roots on one bridge share %s", no.IP)
 	}
 
-	if err := Reconcile(roots, []string{live}); err != nil {
+	if ids, err := Leftovers(roots); err != nil || !slices.Equal(ids, []string{live, stale}) {
+		t.Errorf("Leftovers = %v, %v; want %s and %s, not the other root's %s", ids, err, live, stale, other)
+	}
+	if err := Forget(roots, stale); err != nil {
+		t.Fatal(err)
+	}
+	// Another root's sandbox with the id is not this root's to forget.
+	if err := Forget(roots, other); err != nil {
 		t.Fatal(err)
 	}
 	links := sandboxLinks(t)
 	if slices.Contains(links, HostIf(stale)) || !slices.Contains(links, HostIf(live)) || !slices.Contains(links, HostIf(other)) {
-		t.Errorf("links after Reconcile: %v; want %s gone, %s and %s kept", links, HostIf(stale), HostIf(live), HostIf(other))
+		t.Errorf("links after Forget: %v; want %s gone, %s and %s kept", links, HostIf(stale), HostIf(live), HostIf(other))
 	}
 	ls, _ := Leases(roots, nl.Bridge)
 	if len(ls) != 1 || ls[0].ID != live {
-		t.Errorf("leases after Reconcile: %v", ls)
+		t.Errorf("leases after Forget: %v", ls)
 	}
 }
 

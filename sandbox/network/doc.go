@@ -58,8 +58,9 @@
 //	6. forward the ports to Network.IP     supervisor   Forward(listeners, ports, ip), then
 //	                                                    ForwardInKernel(roots, id, net, ports)
 //	7. sandbox ended                       supervisor   Proxy.Close, then Detach(roots, id, net), which unforwards
-//	8. crash recovery / prune              lifecycle    Detach from the record (it unforwards too);
-//	                                                    Reconcile(roots, liveIDs)
+//	8. crash recovery / prune              lifecycle    under the sandbox's lock: Detach from the
+//	                                                    record (it unforwards too); Leftovers(roots)
+//	                                                    and Forget(roots, id) for what has no record
 //
 // Rollback is each call's own business: a failed Attach leaves no veth and
 // no lease behind.

@@ -265,25 +265,6 @@ func ForwardTables() (map[string]string, error) {
 	return out, nil
 }
 
-// reconcileForwards deletes the forwarding tables of this state root's
-// sandboxes that no longer exist.
-func reconcileForwards(roots state.Roots, alive map[string]bool) error {
-	tables, err := ForwardTables()
-	if err != nil {
-		return fmt.Errorf("list port forwarding tables: %w", err)
-	}
-	var errs []error
-	for id, root := range tables {
-		if root != roots.Run || alive[id] {
-			continue
-		}
-		if err := Unforward(id); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
 // KernelForwardedConnections counts the connections the sandbox's DNAT
 // rules have rewritten so far. NAT rules see only the first packet of a
 // connection (conntrack remembers the rest), so the rules' packet counters

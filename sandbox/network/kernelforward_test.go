@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -281,7 +282,7 @@ func ruleCount(t *testing.T, id string) int {
 	return len(rules)
 }
 
-func TestReconcileRemovesStaleForwards(t *testing.T) {
+func TestForgetRemovesStaleForwards(t *testing.T) {
 	sandboxtest.RequireRoot(t)
 	mine, other := sandboxtest.TempRoots(t), sandboxtest.TempRoots(t)
 	// A documentation address as the host address: no route_localnet,
@@ -298,17 +299,22 @@ func TestReconcileRemovesStaleForwards(t *testing.T) {
 		}
 		t.Cleanup(func() { Unforward(c.id) })
 	}
-	if err := Reconcile(mine, []string{live}); err != nil {
-		t.Fatal(err)
+	if ids, err := Leftovers(mine); err != nil || !slices.Equal(ids, []string{stale, live}) {
+		t.Errorf("Leftovers = %v, %v; want %s and %s, not the other root's %s", ids, err, stale, live, foreign)
+	}
+	for _, id := range []string{stale, foreign} {
+		if err := Forget(mine, id); err != nil {
+			t.Fatal(err)
+		}
 	}
 	tables, err := ForwardTables()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := tables[stale]; ok {
-		t.Error("Reconcile kept the table of a sandbox that is gone")
+		t.Error("Forget kept the table of a sandbox that is gone")
 	}
 	if tables[live] != mine.Run || tables[foreign] != other.Run {
-		t.Errorf("Reconcile removed a live or foreign table: %v", tables)
+		t.Errorf("Forget removed a live or foreign table: %v", tables)
 	}
 }

@@ -153,7 +153,7 @@ func TestAllocateExhaustionAndReuse(t *testing.T) {
 	}
 }
 
-func TestReconcileFreesStaleLeases(t *testing.T) {
+func TestForgetLeases(t *testing.T) {
 	roots := state.RootsAt(t.TempDir())
 	cfg := leaseConfig("10.124.0.0/24")
 	live, dead := testID(300), testID(301)
@@ -162,14 +162,14 @@ func TestReconcileFreesStaleLeases(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := Reconcile(roots, []string{live}); err != nil {
+	if err := forgetLeases(roots, dead); err != nil {
 		t.Fatal(err)
 	}
 	ls, err := Leases(roots, cfg.Bridge)
 	if err != nil || len(ls) != 1 || ls[0].ID != live {
-		t.Errorf("leases after Reconcile: %v, %v; want only %s", ls, err, live)
+		t.Errorf("leases after Forget: %v, %v; want only %s", ls, err, live)
 	}
-	if err := Reconcile(roots, nil); err != nil {
+	if err := forgetLeases(roots, live); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(leasePath(roots, cfg.Bridge)); !os.IsNotExist(err) {

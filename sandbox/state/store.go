@@ -122,13 +122,18 @@ func (s *Store) Resolve(ref string) (*Sandbox, error) {
 	}
 }
 
-// Remove deletes a sandbox's state directory and everything in it.
+// Remove deletes a sandbox's state directory and everything in it, and
+// then its lock file (see lock.go): the caller holds the lock, and lets go
+// of it afterwards.
 func (s *Store) Remove(id string) error {
 	if id == "" || strings.ContainsAny(id, "/.") {
 		return fmt.Errorf("remove state: bad id %q", id)
 	}
 	if err := os.RemoveAll(s.Roots.SandboxDir(id)); err != nil {
 		return fmt.Errorf("remove state of %s: %w", id, err)
+	}
+	if err := os.Remove(s.LockPath(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove the lock of %s: %w", id, err)
 	}
 	return nil
 }
