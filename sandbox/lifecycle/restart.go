@@ -89,8 +89,9 @@ func (p Policy) ShouldRestart(e *state.Exit, restarts int, stoppedByUser bool) b
 	return false
 }
 
-// backoff is the wait before restart number n+1: 100 ms doubling up to 10 s
-// (docker's rhythm), so a workload that dies at once does not spin a core.
+// backoff is the wait before a restart that follows n quick failures in a
+// row: 100 ms doubling up to 10 s (docker's rhythm), so a workload that
+// dies at once does not spin a core.
 func backoff(restarts int) time.Duration {
 	d := 100 * time.Millisecond
 	for i := 0; i < restarts && d < 10*time.Second; i++ {
@@ -98,3 +99,7 @@ func backoff(restarts int) time.Duration {
 	}
 	return min(d, 10*time.Second)
 }
+
+// backoffReset is how long a workload must have run for its next restart
+// to wait the back-off's first step again (docker: 10 s). Tests shorten it.
+var backoffReset = 10 * time.Second

@@ -58,6 +58,9 @@ type supervisor struct {
 	paused   bool
 	health   state.Health
 	restarts int
+	// quickFails counts the restarts since the workload last ran for
+	// backoffReset or longer: the back-off's step.
+	quickFails int
 	started  time.Time
 	wake     chan struct{} // cuts a restart's back-off short on stop
 	finished chan struct{} // closed once everything is released
@@ -184,7 +187,13 @@ func supervise(roots state.Roots, id string, lockFile *os.File, started func(err
 			return nil
 		}
 		s.release()
-		d := backoff(s.restarts)
+		// As docker: a workload that ran for a while before it failed
+		// starts the back-off over; only quick failures in a row climb it.
+		if ran := exit.FinishedAt.Sub(s.started); ran >= backoffReset {
+			s.quickFails = 0
+		}
+		d := backoff(s.quickFails)
+		s.quickFails++
 		s.log.note("glassbox: restarting in %s after %s (restart policy %s)", roundDuration(d), exit, s.policy)
 		select {
 		case <-time.After(d):

@@ -25,7 +25,9 @@ type fakeRuntime struct {
 	mu     sync.Mutex
 	starts int
 	// exits[i] is how start i ends by itself; nil waits for a signal.
-	exits      []*state.Exit
+	exits []*state.Exit
+	// lifetimes[i], when set, is how long start i runs before exits[i].
+	lifetimes  []time.Duration
 	ignoreTerm bool
 	destroyed  int
 }
@@ -48,7 +50,12 @@ func (f *fakeRuntime) start(cfg *sandbox.Config, stdout, stderr io.Writer) (cont
 	fmt.Fprintf(stdout, "hello from start %d\npartial", n)
 	fmt.Fprintf(stderr, "warning %d\n", n)
 	if n < len(f.exits) && f.exits[n] != nil {
-		c.end(f.exits[n])
+		exit := f.exits[n]
+		if n < len(f.lifetimes) && f.lifetimes[n] > 0 {
+			time.AfterFunc(f.lifetimes[n], func() { c.end(exit) })
+		} else {
+			c.end(exit)
+		}
 	}
 	return c, nil
 }
@@ -211,6 +218,35 @@ func TestSupervisorRestartsOnFailure(t *testing.T) {
 	e.Logs(context.Background(), "calc", LogOptions{Tail: -1}, &out)
 	if !strings.Contains(out.String(), "restarting in 100ms after Exited (137, SIGKILL, OOMKilled)") {
 		t.Errorf("logs do not tell the restart:\n%s", out.String())
+	}
+}
+
+// Issue 16, bug 5: quick failures in a row double the wait before each
+// restart; a run that lasted backoffReset (docker: 10 s) starts it over.
+func TestSupervisorBackoffResetsAfterALongRun(t *testing.T) {
+	old := backoffReset
+	backoffReset = 500 * time.Millisecond
+	t.Cleanup(func() { backoffReset = old })
+	fail := func() *state.Exit { return &state.Exit{Code: 1} }
+	rt := &fakeRuntime{
+		exits:     []*state.Exit{fail(), fail(), fail(), fail(), fail(), {Code: 0}},
+		lifetimes: []time.Duration{0, 0, 0, 600 * time.Millisecond, 0, 0},
+	}
+	e, _, done := startFake(t, rt, "on-failure")
+	waitDone(t, done)
+	var out bytes.Buffer
+	e.Logs(context.Background(), "calc", LogOptions{Tail: -1}, &out)
+	var waits []string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if rest, ok := strings.CutPrefix(line, "glassbox: restarting in "); ok {
+			waits = append(waits, strings.Fields(rest)[0])
+		}
+	}
+	// Three quick failures climb 100, 200, 400 ms; the fourth run lasted
+	// longer than backoffReset, so its restart waits 100 ms again.
+	want := []string{"100ms", "200ms", "400ms", "100ms", "200ms"}
+	if strings.Join(waits, " ") != strings.Join(want, " ") {
+		t.Errorf("waits before the restarts: %v, want %v\n%s", waits, want, out.String())
 	}
 }
 
