@@ -24,8 +24,14 @@ func ensureBridge(cfg Config) (*netlink.Bridge, error) {
 	}
 	if link == nil {
 		if err := checkClash(cfg, -1); err != nil {
-			return nil, err
+			// Another glassbox may have made the bridge since the lookup:
+			// its gateway address is no clash. Anything else is.
+			if link, _ = netlink.LinkByName(cfg.Bridge); link == nil {
+				return nil, err
+			}
 		}
+	}
+	if link == nil {
 		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{
 			Name: cfg.Bridge,
 			// A fixed MAC: otherwise the bridge takes the lowest of its
