@@ -20,6 +20,15 @@ import (
 // Issue 16's races between cleanups and starts: each test fails on the
 // code from before the per-sandbox locks (state/lock.go).
 
+// inVM scales a test's rounds down in the cgroup v2 VM, where emulation
+// makes each start take seconds: the same races, fewer times.
+func inVM(host, vm int) int {
+	if os.Getenv("GLASSBOX_VM") == "1" {
+		return vm
+	}
+	return host
+}
+
 // exitedSandboxes starts n sandboxes whose workload exits at once, and
 // waits until their supervisors are gone: work for prune.
 func (c *cli) exitedSandboxes(prefix string, n int) {
@@ -90,8 +99,9 @@ func (c *cli) checkServes(sb *state.Sandbox, port int) {
 // started meanwhile must keep its veth, lease and forwarding table.
 func TestPruneSparesASandboxBeingStarted(t *testing.T) {
 	c := newCLI(t)
-	for round, delay := range []time.Duration{0, 10 * time.Millisecond, 40 * time.Millisecond} {
-		c.exitedSandboxes(fmt.Sprintf("done%d", round), 15)
+	delays := []time.Duration{0, 10 * time.Millisecond, 40 * time.Millisecond}
+	for round, delay := range delays[:inVM(3, 1)] {
+		c.exitedSandboxes(fmt.Sprintf("done%d", round), inVM(15, 5))
 		wait := c.background("prune")
 		time.Sleep(delay)
 		port := freePort(t)
@@ -146,9 +156,9 @@ func TestCreatorKilledBeforeTheSupervisorTookOver(t *testing.T) {
 // neither reports the other's work as an error.
 func TestConcurrentPrunes(t *testing.T) {
 	c := newCLI(t)
-	for round := 0; round < 3; round++ {
+	for round := 0; round < inVM(3, 1); round++ {
 		prefix := fmt.Sprintf("twice%d", round)
-		c.exitedSandboxes(prefix, 12)
+		c.exitedSandboxes(prefix, inVM(12, 6))
 		a, b := c.background("prune"), c.background("prune")
 		for _, wait := range []func() (string, string, int){a, b} {
 			if out, errs, code := wait(); code != 0 || errs != "" {
@@ -167,10 +177,7 @@ func TestConcurrentPrunes(t *testing.T) {
 // sandbox answers on its port and holds its own address.
 func TestPruneAgainstRunStress(t *testing.T) {
 	c := newCLI(t)
-	rounds := 60
-	if os.Getenv("GLASSBOX_VM") == "1" {
-		rounds = 8 // emulation: each start takes seconds
-	}
+	rounds := inVM(60, 5)
 	stop := make(chan struct{})
 	var pruners sync.WaitGroup
 	var mu sync.Mutex
