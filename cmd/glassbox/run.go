@@ -83,6 +83,7 @@ sandbox created.`,
 	fl.Var(policyFlag{&req.Restart}, "restart", "restart policy of a detached sandbox: no, on-failure[:N] (an OOM kill is a failure) or always (default no)")
 	fl.DurationVar(&req.StopTimeout, "stop-timeout", 0, fmt.Sprintf("grace period between SIGTERM and SIGKILL when the sandbox is stopped (default %s)", lifecycle.DefaultStopTimeout))
 	fl.BoolVar(&req.Remove, "rm", false, "remove the sandbox when it exits (a foreground run always does)")
+	fl.Var(logOptFlag{&req.Log}, "log-opt", fmt.Sprintf("cap a detached sandbox's log, as docker's local driver: max-size=SIZE (per file), max-file=N (files kept); default %s", lifecycle.LogConfig{}))
 	return cmd
 }
 

@@ -151,6 +151,21 @@ func (f policyFlag) String() string {
 
 func (policyFlag) Type() string { return "policy" }
 
+// logOptFlag is --log-opt, repeatable: max-size=SIZE, max-file=N (or
+// both, comma-separated).
+type logOptFlag struct{ c *lifecycle.LogConfig }
+
+func (f logOptFlag) Set(s string) error { return f.c.Apply(s) }
+
+func (f logOptFlag) String() string {
+	if f.c == nil || *f.c == (lifecycle.LogConfig{}) {
+		return ""
+	}
+	return f.c.String()
+}
+
+func (logOptFlag) Type() string { return "option" }
+
 // securityOptFlag is --security-opt, repeatable: seccomp=unconfined,
 // seccomp=PROFILE.json (the file is read as the flag is), no-new-privileges.
 type securityOptFlag struct{ sec *sandbox.Security }

@@ -12,15 +12,18 @@
 //	spec.json                           Engine.Run             the supervisor (each start)
 //	supervisor.json  {pid, start time}  the supervisor         the Engine: is it alive?
 //	control.sock                        the supervisor         the Engine: stop/kill/pause
-//	log.json  (JSON lines)              the supervisor         Engine.Logs
+//	log.json  (JSON lines), log.json.1  the supervisor         Engine.Logs
+//	… (rotated, logrotate.go)
 //	supervisor.log                      the supervisor's own   people, after a crash
 //	                                    stderr
 //
-// While its supervisor lives, only the supervisor writes state.json. When
-// the supervisor is gone (SIGKILL, a crash, a reboot) every command that
-// reads the record notices it — the supervisor's PID no longer names a
-// process that started at the recorded time — marks the sandbox exited and
-// removes what is left of it (reconcile.go).
+// While its supervisor lives, only the supervisor writes state.json, and
+// it holds the sandbox's lock (state/lock.go), which its creator took
+// before the record existed and handed to it. When the supervisor is gone
+// (SIGKILL, a crash, a reboot) the kernel has let go of the lock: every
+// command that reads the record notices it, takes the lock, marks the
+// sandbox exited and removes what is left of it (reconcile.go). Nothing of
+// a sandbox is touched without its lock.
 package lifecycle
 
 import (

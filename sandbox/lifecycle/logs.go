@@ -1,13 +1,8 @@
 package lifecycle
 
 import (
-	"bufio"
 	"bytes"
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sync"
 	"time"
@@ -32,20 +27,28 @@ type Entry struct {
 // writing megabytes without one cannot make the supervisor hold them all.
 const maxLine = 16 << 10
 
-// logSink appends entries to the log file; both streams share it.
+// logSink appends entries to the log file; both streams share it. When
+// the file reaches cfg.MaxSize it is rotated (logrotate.go).
 type logSink struct {
-	mu  sync.Mutex
-	f   *os.File
-	now func() time.Time
-	buf []byte
+	mu   sync.Mutex
+	path string
+	cfg  LogConfig
+	f    *os.File
+	size int64 // of f
+	now  func() time.Time
+	buf  []byte
 }
 
-func openLog(path string) (*logSink, error) {
+func openLog(path string, cfg LogConfig) (*logSink, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open log %s: %w", path, err)
 	}
-	return &logSink{f: f, now: time.Now}, nil
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
+	return &logSink{path: path, cfg: cfg.withDefaults(), f: f, size: size, now: time.Now}, nil
 }
 
 func (s *logSink) write(stream, line string) {
@@ -62,23 +65,39 @@ func (s *logSink) writeLines(stream string, lines [][]byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Every line of a batch carries the same stamp and stream: format that
-	// prefix once.
+	// prefix once. The prefix stays at the front of buf, the entries
+	// follow it.
 	buf := append(s.buf[:0], `{"time":"`...)
 	buf = s.now().UTC().AppendFormat(buf, time.RFC3339Nano)
 	buf = append(buf, `","stream":"`...)
 	buf = append(buf, stream...)
 	buf = append(buf, `","line":`...)
 	prefix := len(buf)
-	for i, l := range lines {
-		if i > 0 {
-			buf = append(buf, buf[:prefix]...)
-		}
+	start := prefix // buf[start:] is not written yet
+	for _, l := range lines {
+		entry := len(buf)
+		buf = append(buf, buf[:prefix]...)
 		buf = appendJSONString(buf, l)
 		buf = append(buf, "}\n"...)
+		// An entry that would take the file past max-size starts the next
+		// file (one pipe read holds up to 64 KiB of short lines, several
+		// times that as JSON): the newest entry is never rotated away.
+		if s.size+int64(len(buf)-start) > s.cfg.MaxSize && s.size+int64(entry-start) > 0 {
+			s.flush(buf[start:entry])
+			s.rotate()
+			start = entry
+		}
 	}
-	s.f.Write(buf)
+	s.flush(buf[start:])
 	if cap(buf) <= 1<<20 {
 		s.buf = buf
+	}
+}
+
+func (s *logSink) flush(entries []byte) {
+	if len(entries) > 0 {
+		n, _ := s.f.Write(entries)
+		s.size += int64(n)
 	}
 }
 
@@ -181,116 +200,5 @@ func (w *lineWriter) Flush() {
 	if len(w.buf) > 0 {
 		w.sink.write(w.name, string(w.buf))
 		w.buf = nil
-	}
-}
-
-// LogOptions are `glassbox logs`' flags.
-type LogOptions struct {
-	Follow     bool // keep printing new lines until the sandbox exits
-	Tail       int  // only the last N lines; < 0 means all
-	Timestamps bool // prefix each line with its time (RFC 3339, nanoseconds)
-}
-
-func formatEntry(e Entry, opts LogOptions) string {
-	if opts.Timestamps {
-		return e.Time.Format(time.RFC3339Nano) + " " + e.Line + "\n"
-	}
-	return e.Line + "\n"
-}
-
-// readLog copies the log at path to w. With Follow it keeps reading what is
-// appended until done() says the writer has finished (and everything is
-// read) or ctx ends.
-func readLog(ctx context.Context, path string, opts LogOptions, w io.Writer, done func() bool) error {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) && opts.Follow {
-		// The supervisor creates the log as it starts; wait for it.
-		for err != nil && errors.Is(err, os.ErrNotExist) && !done() {
-			if !sleepCtx(ctx, 50*time.Millisecond) {
-				return nil
-			}
-			f, err = os.Open(path)
-		}
-	}
-	if errors.Is(err, os.ErrNotExist) {
-		return nil // nothing was written
-	}
-	if err != nil {
-		return fmt.Errorf("open log: %w", err)
-	}
-	defer f.Close()
-
-	r := bufio.NewReaderSize(f, 64<<10)
-	var tail []Entry
-	var partial []byte
-	// readAvailable decodes every complete line now in the file.
-	readAvailable := func(emit func(Entry) error) error {
-		for {
-			chunk, err := r.ReadBytes('\n')
-			partial = append(partial, chunk...)
-			if err == io.EOF {
-				return nil // keep the partial line for the next round
-			}
-			if err != nil {
-				return fmt.Errorf("read log: %w", err)
-			}
-			var e Entry
-			line := partial
-			partial = nil
-			if json.Unmarshal(line, &e) != nil {
-				continue // a torn line from a crash: skip it
-			}
-			if err := emit(e); err != nil {
-				return err
-			}
-		}
-	}
-	write := func(e Entry) error {
-		_, err := io.WriteString(w, formatEntry(e, opts))
-		return err
-	}
-	if opts.Tail >= 0 {
-		err = readAvailable(func(e Entry) error {
-			tail = append(tail, e)
-			if len(tail) > opts.Tail {
-				tail = tail[1:]
-			}
-			return nil
-		})
-		for _, e := range tail {
-			if err == nil {
-				err = write(e)
-			}
-		}
-	} else {
-		err = readAvailable(write)
-	}
-	if err != nil || !opts.Follow {
-		return err
-	}
-	for {
-		// done is asked before the read, so a line written just before the
-		// writer finished is still read after it.
-		finished := done()
-		if err := readAvailable(write); err != nil {
-			return err
-		}
-		if finished {
-			return nil
-		}
-		if !sleepCtx(ctx, 100*time.Millisecond) {
-			return nil
-		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

@@ -21,25 +21,26 @@ import (
 // exactly one place on the way of a run: the flag's pflag.Value, or
 // Engine.prepare and what it calls.
 var runFlagChecks = []string{
-	"glassbox/sandbox/cgroup.ParseMemory",          // --memory's syntax
-	"(glassbox/sandbox/cgroup.Resources).Validate", // --memory, --cpus, --pids-limit
-	"glassbox/sandbox/network.ParsePort",           // -p's syntax
-	"glassbox/sandbox/network.CheckPorts",          // -p: twice the same, in use
-	"glassbox/sandbox/lifecycle.ParsePolicy",       // --restart
-	"(*glassbox/sandbox/lifecycle.Request).check",  // --restart, --stop-timeout without -d
-	"glassbox/sandbox/state.CheckName",             // --name
-	"glassbox/sandbox.checkHostname",               // --hostname
-	"glassbox/sandbox.checkEnv",                    // -e
-	"(*glassbox/sandbox.Config).ValidateInput",     // every field the user gave, --network, --workdir
-	"glassbox/sandbox.CheckHost",                   // root, overlayfs, cgroups, --userns
-	"(*glassbox/sandbox/image.Store).Get",          // IMAGE
-	"(*glassbox/sandbox.Config).ValidateImage",     // COMMAND, the image's layers
-	"(*glassbox/sandbox/lifecycle.Engine).prepare", // the request as a whole
-	"glassbox/sandbox/cgroup.CPUs",                 // --cpus into a quota
-	"glassbox/sandbox.MergeEnv",                    // -e over the image's environment
-	"(*glassbox/sandbox/image.Image).TopFirst",     // the image's layers
-	"(*glassbox/sandbox.Security).SecurityOpt",     // --security-opt's syntax, reading a profile
-	"(*glassbox/sandbox.Security).resolve",         // --cap-add, --cap-drop, the profile, --privileged
+	"glassbox/sandbox/cgroup.ParseMemory",           // --memory's syntax
+	"(glassbox/sandbox/cgroup.Resources).Validate",  // --memory, --cpus, --pids-limit
+	"glassbox/sandbox/network.ParsePort",            // -p's syntax
+	"glassbox/sandbox/network.CheckPorts",           // -p: twice the same, in use
+	"glassbox/sandbox/lifecycle.ParsePolicy",        // --restart
+	"(*glassbox/sandbox/lifecycle.Request).check",   // --restart, --stop-timeout, --log-opt without -d
+	"(*glassbox/sandbox/lifecycle.LogConfig).Apply", // --log-opt's syntax
+	"glassbox/sandbox/state.CheckName",              // --name
+	"glassbox/sandbox.checkHostname",                // --hostname
+	"glassbox/sandbox.checkEnv",                     // -e
+	"(*glassbox/sandbox.Config).ValidateInput",      // every field the user gave, --network, --workdir
+	"glassbox/sandbox.CheckHost",                    // root, overlayfs, cgroups, --userns
+	"(*glassbox/sandbox/image.Store).Get",           // IMAGE
+	"(*glassbox/sandbox.Config).ValidateImage",      // COMMAND, the image's layers
+	"(*glassbox/sandbox/lifecycle.Engine).prepare",  // the request as a whole
+	"glassbox/sandbox/cgroup.CPUs",                  // --cpus into a quota
+	"glassbox/sandbox.MergeEnv",                     // -e over the image's environment
+	"(*glassbox/sandbox/image.Image).TopFirst",      // the image's layers
+	"(*glassbox/sandbox.Security).SecurityOpt",      // --security-opt's syntax, reading a profile
+	"(*glassbox/sandbox.Security).resolve",          // --cap-add, --cap-drop, the profile, --privileged
 }
 
 // The two ways of a run, by their entry points: the flags' pflag.Values

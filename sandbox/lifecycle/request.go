@@ -47,6 +47,9 @@ type Request struct {
 	// Remove (--rm) removes a detached sandbox, record and log, once it has
 	// exited for good. A foreground run always removes everything.
 	Remove bool
+	// Log (--log-opt) caps a detached sandbox's log: the zero value is
+	// docker's local driver's 20 MB × 5 files.
+	Log LogConfig
 }
 
 // check refuses what the engine cannot do with the request, before the
@@ -58,6 +61,9 @@ func (r *Request) check(detached bool) error {
 		}
 		if r.StopTimeout != 0 {
 			return errors.New("--stop-timeout needs -d: only a detached sandbox has a supervisor to apply it")
+		}
+		if r.Log != (LogConfig{}) {
+			return errors.New("--log-opt needs -d: a foreground run's output goes to the terminal, not to a log")
 		}
 	}
 	if r.StopTimeout < 0 {
@@ -126,7 +132,7 @@ func (e *Engine) prepare(req *Request, detached bool) (*Spec, error) {
 	return &Spec{
 		ID: cfg.ID, Name: cfg.Name, Config: &cfg,
 		Restart: req.Restart, StopTimeout: req.StopTimeout, Ports: ports,
-		Health: healthFromImage(im.Config.Healthcheck, im.Config.Shell), AutoRemove: req.Remove,
+		Health: healthFromImage(im.Config.Healthcheck, im.Config.Shell), AutoRemove: req.Remove, Log: req.Log,
 	}, nil
 }
 

@@ -207,7 +207,11 @@ func (c *runtimeContainer) release() {
 	}
 }
 
-// Wait waits for the workload, then (briefly) for the last of its output.
+// Wait waits for the workload, then for the last of its output. The end
+// of the sandbox's PID 1 kills everything in its pid namespace, so the
+// pipes reach their end once the kernel has done that and the supervisor
+// has copied what was left in them, which takes a moment on a busy
+// machine; the bound is for a straggler that holds a pipe all the same.
 func (c *runtimeContainer) Wait() (*state.Exit, error) {
 	exit, err := c.Container.Wait()
 	if c.tty {
@@ -218,7 +222,7 @@ func (c *runtimeContainer) Wait() (*state.Exit, error) {
 	go func() { c.copied.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(2 * time.Second): // a straggler still holds the pipe
+	case <-time.After(10 * time.Second):
 	}
 	c.release()
 	return exit, err

@@ -27,6 +27,8 @@ type Spec struct {
 	// AutoRemove (--rm) removes the sandbox's record and log once it has
 	// exited for good.
 	AutoRemove bool `json:"auto_remove,omitempty"`
+	// Log caps the workload's log (--log-opt).
+	Log LogConfig `json:"log,omitempty"`
 }
 
 // Healthcheck is an image's HEALTHCHECK: a command run inside the sandbox

@@ -61,11 +61,11 @@ type supervisor struct {
 	// quickFails counts the restarts since the workload last ran for
 	// backoffReset or longer: the back-off's step.
 	quickFails int
-	started  time.Time
-	wake     chan struct{} // cuts a restart's back-off short on stop
-	finished chan struct{} // closed once everything is released
-	proxy    *network.Proxy
-	ports    []state.Port // the published ports, with how each is forwarded now
+	started    time.Time
+	wake       chan struct{} // cuts a restart's back-off short on stop
+	finished   chan struct{} // closed once everything is released
+	proxy      *network.Proxy
+	ports      []state.Port // the published ports, with how each is forwarded now
 	// restartedAfter is the exit that made the policy restart the workload last.
 	restartedAfter *state.Exit
 
@@ -139,7 +139,7 @@ func supervise(roots state.Roots, id string, lockFile *os.File, started func(err
 	// The last act of a supervisor that exits by itself: from now on
 	// nobody owns the sandbox (see Engine.ownerAlive).
 	defer os.Remove(store.Path(id, supervisorFile))
-	s.log, err = openLog(store.Path(id, logFile))
+	s.log, err = openLog(store.Path(id, logFile), sp.Log)
 	if err != nil {
 		return err
 	}

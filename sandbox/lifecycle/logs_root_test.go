@@ -1,0 +1,63 @@
+package lifecycle_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"glassbox/sandbox/state"
+)
+
+// Issue 16, bug 7, for real: a detached sandbox's log is capped by
+// --log-opt, and logs spans its files.
+func TestRunLogOptCapsTheLog(t *testing.T) {
+	c := newCLI(t)
+	name := uniqueName("chatty")
+	c.ok("run", "-d", "--name", name, "--log-opt", "max-size=16k,max-file=3", "busybox",
+		"sh", "-c", "i=0; while [ $i -lt 5000 ]; do echo line $i; i=$((i+1)); done")
+	sb := c.waitFor(name, "exited, its supervisor gone", func(sb *state.Sandbox) bool {
+		return sb.Status == state.Exited && !alive(sb.SupervisorPID)
+	})
+	files, _ := filepath.Glob(filepath.Join(c.roots.SandboxDir(sb.ID), "log.json*"))
+	if len(files) != 3 {
+		t.Errorf("log files %v, want 3", files)
+	}
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil && fi.Size() > 16<<10 {
+			t.Errorf("%s is %d bytes, over max-size 16 KiB", f, fi.Size())
+		}
+	}
+	// The supervisor's own notes ("glassbox: workload exited") are in it too.
+	if out := c.ok("logs", "--tail", "2", name); out != "line 4999\nglassbox: workload exited: exit 0\n" {
+		t.Errorf("logs --tail 2: %q", out)
+	}
+	var all []string
+	for _, l := range strings.Split(strings.TrimSpace(c.ok("logs", name)), "\n") {
+		if !strings.HasPrefix(l, "glassbox: ") {
+			all = append(all, l)
+		}
+	}
+	var first int
+	fmt.Sscanf(all[0], "line %d", &first)
+	for i, l := range all {
+		if l != fmt.Sprintf("line %d", first+i) {
+			t.Fatalf("logs: line %d is %q, want line %d: not in order across the files", i, l, first+i)
+		}
+	}
+	if all[len(all)-1] != "line 4999" {
+		t.Errorf("logs ends with %q", all[len(all)-1])
+	}
+	t.Logf("kept lines %d to 4999 in %d files", first, len(files))
+
+	// Bad options and a foreground run are refused before anything exists.
+	c.fails("unknown option", "run", "-d", "--name", uniqueName("bad"), "--log-opt", "compress=true", "busybox", "true")
+	c.fails("max-size", "run", "-d", "--name", uniqueName("bad"), "--log-opt", "max-size=1", "busybox", "true")
+	c.fails("--log-opt needs -d", "run", "--name", uniqueName("bad"), "--log-opt", "max-file=2", "busybox", "true")
+	for _, r := range c.ps() {
+		if strings.HasPrefix(r.Name, "bad-") {
+			t.Errorf("a refused run left %s", r.Name)
+		}
+	}
+}
