@@ -38,11 +38,19 @@ type Container struct {
 	mu        sync.Mutex
 	destroyed bool
 
+	recordMu sync.Mutex // guards sb once Start has returned
+
 	ownLock *state.Lock // the sandbox's lock if Start took it (Config.Lock was nil)
 }
 
-// State is the sandbox's record as last saved (do not modify it).
-func (c *Container) State() *state.Sandbox { return c.sb }
+// State is a copy of the sandbox's record as last saved: Wait changes the
+// record while others may read it.
+func (c *Container) State() *state.Sandbox {
+	c.recordMu.Lock()
+	defer c.recordMu.Unlock()
+	cp := *c.sb
+	return &cp
+}
 
 // Signal sends sig to the sandbox's PID 1: glassbox's init forwards it to
 // the workload; a workload that is PID 1 itself (--init=false) gets it
@@ -101,6 +109,8 @@ func (c *Container) wait() (*state.Exit, error) {
 			exit.OOMKilled = true
 		}
 	}
+	c.recordMu.Lock()
+	defer c.recordMu.Unlock()
 	c.sb.Exit = exit
 	if c.sb.Status != state.Exited {
 		if err := c.sb.Transition(state.Exited); err != nil {

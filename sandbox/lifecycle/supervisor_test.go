@@ -34,6 +34,7 @@ type fakeRuntime struct {
 
 type fakeContainer struct {
 	rt   *fakeRuntime
+	mu   sync.Mutex // guards sb, as the runtime's Container does
 	sb   state.Sandbox
 	once sync.Once
 	done chan *state.Exit
@@ -63,7 +64,9 @@ func (f *fakeRuntime) start(cfg *sandbox.Config, stdout, stderr io.Writer) (cont
 func (c *fakeContainer) end(e *state.Exit) {
 	c.once.Do(func() {
 		e.FinishedAt = time.Now()
+		c.mu.Lock()
 		c.sb.Exit = e
+		c.mu.Unlock()
 		c.done <- e
 	})
 }
@@ -85,7 +88,12 @@ func (c *fakeContainer) Destroy() error {
 	c.rt.mu.Unlock()
 	return nil
 }
-func (c *fakeContainer) State() *state.Sandbox { return &c.sb }
+func (c *fakeContainer) State() *state.Sandbox {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cp := c.sb
+	return &cp
+}
 
 // startFake creates a sandbox record and runs its supervisor in this
 // process on the fake runtime; it returns once the sandbox "runs".
