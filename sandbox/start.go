@@ -87,7 +87,8 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 	}
 	var ownLock *state.Lock
 	if cfg.Lock == nil {
-		if ownLock, err = store.TryLock(cfg.ID); err != nil {
+		// A second at most: a prune may look at the new lock file.
+		if ownLock, err = store.Lock(cfg.ID, time.Second); err != nil {
 			return nil, fmt.Errorf("start sandbox %s: %w", cfg.ID, err)
 		}
 	}

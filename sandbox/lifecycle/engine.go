@@ -104,6 +104,9 @@ func (e *Engine) Stop(ref string, timeout time.Duration) (StopResult, error) {
 	if !sb.Detached {
 		return e.stopForeground(sb, timeout)
 	}
+	// Who to wait for, read before it can remove its file (--rm removes
+	// the whole state directory on its way out).
+	sup, _ := readProcess(e.store.Path(sb.ID, supervisorFile))
 	resp, err := e.call(sb, request{Op: opStop, Timeout: timeout}, timeout+30*time.Second)
 	if err != nil {
 		return res, err
@@ -111,7 +114,7 @@ func (e *Engine) Stop(ref string, timeout time.Duration) (StopResult, error) {
 	if resp.Stop != nil {
 		res = *resp.Stop
 	}
-	e.waitSupervisor(sb.ID, 10*time.Second)
+	waitProcess(sup, 10*time.Second)
 	return res, nil
 }
 
@@ -183,17 +186,20 @@ func (e *Engine) call(sb *state.Sandbox, req request, wait time.Duration) (*resp
 
 // waitSupervisor waits until the supervisor of id has exited, at most d.
 func (e *Engine) waitSupervisor(id string, d time.Duration) bool {
+	p, err := readProcess(e.store.Path(id, supervisorFile))
+	return err != nil || waitProcess(p, d)
+}
+
+// waitProcess waits until p has exited, at most d.
+func waitProcess(p Process, d time.Duration) bool {
 	deadline := time.Now().Add(d)
-	for {
-		p, err := readProcess(e.store.Path(id, supervisorFile))
-		if err != nil || !p.Alive() {
-			return true
-		}
+	for p.Alive() {
 		if time.Now().After(deadline) {
 			return false
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	return true
 }
 
 // Logs copies a sandbox's log to w. With opts.Follow it keeps copying new

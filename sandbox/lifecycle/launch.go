@@ -90,7 +90,9 @@ func (e *Engine) lockNewID(sp *Spec) (*state.Lock, error) {
 			}
 			sp.ID = id
 		}
-		l, err := e.store.TryLock(sp.ID)
+		// A prune may hold a new lock file for a moment (it looks at every
+		// id it finds, and finds nothing of this one): wait it out.
+		l, err := e.store.Lock(sp.ID, time.Second)
 		if err == nil {
 			if _, serr := os.Stat(e.Roots.SandboxDir(sp.ID)); serr == nil {
 				l.Release()
