@@ -139,7 +139,11 @@ func explanation(p Panel, s *inspect.Snapshot) string {
 			}
 			text += "."
 		}
-		text += fmt.Sprintf(" It keeps %d capabilities; the init, which never runs the app's code, keeps the rest.", len(sec.Caps))
+		caps := make([]string, len(sec.Caps))
+		for i, c := range sec.Caps {
+			caps[i] = strings.ToLower(strings.TrimPrefix(c, "CAP_"))
+		}
+		text += fmt.Sprintf(" It keeps %d capabilities (%s); the init, which never runs the app's code, keeps the rest.", len(caps), strings.Join(caps, " "))
 	}
 	return text
 }

@@ -12,7 +12,7 @@ func TestExplainSeccomp(t *testing.T) {
 	s := calc().snap(t0)
 	text := explanation(PanelProcesses, s)
 	for _, want := range []string{"seccomp filter", "docker's default profile: 306 system calls allowed, 71 denied",
-		"refuses mount, umount2, unshare, setns, keyctl, bpf, ptrace, kexec_load (EPERM)", "keeps 14 capabilities"} {
+		"refuses mount, umount2, unshare, setns, keyctl, bpf, ptrace, kexec_load (EPERM)", "keeps 14 capabilities (chown dac_override fowner", "audit_write setfcap)"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("Explain(Processes) lacks %q: %s", want, text)
 		}
