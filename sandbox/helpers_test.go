@@ -69,11 +69,16 @@ func (r *cliRun) wait() int {
 	return r.cmd.ProcessState.ExitCode()
 }
 
+// runningWait bounds how long a test waits for a glassbox run to start.
+const runningWait = 90 * time.Second
+
 // running waits until the run's sandbox is recorded as running.
 func (r *cliRun) running() *state.Sandbox {
 	r.t.Helper()
 	store := state.NewStore(r.roots)
-	deadline := time.Now().Add(20 * time.Second)
+	// Generous: the first run of a test root builds the calculator image,
+	// which under the cgroup v2 VM's emulation alone takes 15-20 s.
+	deadline := time.Now().Add(runningWait)
 	for time.Now().Before(deadline) {
 		all, _ := store.List()
 		for _, sb := range all {
@@ -87,7 +92,7 @@ func (r *cliRun) running() *state.Sandbox {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	r.t.Fatalf("sandbox not running after 20s; stderr: %s", r.stderr.String())
+	r.t.Fatalf("sandbox not running after %s; stderr: %s", runningWait, r.stderr.String())
 	return nil
 }
 
