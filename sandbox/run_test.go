@@ -238,6 +238,7 @@ func overlayOptions(t *testing.T, pid int) map[string]string {
 
 func TestRunBadInput(t *testing.T) {
 	sandboxtest.RequireRoot(t)
+	hostOnly(t, "flag validation, before anything exists")
 	roots := sandboxtest.TempRoots(t)
 	cases := []struct {
 		args []string

@@ -87,6 +87,7 @@ func TestCapabilitiesAndReadOnly(t *testing.T) {
 // Bad security options are refused before anything exists.
 func TestSecurityOptionsRefused(t *testing.T) {
 	sandboxtest.RequireRoot(t)
+	hostOnly(t, "flag and profile validation, before anything exists")
 	roots := sandboxtest.TempRoots(t)
 	dir := t.TempDir()
 	write := func(name, content string) string {
