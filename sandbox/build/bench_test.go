@@ -2,10 +2,7 @@ package build_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"glassbox/sandbox/build"
@@ -29,57 +26,11 @@ func benchStore(b *testing.B) *image.Store {
 	return store
 }
 
-// BenchmarkCachedRebuild is a rebuild of the course example with every
-// step in the cache (goal ≤ 200 ms).
-func BenchmarkCachedRebuild(b *testing.B) {
-	store := benchStore(b)
-	ctx := courseContext(b)
-	if _, err := os.Stat(filepath.Join(ctx, "calculator")); err != nil {
-		b.Fatal("no course context")
-	}
-	benchBuild(b, store, ctx, false)
-	for b.Loop() {
-		benchBuild(b, store, ctx, false)
-	}
-}
-
-// BenchmarkRunTrue is a build of FROM busybox + RUN true that runs the
-// step every time: a sandbox started and removed, its upper directory made
-// the (empty) layer. Compare with BenchmarkHostTrue, the command itself.
-func BenchmarkRunTrue(b *testing.B) {
-	store := benchStore(b)
-	dir := b.TempDir()
-	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN true\n"), 0o644)
-	benchBuild(b, store, dir, true)
-	for b.Loop() {
-		benchBuild(b, store, dir, true)
-	}
-}
-
 // BenchmarkHostTrue is busybox true run directly on the host.
 func BenchmarkHostTrue(b *testing.B) {
 	for b.Loop() {
 		if err := exec.Command("/bin/busybox", "true").Run(); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// BenchmarkCopy10kFiles turns 10 000 files of 10 KiB (100 MB) into a layer
-// with COPY (goal ≤ 1 s): hash the sources, copy, digest the layer.
-func BenchmarkCopy10kFiles(b *testing.B) {
-	store := benchStore(b)
-	dir := b.TempDir()
-	data := make([]byte, 10<<10)
-	for i := range 10000 {
-		sub := filepath.Join(dir, "data", fmt.Sprintf("d%02d", i/100))
-		os.MkdirAll(sub, 0o755)
-		data[0], data[1] = byte(i), byte(i>>8)
-		os.WriteFile(filepath.Join(sub, fmt.Sprintf("f%04d", i)), data, 0o644)
-	}
-	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY data /data\n"), 0o644)
-	b.SetBytes(10000 * 10 << 10)
-	for b.Loop() {
-		benchBuild(b, store, dir, true)
 	}
 }
