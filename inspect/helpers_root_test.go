@@ -1,9 +1,7 @@
 package inspect_test
 
 import (
-	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,55 +12,16 @@ import (
 	"time"
 
 	"glassbox/inspect"
-	"glassbox/sandbox/state"
+	"glassbox/sandbox/sandboxtest"
 )
 
-// glassbox runs the binary under test with the test's GLASSBOX_ROOT.
-func glassbox(t testing.TB, bin string, args ...string) (string, error) {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	if err != nil {
-		return out.String(), fmt.Errorf("glassbox %s: %v: %s", strings.Join(args, " "), err, errb.String())
+// glassbox is the kit's CLI run, with a failure as an error.
+func glassbox(c *sandboxtest.CLI, args ...string) (string, error) {
+	out, errs, code := c.Run(args...)
+	if code != 0 {
+		return out, fmt.Errorf("glassbox %s: exit %d: %s", strings.Join(args, " "), code, errs)
 	}
-	return out.String(), nil
-}
-
-// startSandbox runs a detached calculator sandbox and removes it at cleanup.
-func startSandbox(t testing.TB, bin string, roots state.Roots, extra ...string) *state.Sandbox {
-	t.Helper()
-	name := fmt.Sprintf("inspect-test-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6)
-	args := append([]string{"run", "-d", "--name", name}, extra...)
-	out, err := glassbox(t, bin, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := strings.TrimSpace(out)
-	t.Cleanup(func() {
-		if _, err := glassbox(t, bin, "rm", "-f", id); err != nil {
-			t.Errorf("remove sandbox: %v", err)
-		}
-	})
-	sb, err := state.NewStore(roots).Resolve(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sb.Status != state.Running || sb.InitPID == 0 {
-		t.Fatalf("sandbox %s is %s with init %d", id, sb.Status, sb.InitPID)
-	}
-	return sb
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return out, nil
 }
 
 // testCgroup is a cgroup the test makes (outside glassbox's parent, named

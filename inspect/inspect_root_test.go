@@ -174,11 +174,10 @@ func TestRootWatchOOMTestCgroup(t *testing.T) {
 
 // TestRootSandbox inspects a real glassbox sandbox.
 func TestRootSandbox(t *testing.T) {
-	sandboxtest.RequireRoot(t)
-	roots := sandboxtest.TempRoots(t)
-	bin := sandboxtest.Binary(t)
-	port := freePort(t)
-	sb := startSandbox(t, bin, roots, "--memory", "64m", "--cpus", "0.5", "--pids-limit", "64",
+	c := sandboxtest.NewCLI(t)
+	roots := c.Roots
+	port := sandboxtest.FreePort(t)
+	sb := c.StartCalculator("--memory", "64m", "--cpus", "0.5", "--pids-limit", "64",
 		"-p", fmt.Sprintf("127.0.0.1:%d:8000", port))
 	fs := hostFS(t)
 	store := state.NewStore(roots)
@@ -214,7 +213,7 @@ func TestRootSandbox(t *testing.T) {
 	})
 	t.Run("overlay lowers are the image's layers", func(t *testing.T) {
 		images := image.NewStore(roots)
-		images.Self = bin
+		images.Self = c.Bin
 		im, err := images.Get(sb.Image)
 		if err != nil {
 			t.Fatal(err)
@@ -255,7 +254,7 @@ func TestRootSandbox(t *testing.T) {
 		}
 	})
 	t.Run("cli", func(t *testing.T) {
-		out, err := glassbox(t, bin, "inspect", "--sources", "--interval", "0", sb.Name)
+		out, err := glassbox(c, "inspect", "--sources", "--interval", "0", sb.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +264,7 @@ func TestRootSandbox(t *testing.T) {
 				t.Errorf("inspect output lacks %q:\n%s", want, out)
 			}
 		}
-		out, err = glassbox(t, bin, "inspect", "--json", sb.ID[:6])
+		out, err = glassbox(c, "inspect", "--json", sb.ID[:6])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,11 +275,11 @@ func TestRootSandbox(t *testing.T) {
 		if back.PID != sb.InitPID || back.Cgroup.Memory.Limit.Value != 64<<20 || back.Sandbox == nil || back.Sandbox.ID != sb.ID {
 			t.Errorf("json snapshot: pid %d, limit %+v", back.PID, back.Cgroup.Memory.Limit)
 		}
-		if out, err := glassbox(t, bin, "inspect", "--pid", strconv.Itoa(sb.WorkloadPID), "--json"); err != nil || !strings.Contains(out, `"pid": `+strconv.Itoa(sb.WorkloadPID)) {
+		if out, err := glassbox(c, "inspect", "--pid", strconv.Itoa(sb.WorkloadPID), "--json"); err != nil || !strings.Contains(out, `"pid": `+strconv.Itoa(sb.WorkloadPID)) {
 			t.Errorf("--pid of the workload: %v\n%.300s", err, out)
 		}
 		// --pid of the init finds the sandbox's record.
-		out, err = glassbox(t, bin, "inspect", "--pid", strconv.Itoa(sb.InitPID), "--interval", "0")
+		out, err = glassbox(c, "inspect", "--pid", strconv.Itoa(sb.InitPID), "--interval", "0")
 		if err != nil || !strings.HasPrefix(out, "Sandbox "+sb.Name) || !strings.Contains(out, "COPY calculator") {
 			t.Errorf("--pid of the init: %v\n%.300s", err, out)
 		}
@@ -317,10 +316,9 @@ func TestRootSandbox(t *testing.T) {
 // BenchmarkSnapshot measures one refresh of a running sandbox's snapshot
 // (what the UI does each second per sandbox).
 func BenchmarkSnapshot(b *testing.B) {
-	sandboxtest.RequireRoot(b)
-	roots := sandboxtest.TempRoots(b)
-	bin := sandboxtest.Binary(b)
-	sb := startSandbox(b, bin, roots, "--memory", "64m", "--cpus", "0.5")
+	c := sandboxtest.NewCLI(b)
+	roots := c.Roots
+	sb := c.StartCalculator("--memory", "64m", "--cpus", "0.5")
 	in, err := inspect.New(hostFS(b), sb, state.NewStore(roots))
 	if err != nil {
 		b.Fatal(err)
@@ -342,11 +340,10 @@ func BenchmarkSnapshot(b *testing.B) {
 // re-read every 5 s (namespaces, netlink addresses, the hostname via setns,
 // limits): the worst single refresh.
 func BenchmarkSnapshotFull(b *testing.B) {
-	sandboxtest.RequireRoot(b)
 	defer inspect.SetSlowRefresh(0)()
-	roots := sandboxtest.TempRoots(b)
-	bin := sandboxtest.Binary(b)
-	sb := startSandbox(b, bin, roots, "--memory", "64m", "--cpus", "0.5")
+	c := sandboxtest.NewCLI(b)
+	roots := c.Roots
+	sb := c.StartCalculator("--memory", "64m", "--cpus", "0.5")
 	in, err := inspect.New(hostFS(b), sb, state.NewStore(roots))
 	if err != nil {
 		b.Fatal(err)
@@ -363,10 +360,9 @@ func BenchmarkSnapshotFull(b *testing.B) {
 // BenchmarkSnapshotOneShot is the same snapshot without held descriptors:
 // New, Snapshot, Close each time (what `glassbox inspect` does once).
 func BenchmarkSnapshotOneShot(b *testing.B) {
-	sandboxtest.RequireRoot(b)
-	roots := sandboxtest.TempRoots(b)
-	bin := sandboxtest.Binary(b)
-	sb := startSandbox(b, bin, roots, "--memory", "64m", "--cpus", "0.5")
+	c := sandboxtest.NewCLI(b)
+	roots := c.Roots
+	sb := c.StartCalculator("--memory", "64m", "--cpus", "0.5")
 	fs := hostFS(b)
 	store := state.NewStore(roots)
 	b.ReportAllocs()
@@ -386,10 +382,8 @@ func BenchmarkSnapshotOneShot(b *testing.B) {
 // stands on (and readlinks the namespaces) — the cost the held descriptors
 // avoid, measured in the same conditions as BenchmarkSnapshot.
 func BenchmarkNaiveReads(b *testing.B) {
-	sandboxtest.RequireRoot(b)
-	roots := sandboxtest.TempRoots(b)
-	bin := sandboxtest.Binary(b)
-	sb := startSandbox(b, bin, roots, "--memory", "64m", "--cpus", "0.5")
+	c := sandboxtest.NewCLI(b)
+	sb := c.StartCalculator("--memory", "64m", "--cpus", "0.5")
 	in, err := inspect.New(hostFS(b), sb, nil)
 	if err != nil {
 		b.Fatal(err)

@@ -2,7 +2,6 @@ package ui_test
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -11,7 +10,6 @@ import (
 
 	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/sandboxtest"
-	"glassbox/sandbox/state"
 )
 
 // TestTopShowsOOMKillLive is the whole path for real: a detached calculator
@@ -19,33 +17,11 @@ import (
 // stress key pressed until the kernel's OOM killer ends the workload, and
 // the pane checked for the OOMKilled state, the banner and the event.
 func TestTopShowsOOMKillLive(t *testing.T) {
-	sandboxtest.RequireRoot(t)
-	roots := sandboxtest.TempRoots(t)
-	bin := sandboxtest.Binary(t)
-	name := fmt.Sprintf("oom-e2e-%d", os.Getpid()%10000)
-	port := freePort(t)
-
-	out, err := exec.Command(bin, "run", "-d", "--name", name, "-p", fmt.Sprintf("127.0.0.1:%d:8000", port), "--memory", "48m").CombinedOutput()
-	if err != nil {
-		t.Fatalf("glassbox run -d: %v\n%s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command(bin, "rm", "-f", name).CombinedOutput(); err != nil {
-			t.Errorf("glassbox rm -f %s: %v\n%s", name, err, out)
-		}
-	})
+	c := sandboxtest.NewCLI(t)
+	roots, bin := c.Roots, c.Bin
+	port := sandboxtest.FreePort(t)
+	name := c.StartCalculator("-p", fmt.Sprintf("127.0.0.1:%d:8000", port), "--memory", "48m").Name
 	eng := lifecycle.New(roots)
-	waitFor(t, 20*time.Second, "the sandbox to run and its calculator to answer", func() bool {
-		sb, err := eng.Get(name)
-		if err != nil || sb.Status != state.Running {
-			return false
-		}
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
 
 	// One plain frame first: what a handout or a bug report gets.
 	once := exec.Command(bin, "top", "--once", name)
@@ -129,46 +105,14 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool, screen 
 	}
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // TestTopShowsRestartAfterOOM: with --restart on-failure the OOM-killed
 // workload comes back, and the screen says so — the banner with the restart
 // count, the restart event — while the sandbox runs again.
 func TestTopShowsRestartAfterOOM(t *testing.T) {
-	sandboxtest.RequireRoot(t)
-	roots := sandboxtest.TempRoots(t)
-	bin := sandboxtest.Binary(t)
-	name := fmt.Sprintf("oom-restart-%d", os.Getpid()%10000)
-	port := freePort(t)
-	out, err := exec.Command(bin, "run", "-d", "--name", name, "--restart", "on-failure:3", "-p", fmt.Sprintf("127.0.0.1:%d:8000", port), "--memory", "48m").CombinedOutput()
-	if err != nil {
-		t.Fatalf("glassbox run -d --restart on-failure:3: %v\n%s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command(bin, "rm", "-f", name).CombinedOutput(); err != nil {
-			t.Errorf("glassbox rm -f %s: %v\n%s", name, err, out)
-		}
-	})
-	eng := lifecycle.New(roots)
-	waitFor(t, 20*time.Second, "the sandbox to run and its calculator to answer", func() bool {
-		sb, err := eng.Get(name)
-		if err != nil || sb.Status != state.Running {
-			return false
-		}
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	c := sandboxtest.NewCLI(t)
+	bin := c.Bin
+	port := sandboxtest.FreePort(t)
+	name := c.StartCalculator("--restart", "on-failure:3", "-p", fmt.Sprintf("127.0.0.1:%d:8000", port), "--memory", "48m").Name
 	tm := newTmux(t)
 	tm.Start("top", fmt.Sprintf("GLASSBOX_ROOT=%s NO_COLOR=1 %s top %s; sleep 30", os.Getenv("GLASSBOX_ROOT"), bin, name))
 	waitFor(t, 15*time.Second, "the UI to show the sandbox running", func() bool {
@@ -197,8 +141,8 @@ func TestTopShowsRestartAfterOOM(t *testing.T) {
 			t.Errorf("the pane lacks %q:\n%s", want, screen)
 		}
 	}
-	if sb, err := eng.Get(name); err != nil || sb.RestartCount < 1 {
-		t.Errorf("the record after the restart: %+v, %v", sb, err)
+	if sb := c.Get(name); sb == nil || sb.RestartCount < 1 {
+		t.Errorf("the record after the restart: %+v", sb)
 	}
 	t.Logf("the pane after the restart:\n%s", screen)
 }

@@ -3,9 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -19,28 +16,11 @@ import (
 // alike: each says them in the words of package words, for a sandbox that
 // publishes a port, has every limit, and was killed.
 func TestPsInspectAndTopWordASandboxAlike(t *testing.T) {
-	sandboxtest.RequireRoot(t)
-	sandboxtest.TempRoots(t)
-	bin := sandboxtest.Binary(t)
-	gb := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), "COLUMNS=300")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("glassbox %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	name := fmt.Sprintf("words-%d", os.Getpid())
-	gb("run", "-d", "--name", name, "-p", fmt.Sprintf("%d:8000", port), "--memory", "64m", "--cpus", "0.5", "--pids-limit", "64")
-	t.Cleanup(func() { exec.Command(bin, "rm", "-f", name).Run() })
+	c := sandboxtest.NewCLI(t)
+	t.Setenv("COLUMNS", "300")
+	gb := c.Ok
+	name := sandboxtest.UniqueName("words")
+	gb("run", "-d", "--name", name, "-p", fmt.Sprintf("%d:8000", sandboxtest.FreePort(t)), "--memory", "64m", "--cpus", "0.5", "--pids-limit", "64")
 	gb("kill", name)
 
 	var sb *state.Sandbox

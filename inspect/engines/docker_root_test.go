@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -83,16 +82,6 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // dockerInspect is the part of `docker inspect` the test compares with.
 type dockerInspect struct {
 	State struct {
@@ -126,7 +115,7 @@ func TestDockerCalculator(t *testing.T) {
 	d := sandboxtest.Dockerd(t)
 	t.Setenv("DOCKER_HOST", d.Host) // glassbox finds docker where its clients do
 	img := dockerCalculatorImage(t, d, bin)
-	port := freePort(t)
+	port := sandboxtest.FreePort(t)
 	d.Run(t, "run", "-d", "--name", "dcalc", "-p", fmt.Sprintf("127.0.0.1:%d:8000", port), "--memory", "256m", "--cpus", "0.5", img)
 	eventually(t, 20*time.Second, func() error {
 		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/health", port))
@@ -137,7 +126,7 @@ func TestDockerCalculator(t *testing.T) {
 		return nil
 	})
 	gbName := fmt.Sprintf("gcalc-%d", os.Getpid())
-	gbID := strings.TrimSpace(must(t, bin, "run", "-d", "--name", gbName, "-p", fmt.Sprintf("127.0.0.1:%d:8000", freePort(t)), "--memory", "256m", "--cpus", "0.5", "calculator"))
+	gbID := strings.TrimSpace(must(t, bin, "run", "-d", "--name", gbName, "-p", fmt.Sprintf("127.0.0.1:%d:8000", sandboxtest.FreePort(t)), "--memory", "256m", "--cpus", "0.5", "calculator"))
 	t.Cleanup(func() { run(t, bin, "rm", "-f", gbID) })
 
 	ps := must(t, bin, "ps", "--engines")

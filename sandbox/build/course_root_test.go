@@ -1,10 +1,8 @@
 package build_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +14,7 @@ import (
 
 	"glassbox/sandbox/image"
 	"glassbox/sandbox/sandboxtest"
+	"glassbox/sandbox/state"
 )
 
 func TestMain(m *testing.M) { os.Exit(sandboxtest.Main(m)) }
@@ -33,19 +32,12 @@ func hostOnly(t *testing.T, why string) {
 	}
 }
 
-// glassbox runs the binary under test on the test's state root.
+// glassbox runs the binary under test on the test's state root (the test
+// kit's CLI): stdout, stderr and the exit status.
 func glassbox(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(sandboxtest.Binary(t), args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return out.String(), errb.String(), ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), 0
+	c := &sandboxtest.CLI{T: t, Bin: sandboxtest.Binary(t), Roots: state.DefaultRoots()}
+	return c.Run(args...)
 }
 
 // courseContext copies testdata/course into a temporary context and puts
@@ -71,15 +63,6 @@ func courseContext(t testing.TB) string {
 	return dir
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // The course example: build, run it and ask /health through -p; rebuild
 // unchanged (every step cached); change only the app and rebuild (every
 // step before its COPY cached, the first miss names the file).
@@ -99,7 +82,7 @@ func TestCourseExample(t *testing.T) {
 	}
 
 	name := "course-" + fmt.Sprint(time.Now().UnixNano()%1e6)
-	port := freePort(t)
+	port := sandboxtest.FreePort(t)
 	t.Cleanup(func() { glassbox(t, "rm", "-f", name) })
 	if out, errs, code := glassbox(t, "run", "-d", "--name", name, "-p", fmt.Sprintf("%d:8000", port), "course"); code != 0 {
 		t.Fatalf("run -d course: exit %d\n%s%s", code, out, errs)

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,54 +18,18 @@ import (
 	"glassbox/sandbox/state"
 )
 
-// cli runs the glassbox binary under test on the test's own state root.
+// cli is the test kit's CLI, with what these tests read of ps and a
+// clean-up that checks nothing of a sandbox is left on the host.
 type cli struct {
-	t     *testing.T
-	bin   string
-	roots state.Roots
+	*sandboxtest.CLI
+	t *testing.T
 }
 
 func newCLI(t *testing.T) *cli {
 	t.Helper()
-	sandboxtest.RequireRoot(t)
-	c := &cli{t: t, bin: sandboxtest.Binary(t), roots: sandboxtest.TempRoots(t)}
+	c := &cli{CLI: sandboxtest.NewCLI(t), t: t}
 	t.Cleanup(c.removeAll)
 	return c
-}
-
-// run returns stdout, stderr and the exit status.
-func (c *cli) run(args ...string) (string, string, int) {
-	c.t.Helper()
-	cmd := exec.Command(c.bin, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		c.t.Fatalf("glassbox %s: %v", strings.Join(args, " "), err)
-	}
-	return out.String(), errb.String(), code
-}
-
-// ok runs and fails the test unless the command succeeded.
-func (c *cli) ok(args ...string) string {
-	c.t.Helper()
-	out, errs, code := c.run(args...)
-	if code != 0 {
-		c.t.Fatalf("glassbox %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errs)
-	}
-	return out
-}
-
-// fails runs and fails the test unless the command failed saying want.
-func (c *cli) fails(want string, args ...string) {
-	c.t.Helper()
-	out, errs, code := c.run(args...)
-	if code == 0 || !strings.Contains(errs, want) {
-		c.t.Errorf("glassbox %s: exit %d, stderr %q; want a failure saying %q (stdout %q)", strings.Join(args, " "), code, errs, want, out)
-	}
 }
 
 // psRow is what these tests read of a row of `ps --json`.
@@ -79,7 +42,7 @@ type psRow struct {
 func (c *cli) ps() []psRow {
 	c.t.Helper()
 	var rows []psRow
-	if err := json.Unmarshal([]byte(c.ok("ps", "-a", "--json")), &rows); err != nil {
+	if err := json.Unmarshal([]byte(c.Ok("ps", "-a", "--json")), &rows); err != nil {
 		c.t.Fatalf("ps --json: %v", err)
 	}
 	return rows
@@ -124,13 +87,13 @@ func (c *cli) waitFor(name, what string, cond func(*state.Sandbox) bool) *state.
 // nothing of them is left on the host.
 func (c *cli) removeAll() {
 	var rows []psRow
-	out, _, _ := c.run("ps", "-a", "--json")
+	out, _, _ := c.Run("ps", "-a", "--json")
 	json.Unmarshal([]byte(out), &rows)
 	for _, r := range rows {
-		c.run("rm", "-f", r.ID)
-		assertGone(c.t, c.roots, r.Record)
+		c.Run("rm", "-f", r.ID)
+		assertGone(c.t, c.Roots, r.Record)
 	}
-	c.run("prune")
+	c.Run("prune")
 }
 
 // assertGone checks that nothing of a sandbox is left: record, state dir,
@@ -176,20 +139,6 @@ func alive(pid int) bool {
 func cmdline(pid int) string {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	return strings.ReplaceAll(string(b), "\x00", " ")
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func uniqueName(prefix string) string {
-	return fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()%1000000)
 }
 
 var client = &http.Client{Timeout: 5 * time.Second}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"glassbox/sandbox/network"
+	"glassbox/sandbox/sandboxtest"
 	"glassbox/sandbox/state"
 )
 
@@ -21,9 +22,9 @@ import (
 // out, CPU flat) and unpause, a graceful stop, logs, rm leaving nothing.
 func TestCalculatorLifecycle(t *testing.T) {
 	c := newCLI(t)
-	port := freePort(t)
-	name := uniqueName("calc")
-	out := c.ok("run", "-d", "-p", fmt.Sprintf("%d:8000", port), "--name", name, "--memory", "256m", "--cpus", "0.5")
+	port := sandboxtest.FreePort(t)
+	name := sandboxtest.UniqueName("calc")
+	out := c.Ok("run", "-d", "-p", fmt.Sprintf("%d:8000", port), "--name", name, "--memory", "256m", "--cpus", "0.5")
 	id := strings.TrimSpace(out)
 	if len(id) != 12 {
 		t.Fatalf("run -d printed %q, want the 12-digit id", out)
@@ -50,13 +51,13 @@ func TestCalculatorLifecycle(t *testing.T) {
 		t.Errorf("kernel-forwarded connections: %d, %v; want at least the /calculate one", k, err)
 	}
 
-	ps := c.ok("ps")
+	ps := c.Ok("ps")
 	for _, want := range []string{name, id, "calculator", "(healthy)", fmt.Sprintf("127.0.0.1:%d->8000/tcp", port), "memory 256 MiB, cpus 0.5"} {
 		if !strings.Contains(ps, want) {
 			t.Errorf("ps lacks %q:\n%s", want, ps)
 		}
 	}
-	insp := c.ok("inspect", name)
+	insp := c.Ok("inspect", name)
 	for _, want := range []string{"health: healthy", fmt.Sprintf("supervisor: PID %d", sb.SupervisorPID), "restart policy: no"} {
 		if !strings.Contains(insp, want) {
 			t.Errorf("inspect lacks %q:\n%s", want, insp)
@@ -64,8 +65,8 @@ func TestCalculatorLifecycle(t *testing.T) {
 	}
 
 	// Pause: the cgroup is frozen.
-	c.ok("pause", name)
-	if sb := c.get(name); sb.Status != state.Paused || !strings.Contains(c.ok("ps"), "(Paused)") {
+	c.Ok("pause", name)
+	if sb := c.get(name); sb.Status != state.Paused || !strings.Contains(c.Ok("ps"), "(Paused)") {
 		t.Errorf("after pause: status %s", sb.Status)
 	}
 	if _, err := calculate(port, 500*time.Millisecond); err == nil {
@@ -76,15 +77,15 @@ func TestCalculatorLifecycle(t *testing.T) {
 	if after := cpuUsage(t, sb); after != before {
 		t.Errorf("a paused sandbox used CPU: %d → %d ns", before, after)
 	}
-	c.fails("already paused", "pause", name)
-	c.ok("unpause", name)
+	c.Fails("already paused", "pause", name)
+	c.Ok("unpause", name)
 	if _, err := calculate(port, 5*time.Second); err != nil {
 		t.Errorf("after unpause: %v", err)
 	}
-	c.fails("not paused", "unpause", name)
+	c.Fails("not paused", "unpause", name)
 
 	// A graceful stop: SIGTERM ends it, the calculator drains and exits 0.
-	stop := c.ok("stop", name)
+	stop := c.Ok("stop", name)
 	if !strings.Contains(stop, name+": stopped by SIGTERM after") || !strings.Contains(stop, ": Exited (0)") {
 		t.Errorf("stop said %q", stop)
 	}
@@ -92,37 +93,37 @@ func TestCalculatorLifecycle(t *testing.T) {
 	if sb.Status != state.Exited || sb.Exit == nil || sb.Exit.Code != 0 {
 		t.Errorf("after stop: %s %+v", sb.Status, sb.Exit)
 	}
-	if !strings.Contains(c.ok("ps", "-a"), "Exited (0)") {
+	if !strings.Contains(c.Ok("ps", "-a"), "Exited (0)") {
 		t.Error("ps -a does not show Exited (0)")
 	}
-	if strings.Contains(c.ok("ps"), name) {
+	if strings.Contains(c.Ok("ps"), name) {
 		t.Error("ps without -a lists an exited sandbox")
 	}
-	if ids := strings.Fields(c.ok("ps", "-q")); slices.Contains(ids, id) {
+	if ids := strings.Fields(c.Ok("ps", "-q")); slices.Contains(ids, id) {
 		t.Errorf("ps -q lists the exited sandbox: %q", ids)
 	}
-	if ids := strings.Fields(c.ok("ps", "-aq")); !slices.Contains(ids, id) {
+	if ids := strings.Fields(c.Ok("ps", "-aq")); !slices.Contains(ids, id) {
 		t.Errorf("ps -aq lacks %s: %q", id, ids)
 	}
-	c.fails("cannot pause", "pause", name)
+	c.Fails("cannot pause", "pause", name)
 
-	logs := c.ok("logs", name)
+	logs := c.Ok("logs", name)
 	for _, want := range []string{`"msg":"draining"`, `"msg":"exited"`, "/calculate"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %q:\n%s", want, logs)
 		}
 	}
-	tail := strings.Split(strings.TrimSpace(c.ok("logs", "--tail", "2", "-t", name)), "\n")
+	tail := strings.Split(strings.TrimSpace(c.Ok("logs", "--tail", "2", "-t", name)), "\n")
 	if len(tail) != 2 || !strings.HasPrefix(tail[0], time.Now().UTC().Format("2006-01-02T")) {
 		t.Errorf("logs --tail 2 -t: %q", tail)
 	}
 
-	c.ok("rm", name)
-	if strings.Contains(c.ok("ps", "-a"), name) {
+	c.Ok("rm", name)
+	if strings.Contains(c.Ok("ps", "-a"), name) {
 		t.Error("rm left the sandbox in ps -a")
 	}
-	assertGone(t, c.roots, sb)
-	c.fails("no such sandbox", "logs", name)
+	assertGone(t, c.Roots, sb)
+	c.Fails("no such sandbox", "logs", name)
 }
 
 // A workload that does not end on SIGTERM within the grace period is
@@ -131,9 +132,9 @@ func TestCalculatorLifecycle(t *testing.T) {
 // never finishes arriving keeps it from exiting.
 func TestStopEscalatesToSIGKILL(t *testing.T) {
 	c := newCLI(t)
-	port := freePort(t)
-	name := uniqueName("stuck")
-	c.ok("run", "-d", "-p", fmt.Sprintf("%d:8000", port), "--name", name, "-e", "SHUTDOWN_TIMEOUT=1h")
+	port := sandboxtest.FreePort(t)
+	name := sandboxtest.UniqueName("stuck")
+	c.Ok("run", "-d", "-p", fmt.Sprintf("%d:8000", port), "--name", name, "-e", "SHUTDOWN_TIMEOUT=1h")
 	c.waitFor(name, "healthy", func(sb *state.Sandbox) bool { return sb.Health == state.HealthHealthy })
 
 	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
@@ -145,7 +146,7 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // let the request reach the handler
 
 	// logs -f follows until the sandbox has exited.
-	follow := exec.Command(c.bin, "logs", "-f", name)
+	follow := exec.Command(c.Bin, "logs", "-f", name)
 	var followed bytes.Buffer
 	follow.Stdout = &followed
 	if err := follow.Start(); err != nil {
@@ -154,7 +155,7 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 	followDone := make(chan error, 1)
 	go func() { followDone <- follow.Wait() }()
 
-	stop := c.ok("stop", "-t", "1", name)
+	stop := c.Ok("stop", "-t", "1", name)
 	if want := name + ": did not stop within 1s; killed with SIGKILL"; !strings.Contains(stop, want) {
 		t.Errorf("stop said %q, want %q", stop, want)
 	}
@@ -162,7 +163,7 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 	if sb.Status != state.Exited || sb.Exit == nil || sb.Exit.Code != 137 {
 		t.Errorf("after stop: %s %+v; want exited 137", sb.Status, sb.Exit)
 	}
-	if logs := c.ok("logs", name); !strings.Contains(logs, `"msg":"draining"`) {
+	if logs := c.Ok("logs", name); !strings.Contains(logs, `"msg":"draining"`) {
 		t.Errorf("the calculator did not get SIGTERM first:\n%s", logs)
 	}
 	select {
@@ -180,9 +181,9 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 // with --restart on-failure it comes back, counting its restarts.
 func TestOOMKillAndRestartPolicy(t *testing.T) {
 	c := newCLI(t)
-	port := freePort(t)
-	name := uniqueName("oom")
-	c.ok("run", "-d", "-p", fmt.Sprintf("%d:8000", port), "--name", name, "--memory", "32m", "--restart", "on-failure:1")
+	port := sandboxtest.FreePort(t)
+	name := sandboxtest.UniqueName("oom")
+	c.Ok("run", "-d", "-p", fmt.Sprintf("%d:8000", port), "--name", name, "--memory", "32m", "--restart", "on-failure:1")
 	c.waitFor(name, "healthy", func(sb *state.Sandbox) bool { return sb.Health == state.HealthHealthy })
 
 	stress := func() {
@@ -195,7 +196,7 @@ func TestOOMKillAndRestartPolicy(t *testing.T) {
 	sb := c.waitFor(name, "restarted", func(sb *state.Sandbox) bool {
 		return sb.RestartCount == 1 && sb.Status == state.Running && sb.Health == state.HealthHealthy
 	})
-	if ps := c.ok("ps"); !strings.Contains(ps, name) || !strings.Contains(ps, "1 (last after Exited (137, SIGKILL, OOMKilled))") {
+	if ps := c.Ok("ps"); !strings.Contains(ps, name) || !strings.Contains(ps, "1 (last after Exited (137, SIGKILL, OOMKilled))") {
 		t.Errorf("ps does not show the restarted sandbox and the OOM kill it came back from:\n%s", ps)
 	}
 	if a := sb.RestartedAfter; a == nil || !a.OOMKilled || a.Code != 137 || sb.Exit != nil {
@@ -207,7 +208,7 @@ func TestOOMKillAndRestartPolicy(t *testing.T) {
 	if res, err := calculate(port, 5*time.Second); err != nil || res["processed_by"] != sb.Hostname {
 		t.Errorf("the published port after the restart: %v %v", res, err)
 	}
-	logs := c.ok("logs", name)
+	logs := c.Ok("logs", name)
 	if !strings.Contains(logs, "OOMKilled)") || !strings.Contains(logs, "restarting in") {
 		t.Errorf("logs do not tell the OOM kill and restart:\n%s", logs)
 	}
@@ -218,7 +219,7 @@ func TestOOMKillAndRestartPolicy(t *testing.T) {
 	if sb.Exit == nil || !sb.Exit.OOMKilled || sb.Exit.Code != 137 || sb.RestartCount != 1 {
 		t.Errorf("after the second OOM kill: exit %+v restarts %d", sb.Exit, sb.RestartCount)
 	}
-	ps := c.ok("ps", "-a")
+	ps := c.Ok("ps", "-a")
 	if !strings.Contains(ps, "Exited (137, SIGKILL, OOMKilled)") {
 		t.Errorf("ps -a does not show the OOM kill:\n%s", ps)
 	}
@@ -228,10 +229,10 @@ func TestOOMKillAndRestartPolicy(t *testing.T) {
 // calculator is PID 2 under glassbox's init in each) and its own port.
 func TestTwoSandboxes(t *testing.T) {
 	c := newCLI(t)
-	ports := []int{freePort(t), freePort(t)}
-	names := []string{uniqueName("left"), uniqueName("right")}
+	ports := []int{sandboxtest.FreePort(t), sandboxtest.FreePort(t)}
+	names := []string{sandboxtest.UniqueName("left"), sandboxtest.UniqueName("right")}
 	for i := range names {
-		c.ok("run", "-d", "-p", fmt.Sprintf("%d:8000", ports[i]), "--name", names[i])
+		c.Ok("run", "-d", "-p", fmt.Sprintf("%d:8000", ports[i]), "--name", names[i])
 	}
 	var ips, hosts []string
 	for i, n := range names {
@@ -253,12 +254,12 @@ func TestTwoSandboxes(t *testing.T) {
 		t.Errorf("the two sandboxes share an address or hostname: %v %v", ips, hosts)
 	}
 	// A paused sandbox stops too: it is thawed so that SIGTERM is acted on.
-	c.ok("pause", names[0])
-	out := c.ok("stop", "-t", "5", names[0], names[1])
+	c.Ok("pause", names[0])
+	out := c.Ok("stop", "-t", "5", names[0], names[1])
 	if strings.Count(out, "stopped by SIGTERM") != 2 {
 		t.Errorf("stop of both (one paused): %q", out)
 	}
-	c.ok("rm", names[0], names[1])
+	c.Ok("rm", names[0], names[1])
 }
 
 // Bad input: a clear error, and nothing created.
@@ -271,23 +272,23 @@ func TestBadInputCreatesNothing(t *testing.T) {
 	defer busy.Close()
 	busyPort := busy.Addr().(*net.TCPAddr).Port
 
-	c.fails("out of range", "run", "-d", "-p", "99999:1")
-	c.fails("port \"abc\"", "run", "-d", "-p", "abc")
-	c.fails("missing container port", "run", "-d", "-p", "8000:")
-	c.fails("already in use", "run", "-d", "-p", fmt.Sprintf("%d:8000", busyPort))
-	c.fails("restart policy", "run", "-d", "--restart", "sometimes")
-	c.fails("needs -d", "run", "--restart", "always")
-	c.fails("unknown network mode", "run", "-d", "--network", "wifi")
-	c.fails("invalid name", "run", "-d", "--name", "no/slash")
+	c.Fails("out of range", "run", "-d", "-p", "99999:1")
+	c.Fails("port \"abc\"", "run", "-d", "-p", "abc")
+	c.Fails("missing container port", "run", "-d", "-p", "8000:")
+	c.Fails("already in use", "run", "-d", "-p", fmt.Sprintf("%d:8000", busyPort))
+	c.Fails("restart policy", "run", "-d", "--restart", "sometimes")
+	c.Fails("needs -d", "run", "--restart", "always")
+	c.Fails("unknown network mode", "run", "-d", "--network", "wifi")
+	c.Fails("invalid name", "run", "-d", "--name", "no/slash")
 	for _, verb := range [][]string{{"stop"}, {"kill"}, {"pause"}, {"unpause"}, {"rm"}, {"logs"}, {"restart"}} {
-		c.fails("no such sandbox", append(verb, "nosuchsandbox")...)
+		c.Fails("no such sandbox", append(verb, "nosuchsandbox")...)
 	}
-	c.fails("unknown signal", "kill", "-s", "NOPE", "x")
-	c.fails("exclude each other", "ps", "-q", "--json")
+	c.Fails("unknown signal", "kill", "-s", "NOPE", "x")
+	c.Fails("exclude each other", "ps", "-q", "--json")
 	if rows := c.ps(); len(rows) != 0 {
 		t.Errorf("bad input created sandboxes: %v", rows)
 	}
-	entries, _ := os.ReadDir(c.roots.SandboxesDir())
+	entries, _ := os.ReadDir(c.Roots.SandboxesDir())
 	for _, e := range entries {
 		if e.IsDir() {
 			t.Errorf("bad input left a state dir %s", e.Name())
@@ -295,28 +296,28 @@ func TestBadInputCreatesNothing(t *testing.T) {
 	}
 
 	// A name in use is refused, and the first sandbox is untouched.
-	name := uniqueName("dup")
-	c.ok("run", "-d", "--name", name)
-	c.fails("already in use", "run", "-d", "--name", name)
+	name := sandboxtest.UniqueName("dup")
+	c.Ok("run", "-d", "--name", name)
+	c.Fails("already in use", "run", "-d", "--name", name)
 	if rows := c.ps(); len(rows) != 1 {
 		t.Errorf("%d sandboxes after a refused duplicate", len(rows))
 	}
-	c.fails("stop it first or use rm -f", "rm", name)
-	c.ok("rm", "-f", name)
+	c.Fails("stop it first or use rm -f", "rm", name)
+	c.Ok("rm", "-f", name)
 }
 
 // A SIGKILLed supervisor takes its workload with it, the next ps tells the
 // truth, and rm or prune remove every resource.
 func TestSupervisorKilled(t *testing.T) {
 	c := newCLI(t)
-	names := []string{uniqueName("orphan"), uniqueName("pruned")}
+	names := []string{sandboxtest.UniqueName("orphan"), sandboxtest.UniqueName("pruned")}
 	var sbs []*state.Sandbox
 	for _, n := range names {
 		// With a published port: the crash leaves a forwarding table too.
-		c.ok("run", "-d", "--name", n, "-p", fmt.Sprintf("%d:8000", freePort(t)))
+		c.Ok("run", "-d", "--name", n, "-p", fmt.Sprintf("%d:8000", sandboxtest.FreePort(t)))
 		sb := c.waitFor(n, "running", func(sb *state.Sandbox) bool { return sb.Status == state.Running && sb.InitPID > 0 })
 		sbs = append(sbs, sb)
-		if tables, _ := network.ForwardTables(); tables[sb.ID] != c.roots.Run {
+		if tables, _ := network.ForwardTables(); tables[sb.ID] != c.Roots.Run {
 			t.Errorf("%s: no forwarding table of its state root before the crash (%v)", n, tables)
 		}
 		if err := syscall.Kill(sb.SupervisorPID, syscall.SIGKILL); err != nil {
@@ -332,47 +333,47 @@ func TestSupervisorKilled(t *testing.T) {
 			t.Errorf("%s: the sandbox's init %d outlived its supervisor", sb.Name, sb.InitPID)
 		}
 	}
-	if ps := c.ok("ps"); strings.Contains(ps, names[0]) || strings.Contains(ps, names[1]) {
+	if ps := c.Ok("ps"); strings.Contains(ps, names[0]) || strings.Contains(ps, names[1]) {
 		t.Errorf("ps lists sandboxes whose supervisor died:\n%s", ps)
 	}
 	sb := c.get(names[0])
 	if sb.Status != state.Exited || sb.Exit == nil || !strings.Contains(sb.Exit.Reason, "supervisor") {
 		t.Errorf("after the supervisor's death: %s %+v", sb.Status, sb.Exit)
 	}
-	c.ok("rm", names[0])
-	assertGone(t, c.roots, sbs[0])
-	out := c.ok("prune")
+	c.Ok("rm", names[0])
+	assertGone(t, c.Roots, sbs[0])
+	out := c.Ok("prune")
 	if !strings.Contains(out, names[1]) {
 		t.Errorf("prune did not remove %s: %q", names[1], out)
 	}
-	assertGone(t, c.roots, sbs[1])
+	assertGone(t, c.Roots, sbs[1])
 }
 
 // kill sends a signal; KILL ends the workload and the policy does not
 // restart it. restart starts an exited sandbox again under the same name.
 func TestKillAndRestart(t *testing.T) {
 	c := newCLI(t)
-	name := uniqueName("kr")
-	c.ok("run", "-d", "--name", name, "--restart", "always")
+	name := sandboxtest.UniqueName("kr")
+	c.Ok("run", "-d", "--name", name, "--restart", "always")
 	first := c.waitFor(name, "healthy", func(sb *state.Sandbox) bool { return sb.Health == state.HealthHealthy })
-	if out := c.ok("kill", "-s", "9", name); !strings.Contains(out, "sent SIGKILL") {
+	if out := c.Ok("kill", "-s", "9", name); !strings.Contains(out, "sent SIGKILL") {
 		t.Errorf("kill said %q", out)
 	}
 	sb := c.waitFor(name, "exited", func(sb *state.Sandbox) bool { return sb.Status == state.Exited })
 	if sb.Exit.Code != 137 || sb.RestartCount != 0 {
 		t.Errorf("after kill: exit %+v restarts %d (a kill must not restart)", sb.Exit, sb.RestartCount)
 	}
-	c.ok("restart", name)
+	c.Ok("restart", name)
 	sb = c.waitFor(name, "healthy again", func(sb *state.Sandbox) bool { return sb.Health == state.HealthHealthy })
 	if sb.ID != first.ID || sb.InitPID == first.InitPID {
 		t.Errorf("restart: id %s→%s, init %d→%d; want the same id and a new init", first.ID, sb.ID, first.InitPID, sb.InitPID)
 	}
-	c.ok("restart", name) // of a running one: stop, then start
+	c.Ok("restart", name) // of a running one: stop, then start
 	c.waitFor(name, "healthy after the second restart", func(sb *state.Sandbox) bool {
 		return sb.Health == state.HealthHealthy && sb.Status == state.Running
 	})
-	c.ok("rm", "-f", name)
-	assertGone(t, c.roots, sb)
+	c.Ok("rm", "-f", name)
+	assertGone(t, c.Roots, sb)
 }
 
 // A foreground `glassbox run` is listed by ps and stopped by glassbox stop
@@ -380,8 +381,8 @@ func TestKillAndRestart(t *testing.T) {
 // removes itself when it exits.
 func TestForegroundAndAutoRemove(t *testing.T) {
 	c := newCLI(t)
-	name := uniqueName("fg")
-	run := exec.Command(c.bin, "run", "--name", name)
+	name := sandboxtest.UniqueName("fg")
+	run := exec.Command(c.Bin, "run", "--name", name)
 	var out bytes.Buffer
 	run.Stdout = &out
 	if err := run.Start(); err != nil {
@@ -399,11 +400,11 @@ func TestForegroundAndAutoRemove(t *testing.T) {
 		}
 	}()
 	sb := c.waitFor(name, "running", func(sb *state.Sandbox) bool { return sb.Status == state.Running })
-	if sb.Detached || !strings.Contains(c.ok("ps"), name) {
-		t.Errorf("foreground sandbox: detached %v; ps:\n%s", sb.Detached, c.ok("ps"))
+	if sb.Detached || !strings.Contains(c.Ok("ps"), name) {
+		t.Errorf("foreground sandbox: detached %v; ps:\n%s", sb.Detached, c.Ok("ps"))
 	}
-	c.fails("foreground", "logs", name)
-	if stop := c.ok("stop", name); !strings.Contains(stop, name+": stopped by SIGTERM") {
+	c.Fails("foreground", "logs", name)
+	if stop := c.Ok("stop", name); !strings.Contains(stop, name+": stopped by SIGTERM") {
 		t.Errorf("stop of a foreground run said %q", stop)
 	}
 	select {
@@ -417,14 +418,14 @@ func TestForegroundAndAutoRemove(t *testing.T) {
 	if !strings.Contains(out.String(), `"msg":"draining"`) {
 		t.Errorf("the calculator did not drain:\n%s", out.String())
 	}
-	assertGone(t, c.roots, sb)
+	assertGone(t, c.Roots, sb)
 
-	rm := uniqueName("autorm")
-	c.ok("run", "-d", "--rm", "--name", rm)
+	rm := sandboxtest.UniqueName("autorm")
+	c.Ok("run", "-d", "--rm", "--name", rm)
 	sb = c.waitFor(rm, "running", func(sb *state.Sandbox) bool { return sb.Status == state.Running })
-	c.ok("stop", rm)
-	if strings.Contains(c.ok("ps", "-a"), rm) {
+	c.Ok("stop", rm)
+	if strings.Contains(c.Ok("ps", "-a"), rm) {
 		t.Error("a --rm sandbox is still listed after it exited")
 	}
-	assertGone(t, c.roots, sb)
+	assertGone(t, c.Roots, sb)
 }

@@ -66,10 +66,10 @@ func TestForwardInKernel(t *testing.T) {
 	_, n := attachedSandbox(t, roots, id, opts)
 
 	ports := []state.Port{
-		{HostIP: "127.0.0.1", HostPort: freePort(t), ContainerPort: 8000, Proto: "tcp"},
-		{HostIP: "0.0.0.0", HostPort: freePort(t), ContainerPort: 8000, Proto: "tcp"},
-		{HostIP: n.Gateway, HostPort: freePort(t), ContainerPort: 8000, Proto: "tcp"},
-		{HostIP: "::1", HostPort: freePort(t), ContainerPort: 8000, Proto: "tcp"},
+		{HostIP: "127.0.0.1", HostPort: sandboxtest.FreePort(t), ContainerPort: 8000, Proto: "tcp"},
+		{HostIP: "0.0.0.0", HostPort: sandboxtest.FreePort(t), ContainerPort: 8000, Proto: "tcp"},
+		{HostIP: n.Gateway, HostPort: sandboxtest.FreePort(t), ContainerPort: 8000, Proto: "tcp"},
+		{HostIP: "::1", HostPort: sandboxtest.FreePort(t), ContainerPort: 8000, Proto: "tcp"},
 	}
 	hold(t, ports)
 	got, err := ForwardInKernel(roots, id, n, ports)
@@ -169,7 +169,7 @@ func TestLocalnetGuard(t *testing.T) {
 	opts := testBridge(t)
 	id := testID(602)
 	pid, n := attachedSandbox(t, roots, id, opts)
-	ports := []state.Port{{HostIP: "127.0.0.1", HostPort: freePort(t), ContainerPort: 8000, Proto: "tcp"}}
+	ports := []state.Port{{HostIP: "127.0.0.1", HostPort: sandboxtest.FreePort(t), ContainerPort: 8000, Proto: "tcp"}}
 	hold(t, ports)
 	if _, err := ForwardInKernel(roots, id, n, ports); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"glassbox/sandbox/sandboxtest"
 	"glassbox/sandbox/state"
 )
 
@@ -86,16 +87,6 @@ func TestDuplicatePorts(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func TestCheckPortsInUse(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -103,7 +94,7 @@ func TestCheckPortsInUse(t *testing.T) {
 	}
 	defer busy.Close()
 	busyPort := busy.Addr().(*net.TCPAddr).Port
-	free := freePort(t)
+	free := sandboxtest.FreePort(t)
 
 	ports := []state.Port{
 		{HostIP: "127.0.0.1", HostPort: free, ContainerPort: 80, Proto: "tcp"},

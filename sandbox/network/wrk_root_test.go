@@ -52,7 +52,7 @@ func TestWrkThroughProxy(t *testing.T) {
 		t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
 		return srv
 	}
-	hostAddrPort := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+	hostAddrPort := net.JoinHostPort("127.0.0.1", strconv.Itoa(sandboxtest.FreePort(t)))
 	serve(hostAddrPort, 0)
 	srv := serve(":8000", syscall.CLONE_NEWNET)
 	id := testID(500)
@@ -62,7 +62,7 @@ func TestWrkThroughProxy(t *testing.T) {
 	}
 	defer Detach(roots, id, n)
 
-	kernelPort := []state.Port{{HostIP: "127.0.0.1", HostPort: freePort(t), ContainerPort: 8000, Proto: "tcp"}}
+	kernelPort := []state.Port{{HostIP: "127.0.0.1", HostPort: sandboxtest.FreePort(t), ContainerPort: 8000, Proto: "tcp"}}
 	held, err := Listen(kernelPort)
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ func TestWrkThroughProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer Unforward(id)
-	proxyPort := freePort(t)
+	proxyPort := sandboxtest.FreePort(t)
 	p, err := Publish([]state.Port{{HostIP: "127.0.0.1", HostPort: proxyPort, ContainerPort: 8000, Proto: "tcp"}}, n.IP)
 	if err != nil {
 		t.Fatal(err)
