@@ -37,7 +37,7 @@ func fixtureRecord() *state.Sandbox {
 // the fixture mountinfo) is made in a temporary host root.
 func fixtureFS(t *testing.T, cgroupTree string) FS {
 	t.Helper()
-	fs, err := NewFS("../testdata/proc", filepath.Join("../testdata/cgroupfs", cgroupTree), "")
+	fs, err := NewFS("testdata/proc", filepath.Join("testdata/cgroupfs", cgroupTree), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestFixtureCgroupV1(t *testing.T) {
 	if len(s.Errors) > 0 {
 		t.Errorf("errors: %v", s.Errors)
 	}
-	root := "../testdata/cgroupfs/v1"
+	root := "testdata/cgroupfs/v1"
 	mem := func(f string) string { return filepath.Join(root, "memory/glassbox", fixtureID, f) }
 	cpu := func(f string) string { return filepath.Join(root, "cpu/glassbox", fixtureID, f) }
 	c := s.Cgroup
@@ -140,7 +140,7 @@ func TestFixtureCgroupV2(t *testing.T) {
 	if len(s.Errors) > 0 {
 		t.Errorf("errors: %v", s.Errors)
 	}
-	dir := filepath.Join("../testdata/cgroupfs/v2/glassbox", fixtureID)
+	dir := filepath.Join("testdata/cgroupfs/v2/glassbox", fixtureID)
 	f := func(name string) string { return filepath.Join(dir, name) }
 	c := s.Cgroup
 	if c.Mode != ModeV2 || c.Dirs["unified"] != dir || len(c.Dirs) != 1 {
@@ -179,18 +179,18 @@ func TestFixtureNamespacesAndProcesses(t *testing.T) {
 	own := map[string]bool{}
 	for _, n := range s.Namespaces {
 		own[n.Kind] = n.Own
-		src := "../testdata/proc/4242/ns/" + n.Kind
+		src := "testdata/proc/4242/ns/" + n.Kind
 		if n.Kind == "time" {
 			// The init unshares the time namespace for its children only:
 			// the row is the workload's, and says the init's differs.
-			src = "../testdata/proc/4251/ns/time"
-			if n.Inode != 4026532306 || n.InitInode != 4026531834 || n.InitSource != "../testdata/proc/4242/ns/time" {
+			src = "testdata/proc/4251/ns/time"
+			if n.Inode != 4026532306 || n.InitInode != 4026531834 || n.InitSource != "testdata/proc/4242/ns/time" {
 				t.Errorf("time: %+v, want the workload's 4026532306 and the init's 4026531834", n)
 			}
 		} else if n.InitInode != 0 {
 			t.Errorf("%s: init and workload differ? %+v", n.Kind, n)
 		}
-		if n.Source != src || n.HostSource != "../testdata/proc/1/ns/"+n.Kind || n.HostInode == 0 {
+		if n.Source != src || n.HostSource != "testdata/proc/1/ns/"+n.Kind || n.HostInode == 0 {
 			t.Errorf("%s: %+v", n.Kind, n)
 		}
 	}
@@ -209,7 +209,7 @@ func TestFixtureNamespacesAndProcesses(t *testing.T) {
 		t.Errorf("init: %+v", init)
 	}
 	if work.HostPID != 4251 || work.SandboxPID != 2 || work.PPID != 4242 || work.CPUTime != 1.58 ||
-		work.CapEff != "00000000a80425fb" || len(work.Caps) != 14 || work.Source != "../testdata/proc/4251/status" ||
+		work.CapEff != "00000000a80425fb" || len(work.Caps) != 14 || work.Source != "testdata/proc/4251/status" ||
 		work.Seccomp != 2 || work.SeccompFilters != 1 || !work.NoNewPrivs || init.Seccomp != 0 {
 		t.Errorf("workload: %+v", work)
 	}
@@ -218,7 +218,7 @@ func TestFixtureNamespacesAndProcesses(t *testing.T) {
 func TestFixtureFilesystem(t *testing.T) {
 	s := fixtureSnapshot(t, "v2")
 	f := s.Filesystem
-	if f.RootType != "overlay" || f.Source != "../testdata/proc/4242/mountinfo" {
+	if f.RootType != "overlay" || f.Source != "testdata/proc/4242/mountinfo" {
 		t.Errorf("root %q from %q", f.RootType, f.Source)
 	}
 	if f.Upper.Dir != "/var/lib/glassbox/containers/"+fixtureID+"/upper" || f.Upper.Work != "/var/lib/glassbox/containers/"+fixtureID+"/work" {
@@ -257,7 +257,7 @@ func TestFixtureFilesystem(t *testing.T) {
 func TestFixtureNetworkAndUTS(t *testing.T) {
 	s := fixtureSnapshot(t, "v1")
 	want := []Interface{{Name: "lo", RxBytes: 4368, TxBytes: 4368}, {Name: "eth0", RxBytes: 1835762, TxBytes: 201733}}
-	if !reflect.DeepEqual(s.Network.Interfaces, want) || s.Network.Source != "../testdata/proc/4242/net/dev" {
+	if !reflect.DeepEqual(s.Network.Interfaces, want) || s.Network.Source != "testdata/proc/4242/net/dev" {
 		t.Errorf("network: %+v", s.Network)
 	}
 	if len(s.Network.Ports) != 1 || s.Network.Ports[0].HostPort != 8000 {
@@ -265,7 +265,7 @@ func TestFixtureNetworkAndUTS(t *testing.T) {
 	}
 	u := s.UTS
 	if u.Hostname != "web" || u.Source != "sandbox record" || u.HostHostname != "vm" || u.KernelRelease != "6.18.44-fc-v782" ||
-		u.KernelSource != "../testdata/proc/sys/kernel/osrelease" {
+		u.KernelSource != "testdata/proc/sys/kernel/osrelease" {
 		t.Errorf("uts: %+v", u)
 	}
 }

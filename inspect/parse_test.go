@@ -89,7 +89,7 @@ func TestParseStatusReusesUnchanged(t *testing.T) {
 // TestStatusAgreesWithProcfs reads the fixture with procfs and with the
 // byte parser: both must see the same process.
 func TestStatusAgreesWithProcfs(t *testing.T) {
-	pfs, err := procfs.NewFS("../testdata/proc")
+	pfs, err := procfs.NewFS("testdata/proc")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestStatusAgreesWithProcfs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := readWhole("../testdata/proc/"+itoa(pid)+"/status", make([]byte, 8192))
+		b, err := readWhole("testdata/proc/"+itoa(pid)+"/status", make([]byte, 8192))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,9 +10,9 @@ import (
 	"testing"
 )
 
-const testdata = "../../testdata/cgroup"
+const testdata = "testdata/cgroupfs"
 
-// fixture is a copy of testdata/cgroup/<layout>/root in a temp dir, opened as
+// fixture is a copy of testdata/cgroupfs/<layout>/root in a temp dir, opened as
 // an FS whose hooks play cgroupfs: a new directory gets the files of
 // <layout>/child, cgroup.subtree_control keeps a set, cgroup.freeze updates
 // cgroup.events, cgroup.kill empties the cgroup, rmdir drops the files.

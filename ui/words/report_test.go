@@ -15,7 +15,7 @@ import (
 // inspect does a live one.
 func fixtureSnapshot(t *testing.T) *inspect.Snapshot {
 	t.Helper()
-	fs, err := inspect.NewFS("../../testdata/proc", "../../testdata/cgroupfs/v2", "")
+	fs, err := inspect.NewFS("../../inspect/testdata/proc", "../../inspect/testdata/cgroupfs/v2", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestReport(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, plain.String())
 		}
 	}
-	if !strings.Contains(sourced.String(), "Security (PID 4251)  (../../testdata/proc/4251/status)") {
+	if !strings.Contains(sourced.String(), "Security (PID 4251)  (../../inspect/testdata/proc/4251/status)") {
 		t.Error("--sources does not name /proc/PID/status for the seccomp mode")
 	}
 	if strings.Contains(plain.String(), "memory.current") || !strings.Contains(sourced.String(), "cgroupfs/v2/glassbox/3f2a9c01b7de/memory.current") {
