@@ -13,9 +13,11 @@ import (
 	"glassbox/ui/words"
 )
 
-// handleKey maps a key to a state change or an action (a tea.Cmd).
+// handleKey maps a key to a state change or an action (a tea.Cmd), by the
+// mode the screen is in: a comparison running, a question asked, an
+// overlay open, or the panels — where a key moves around (screenKey) or
+// acts on the focused sandbox (sandboxKey).
 func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	k := m.c.keys
 	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
 		// Keys typed faster than the terminal is read (or sent by tmux
 		// send-keys) arrive as one message: each is a key of its own.
@@ -27,75 +29,88 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(cmds...)
 	}
-	if m.overlay == overlayCompare {
+	switch {
+	case m.overlay == overlayCompare:
 		return m.compareKey(msg) // it stops a running comparison first
-	}
-	if msg.Type == tea.KeyCtrlC {
+	case msg.Type == tea.KeyCtrlC:
 		m.quitting = true
 		return m, tea.Quit
+	case m.confirm != "":
+		return m.confirmKey(msg)
+	case m.overlay != overlayNone:
+		return m.overlayKey(msg)
 	}
-	if m.confirm != "" {
-		id := m.confirm
-		switch {
-		case key.Matches(msg, k.Yes):
-			m.confirm = ""
-			if b := m.boxByID(id); b != nil {
-				m.status = "removing " + b.name + "…"
-				return m, m.act(b, EvState, "remove", func() (string, int, string, error) {
-					return "removed", -1, "", m.opt.Actions.Remove(id)
-				})
-			}
-		case key.Matches(msg, k.No):
-			m.confirm = ""
-			m.status = "not removed"
-		}
-		return m, nil
+	if next, cmd, ok := m.screenKey(msg); ok {
+		return next, cmd
 	}
-	if m.overlay != overlayNone {
-		switch {
-		case key.Matches(msg, k.Help) && m.overlay == overlayHelp,
-			key.Matches(msg, k.Explain) && m.overlay == overlayExplain,
-			msg.Type == tea.KeyEsc:
-			m.overlay = overlayNone
-		case key.Matches(msg, k.Quit):
-			m.quitting = true
-			return m, tea.Quit
-		}
-		return m, nil
-	}
+	return m.sandboxKey(msg)
+}
+
+// confirmKey answers the removal question: y removes, n keeps.
+func (m Model) confirmKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	k, id := m.c.keys, m.confirm
 	switch {
+	case key.Matches(msg, k.Yes):
+		m.confirm = ""
+		if b := m.boxByID(id); b != nil {
+			m.status = "removing " + b.name + "…"
+			return m, m.act(b, EvState, "remove", func() (string, int, string, error) {
+				return "removed", -1, "", m.opt.Actions.Remove(id)
+			})
+		}
+	case key.Matches(msg, k.No):
+		m.confirm = ""
+		m.status = "not removed"
+	}
+	return m, nil
+}
+
+// overlayKey closes the help or explain overlay (its own key or Esc), or quits.
+func (m Model) overlayKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	k := m.c.keys
+	switch {
+	case key.Matches(msg, k.Help) && m.overlay == overlayHelp,
+		key.Matches(msg, k.Explain) && m.overlay == overlayExplain,
+		msg.Type == tea.KeyEsc:
+		m.overlay = overlayNone
 	case key.Matches(msg, k.Quit):
 		m.quitting = true
 		return m, tea.Quit
+	}
+	return m, nil
+}
+
+// screenKey handles the keys that need no sandbox: quit, overlays, focus,
+// switching sandboxes, starting a new one. ok is false for the others.
+func (m Model) screenKey(msg tea.KeyMsg) (_ Model, _ tea.Cmd, ok bool) {
+	k := m.c.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		m.quitting = true
+		return m, tea.Quit, true
 	case key.Matches(msg, k.Help):
 		m.overlay = overlayHelp
-		return m, nil
 	case key.Matches(msg, k.Explain):
 		m.overlay = overlayExplain
-		return m, nil
 	case key.Matches(msg, k.Compare):
-		return m.startCompare()
+		next, cmd := m.startCompare()
+		return next, cmd, true
 	case key.Matches(msg, k.NextPanel):
 		m.focus = (m.focus + 1) % numPanels
-		return m, nil
 	case key.Matches(msg, k.PrevPanel):
 		m.focus = (m.focus + numPanels - 1) % numPanels
-		return m, nil
 	case key.Matches(msg, k.NextBox):
 		if len(m.boxes) > 0 {
 			m.cur = (m.cur + 1) % len(m.boxes)
 		}
-		return m, nil
 	case key.Matches(msg, k.PrevBox):
 		if len(m.boxes) > 0 {
 			m.cur = (m.cur + len(m.boxes) - 1) % len(m.boxes)
 		}
-		return m, nil
 	case key.Matches(msg, k.PickBox):
 		if i := int(msg.Runes[0] - '1'); i < len(m.boxes) {
 			m.cur = i
 		}
-		return m, nil
 	case key.Matches(msg, k.New):
 		m.status = "starting a new calculator sandbox…"
 		acts, clock := m.opt.Actions, m.opt.Clock
@@ -106,8 +121,17 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 				label, text = "new sandbox", "start"
 			}
 			return actionMsg{at: clock(), id: name, name: label, kind: EvState, text: text, err: err, added: name, held: -1}
-		}
+		}, true
+	default:
+		return m, nil, false
 	}
+	return m, nil, true
+}
+
+// sandboxKey acts on the focused sandbox: poke its calculator, drive its
+// lifecycle, open a shell in it.
+func (m Model) sandboxKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	k := m.c.keys
 	if len(m.boxes) == 0 {
 		m.status = "no sandbox: press n to start one"
 		return m, nil
