@@ -24,10 +24,10 @@ func busyboxLayer(t *testing.T, roots state.Roots) state.Layer {
 	t.Helper()
 	bb, err := exec.LookPath("busybox")
 	if err != nil {
-		t.Skip("needs a static busybox (apt-get install busybox-static) for a shell inside the sandbox")
+		sandboxtest.Missing(t, "a static busybox (a shell inside the sandbox)", "apt-get install busybox-static")
 	}
 	if out, _ := exec.Command("file", "-L", bb).Output(); len(out) > 0 && !strings.Contains(string(out), "statically linked") {
-		t.Skipf("%s is not statically linked (apt-get install busybox-static)", bb)
+		sandboxtest.Missing(t, "a static busybox ("+bb+" is dynamically linked)", "apt-get install busybox-static")
 	}
 	dir := filepath.Join(roots.Lib, "test-layers", "busybox")
 	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {

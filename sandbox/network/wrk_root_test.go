@@ -34,7 +34,7 @@ func TestWrkThroughProxy(t *testing.T) {
 	sandboxtest.RequireRoot(t)
 	wrk, err := exec.LookPath("wrk")
 	if err != nil {
-		t.Skip("wrk is not installed (apt-get install wrk)")
+		sandboxtest.Missing(t, "wrk", "apt-get install wrk")
 	}
 	roots := sandboxtest.TempRoots(t)
 	opts := testBridge(t)

@@ -16,12 +16,12 @@ type Tmux struct {
 	sock string
 }
 
-// NewTmux starts nothing yet; it fails the test when tmux is missing.
+// NewTmux starts nothing yet; a missing tmux stops the test (Missing).
 func NewTmux(t testing.TB) *Tmux {
 	t.Helper()
 	bin, err := exec.LookPath("tmux")
 	if err != nil {
-		t.Fatal("this test drives a terminal in tmux: install the Debian package tmux (CI does)")
+		Missing(t, "tmux (this test drives a terminal in it)", "apt-get install tmux")
 	}
 	// The server's socket lives in the test's temporary directory (not in
 	// tmux's /tmp/tmux-UID, where it would outlive the server), so that it

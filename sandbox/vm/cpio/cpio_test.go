@@ -2,6 +2,7 @@ package cpio
 
 import (
 	"bytes"
+	"glassbox/sandbox/sandboxtest"
 	"io"
 	"io/fs"
 	"os"
@@ -93,7 +94,7 @@ func TestReadBackWithGoReader(t *testing.T) {
 func TestReadBackWithCpio(t *testing.T) {
 	bin, err := exec.LookPath("cpio")
 	if err != nil {
-		t.Fatal("cpio is not installed (apt-get install cpio; .ci/deps installs it)")
+		sandboxtest.Missing(t, "cpio", "apt-get install cpio")
 	}
 	data, want := sample(t)
 	cmd := exec.Command(bin, "-t", "--quiet")
