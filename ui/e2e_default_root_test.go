@@ -40,10 +40,15 @@ func TestDefaultCommandRunsCalc(t *testing.T) {
 	open := func(session string) *state.Sandbox {
 		t.Helper()
 		tm.Start(session, shell)
-		waitFor(t, 30*time.Second, "the UI on calc", func() bool {
-			p := tm.Pane(session)
-			return strings.Contains(p, "glassbox ▸ calc") && strings.Contains(p, "  running  ")
-		})
+		// The first start builds the calculator image: under a full test
+		// run on two cores that takes a while.
+		deadline := time.Now().Add(90 * time.Second)
+		for p := tm.Pane(session); !strings.Contains(p, "glassbox ▸ calc") || !strings.Contains(p, "  running  "); p = tm.Pane(session) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no UI on calc after 90s; the pane:\n%s", p)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 		sb, err := eng.Get("calc")
 		if err != nil {
 			t.Fatalf("calc after glassbox: %v\n%s", err, tm.Pane(session))

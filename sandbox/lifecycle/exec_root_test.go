@@ -12,13 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"glassbox/sandbox/sandboxtest"
 	"glassbox/sandbox/state"
 )
 
 // execIn runs glassbox exec with stdin and returns stdout, stderr, status.
 func (c *cli) execIn(stdin string, args ...string) (string, string, int) {
 	c.t.Helper()
-	cmd := exec.Command(c.bin, append([]string{"exec"}, args...)...)
+	cmd := exec.Command(c.Bin, append([]string{"exec"}, args...)...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -96,8 +97,8 @@ func waitForProc(t *testing.T, sb *state.Sandbox, comm string) int {
 // environment and working directory — and its parent is outside (PPID 0).
 func TestExecJoinsTheSandbox(t *testing.T) {
 	c := newCLI(t)
-	name := uniqueName("sh1")
-	c.ok("run", "-d", "--name", name, "-e", "RUNVAR=run", "-w", "/tmp", "--hostname", "inside", "busybox", "sleep", "1000")
+	name := sandboxtest.UniqueName("sh1")
+	c.Ok("run", "-d", "--name", name, "-e", "RUNVAR=run", "-w", "/tmp", "--hostname", "inside", "busybox", "sleep", "1000")
 	sb := c.get(name)
 	for _, ns := range []string{"pid", "net", "mnt", "uts", "ipc", "cgroup"} {
 		host, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", sb.InitPID, ns))
@@ -143,7 +144,7 @@ func TestExecJoinsTheSandbox(t *testing.T) {
 	}
 
 	// From the host: a process in the sandbox's cgroup, with a PID on each side.
-	run := exec.Command(c.bin, "exec", name, "sleep", "1000")
+	run := exec.Command(c.Bin, "exec", name, "sleep", "1000")
 	if err := run.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -183,8 +184,8 @@ func waitForProcOther(t *testing.T, sb *state.Sandbox, comm string, skip int) in
 // run, 128+N for a signal; stdin is passed with -i only.
 func TestExecExitStatusAndStdin(t *testing.T) {
 	c := newCLI(t)
-	name := uniqueName("sh1")
-	c.ok("run", "-d", "--name", name, "busybox", "sleep", "1000")
+	name := sandboxtest.UniqueName("sh1")
+	c.Ok("run", "-d", "--name", name, "busybox", "sleep", "1000")
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -221,10 +222,10 @@ func TestExecExitStatusAndStdin(t *testing.T) {
 // nothing behind in the sandbox.
 func TestExecBadInput(t *testing.T) {
 	c := newCLI(t)
-	name := uniqueName("sh1")
-	c.ok("run", "-d", "--name", name, "busybox", "sleep", "1000")
-	done := uniqueName("done")
-	c.ok("run", "-d", "--name", done, "busybox", "true")
+	name := sandboxtest.UniqueName("sh1")
+	c.Ok("run", "-d", "--name", name, "busybox", "sleep", "1000")
+	done := sandboxtest.UniqueName("done")
+	c.Ok("run", "-d", "--name", done, "busybox", "true")
 	c.waitFor(done, "exited", func(sb *state.Sandbox) bool { return sb.Status == state.Exited })
 	sb := c.get(name)
 	before := cgroupProcs(t, sb)
@@ -247,12 +248,12 @@ func TestExecBadInput(t *testing.T) {
 			t.Errorf("exec %v: exit %d, stderr %q; want a failure saying %q", tc.args, code, errs, tc.says)
 		}
 	}
-	c.ok("pause", name)
+	c.Ok("pause", name)
 	_, errs, code := c.execIn("", name, "true")
 	if code == 0 || !strings.Contains(errs, "it is paused; unpause it first") {
 		t.Errorf("exec into a paused sandbox: exit %d, %q", code, errs)
 	}
-	c.ok("unpause", name)
+	c.Ok("unpause", name)
 	if after := cgroupProcs(t, sb); !slices.Equal(before, after) {
 		t.Errorf("bad exec left processes: %v, before %v", after, before)
 	}
@@ -262,8 +263,8 @@ func TestExecBadInput(t *testing.T) {
 // killer ends it (137) inside the sandbox's cgroup.
 func TestExecOOMKilledInTheSandboxCgroup(t *testing.T) {
 	c := newCLI(t)
-	name := uniqueName("oom")
-	c.ok("run", "-d", "--name", name, "--memory", "32m", "busybox", "sleep", "1000")
+	name := sandboxtest.UniqueName("oom")
+	c.Ok("run", "-d", "--name", name, "--memory", "32m", "busybox", "sleep", "1000")
 	sb := c.get(name)
 	oomBefore := oomKills(t, sb)
 	// dd fills a 64 MiB buffer from /dev/zero: twice the limit.
@@ -308,8 +309,8 @@ func kv(s, key string) int {
 // The calculator's image has no shell; exec runs what it holds.
 func TestExecCalculator(t *testing.T) {
 	c := newCLI(t)
-	name := uniqueName("calc")
-	c.ok("run", "-d", "--name", name, "calculator")
+	name := sandboxtest.UniqueName("calc")
+	c.Ok("run", "-d", "--name", name, "calculator")
 	if got := c.execOK(name, "/app/calculator", "version"); !strings.HasPrefix(got, "calculator (glassbox)") {
 		t.Errorf("exec calc /app/calculator version: %q", got)
 	}
@@ -324,15 +325,15 @@ func TestExecCalculator(t *testing.T) {
 // the sandbox's init.
 func TestExecEndsWithTheSandbox(t *testing.T) {
 	c := newCLI(t)
-	name := uniqueName("sh1")
-	c.ok("run", "-d", "--name", name, "busybox", "sleep", "1000")
+	name := sandboxtest.UniqueName("sh1")
+	c.Ok("run", "-d", "--name", name, "busybox", "sleep", "1000")
 	sb := c.get(name)
-	c.ok("exec", "-d", name, "sleep", "1001")
+	c.Ok("exec", "-d", name, "sleep", "1001")
 	detached := waitForProc(t, sb, "sleep")
 	if detached == sb.WorkloadPID {
 		detached = waitForProcOther(t, sb, "sleep", sb.WorkloadPID)
 	}
-	run := exec.Command(c.bin, "exec", name, "sleep", "1002")
+	run := exec.Command(c.Bin, "exec", name, "sleep", "1002")
 	if err := run.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +352,7 @@ func TestExecEndsWithTheSandbox(t *testing.T) {
 	if attached == 0 {
 		t.Fatal("the exec'd sleep 1002 never showed in the sandbox's cgroup")
 	}
-	c.ok("stop", "-t", "1", name)
+	c.Ok("stop", "-t", "1", name)
 	select {
 	case <-ended:
 	case <-time.After(20 * time.Second):
@@ -368,8 +369,8 @@ func TestExecEndsWithTheSandbox(t *testing.T) {
 // A hundred exec cycles leave no process, zombie or descriptor behind.
 func TestExecCyclesLeaveNothing(t *testing.T) {
 	c := newCLI(t)
-	name := uniqueName("sh1")
-	c.ok("run", "-d", "--name", name, "busybox", "sleep", "1000")
+	name := sandboxtest.UniqueName("sh1")
+	c.Ok("run", "-d", "--name", name, "busybox", "sleep", "1000")
 	sb := c.get(name)
 	fds := func(pid int) int {
 		e, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"glassbox/sandbox/sandboxtest"
 	"glassbox/sandbox/state"
 )
 
@@ -19,7 +20,7 @@ func (c *cli) buildImage(tag, dockerfile string) string {
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
 		c.t.Fatal(err)
 	}
-	c.ok("build", "-t", tag, dir)
+	c.Ok("build", "-t", tag, dir)
 	return tag
 }
 
@@ -32,8 +33,8 @@ func TestHealthcheckCmd(t *testing.T) {
 	good := c.buildImage("hc-true", "FROM busybox\nHEALTHCHECK --interval=100ms --retries=3 CMD [\"true\"]\nCMD [\"sleep\", \"1000\"]\n")
 	shell := c.buildImage("hc-shell", "FROM busybox\nHEALTHCHECK --interval=100ms CMD hostname; grep -c . /etc/passwd\nCMD [\"sleep\", \"1000\"]\n")
 
-	sick := uniqueName("sick")
-	c.ok("run", "-d", "--name", sick, bad)
+	sick := sandboxtest.UniqueName("sick")
+	c.Ok("run", "-d", "--name", sick, bad)
 	sb := c.waitFor(sick, "unhealthy", func(sb *state.Sandbox) bool { return sb.Health == state.HealthUnhealthy })
 	if sb.FailingStreak < 3 || len(sb.HealthLog) < 3 {
 		t.Errorf("unhealthy with a failing streak of %d and %d probes logged, want at least the 3 retries", sb.FailingStreak, len(sb.HealthLog))
@@ -44,13 +45,13 @@ func TestHealthcheckCmd(t *testing.T) {
 		}
 	}
 
-	report := c.ok("inspect", sick)
+	report := c.Ok("inspect", sick)
 	if !strings.Contains(report, "health: unhealthy") || !strings.Contains(report, "exit 1: checking") {
 		t.Errorf("inspect does not show the health log:\n%s", report)
 	}
 
-	well := uniqueName("well")
-	c.ok("run", "-d", "--name", well, good)
+	well := sandboxtest.UniqueName("well")
+	c.Ok("run", "-d", "--name", well, good)
 	sb = c.waitFor(well, "healthy", func(sb *state.Sandbox) bool { return sb.Health == state.HealthHealthy })
 	if n := len(sb.HealthLog); n == 0 || sb.HealthLog[n-1].ExitCode != 0 || sb.FailingStreak != 0 {
 		t.Errorf("healthy with log %+v, streak %d", sb.HealthLog, sb.FailingStreak)
@@ -79,8 +80,8 @@ func TestHealthcheckCmd(t *testing.T) {
 	}
 
 	// CMD-SHELL runs in the image's shell, inside the sandbox: its hostname.
-	sh := uniqueName("shell")
-	c.ok("run", "-d", "--name", sh, "--hostname", "probed", shell)
+	sh := sandboxtest.UniqueName("shell")
+	c.Ok("run", "-d", "--name", sh, "--hostname", "probed", shell)
 	sb = c.waitFor(sh, "healthy", func(sb *state.Sandbox) bool { return sb.Health == state.HealthHealthy })
 	if out := sb.HealthLog[len(sb.HealthLog)-1].Output; !strings.HasPrefix(out, "probed\n") {
 		t.Errorf("CMD-SHELL output %q, want the sandbox's hostname first", out)
@@ -92,8 +93,8 @@ func TestHealthcheckCmd(t *testing.T) {
 	// A probe past its timeout is killed, with docker's words, and leaves
 	// nothing in the sandbox.
 	slowImage := c.buildImage("hc-slow", "FROM busybox\nHEALTHCHECK --interval=100ms --timeout=200ms --retries=2 CMD sleep 30\nCMD [\"sleep\", \"1000\"]\n")
-	slow := uniqueName("slow")
-	c.ok("run", "-d", "--name", slow, slowImage)
+	slow := sandboxtest.UniqueName("slow")
+	c.Ok("run", "-d", "--name", slow, slowImage)
 	sb = c.waitFor(slow, "unhealthy", func(sb *state.Sandbox) bool { return sb.Health == state.HealthUnhealthy })
 	if p := sb.HealthLog[len(sb.HealthLog)-1]; p.ExitCode != -1 || p.Output != "Health check exceeded timeout (200ms)" {
 		t.Errorf("timed-out probe %+v", p)
@@ -115,8 +116,8 @@ func TestHealthcheckCmd(t *testing.T) {
 	}
 
 	// The built-in calculator keeps its HTTP check.
-	calc := uniqueName("calc")
-	c.ok("run", "-d", "--name", calc, "calculator")
+	calc := sandboxtest.UniqueName("calc")
+	c.Ok("run", "-d", "--name", calc, "calculator")
 	sb = c.waitFor(calc, "healthy", func(sb *state.Sandbox) bool { return sb.Health == state.HealthHealthy })
 	if out := sb.HealthLog[len(sb.HealthLog)-1].Output; !strings.Contains(out, "/health") {
 		t.Errorf("the calculator's probe says %q, want its GET /health", out)

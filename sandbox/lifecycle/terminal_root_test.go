@@ -18,10 +18,10 @@ import (
 func TestRunInteractiveTerminal(t *testing.T) {
 	c := newCLI(t)
 	dir := t.TempDir()
-	name := uniqueName("it")
+	name := sandboxtest.UniqueName("it")
 	tm := sandboxtest.NewTmux(t)
 	script := fmt.Sprintf(`cd %[1]s; stty -a > before; GLASSBOX_ROOT=%[2]s %[3]s run -it --name %[4]s busybox sh; echo $? > status; stty -a > after; sleep 60`,
-		dir, os.Getenv("GLASSBOX_ROOT"), c.bin, name)
+		dir, os.Getenv("GLASSBOX_ROOT"), c.Bin, name)
 	tm.Start("it", "sh -c '"+script+"'")
 	pane := func() string { return tm.Pane("it") }
 	waitUntil(t, 20*time.Second, "the shell's prompt", func() bool { return strings.Contains(pane(), "/ #") }, pane)
