@@ -18,7 +18,7 @@ func renderProcesses(st *Styles, b *box, w, h int) []string {
 	if len(b.snap.Processes) == 0 {
 		return []string{st.Dim.Render("no processes: the sandbox is not running")}
 	}
-	widths := []int{6, 2, 8, 9, 6}
+	widths := []int{6, 2, 8, 10, 7}
 	out := []string{st.Label.Render(columns(widths, "HOST", "→", "PID", "RSS", "CPU", "COMMAND"))}
 	sb := b.record()
 	joined := false
