@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"glassbox/sandbox/sandboxtest"
 	"glassbox/sandbox/state"
 )
 
@@ -14,13 +15,13 @@ import (
 // --log-opt, and logs spans its files.
 func TestRunLogOptCapsTheLog(t *testing.T) {
 	c := newCLI(t)
-	name := uniqueName("chatty")
-	c.ok("run", "-d", "--name", name, "--log-opt", "max-size=16k,max-file=3", "busybox",
+	name := sandboxtest.UniqueName("chatty")
+	c.Ok("run", "-d", "--name", name, "--log-opt", "max-size=16k,max-file=3", "busybox",
 		"sh", "-c", "i=0; while [ $i -lt 5000 ]; do echo line $i; i=$((i+1)); done")
 	sb := c.waitFor(name, "exited, its supervisor gone", func(sb *state.Sandbox) bool {
 		return sb.Status == state.Exited && !alive(sb.SupervisorPID)
 	})
-	files, _ := filepath.Glob(filepath.Join(c.roots.SandboxDir(sb.ID), "log.json*"))
+	files, _ := filepath.Glob(filepath.Join(c.Roots.SandboxDir(sb.ID), "log.json*"))
 	if len(files) != 3 {
 		t.Errorf("log files %v, want 3", files)
 	}
@@ -30,11 +31,11 @@ func TestRunLogOptCapsTheLog(t *testing.T) {
 		}
 	}
 	// The supervisor's own notes ("glassbox: workload exited") are in it too.
-	if out := strings.Split(c.ok("logs", "--tail", "2", name), "\n"); len(out) != 3 || out[0] != "line 4999" || !strings.HasPrefix(out[1], "glassbox: ") {
+	if out := strings.Split(c.Ok("logs", "--tail", "2", name), "\n"); len(out) != 3 || out[0] != "line 4999" || !strings.HasPrefix(out[1], "glassbox: ") {
 		t.Errorf("logs --tail 2: %q, want line 4999 and the supervisor's note of the exit", out)
 	}
 	var all []string
-	for _, l := range strings.Split(strings.TrimSpace(c.ok("logs", name)), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(c.Ok("logs", name)), "\n") {
 		if !strings.HasPrefix(l, "glassbox: ") {
 			all = append(all, l)
 		}
@@ -52,9 +53,9 @@ func TestRunLogOptCapsTheLog(t *testing.T) {
 	t.Logf("kept lines %d to 4999 in %d files", first, len(files))
 
 	// Bad options and a foreground run are refused before anything exists.
-	c.fails("unknown option", "run", "-d", "--name", uniqueName("bad"), "--log-opt", "compress=true", "busybox", "true")
-	c.fails("max-size", "run", "-d", "--name", uniqueName("bad"), "--log-opt", "max-size=1", "busybox", "true")
-	c.fails("--log-opt needs -d", "run", "--name", uniqueName("bad"), "--log-opt", "max-file=2", "busybox", "true")
+	c.Fails("unknown option", "run", "-d", "--name", sandboxtest.UniqueName("bad"), "--log-opt", "compress=true", "busybox", "true")
+	c.Fails("max-size", "run", "-d", "--name", sandboxtest.UniqueName("bad"), "--log-opt", "max-size=1", "busybox", "true")
+	c.Fails("--log-opt needs -d", "run", "--name", sandboxtest.UniqueName("bad"), "--log-opt", "max-file=2", "busybox", "true")
 	for _, r := range c.ps() {
 		if strings.HasPrefix(r.Name, "bad-") {
 			t.Errorf("a refused run left %s", r.Name)

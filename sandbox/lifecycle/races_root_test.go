@@ -14,6 +14,7 @@ import (
 
 	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/network"
+	"glassbox/sandbox/sandboxtest"
 	"glassbox/sandbox/state"
 )
 
@@ -34,7 +35,7 @@ func inVM(host, vm int) int {
 func (c *cli) exitedSandboxes(prefix string, n int) {
 	c.t.Helper()
 	for i := 0; i < n; i++ {
-		c.ok("run", "-d", "--name", fmt.Sprintf("%s-%d", prefix, i), "busybox", "true")
+		c.Ok("run", "-d", "--name", fmt.Sprintf("%s-%d", prefix, i), "busybox", "true")
 	}
 	for i := 0; i < n; i++ {
 		c.waitFor(fmt.Sprintf("%s-%d", prefix, i), "exited, its supervisor gone", func(sb *state.Sandbox) bool {
@@ -46,7 +47,7 @@ func (c *cli) exitedSandboxes(prefix string, n int) {
 // background runs the CLI in another goroutine; wait returns what run
 // would have.
 func (c *cli) background(args ...string) (wait func() (string, string, int)) {
-	cmd := exec.Command(c.bin, args...)
+	cmd := exec.Command(c.Bin, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
@@ -81,7 +82,7 @@ func (c *cli) checkServes(sb *state.Sandbox, port int) {
 	} else if !strings.Contains(l.Attrs().Alias, "ip="+sb.Network.IP+" ") {
 		c.t.Errorf("%s: its veth claims %q, the record says %s", sb.Name, l.Attrs().Alias, sb.Network.IP)
 	}
-	leases, err := network.Leases(c.roots, sb.Network.Bridge)
+	leases, err := network.Leases(c.Roots, sb.Network.Bridge)
 	held := false
 	for _, le := range leases {
 		held = held || le.ID == sb.ID && le.IP.String() == sb.Network.IP
@@ -104,21 +105,21 @@ func TestPruneSparesASandboxBeingStarted(t *testing.T) {
 		c.exitedSandboxes(fmt.Sprintf("done%d", round), inVM(15, 5))
 		wait := c.background("prune")
 		time.Sleep(delay)
-		port := freePort(t)
-		victim := uniqueName("victim")
-		c.ok("run", "-d", "--name", victim, "-p", fmt.Sprintf("%d:8000", port), "calculator")
+		port := sandboxtest.FreePort(t)
+		victim := sandboxtest.UniqueName("victim")
+		c.Ok("run", "-d", "--name", victim, "-p", fmt.Sprintf("%d:8000", port), "calculator")
 		if out, errs, code := wait(); code != 0 {
 			t.Errorf("round %d: prune: exit %d\n%s%s", round, code, out, errs)
 		}
 		sb := c.waitFor(victim, "healthy", func(sb *state.Sandbox) bool { return sb.Health == state.HealthHealthy })
 		c.checkServes(sb, port)
 		// The next sandbox gets another address.
-		next := uniqueName("next")
-		c.ok("run", "-d", "--name", next, "busybox", "sleep", "60")
+		next := sandboxtest.UniqueName("next")
+		c.Ok("run", "-d", "--name", next, "busybox", "sleep", "60")
 		if ip := c.get(next).Network.IP; ip == sb.Network.IP {
 			t.Errorf("round %d: %s got %s, the address %s holds", round, next, ip, victim)
 		}
-		c.ok("rm", "-f", victim, next)
+		c.Ok("rm", "-f", victim, next)
 	}
 }
 
@@ -127,9 +128,9 @@ func TestPruneSparesASandboxBeingStarted(t *testing.T) {
 // supervisor's: no other command may mark it dead or wait on it.
 func TestCreatorKilledBeforeTheSupervisorTookOver(t *testing.T) {
 	c := newCLI(t)
-	name := uniqueName("orphaned")
-	port := freePort(t)
-	cmd := exec.Command(c.bin, "run", "-d", "--name", name, "-p", fmt.Sprintf("%d:8000", port), "calculator")
+	name := sandboxtest.UniqueName("orphaned")
+	port := sandboxtest.FreePort(t)
+	cmd := exec.Command(c.Bin, "run", "-d", "--name", name, "-p", fmt.Sprintf("%d:8000", port), "calculator")
 	cmd.Env = append(os.Environ(), lifecycle.SupervisorDelayEnv+"=2s")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -139,7 +140,7 @@ func TestCreatorKilledBeforeTheSupervisorTookOver(t *testing.T) {
 	cmd.Process.Kill()
 	cmd.Wait()
 
-	if out, errs, code := c.run("prune"); code != 0 || errs != "" {
+	if out, errs, code := c.Run("prune"); code != 0 || errs != "" {
 		t.Errorf("prune while the supervisor takes over: exit %d, stderr %q (stdout %q)", code, errs, out)
 	}
 	if sb = c.get(name); sb.Status != state.Created || sb.LastEventNote != "" || sb.Exit != nil {
@@ -192,7 +193,7 @@ func TestPruneAgainstRunStress(t *testing.T) {
 					return
 				default:
 				}
-				cmd := exec.Command(c.bin, "prune")
+				cmd := exec.Command(c.Bin, "prune")
 				var errb bytes.Buffer
 				cmd.Stderr = &errb
 				if err := cmd.Run(); err != nil || errb.Len() > 0 {
@@ -207,15 +208,15 @@ func TestPruneAgainstRunStress(t *testing.T) {
 	var order []string
 	for i := 0; i < rounds; i++ {
 		name := fmt.Sprintf("stress-%d-%d", i, time.Now().UnixNano()%100000)
-		port := freePort(t)
-		c.ok("run", "-d", "--name", name, "-p", fmt.Sprintf("%d:8000", port), "calculator")
+		port := sandboxtest.FreePort(t)
+		c.Ok("run", "-d", "--name", name, "-p", fmt.Sprintf("%d:8000", port), "calculator")
 		ports[name] = port
 		order = append(order, name)
-		c.ok("run", "-d", "--name", name+"-x", "busybox", "true") // work for prune
+		c.Ok("run", "-d", "--name", name+"-x", "busybox", "true") // work for prune
 		if i%3 == 2 {                                             // free an address for the next ones to take
 			gone := order[0]
 			order = order[1:]
-			c.ok("rm", "-f", gone)
+			c.Ok("rm", "-f", gone)
 			delete(ports, gone)
 		}
 	}

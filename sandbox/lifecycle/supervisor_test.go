@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"glassbox/sandbox"
+
 	"golang.org/x/sys/unix"
 
 	"glassbox/sandbox/state"
