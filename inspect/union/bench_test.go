@@ -2,7 +2,9 @@ package union
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -112,4 +114,40 @@ func reportCPU(b *testing.B) func() {
 	return func() {
 		b.ReportMetric(float64(cpu()-start)/float64(b.N)/1e6, "cpu-ms/op")
 	}
+}
+
+// BenchmarkAnalyseBesideFind50k interleaves, in one run, the analysis of
+// the image of 50 000 files with GNU find stat'ing the same layers
+// (find -printf '%s'): the floor of walking them, as a peer's figure.
+func BenchmarkAnalyseBesideFind50k(b *testing.B) {
+	st := sharedBigStack(b)
+	findBin, err := exec.LookPath("find")
+	if err != nil {
+		b.Fatal("find (GNU findutils) is the peer here: install it")
+	}
+	args := []string{}
+	for _, l := range st.Layers {
+		args = append(args, l.Dir)
+	}
+	args = append(args, "-printf", "%s %y\n")
+	var analyse, find time.Duration
+	for b.Loop() {
+		t := time.Now()
+		im, err := Read(st)
+		if err != nil {
+			b.Fatal(err)
+		}
+		im.Merged(im.Top())
+		im.Waste(false)
+		analyse += time.Since(t)
+		t = time.Now()
+		cmd := exec.Command(findBin, args...)
+		cmd.Stdout = io.Discard
+		if err := cmd.Run(); err != nil {
+			b.Fatal(err)
+		}
+		find += time.Since(t)
+	}
+	b.ReportMetric(analyse.Seconds()*1000/float64(b.N), "analyse-ms/op")
+	b.ReportMetric(find.Seconds()*1000/float64(b.N), "find-ms/op")
 }
