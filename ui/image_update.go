@@ -224,9 +224,13 @@ func (v *imageView) handleKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 	}
 	switch v.pane {
 	case paneFile:
-		v.scrollFile(msg)
+		if f := v.file; f != nil {
+			v.scroll(msg, &f.scroll, len(f.lines), fileHeaderLines)
+		}
 	case paneWaste:
-		v.scrollWaste(msg)
+		if w := v.wastes[v.excludeBase]; w != nil {
+			v.scroll(msg, &v.wasteTop, len(w.Items), wasteHeaderLines)
+		}
 	default:
 		return v.treeKey(msg), false
 	}
@@ -295,51 +299,26 @@ func (v *imageView) treeKey(msg tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-func (v *imageView) scrollFile(msg tea.KeyMsg) {
-	k, f := v.keys, v.file
-	if f == nil {
-		return
-	}
-	h := max(layoutImage(v.c.width, v.c.height, v.layerCount()).bodyH-2-fileHeaderLines, 1)
-	switch {
-	case key.Matches(msg, k.Up):
-		f.scroll--
-	case key.Matches(msg, k.Down):
-		f.scroll++
-	case key.Matches(msg, k.PageUp):
-		f.scroll -= h - 1
-	case key.Matches(msg, k.PageDown):
-		f.scroll += h - 1
-	case key.Matches(msg, k.Home):
-		f.scroll = 0
-	case key.Matches(msg, k.End):
-		f.scroll = len(f.lines)
-	}
-	f.scroll = min(max(f.scroll, 0), max(len(f.lines)-h, 0))
-}
-
-func (v *imageView) scrollWaste(msg tea.KeyMsg) {
+// scroll moves a list of n lines shown header lines below the panel's
+// top by one key: a line, a page, to either end.
+func (v *imageView) scroll(msg tea.KeyMsg, top *int, n, header int) {
 	k := v.keys
-	w := v.wastes[v.excludeBase]
-	if w == nil {
-		return
-	}
-	h := max(layoutImage(v.c.width, v.c.height, v.layerCount()).bodyH-2-wasteHeaderLines, 1)
+	h := max(layoutImage(v.c.width, v.c.height, v.layerCount()).bodyH-2-header, 1)
 	switch {
 	case key.Matches(msg, k.Up):
-		v.wasteTop--
+		*top--
 	case key.Matches(msg, k.Down):
-		v.wasteTop++
+		*top++
 	case key.Matches(msg, k.PageUp):
-		v.wasteTop -= h - 1
+		*top -= h - 1
 	case key.Matches(msg, k.PageDown):
-		v.wasteTop += h - 1
+		*top += h - 1
 	case key.Matches(msg, k.Home):
-		v.wasteTop = 0
+		*top = 0
 	case key.Matches(msg, k.End):
-		v.wasteTop = len(w.Items)
+		*top = n
 	}
-	v.wasteTop = min(max(v.wasteTop, 0), max(len(w.Items)-h, 0))
+	*top = min(max(*top, 0), max(n-h, 0))
 }
 
 // askCopyUp appends a byte to the file at the cursor, inside the sandbox.

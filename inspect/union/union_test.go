@@ -124,17 +124,21 @@ func TestChangesMarkEachLayer(t *testing.T) {
 	}
 }
 
-// A whiteout of a directory removes what is below it; a file over a
-// directory hides it too, and a directory over a file ends the merge.
-func TestDirectoryRemovals(t *testing.T) {
-	im := fixtureImage(t, `
+// removals is a base and a layer that removes a directory (a whiteout),
+// puts a file over a directory and a directory over a file.
+var removals = []string{`
 f /d/e 40
 f /d/f 60
 f /a/x 10
 f /q 7`, `
 w /d
 f /a 5
-f /q/y 3`)
+f /q/y 3`}
+
+// A whiteout of a directory removes what is below it; a file over a
+// directory hides it too, and a directory over a file ends the merge.
+func TestDirectoryRemovals(t *testing.T) {
+	im := fixtureImage(t, removals...)
 	got := flat(im.Merged(1), im.Stack)
 	for _, line := range []string{
 		"- /d 100 #1 (whiteout /d in #2)",

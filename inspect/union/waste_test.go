@@ -126,14 +126,7 @@ w /d`)
 // Files hidden by a removed or replaced directory are deleted waste, named
 // by what removed them.
 func TestWasteUnderRemovedDirectories(t *testing.T) {
-	im := fixtureImage(t, `
-f /d/e 40
-f /d/f 60
-f /a/x 10
-f /q 7`, `
-w /d
-f /a 5
-f /q/y 3`)
+	im := fixtureImage(t, removals...)
 	want := `
 deleted /d/f 60 #1 by #2 (whiteout /d)
 deleted /d/e 40 #1 by #2 (whiteout /d)
