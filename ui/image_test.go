@@ -223,3 +223,15 @@ func TestImageCopyUpExplained(t *testing.T) {
 		t.Errorf("u on an image: %q", m.img.status)
 	}
 }
+
+// Keys that arrive in one message (fast typing, tmux send-keys) are each
+// obeyed, by whichever view is open when each comes.
+func TestImageKeysInOneMessage(t *testing.T) {
+	images := &fakeImages{stacks: map[string]*union.Stack{"course": courseStack(t)}}
+	m := exploreModel(t, 120, 40, images, nil, "course")
+	m = typeKeys(t, m, "a")
+	m = typeKeys(t, m, "jjj")
+	if got := m.img.rows[m.img.cursor].it.Path(); got != "/etc" { // /, big (removed), bin/, etc/
+		t.Errorf("three downs in one message: the cursor is on %s, want /etc", got)
+	}
+}

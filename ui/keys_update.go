@@ -18,17 +18,6 @@ import (
 // overlay open, or the panels — where a key moves around (screenKey) or
 // acts on the focused sandbox (sandboxKey).
 func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
-		// Keys typed faster than the terminal is read (or sent by tmux
-		// send-keys) arrive as one message: each is a key of its own.
-		var cmds []tea.Cmd
-		for _, r := range msg.Runes {
-			next, cmd := m.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
-			m = next.(Model)
-			cmds = append(cmds, cmd)
-		}
-		return m, tea.Batch(cmds...)
-	}
 	switch {
 	case m.overlay == overlayCompare:
 		return m.compareKey(msg) // it stops a running comparison first

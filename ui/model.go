@@ -292,6 +292,18 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		_, cmd := m.img.apply(msg)
 		return m, cmd
 	case tea.KeyMsg:
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+			// Keys typed faster than the terminal is read (or sent by tmux
+			// send-keys) arrive as one message: each is a key of its own,
+			// and may go to another view than the one before (i, then j).
+			var cmds []tea.Cmd
+			for _, r := range msg.Runes {
+				next, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+				m = next.(Model)
+				cmds = append(cmds, cmd)
+			}
+			return m, tea.Batch(cmds...)
+		}
 		if m.img != nil && !m.quitting && msg.Type != tea.KeyCtrlC {
 			return m.imageKey(msg)
 		}
