@@ -92,18 +92,7 @@ func (c *Container) wait() (*state.Exit, error) {
 		}
 	}
 	ws, _ := c.cmd.ProcessState.Sys().(syscall.WaitStatus)
-	switch {
-	case report != nil:
-		exit.Code = report.Code
-		if report.Signal != 0 {
-			exit.Signal = unix.SignalName(syscall.Signal(report.Signal))
-		}
-	case ws.Signaled():
-		exit.Code = 128 + int(ws.Signal())
-		exit.Signal = unix.SignalName(ws.Signal())
-	default:
-		exit.Code = ws.ExitStatus()
-	}
+	exitStatus(exit, report, ws)
 	if exit.Signal == "SIGKILL" && c.cg != nil {
 		if n, err := c.cg.OOMKills(); err == nil && n > c.oomBefore {
 			exit.OOMKilled = true
@@ -231,4 +220,21 @@ func (c *Container) diagnose(err error) error {
 		return fmt.Errorf("%w: %s", err, exit)
 	}
 	return err
+}
+
+// exitStatus fills in how a workload ended: from the init's (or the joining
+// process's) "exit" report when there is one, else from the wait status of
+// the process that was waited for (killed itself: 128+signal).
+func exitStatus(exit *state.Exit, report *nsinit.Message, ws syscall.WaitStatus) {
+	switch {
+	case report != nil:
+		exit.Code = report.Code
+		if report.Signal != 0 {
+			exit.Signal = unix.SignalName(syscall.Signal(report.Signal))
+		}
+	case ws.Signaled():
+		exit.Code, exit.Signal = 128+int(ws.Signal()), unix.SignalName(ws.Signal())
+	default:
+		exit.Code = ws.ExitStatus()
+	}
 }

@@ -470,19 +470,10 @@ func (p *Process) Wait() (*state.Exit, error) {
 		p.cmd.Wait()
 		exit := &state.Exit{FinishedAt: time.Now().UTC()}
 		ws, _ := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
-		switch {
-		case report != nil:
-			exit.Code = report.Code
-			if report.Signal != 0 {
-				exit.Signal = unix.SignalName(syscall.Signal(report.Signal))
-			}
-		case ws.Signaled():
-			// The joining process itself was killed (the sandbox ended, a
-			// health check's timeout): so was the command, by PDEATHSIG.
-			exit.Code, exit.Signal = 128+int(ws.Signal()), unix.SignalName(ws.Signal())
-		default:
-			exit.Code = ws.ExitStatus()
-		}
+		// Without a report the joining process itself was killed (the
+		// sandbox ended, a health check's timeout): so was the command, by
+		// PDEATHSIG.
+		exitStatus(exit, report, ws)
 		p.exit = exit
 	})
 	return p.exit, p.waitErr
