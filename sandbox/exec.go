@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/procfs"
 	"golang.org/x/sys/unix"
 
 	"glassbox/sandbox/nsinit"
@@ -377,22 +378,18 @@ func inCgroup(pid int, cg string) bool {
 	return false
 }
 
-// startTime is field 22 of /proc/PID/stat (0 if gone).
+// startTime is when process pid started, in clock ticks since boot
+// (/proc/PID/stat, read with procfs); 0 if it is gone.
 func startTime(pid int) uint64 {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	p, err := procfs.NewProc(pid)
 	if err != nil {
 		return 0
 	}
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
+	st, err := p.Stat()
+	if err != nil {
 		return 0
 	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 20 {
-		return 0
-	}
-	n, _ := strconv.ParseUint(f[19], 10, 64)
-	return n
+	return st.Starttime
 }
 
 // spawnJoin starts the joining process.

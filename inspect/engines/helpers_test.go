@@ -40,14 +40,15 @@ func (p *fakeProc) add(t *testing.T, pid int, start uint64, args ...string) stri
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// Fields after the command: state ppid … field 22 is the start time.
-	fields := make([]string, 20)
+	// Fields after the command, as many as the kernel writes (procfs reads
+	// them all): state ppid … field 22 is the start time.
+	fields := make([]string, 50)
 	for i := range fields {
 		fields[i] = "0"
 	}
 	fields[0] = "S"
 	fields[19] = strconv.FormatUint(start, 10)
-	stat := strconv.Itoa(pid) + " (some (odd) name) " + strings.Join(fields, " ") + " 0 0\n"
+	stat := strconv.Itoa(pid) + " (some (odd) name) " + strings.Join(fields, " ") + "\n"
 	writeFile(t, filepath.Join(dir, "stat"), stat)
 	writeFile(t, filepath.Join(dir, "cmdline"), strings.Join(args, "\x00")+"\x00")
 	return dir

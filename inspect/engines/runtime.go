@@ -1,16 +1,16 @@
 package engines
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"glassbox/inspect"
+
+	"github.com/prometheus/procfs"
 )
 
 // Plain OCI runtimes keep one directory per container below their state
@@ -136,29 +136,25 @@ func runtimeContainer(p Places, runtime, dir string) (*inspect.Container, error)
 
 // alive says whether pid is the process a runtime started: it exists and
 // started when the runtime recorded (field 22 of /proc/PID/stat, in clock
-// ticks since boot), so a reused PID is not taken for the container.
+// ticks since boot, read with procfs), so a reused PID is not taken for the
+// container.
 func alive(procRoot string, pid int, start uint64) bool {
 	if pid <= 0 {
 		return false
 	}
-	b, err := os.ReadFile(filepath.Join(procRoot, strconv.Itoa(pid), "stat"))
+	fs, err := procfs.NewFS(procRoot)
 	if err != nil {
 		return false
 	}
-	if start == 0 {
-		return true
-	}
-	// The command (field 2) is in parentheses and may hold spaces.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
+	p, err := fs.Proc(pid)
+	if err != nil {
 		return false
 	}
-	f := bytes.Fields(b[i+1:])
-	if len(f) < 20 {
+	st, err := p.Stat()
+	if err != nil {
 		return false
 	}
-	got, err := strconv.ParseUint(string(f[19]), 10, 64)
-	return err == nil && got == start
+	return start == 0 || st.Starttime == start
 }
 
 // frozenV1 is "paused" when a v1 freezer cgroup is frozen, else "".

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
@@ -486,20 +487,15 @@ func unmountBelow(dir string) error {
 	return errors.Join(errs...)
 }
 
+// mountsBelow lists mount points at or below dir, deepest first.
 func mountsBelow(dir string) []string {
-	var mounts []string
-	for _, line := range strings.Split(readString("/proc/self/mountinfo"), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 5 {
-			continue
-		}
-		p := strings.ReplaceAll(f[4], `\040`, " ")
-		if p == dir || strings.HasPrefix(p, dir+"/") {
-			mounts = append(mounts, p)
-		}
+	infos, err := mountinfo.GetMounts(mountinfo.PrefixFilter(dir))
+	if err != nil {
+		return nil
 	}
-	for i, j := 0, len(mounts)-1; i < j; i, j = i+1, j-1 {
-		mounts[i], mounts[j] = mounts[j], mounts[i]
+	mounts := make([]string, 0, len(infos))
+	for i := len(infos) - 1; i >= 0; i-- {
+		mounts = append(mounts, infos[i].Mountpoint)
 	}
 	return mounts
 }
