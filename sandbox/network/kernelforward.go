@@ -86,15 +86,18 @@ func ForwardInKernel(roots state.Roots, id string, n state.Network, ports []stat
 	if len(fwd) == 0 {
 		return out, nil
 	}
+	if err := NftablesError(); err != nil {
+		return withProxyReason(out, fwd, ProxyNoNftables), err
+	}
 	if loopback {
 		if err := allowLoopbackSources(bridge); err != nil {
-			return out, err
+			return withProxyReason(out, fwd, ProxyKernelFailed), err
 		}
 	}
 
-	c, err := nftables.New()
+	c, err := nftConn()
 	if err != nil {
-		return out, fmt.Errorf("kernel forwarding: %w", err)
+		return withProxyReason(out, fwd, ProxyKernelFailed), fmt.Errorf("kernel forwarding: %w", err)
 	}
 	t := c.AddTable(&nftables.Table{Name: state.ForwardTable(id), Family: nftables.TableFamilyIPv4})
 	c.FlushTable(t) // a restart reuses the table: no rule twice
@@ -129,9 +132,23 @@ func ForwardInKernel(roots state.Roots, id string, n state.Network, ports []stat
 		for i := range out {
 			out[i].Via = ViaProxy
 		}
-		return out, fmt.Errorf("kernel forwarding (nftables): %w", err)
+		return withProxyReason(out, fwd, ProxyKernelFailed), fmt.Errorf("kernel forwarding (nftables): %w", err)
 	}
 	return out, nil
+}
+
+// Why the proxy carries a port that could be forwarded in the kernel
+// (state.Port.ProxyReason).
+const (
+	ProxyNoNftables   = "nftables unavailable"
+	ProxyKernelFailed = "the nftables rules could not be added"
+)
+
+func withProxyReason(ports []state.Port, which []int, why string) []state.Port {
+	for _, i := range which {
+		ports[i].Via, ports[i].ProxyReason = ViaProxy, why
+	}
+	return ports
 }
 
 // allowLoopbackSources sets route_localnet on the bridge, after making sure
@@ -143,7 +160,7 @@ func ForwardInKernel(roots state.Roots, id string, n state.Network, ports []stat
 // to forwarded connections still carry the bridge's address then, and are
 // only rewritten back to 127.0.0.1 later.
 func allowLoopbackSources(bridge string) error {
-	c, err := nftables.New()
+	c, err := nftConn()
 	if err != nil {
 		return fmt.Errorf("kernel forwarding: %w", err)
 	}
@@ -213,7 +230,10 @@ func commentRoot(ud []byte) (string, bool) {
 // Unforward deletes the sandbox's forwarding table. It is idempotent.
 // route_localnet and the guard stay, like the bridge.
 func Unforward(id string) error {
-	c, err := nftables.New()
+	if !nftablesWorks() {
+		return nil // there can be no table to remove
+	}
+	c, err := nftConn()
 	if err != nil {
 		return fmt.Errorf("remove port forwarding: %w", err)
 	}
@@ -233,7 +253,10 @@ func isNoTable(err error) bool {
 // ForwardTables lists the sandbox ids that have a forwarding table on this
 // host, with the state root their rules name ("" when unreadable).
 func ForwardTables() (map[string]string, error) {
-	c, err := nftables.New()
+	if !nftablesWorks() {
+		return map[string]string{}, nil
+	}
+	c, err := nftConn()
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +293,7 @@ func ForwardTables() (map[string]string, error) {
 // connection (conntrack remembers the rest), so the rules' packet counters
 // count connections.
 func KernelForwardedConnections(id string) (uint64, error) {
-	c, err := nftables.New()
+	c, err := nftConn()
 	if err != nil {
 		return 0, err
 	}

@@ -65,6 +65,9 @@ type Port struct {
 	// Via says how connections reach the sandbox while it runs: "kernel"
 	// (an nftables DNAT rule) or "proxy" (the supervisor copies them).
 	Via string `json:"via,omitempty"`
+	// ProxyReason says why the proxy carries a port the kernel would carry
+	// on a host that allows it, e.g. "nftables unavailable".
+	ProxyReason string `json:"proxy_reason,omitempty"`
 }
 
 // Port.Via values.

@@ -329,6 +329,9 @@ func portVia(s *inspect.Snapshot, p state.Port) string {
 		}
 		return ", local connections rewritten by the kernel (nftables DNAT: nft list table ip " + table + "), others by the supervisor's proxy"
 	case state.ViaProxy:
+		if p.ProxyReason != "" {
+			return ", copied by the supervisor's userland proxy (" + p.ProxyReason + ")"
+		}
 		return ", copied by the supervisor's userland proxy"
 	}
 	return ""

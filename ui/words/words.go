@@ -68,6 +68,8 @@ func Port(p state.Port) string {
 }
 
 // Ports are the published ports, "127.0.0.1:8000->8000/tcp, …", or "-".
+// A port the proxy carries for want of the kernel's way says why:
+// "… (proxy: nftables unavailable)".
 func Ports(ps []state.Port) string {
 	if len(ps) == 0 {
 		return "-"
@@ -75,18 +77,25 @@ func Ports(ps []state.Port) string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = Port(p)
+		if p.ProxyReason != "" {
+			out[i] += " (" + Via(p) + ")"
+		}
 	}
 	return strings.Join(out, ", ")
 }
 
 // Via says in a word how a running sandbox's published port is carried:
 // "DNAT" (an nftables rule, `nft list table ip glassbox-<id>`), "proxy"
-// (the supervisor copies connections), or "" when the record does not say.
+// (the supervisor copies connections; "proxy: nftables unavailable" when
+// that is why), or "" when the record does not say.
 func Via(p state.Port) string {
 	switch p.Via {
 	case state.ViaKernel:
 		return "DNAT"
 	case state.ViaProxy:
+		if p.ProxyReason != "" {
+			return "proxy: " + p.ProxyReason
+		}
 		return "proxy"
 	}
 	return ""
