@@ -192,6 +192,9 @@ func (in *Inspector) Snapshot() (*Snapshot, error) {
 	in.net.read(c, &s.Network, s.Taken)
 	if in.sb != nil {
 		s.Network.Ports = in.sb.Network.Ports
+		if n := in.sb.Network; n.Mode == "bridge" && n.Bridge != "" {
+			s.Network.Firewall = readFirewall(n.Bridge, n.Firewall)
+		}
 	}
 	in.uts.read(c, &s.UTS, s.Taken)
 

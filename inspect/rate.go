@@ -22,6 +22,7 @@ func Rate(prev, cur *Snapshot) {
 	if dt <= 0 {
 		return
 	}
+	rateFirewall(prev, cur, dt)
 	before := make(map[int]float64, len(prev.Processes))
 	for _, p := range prev.Processes {
 		before[p.HostPID] = p.CPUTime

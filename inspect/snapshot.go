@@ -218,6 +218,9 @@ type Network struct {
 	// AddrSource says where flags, MACs and addresses came from (netlink
 	// inside the netns); empty when they could not be read.
 	AddrSource string `json:"addr_source,omitempty"`
+	// Firewall is what the host's firewall does to the traffic between
+	// the sandboxes on this one's bridge; nil off a bridge.
+	Firewall *Firewall `json:"firewall,omitempty"`
 }
 
 // Interface is one link inside the sandbox's netns.

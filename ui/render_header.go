@@ -73,6 +73,11 @@ func renderHeader(st *Styles, boxes []*box, cur int, now time.Time, w int) []str
 	l1 := st.Title.Render("glassbox ▸ "+b.name) + "  " + st.stateStyle(sb)(words.State(sb)) +
 		"  " + health + "  " + up + "  " + st.Label.Render("image ") + image + "  " + st.Label.Render("id ") + sb.ID
 	l2 := st.Label.Render("ports ") + ports(sb.Network.Ports) + "  " + st.Label.Render("limits ") + words.Limits(sb.Limits) + "  " + restart
+	if b.snap != nil {
+		if alarm := words.FirewallAlarm(b.snap.Network.Firewall); alarm != "" {
+			l2 += "  " + st.Bad.Render(alarm+" (inspect says why)")
+		}
+	}
 	var tabs []string
 	for i, o := range boxes {
 		word := string(o.record().Status)

@@ -66,6 +66,13 @@ func (e *Engine) Prune() ([]string, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	bridges, err := network.ForgetGoneBridges()
+	for _, b := range bridges {
+		removed = append(removed, "firewall rules of the removed bridge "+b)
+	}
+	if err != nil {
+		errs = append(errs, err)
+	}
 	return removed, errors.Join(errs...)
 }
 

@@ -217,11 +217,12 @@ func attachBridge(roots state.Roots, cfg Config, id string, ns netns.NsHandle, h
 		return state.Network{}, err
 	}
 	return state.Network{
-		Mode:    string(Bridge),
-		IP:      ip.String(),
-		Gateway: cfg.Gateway().String(),
-		Bridge:  cfg.Bridge,
-		HostIf:  hostIf,
+		Mode:     string(Bridge),
+		IP:       ip.String(),
+		Gateway:  cfg.Gateway().String(),
+		Bridge:   cfg.Bridge,
+		HostIf:   hostIf,
+		Firewall: hostFirewall(cfg.Bridge),
 	}, nil
 }
 

@@ -40,7 +40,11 @@ func testBridge(t *testing.T) []Option {
 		if CheckSubnet(cfg) != nil {
 			continue
 		}
-		t.Cleanup(func() { deleteLink(t, name) })
+		t.Cleanup(func() {
+			if err := RemoveBridge(name); err != nil {
+				t.Errorf("remove bridge %s: %v", name, err)
+			}
+		})
 		return []Option{WithBridge(cfg.Bridge), WithSubnet(cfg.Subnet)}
 	}
 	t.Fatal("no free test subnet in 10.124.0.0/16")

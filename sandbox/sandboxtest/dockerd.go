@@ -104,6 +104,19 @@ func startDockerd(t testing.TB, d *Docker) *Docker {
 	return d
 }
 
+// WithoutDockerd holds DockerdLock for the rest of the test, for a test
+// that reads or changes the host's iptables rules: no test's dockerd
+// changes them, or puts them back as they were, meanwhile.
+func WithoutDockerd(t testing.TB) {
+	t.Helper()
+	RequireRoot(t)
+	lock, err := lockDockerd(t)
+	if err != nil {
+		t.Fatalf("dockerd lock: %v", err)
+	}
+	t.Cleanup(func() { lock.Close() })
+}
+
 // lockDockerd takes DockerdLock, and cleans up after a previous holder that
 // died with a dockerd still running.
 func lockDockerd(t testing.TB) (*os.File, error) {

@@ -17,3 +17,29 @@ const ForwardTablePrefix = "glassbox-"
 // ForwardTable is the nftables table of sandbox id's port forwarding:
 // `nft list table ip glassbox-<id>` shows it.
 func ForwardTable(id string) string { return ForwardTablePrefix + id }
+
+// HostTable is glassbox's own nftables table (family ip), which stays with
+// the bridges: the localnet guard, and the counters of the packets between
+// sandboxes on each bridge, taken before and after the host's firewall
+// (ForwardSeenChain, ForwardPassedChain): the two differ by what the
+// firewall dropped. `nft list table ip glassbox` shows them.
+const (
+	HostTable          = "glassbox"
+	ForwardSeenChain   = "forward_seen"
+	ForwardPassedChain = "forward_passed"
+)
+
+// BridgeCounterComment is the comment on a bridge's counter rule in both
+// chains; BridgeOfCounter reads the bridge back from it.
+func BridgeCounterComment(bridge string) string {
+	return "glassbox: packets between sandboxes on " + bridge
+}
+
+// BridgeOfCounter is the bridge a counter rule's comment names.
+func BridgeOfCounter(comment string) (string, bool) {
+	const prefix = "glassbox: packets between sandboxes on "
+	if len(comment) <= len(prefix) || comment[:len(prefix)] != prefix {
+		return "", false
+	}
+	return comment[len(prefix):], true
+}

@@ -104,6 +104,10 @@ type Network struct {
 	Bridge  string `json:"bridge,omitempty"`
 	HostIf  string `json:"host_if,omitempty"` // veth host end, "gb-<id>"
 	Ports   []Port `json:"ports,omitempty"`
+	// Firewall is what went wrong, if anything, when the sandbox's bridge
+	// was readied for the host's firewall (its iptables accept rule, its
+	// packet counters); "" when all is in place.
+	Firewall string `json:"firewall,omitempty"`
 }
 
 // Exit records how a sandbox's workload ended.

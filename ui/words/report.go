@@ -317,6 +317,12 @@ func (r *reporter) network(s *inspect.Snapshot) {
 	for _, p := range n.Ports {
 		r.line("  published: %s%s", Port(p), portVia(s, p))
 	}
+	for i, l := range Firewall(n.Firewall) {
+		if i == 0 {
+			l += r.src(n.Firewall.Source)
+		}
+		r.line("  %s", l)
+	}
 }
 
 // portVia says who carries a published port's connections.
