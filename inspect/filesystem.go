@@ -114,11 +114,12 @@ func (r *fsReader) read(c *collector, out *Filesystem, now time.Time) {
 				if d := filepath.Clean(rec.Dir); d == filepath.Clean(dir) || (l.Resolved != "" && d == l.Resolved) {
 					l.Digest, l.CreatedBy, l.SizeBytes = rec.Digest, rec.CreatedBy, rec.Size
 					known = rec.Size > 0 || rec.Digest != "" // a layer the record knows but did not measure is walked
+					l.SizeSource = SizeFromRecord
 				}
 			}
 		}
 		if !known {
-			l.SizeBytes = r.lowerSize(dir)
+			l.SizeBytes, l.SizeSource = r.lowerSize(dir), SizeWalked
 		}
 		out.Lowers[i] = l
 	}
@@ -283,6 +284,12 @@ type sharing struct {
 
 const sharingReload = 5 * time.Second
 
+// Lower.SizeSource values.
+const (
+	SizeFromRecord = "record" // the size the image store measured when it unpacked the layer
+	SizeWalked     = "walk"   // a walk of the layer's directory (files' sizes, each inode once)
+)
+
 func (s *sharing) count(lowers []Lower) {
 	if len(lowers) == 0 {
 		return
@@ -293,6 +300,9 @@ func (s *sharing) count(lowers []Lower) {
 		if recs, err := s.store.List(); err == nil {
 			s.records, s.modTime, s.loaded = recs, fi.ModTime(), now
 		}
+	}
+	for i := range lowers {
+		lowers[i].SharedSource = filepath.Join(s.store.Roots.SandboxesDir(), "*", "state.json")
 	}
 	for _, rec := range s.records {
 		if !rec.Status.Live() {
@@ -305,6 +315,7 @@ func (s *sharing) count(lowers []Lower) {
 			for _, l := range rec.Layers {
 				if filepath.Clean(l.Dir) == filepath.Clean(lowers[i].Dir) {
 					lowers[i].SharedBy++
+					lowers[i].SharedWith = append(lowers[i].SharedWith, rec.Name)
 					break
 				}
 			}

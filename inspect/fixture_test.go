@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -229,8 +230,17 @@ func TestFixtureFilesystem(t *testing.T) {
 		t.Errorf("upper size %d in %d entries", f.Upper.SizeBytes, f.Upper.ChangedFiles)
 	}
 	want := []Lower{
-		{Dir: layer1, Digest: "sha256:9c1e4f0b", CreatedBy: "COPY calculator /app/calculator", SizeBytes: 9 << 20, SharedBy: 1},
-		{Dir: layer2, Digest: "sha256:1a2b3c4d", CreatedBy: "base: /etc files", SizeBytes: 4096, SharedBy: 2},
+		{Dir: layer1, Digest: "sha256:9c1e4f0b", CreatedBy: "COPY calculator /app/calculator", SizeBytes: 9 << 20, SizeSource: SizeFromRecord,
+			SharedBy: 1, SharedWith: []string{"web"}},
+		{Dir: layer2, Digest: "sha256:1a2b3c4d", CreatedBy: "base: /etc files", SizeBytes: 4096, SizeSource: SizeFromRecord,
+			SharedBy: 2, SharedWith: []string{"web", "other"}},
+	}
+	for i := range f.Lowers {
+		// The records counted are in the test's own state root.
+		if src := f.Lowers[i].SharedSource; !strings.HasSuffix(src, "/run/sandboxes/*/state.json") {
+			t.Errorf("layer %d: shared counted from %q, want the sandboxes' records", i, src)
+		}
+		f.Lowers[i].SharedSource = ""
 	}
 	if !reflect.DeepEqual(f.Lowers, want) {
 		t.Errorf("lowers:\n got %+v\nwant %+v", f.Lowers, want)
@@ -332,11 +342,21 @@ func TestFixtureForeignLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Lower{{Dir: layer1, SizeBytes: 5000}, {Dir: layer2}}
+	want := []Lower{{Dir: layer1, SizeBytes: 5000, SizeSource: SizeWalked}, {Dir: layer2, SizeSource: SizeWalked}}
 	if !reflect.DeepEqual(s.Filesystem.Lowers, want) || s.Sandbox != nil || s.UTS.Hostname != "" || !strings.HasPrefix(s.UTS.Source, "not read") {
 		t.Errorf("lowers %+v, uts %+v", s.Filesystem.Lowers, s.UTS)
 	}
 	if len(s.Processes) != 2 || s.Cgroup.Path != "/glassbox/"+fixtureID {
 		t.Errorf("processes %d, cgroup %s", len(s.Processes), s.Cgroup.Path)
+	}
+}
+
+// The workload's environment is read from its /proc/PID/environ, once.
+func TestFixtureEnviron(t *testing.T) {
+	s := fixtureSnapshot(t, "v1")
+	want := []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "SERVER_PORT=8000",
+		"WORKER_COUNT=2", "LOG_FORMAT=json", "SHUTDOWN_TIMEOUT=10s", "HOSTNAME=web"}
+	if !slices.Equal(s.Environ.Vars, want) || s.Environ.Source != "testdata/proc/4251/environ" {
+		t.Errorf("environ %q from %s, want %q from the workload's (4251) environ", s.Environ.Vars, s.Environ.Source, want)
 	}
 }

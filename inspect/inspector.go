@@ -53,6 +53,7 @@ type Inspector struct {
 	sharing   *sharing
 	procsPath string
 	container *Container // another engine's container (ForContainer)
+	env       environReader
 }
 
 // New opens an Inspector on a glassbox sandbox: its init process (InitPID)
@@ -197,6 +198,13 @@ func (in *Inspector) Snapshot() (*Snapshot, error) {
 		}
 	}
 	in.uts.read(c, &s.UTS, s.Taken)
+	if !gone {
+		workload := in.pid
+		if in.sb != nil && in.sb.WorkloadPID > 0 && in.container == nil {
+			workload = in.sb.WorkloadPID
+		}
+		s.Environ = in.env.read(in.fs, workload, c)
+	}
 
 	if in.prev != nil {
 		Rate(in.prev, s)

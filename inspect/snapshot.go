@@ -26,6 +26,9 @@ type Snapshot struct {
 	Cgroup     Cgroup      `json:"cgroup"`
 	Network    Network     `json:"network"`
 	UTS        UTS         `json:"uts"`
+	// Environ is the workload's environment (its init's for a process
+	// without a sandbox record).
+	Environ Environ `json:"environ"`
 
 	// Errors lists what could not be read, and why; a snapshot is still
 	// useful when one part fails (a process exited mid-read, a file is missing).
@@ -127,8 +130,15 @@ type Lower struct {
 	Digest    string `json:"digest,omitempty"`
 	CreatedBy string `json:"created_by,omitempty"`
 	SizeBytes int64  `json:"size_bytes"`
-	SharedBy  int    `json:"shared_by"`           // how many sandboxes (glassbox's, running) use this layer
-	DataOnly  bool   `json:"data_only,omitempty"` // a data-only lower (after "::" in lowerdir)
+	SharedBy  int    `json:"shared_by"` // how many sandboxes (glassbox's, running) use this layer
+	// SharedWith names them, this one included, oldest first;
+	// SharedSource is where they were found (the sandboxes' records).
+	SharedWith   []string `json:"shared_with,omitempty"`
+	SharedSource string   `json:"shared_source,omitempty"`
+	// SizeSource says where SizeBytes came from: the layer's record in
+	// the image store ("record"), or a walk of Dir ("walk").
+	SizeSource string `json:"size_source,omitempty"`
+	DataOnly   bool   `json:"data_only,omitempty"` // a data-only lower (after "::" in lowerdir)
 }
 
 // Mount is one line of the sandbox's mountinfo.
