@@ -55,6 +55,9 @@ type Config struct {
 	// Env is the workload's environment, KEY=VALUE; HOSTNAME and a default
 	// PATH are added when missing.
 	Env []string `json:"env"`
+	// ImageEnv is the image's own ENV, for the record: the defaults Env
+	// was merged from, so that what -e overrode can be told apart.
+	ImageEnv []string `json:"image_env,omitempty"`
 	// WorkDir is the workload's working directory inside the sandbox ("/").
 	WorkDir string `json:"work_dir"`
 

@@ -98,7 +98,7 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 	}
 	dir := filepath.Join(cfg.Roots.ContainersDir(), cfg.ID)
 	sb := baseRecord(store, cfg.ID)
-	sb.ID, sb.Name, sb.Image, sb.Args, sb.Env = cfg.ID, name, cfg.Image, cfg.Args, cfg.Env
+	sb.ID, sb.Name, sb.Image, sb.Args, sb.Env, sb.ImageEnv = cfg.ID, name, cfg.Image, cfg.Args, cfg.Env, cfg.ImageEnv
 	sb.Hostname, sb.Status, sb.SupervisorPID = cfg.Hostname, state.Created, os.Getpid()
 	sb.Namespaces, sb.UserNS = namespaces(cfg), cfg.UserNS
 	sb.Limits, sb.Layers, sb.Expose = limits(cfg.Resources), cfg.Layers, cfg.Expose

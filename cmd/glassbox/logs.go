@@ -19,8 +19,8 @@ func newLogsCmd() *cobra.Command {
 		Use:   "logs [-f] [--tail N] [-t] NAME",
 		Short: "Print the output of a detached sandbox",
 		Long: `Print what a detached sandbox's workload wrote to stdout and stderr, as
-its supervisor logged it, with the supervisor's own notes (restarts, stops,
-health changes) as lines starting "glassbox:".`,
+its supervisor logged it. What the supervisor itself did and saw (restarts,
+stops, pauses, health changes) is the sandbox's events: glassbox events NAME.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

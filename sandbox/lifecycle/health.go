@@ -179,7 +179,14 @@ var runHealthCmd = func(roots state.Roots, sb *state.Sandbox, x *sandbox.ExecCon
 }
 
 func probe(client *http.Client, url string) error {
-	resp, err := client.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	// Said so that a workload that logs its requests' agents lets a
+	// reader of its log tell these polls from real traffic.
+	req.Header.Set("User-Agent", state.HealthProbeAgent)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}

@@ -208,9 +208,12 @@ func TestOOMKillAndRestartPolicy(t *testing.T) {
 	if res, err := calculate(port, 5*time.Second); err != nil || res["processed_by"] != sb.Hostname {
 		t.Errorf("the published port after the restart: %v %v", res, err)
 	}
-	logs := c.Ok("logs", name)
-	if !strings.Contains(logs, "OOMKilled)") || !strings.Contains(logs, "restarting in") {
-		t.Errorf("logs do not tell the OOM kill and restart:\n%s", logs)
+	events := c.Ok("events", name)
+	if !strings.Contains(events, "OOMKilled)") || !strings.Contains(events, "restarting in") {
+		t.Errorf("events do not tell the OOM kill and restart:\n%s", events)
+	}
+	if logs := c.Ok("logs", name); strings.Contains(logs, "glassbox: ") {
+		t.Errorf("logs holds the supervisor's notes, which are events:\n%s", logs)
 	}
 
 	// The policy allows one restart: the second OOM kill is final.

@@ -10,13 +10,27 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"glassbox/sandbox/state"
 )
 
-// LogOptions are `glassbox logs`' flags.
+// LogOptions are `glassbox logs`' flags (and `glassbox events`').
 type LogOptions struct {
 	Follow     bool // keep printing new lines until the sandbox exits
 	Tail       int  // only the last N lines; < 0 means all
 	Timestamps bool // prefix each line with its time (RFC 3339, nanoseconds)
+	// Notes reads the supervisor's own notes (state.NoteStream: the
+	// sandbox's events) instead of the workload's output.
+	Notes bool
+	// Emit, when set, is given each entry instead of its text being
+	// written (the live view's log reads entries, not text).
+	Emit func(Entry) error
+}
+
+// wants says whether an entry is one the options ask for: the workload's
+// output, or the supervisor's notes.
+func (o LogOptions) wants(e Entry) bool {
+	return (e.Stream == state.NoteStream) == o.Notes
 }
 
 func formatEntry(e Entry, opts LogOptions) string {
@@ -113,8 +127,11 @@ func openLogFiles(path string) []*os.File {
 // by a crash mid-write) is skipped.
 func (r *logReader) emit(line []byte) error {
 	var e Entry
-	if json.Unmarshal(line, &e) != nil {
+	if json.Unmarshal(line, &e) != nil || !r.opts.wants(e) {
 		return nil
+	}
+	if r.opts.Emit != nil {
+		return r.opts.Emit(e)
 	}
 	_, err := io.WriteString(r.w, formatEntry(e, r.opts))
 	return err
@@ -200,7 +217,7 @@ func (r *logReader) tail(files []*os.File) error {
 	want := r.opts.Tail
 	var lines [][]byte
 	for i := len(files) - 1; i >= 0; i-- {
-		got, end, err := lastEntries(files[i], want-len(lines))
+		got, end, err := lastEntries(files[i], want-len(lines), r.opts.wants)
 		if err != nil {
 			return err
 		}
@@ -221,9 +238,9 @@ func (r *logReader) tail(files []*os.File) error {
 }
 
 // lastEntries reads f backwards, a chunk at a time, for its last n complete
-// lines that are entries; end is the offset just after the last complete
-// line (what follows it is a line being written).
-func lastEntries(f *os.File, n int) (lines [][]byte, end int64, err error) {
+// lines that are entries wanted; end is the offset just after the last
+// complete line (what follows it is a line being written).
+func lastEntries(f *os.File, n int, wanted func(Entry) bool) (lines [][]byte, end int64, err error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, 0, fmt.Errorf("read log: %w", err)
@@ -232,6 +249,11 @@ func lastEntries(f *os.File, n int) (lines [][]byte, end int64, err error) {
 	off := fi.Size()
 	var data []byte // f's bytes from off to end
 	found := false  // the last newline, and so end
+	// counted is how many wanted entries data's whole lines from
+	// countedFrom on hold: each chunk read adds only the lines it makes
+	// whole, so a long log with few wanted lines is not parsed again and
+	// again.
+	counted, countedFrom := 0, -1
 	for off > 0 {
 		size := min(int64(chunk), off)
 		off -= size
@@ -240,6 +262,9 @@ func lastEntries(f *os.File, n int) (lines [][]byte, end int64, err error) {
 			return nil, 0, fmt.Errorf("read log: %w", err)
 		}
 		data = append(buf, data...)
+		if countedFrom >= 0 {
+			countedFrom += int(size) // data grew at its front
+		}
 		if !found {
 			i := bytes.LastIndexByte(data, '\n')
 			if i < 0 {
@@ -247,9 +272,17 @@ func lastEntries(f *os.File, n int) (lines [][]byte, end int64, err error) {
 			}
 			found, end, data = true, off+int64(i+1), data[:i+1]
 		}
-		// n complete lines need n newlines, and one more before them
-		// unless the file starts there.
-		if bytes.Count(data, []byte{'\n'}) > n {
+		// The first line may have begun before off: only the lines after
+		// it are whole.
+		stop := len(data)
+		if countedFrom >= 0 {
+			stop = countedFrom
+		}
+		if first := bytes.IndexByte(data, '\n'); first >= 0 && first+1 <= stop {
+			counted += countWanted(data[first+1:stop], wanted)
+			countedFrom = first + 1
+		}
+		if counted >= n {
 			break
 		}
 	}
@@ -262,7 +295,7 @@ func lastEntries(f *os.File, n int) (lines [][]byte, end int64, err error) {
 	}
 	for i := len(all) - 1; i >= 0 && len(lines) < n; i-- {
 		var e Entry
-		if json.Unmarshal(all[i], &e) == nil {
+		if json.Unmarshal(all[i], &e) == nil && wanted(e) {
 			lines = append(lines, all[i])
 		}
 	}
@@ -270,6 +303,18 @@ func lastEntries(f *os.File, n int) (lines [][]byte, end int64, err error) {
 		lines[i], lines[j] = lines[j], lines[i]
 	}
 	return lines, end, nil
+}
+
+// countWanted counts the wanted entries among whole lines.
+func countWanted(lines []byte, wanted func(Entry) bool) int {
+	n := 0
+	for _, l := range bytes.Split(lines, []byte{'\n'}) {
+		var e Entry
+		if json.Unmarshal(l, &e) == nil && wanted(e) {
+			n++
+		}
+	}
+	return n
 }
 
 func sameInode(f *os.File, path string) bool {

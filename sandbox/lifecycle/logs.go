@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"glassbox/sandbox/state"
 )
 
 // The workload's log is a file of JSON lines in the sandbox's state
@@ -143,10 +145,10 @@ func appendJSONString(buf, s []byte) []byte {
 }
 
 // Note writes a line of the supervisor's own ("restarting after exit 1"),
-// on the stream "glassbox", so that logs show what happened to the workload
-// between its lines.
+// on the stream state.NoteStream: the sandbox's events, kept in time order
+// with the workload's lines (glassbox events shows them, logs does not).
 func (s *logSink) note(format string, args ...any) {
-	s.write("glassbox", fmt.Sprintf(format, args...))
+	s.write(state.NoteStream, fmt.Sprintf(format, args...))
 }
 
 func (s *logSink) Close() error { return s.f.Close() }

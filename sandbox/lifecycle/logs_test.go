@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,5 +101,49 @@ func BenchmarkLogLine(b *testing.B) {
 			b.ReportMetric(perLine, "ns/line")
 			b.ReportMetric(perLine*40000/1e9*100, "cpu%@40k")
 		})
+	}
+}
+
+// logs is the workload's output alone; the supervisor's notes (the
+// sandbox's events) are read apart, with --tail counting only those asked
+// for, whichever way they are interleaved.
+func TestLogNotesApartFromOutput(t *testing.T) {
+	path := filepath.Join(t.TempDir(), logFile)
+	sink, err := openLog(path, LogConfig{MaxSize: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := sink.stream("stdout")
+	for i := range 5000 {
+		fmt.Fprintf(out, "line %d\n", i)
+		if i%1000 == 999 {
+			sink.note("glassbox: note %d", i/1000)
+		}
+	}
+	sink.Close()
+	read := func(opts LogOptions) string {
+		t.Helper()
+		var buf bytes.Buffer
+		if err := readLog(context.Background(), path, opts, &buf, func() bool { return true }); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	if all := read(LogOptions{Tail: -1}); strings.Contains(all, "glassbox:") || strings.Count(all, "\n") != 5000 {
+		t.Errorf("logs holds %d lines, notes among them: %v", strings.Count(all, "\n"), strings.Contains(all, "glassbox:"))
+	}
+	if got := read(LogOptions{Tail: 3}); got != "line 4997\nline 4998\nline 4999\n" {
+		t.Errorf("tail 3 of the output: %q", got)
+	}
+	if got := read(LogOptions{Tail: 2, Notes: true}); got != "glassbox: note 3\nglassbox: note 4\n" {
+		t.Errorf("tail 2 of the notes: %q", got)
+	}
+	if got := read(LogOptions{Tail: -1, Notes: true}); strings.Count(got, "\n") != 5 || strings.Contains(got, "line ") {
+		t.Errorf("the notes: %q", got)
+	}
+	var entries []Entry
+	emit := func(e Entry) error { entries = append(entries, e); return nil }
+	if out := read(LogOptions{Tail: 2, Emit: emit}); out != "" || len(entries) != 2 || entries[1].Line != "line 4999" || entries[1].Stream != "stdout" {
+		t.Errorf("Emit got %+v, and %q was written", entries, out)
 	}
 }

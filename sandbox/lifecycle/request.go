@@ -111,6 +111,7 @@ func (e *Engine) prepare(req *Request, detached bool) (*Spec, error) {
 		cfg.Args = im.Argv()
 	}
 	cfg.Env = sandbox.MergeEnv(im.Config.Env, cfg.Env)
+	cfg.ImageEnv = im.Config.Env
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = im.Config.WorkingDir
 	}

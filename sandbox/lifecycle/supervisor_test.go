@@ -224,7 +224,7 @@ func TestSupervisorRestartsOnFailure(t *testing.T) {
 		t.Errorf("destroyed %d of 3 runs", rt.destroyed)
 	}
 	var out bytes.Buffer
-	e.Logs(context.Background(), "calc", LogOptions{Tail: -1}, &out)
+	e.Logs(context.Background(), "calc", LogOptions{Tail: -1, Notes: true}, &out)
 	if !strings.Contains(out.String(), "restarting in 100ms after Exited (137, SIGKILL, OOMKilled)") {
 		t.Errorf("logs do not tell the restart:\n%s", out.String())
 	}
@@ -244,7 +244,7 @@ func TestSupervisorBackoffResetsAfterALongRun(t *testing.T) {
 	e, _, done := startFake(t, rt, "on-failure")
 	waitDone(t, done)
 	var out bytes.Buffer
-	e.Logs(context.Background(), "calc", LogOptions{Tail: -1}, &out)
+	e.Logs(context.Background(), "calc", LogOptions{Tail: -1, Notes: true}, &out)
 	var waits []string
 	for _, line := range strings.Split(out.String(), "\n") {
 		if rest, ok := strings.CutPrefix(line, "glassbox: restarting in "); ok {

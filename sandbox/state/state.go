@@ -43,6 +43,16 @@ type HealthProbe struct {
 	Output   string    `json:"output"`
 }
 
+// HealthProbeAgent is the User-Agent of the supervisor's HTTP health
+// probes: in a workload's request log it marks the polls, which the UI's
+// log view can hide.
+const HealthProbeAgent = "glassbox-healthcheck"
+
+// NoteStream is the stream of a sandbox log's entries written by its
+// supervisor (restarts, stops, pauses, health changes): the sandbox's
+// events, which `glassbox logs` leaves out and `glassbox events` shows.
+const NoteStream = "glassbox"
+
 // HealthLogSize is how many probes a record keeps, as docker does.
 const HealthLogSize = 5
 
@@ -149,11 +159,14 @@ func (e *Exit) String() string {
 
 // Sandbox is the record of one sandbox, kept as JSON in its state directory.
 type Sandbox struct {
-	ID       string   `json:"id"` // 12 hex digits
-	Name     string   `json:"name"`
-	Image    string   `json:"image"`
-	Args     []string `json:"args"`
-	Env      []string `json:"env,omitempty"`
+	ID    string   `json:"id"` // 12 hex digits
+	Name  string   `json:"name"`
+	Image string   `json:"image"`
+	Args  []string `json:"args"`
+	Env   []string `json:"env,omitempty"`
+	// ImageEnv is the image's ENV that Env was merged from: a variable of
+	// Env that is not in it, or has another value, came from -e.
+	ImageEnv []string `json:"image_env,omitempty"`
 	Hostname string   `json:"hostname"`
 
 	Status Status `json:"status"`
