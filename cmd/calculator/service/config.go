@@ -22,6 +22,8 @@ type Config struct {
 	// requests may take to finish after SIGTERM. A Go duration ("10s",
 	// "1500ms") or a whole number of seconds ("10").
 	ShutdownTimeout time.Duration
+	// SIGTERM is SIGTERM_MODE (default drain): what a SIGTERM does.
+	SIGTERM SIGTERMMode
 }
 
 // Bounds of the configuration; anything outside refuses to start.
@@ -41,7 +43,7 @@ func (e *ConfigError) Error() string {
 
 // LoadConfig reads the configuration from getenv (os.Getenv in Main).
 func LoadConfig(getenv func(string) string) (Config, error) {
-	c := Config{Port: 8000, Workers: 4, LogFormat: "json", ShutdownTimeout: 10 * time.Second}
+	c := Config{Port: 8000, Workers: 4, LogFormat: "json", ShutdownTimeout: 10 * time.Second, SIGTERM: SIGTERMMode{Mode: TermDrain}}
 	if v, ok := lookup(getenv, "SERVER_PORT"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 65535 {
@@ -69,6 +71,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			return c, &ConfigError{"SHUTDOWN_TIMEOUT", v, `a duration above 0 and up to 1h, e.g. "10s" or "10"`}
 		}
 		c.ShutdownTimeout = d
+	}
+	if v, ok := lookup(getenv, "SIGTERM_MODE"); ok {
+		m, err := ParseSIGTERMMode(v)
+		if err != nil {
+			return c, &ConfigError{"SIGTERM_MODE", v, strings.TrimPrefix(err.Error(), "want ")}
+		}
+		c.SIGTERM = m
 	}
 	return c, nil
 }

@@ -8,7 +8,8 @@ import (
 )
 
 func TestLoadConfig(t *testing.T) {
-	defaults := Config{Port: 8000, Workers: 4, LogFormat: "json", ShutdownTimeout: 10 * time.Second}
+	drain := SIGTERMMode{Mode: TermDrain}
+	defaults := Config{Port: 8000, Workers: 4, LogFormat: "json", ShutdownTimeout: 10 * time.Second, SIGTERM: drain}
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -18,9 +19,16 @@ func TestLoadConfig(t *testing.T) {
 		{"defaults", nil, defaults, ""},
 		{"empty values are unset", map[string]string{"SERVER_PORT": "", "WORKER_COUNT": " "}, defaults, ""},
 		{"all set", map[string]string{"SERVER_PORT": "9000", "WORKER_COUNT": "16", "LOG_FORMAT": "TEXT", "SHUTDOWN_TIMEOUT": "1500ms"},
-			Config{Port: 9000, Workers: 16, LogFormat: "text", ShutdownTimeout: 1500 * time.Millisecond}, ""},
-		{"port 0 is any free port", map[string]string{"SERVER_PORT": "0"}, Config{Port: 0, Workers: 4, LogFormat: "json", ShutdownTimeout: 10 * time.Second}, ""},
-		{"timeout in whole seconds", map[string]string{"SHUTDOWN_TIMEOUT": "3"}, Config{Port: 8000, Workers: 4, LogFormat: "json", ShutdownTimeout: 3 * time.Second}, ""},
+			Config{Port: 9000, Workers: 16, LogFormat: "text", ShutdownTimeout: 1500 * time.Millisecond, SIGTERM: drain}, ""},
+		{"port 0 is any free port", map[string]string{"SERVER_PORT": "0"}, Config{Port: 0, Workers: 4, LogFormat: "json", ShutdownTimeout: 10 * time.Second, SIGTERM: drain}, ""},
+		{"timeout in whole seconds", map[string]string{"SHUTDOWN_TIMEOUT": "3"}, Config{Port: 8000, Workers: 4, LogFormat: "json", ShutdownTimeout: 3 * time.Second, SIGTERM: drain}, ""},
+		{"deaf to SIGTERM", map[string]string{"SIGTERM_MODE": "Ignore"}, Config{Port: 8000, Workers: 4, LogFormat: "json", ShutdownTimeout: 10 * time.Second, SIGTERM: SIGTERMMode{Mode: TermIgnore}}, ""},
+		{"a slow shutdown", map[string]string{"SIGTERM_MODE": "15s"}, Config{Port: 8000, Workers: 4, LogFormat: "json", ShutdownTimeout: 10 * time.Second, SIGTERM: SIGTERMMode{Mode: TermSlow, Delay: 15 * time.Second}}, ""},
+		{"a slow shutdown in whole seconds", map[string]string{"SIGTERM_MODE": "20"}, Config{Port: 8000, Workers: 4, LogFormat: "json", ShutdownTimeout: 10 * time.Second, SIGTERM: SIGTERMMode{Mode: TermSlow, Delay: 20 * time.Second}}, ""},
+		{"drain said outright", map[string]string{"SIGTERM_MODE": "drain"}, defaults, ""},
+		{"sigterm mode unknown", map[string]string{"SIGTERM_MODE": "deaf"}, Config{}, "SIGTERM_MODE"},
+		{"sigterm delay zero", map[string]string{"SIGTERM_MODE": "0s"}, Config{}, "SIGTERM_MODE"},
+		{"sigterm delay too long", map[string]string{"SIGTERM_MODE": "1h"}, Config{}, "SIGTERM_MODE"},
 		{"port not a number", map[string]string{"SERVER_PORT": "http"}, Config{}, "SERVER_PORT"},
 		{"port negative", map[string]string{"SERVER_PORT": "-1"}, Config{}, "SERVER_PORT"},
 		{"port too big", map[string]string{"SERVER_PORT": "65536"}, Config{}, "SERVER_PORT"},

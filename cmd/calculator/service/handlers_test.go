@@ -276,6 +276,18 @@ func TestRequestLog(t *testing.T) {
 	if line.Msg != "request" || line.Method != "POST" || line.Path != "/calculate" || line.Status != 422 {
 		t.Errorf("log line %+v", line)
 	}
+	if strings.Contains(buf.String(), "user_agent") {
+		t.Errorf("a request without a User-Agent logs one: %s", buf.String())
+	}
+	// A health checker's polls say who they are: the log can tell them
+	// from real traffic.
+	buf.Reset()
+	r := httptest.NewRequest("GET", "/health", nil)
+	r.Header.Set("User-Agent", "glassbox-healthcheck")
+	s.ServeHTTP(httptest.NewRecorder(), r)
+	if !strings.Contains(buf.String(), `"user_agent":"glassbox-healthcheck"`) {
+		t.Errorf("the poll's log line does not name its agent: %s", buf.String())
+	}
 }
 
 // WORKER_COUNT bounds the calculations in progress: with every worker busy

@@ -10,6 +10,7 @@
 //	POST   /calculate      {"operation":"add","a":10,"b":5} → {"result":15,"processed_by":"<hostname>"}
 //	POST   /stress/memory  {"mb":64}: allocate, touch and hold 64 MiB more
 //	POST   /stress/cpu     {"seconds":10,"workers":2}: burn CPU in the background
+//	POST   /stress/sigterm {"mode":"ignore"}: on SIGTERM go on serving ("slow" with "seconds": drain later; "drain")
 //	GET    /stress         what is held; DELETE /stress releases it all
 package service
 
@@ -70,9 +71,11 @@ arguments; configure it with the environment:
   WORKER_COUNT      calculations worked on at once, 1..1024 (default 4)
   LOG_FORMAT        json or text (default json)
   SHUTDOWN_TIMEOUT  how long in-flight requests may finish after SIGTERM (default 10s)
+  SIGTERM_MODE      what SIGTERM does: drain (default), ignore (only SIGKILL
+                    ends it), or a delay such as 15s (serve on, then drain)
 
 Endpoints: GET /health, GET /info, POST /calculate, POST /stress/memory,
-POST /stress/cpu, GET|DELETE /stress.
+POST /stress/cpu, POST /stress/sigterm, GET|DELETE /stress.
 `
 
 // handleArgs deals with command-line arguments when the calculator runs as
@@ -92,7 +95,7 @@ func handleArgs(argv []string, stdout, stderr io.Writer) (code int, done bool) {
 		fmt.Fprintf(stdout, "calculator (glassbox) %s\n", runtime.Version())
 		return 0, true
 	}
-	fmt.Fprintf(stderr, "calculator: unexpected argument %q: it takes none; configure it with SERVER_PORT, WORKER_COUNT, LOG_FORMAT and SHUTDOWN_TIMEOUT (see --help)\n", argv[1])
+	fmt.Fprintf(stderr, "calculator: unexpected argument %q: it takes none; configure it with SERVER_PORT, WORKER_COUNT, LOG_FORMAT, SHUTDOWN_TIMEOUT and SIGTERM_MODE (see --help)\n", argv[1])
 	return 2, true
 }
 
@@ -101,6 +104,42 @@ func handleArgs(argv []string, stdout, stderr io.Writer) (code int, done bool) {
 // request that has not reached its handler when Shutdown begins, so only a
 // request inside the handler is truly in flight.
 var handlerHook func(*http.Request)
+
+// awaitShutdown serves until a signal says to shut down, as the SIGTERM
+// mode in force has it; false when serving failed first.
+func awaitShutdown(srv *Server, sigs <-chan os.Signal, served <-chan error, log *slog.Logger, flush func()) bool {
+	var slow <-chan time.Time // the end of a slow shutdown's delay
+	for {
+		select {
+		case sig := <-sigs:
+			mode := srv.term.get()
+			switch {
+			case sig != syscall.SIGTERM || slow != nil:
+				// Ctrl-C, or a second signal during a slow shutdown: now.
+				log.Info("signal received", "signal", sig.String())
+				return true
+			case mode.Mode == TermIgnore:
+				log.Warn("signal received, ignored", "signal", sig.String(), "sigterm_mode", mode.String(),
+					"reason", "SIGTERM_MODE ignore: only SIGKILL ends the service")
+				flush()
+			case mode.Mode == TermSlow:
+				log.Warn("signal received, draining later", "signal", sig.String(), "sigterm_mode", mode.String(),
+					"reason", "SIGTERM_MODE slow: serving on for "+mode.Delay.String())
+				flush()
+				slow = time.After(mode.Delay)
+			default:
+				log.Info("signal received", "signal", sig.String())
+				return true
+			}
+		case <-slow:
+			return true
+		case err := <-served:
+			log.Error("exited", "error", fmt.Sprintf("serve: %v", err))
+			flush()
+			return false
+		}
+	}
+}
 
 // Run serves on ln until a signal arrives on sigs, then drains and returns
 // the exit status. flush pushes buffered log lines out (lifecycle events are
@@ -127,12 +166,7 @@ func Run(cfg Config, ln net.Listener, log *slog.Logger, flush func(), sigs <-cha
 		"hostname", srv.hostname, "shutdown_timeout", cfg.ShutdownTimeout.String())
 	flush()
 
-	select {
-	case sig := <-sigs:
-		log.Info("signal received", "signal", sig.String())
-	case err := <-served:
-		log.Error("exited", "error", fmt.Sprintf("serve: %v", err))
-		flush()
+	if !awaitShutdown(srv, sigs, served, log, flush) {
 		return 1
 	}
 

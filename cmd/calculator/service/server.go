@@ -25,6 +25,7 @@ type Server struct {
 	port     atomic.Int64 // the port actually listened on (SERVER_PORT may be 0)
 	workers  chan struct{}
 	stress   *stress
+	term     termMode
 	stopping atomic.Bool
 }
 
@@ -44,6 +45,10 @@ func NewServer(cfg Config, log *slog.Logger) *Server {
 		stress:   newStress(),
 	}
 	s.port.Store(int64(cfg.Port))
+	if cfg.SIGTERM.Mode == "" {
+		cfg.SIGTERM.Mode = TermDrain
+	}
+	s.term.set(cfg.SIGTERM)
 	return s
 }
 
@@ -55,12 +60,13 @@ func (s *Server) BeginShutdown() { s.stopping.Store(true) }
 type route map[string]func(*Server, http.ResponseWriter, *http.Request) int
 
 var routes = map[string]route{
-	"/health":        {http.MethodGet: (*Server).health},
-	"/info":          {http.MethodGet: (*Server).info},
-	"/calculate":     {http.MethodPost: (*Server).calculate},
-	"/stress":        {http.MethodGet: (*Server).stressStatus, http.MethodDelete: (*Server).stressRelease},
-	"/stress/memory": {http.MethodPost: (*Server).stressMemory},
-	"/stress/cpu":    {http.MethodPost: (*Server).stressCPU},
+	"/health":         {http.MethodGet: (*Server).health},
+	"/info":           {http.MethodGet: (*Server).info},
+	"/calculate":      {http.MethodPost: (*Server).calculate},
+	"/stress":         {http.MethodGet: (*Server).stressStatus, http.MethodDelete: (*Server).stressRelease},
+	"/stress/memory":  {http.MethodPost: (*Server).stressMemory},
+	"/stress/cpu":     {http.MethodPost: (*Server).stressCPU},
+	"/stress/sigterm": {http.MethodPost: (*Server).stressSIGTERM},
 }
 
 // allowed is each path's Allow header, computed once.
@@ -86,13 +92,19 @@ var allowed = func() map[string]string {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	status := s.dispatch(w, r)
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+	attrs := []slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.Int("status", status),
 		slog.Int64("duration_us", time.Since(start).Microseconds()),
 		slog.String("remote", r.RemoteAddr),
-	)
+	}
+	if ua := r.UserAgent(); ua != "" {
+		// Who asked: a reader of the log tells a health checker's polls
+		// (glassbox's say glassbox-healthcheck) from real traffic.
+		attrs = append(attrs, slog.String("user_agent", ua))
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
 
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) int {

@@ -46,6 +46,7 @@ type StressStatus struct {
 	CPUWorkers int       `json:"cpu_workers"` // goroutines burning CPU right now
 	CPUUntil   time.Time `json:"cpu_until,omitzero"`
 	Started    string    `json:"started,omitempty"` // what this request started, in words
+	SIGTERM    string    `json:"sigterm,omitempty"` // what a SIGTERM does now, as SIGTERM_MODE says it
 }
 
 // MemoryStressRequest is the body of POST /stress/memory.
@@ -150,7 +151,9 @@ func (st *stress) release() {
 }
 
 func (s *Server) stressStatus(w http.ResponseWriter, _ *http.Request) int {
-	return writeJSON(w, http.StatusOK, s.stress.status())
+	st := s.stress.status()
+	st.SIGTERM = s.term.get().String()
+	return writeJSON(w, http.StatusOK, st)
 }
 
 func (s *Server) stressRelease(w http.ResponseWriter, _ *http.Request) int {
