@@ -9,6 +9,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"os/exec"
 	"time"
 
@@ -40,6 +41,27 @@ type OOMWatcher interface {
 	WatchOOM(sb *state.Sandbox) (<-chan inspect.OOMEvent, error)
 }
 
+// LogLine is one line of a sandbox's log: the workload's output.
+type LogLine struct {
+	Time   time.Time
+	Stream string // "stdout" or "stderr"
+	Text   string
+}
+
+// LogFollower is what a Source may also do: follow a sandbox's log — the
+// workload's output, read through the engine — from its last tail lines
+// on, giving each line to line, until ctx ends or the sandbox has ended
+// for good (its supervisor is gone).
+type LogFollower interface {
+	FollowLog(ctx context.Context, ref string, tail int, line func(LogLine)) error
+}
+
+// ErrNoAnswer is what an action's error wraps when the workload died with
+// its request in flight (the connection dropped without an answer): at
+// the memory limit, the OOM killer's doing. The UI tells such a failure
+// after the kill, as its consequence, not as an error of its own.
+var ErrNoAnswer = errors.New("the connection dropped: the workload died mid-request")
+
 // Actions are what the keys do to sandboxes. Every call may block (a graceful
 // stop takes up to its grace period), so the UI only calls them from tea.Cmds.
 type Actions interface {
@@ -60,6 +82,13 @@ type Actions interface {
 	// signal that ended the workload.
 	Stop(ref string, timeout time.Duration) (string, error)
 	Kill(ref string) error
+	// Restart starts a sandbox again (glassbox restart): a stopped one
+	// starts, a running one is stopped first, as its grace period allows.
+	Restart(ref string) error
+	// IgnoreSIGTERM asks the sandbox's calculator to ignore SIGTERM from
+	// now on (POST /stress/sigterm), so that a stop waits out its grace
+	// period and ends with SIGKILL.
+	IgnoreSIGTERM(ref string) error
 	// Start starts a new calculator sandbox and returns its name.
 	Start() (string, error)
 	// Remove removes a stopped sandbox (the UI stops it first if asked to).

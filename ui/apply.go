@@ -1,11 +1,14 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
 	"glassbox/inspect"
+	"glassbox/ui/words"
 )
 
 // How messages change the model: snapshots in, action results in.
@@ -43,6 +46,7 @@ func (m *Model) applySnapshots(msg snapshotsMsg) {
 		for _, e := range b.update(s, msg.at) {
 			m.logEvent(e)
 		}
+		m.explainNoAnswer(b, msg.at)
 		if sb := s.Sandbox; !sb.Status.Live() {
 			delete(m.stops, b.id)
 		}
@@ -66,6 +70,11 @@ func (m *Model) applySnapshots(msg snapshotsMsg) {
 			m.logEvent(Event{At: msg.at, Box: ref, Kind: EvError, Text: err})
 		}
 	}
+	// A watched sandbox the listing lacks was removed: no error, and no
+	// asking for it again.
+	for _, ref := range msg.missing {
+		m.refs = remove(m.refs, ref)
+	}
 	// A sandbox that disappeared from the list was removed.
 	if msg.list != nil {
 		for _, b := range m.boxes {
@@ -75,11 +84,45 @@ func (m *Model) applySnapshots(msg snapshotsMsg) {
 			}
 			if !found && !b.gone {
 				b.gone = true
+				m.refs = remove(m.refs, b.id, b.name)
 				m.logEvent(Event{At: msg.at, Box: b.name, Kind: EvState, Text: "removed"})
 			}
 		}
 		m.dropGone()
 	}
+}
+
+// noAnswerWait is how long a request that got no answer waits for the OOM
+// kill that would explain it before it is told as a plain failure: the
+// supervisor records the exit within a refresh or two.
+const noAnswerWait = 3 * time.Second
+
+// explainNoAnswer tells the requests that got no answer: after an OOM kill
+// the UI saw since they were asked, as the kill's consequence; after
+// noAnswerWait without one, as failures.
+func (m *Model) explainNoAnswer(b *box, now time.Time) {
+	var waiting []actionMsg
+	for _, a := range b.noAnswer {
+		switch {
+		case !b.oomAt.IsZero() && !b.oomAt.Before(a.asked.Add(-time.Second)):
+			text := words.NoAnswerAfterOOM(a.text, b.name)
+			m.logEvent(Event{At: maxTime(a.at, b.oomAt), Box: a.name, Kind: EvAction, Text: text})
+			m.status = a.name + ": " + text
+		case now.Sub(a.at) >= noAnswerWait:
+			m.status = fmt.Sprintf("%s: %s failed: %s", a.name, a.text, a.err)
+			m.logEvent(Event{At: now, Box: a.name, Kind: EvError, Text: a.text + " failed: " + a.err.Error()})
+		default:
+			waiting = append(waiting, a)
+		}
+	}
+	b.noAnswer = waiting
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // reported says whether the last event already says the same about ref.
@@ -109,6 +152,16 @@ func (m *Model) applyAction(a actionMsg) {
 	if a.at.After(m.now) {
 		m.now = a.at
 	}
+	if b := m.boxByID(a.id); b != nil && a.err != nil && errors.Is(a.err, ErrNoAnswer) {
+		// The workload died with the request in flight: if the OOM
+		// killer did it, the failure is the kill's consequence and is
+		// told after it, once the UI has seen the kill.
+		b.noAnswer = append(b.noAnswer, a)
+		m.status = fmt.Sprintf("%s: %s got no answer: the workload died mid-request…", a.name, a.text)
+		m.explainNoAnswer(b, a.at)
+		delete(m.stops, a.id)
+		return
+	}
 	if a.err != nil {
 		m.status = fmt.Sprintf("%s: %s failed: %s", a.name, a.text, a.err)
 		m.logEvent(Event{At: a.at, Box: a.name, Kind: EvError, Text: a.text + " failed: " + a.err.Error()})
@@ -118,6 +171,9 @@ func (m *Model) applyAction(a actionMsg) {
 	m.status = a.name + ": " + a.text
 	if b := m.boxByID(a.id); b != nil && a.held >= 0 {
 		b.heldMB = a.held
+	}
+	if b := m.boxByID(a.id); b != nil && a.verb == "ignore SIGTERM" {
+		b.ignoresTERM = b.record().WorkloadPID
 	}
 	m.logEvent(Event{At: a.at, Box: a.name, Kind: a.kind, Text: a.text})
 	if a.added != "" && !contains(m.refs, a.added) {
@@ -196,6 +252,7 @@ func (m Model) applyOOM(msg oomMsg) (tea.Model, tea.Cmd) {
 				m.now = msg.ev.Time
 			}
 			m.logEvent(e)
+			m.explainNoAnswer(b, m.now)
 		}
 	}
 	take := m.snapshotCmd()
@@ -205,4 +262,9 @@ func (m Model) applyOOM(msg oomMsg) (tea.Model, tea.Cmd) {
 		return s
 	}
 	return m, tea.Batch(nextOOM(msg.id, msg.ch), refresh)
+}
+
+// recentOOM says whether the UI saw an OOM kill in the sandbox in the last minute.
+func (b *box) recentOOM(now time.Time) bool {
+	return !b.oomAt.IsZero() && now.Sub(b.oomAt) < time.Minute
 }

@@ -78,6 +78,12 @@ type box struct {
 	oomAt    time.Time // when the UI saw the last OOM kill
 	oomFrom  int64     // the oom_kill counter before it
 	oomTo    int64
+	oomStart time.Time // when the run the OOM kill ended had started
+	// ignoresTERM is the workload (host PID) told to ignore SIGTERM (key t).
+	ignoresTERM int
+	// noAnswer are the stress requests that got no answer (ErrNoAnswer)
+	// while the UI has not yet seen the OOM kill that explains them.
+	noAnswer []actionMsg
 	oomSeen  int64 // the highest oom_kill count reported, by snapshot or by the kernel's event
 	watching bool  // an OOM watch (OOMWatcher) is open on its cgroup
 	gone     bool  // removed
@@ -121,6 +127,8 @@ func (b *box) update(s *inspect.Snapshot, at time.Time) []Event {
 		if counted || (oomExit && b.oomAt.IsZero()) {
 			b.oomAt = s.Taken
 			b.oomFrom, b.oomTo = pk.Value, max(ck.Value, pk.Value+1)
+			b.oomStart = b.snap.Sandbox.Started // the run the previous snapshot saw: its counter, or its exit
+
 			b.heldMB = 0
 		}
 		b.oomSeen = max(b.oomSeen, ck.Value)
@@ -148,7 +156,16 @@ func (b *box) kernelOOM(ev inspect.OOMEvent) (Event, bool) {
 		from = max(from, b.snap.Cgroup.Memory.OOMKills.Value)
 	}
 	b.oomAt, b.oomFrom, b.oomTo, b.oomSeen = ev.Time, from, ev.OOMKills, ev.OOMKills
+	b.oomStart = b.record().Started
 	b.heldMB = 0
 	return Event{At: ev.Time, Box: b.name, Kind: EvOOM,
 		Text: fmt.Sprintf("OOM kill, oom_kill %d→%d (%s)", from, ev.OOMKills, filepath.Base(ev.Source))}, true
+}
+
+// earlierRun says whether the OOM kill the UI shows ended an earlier run
+// than the sandbox's current one (a restart came since): its oom_kill
+// figures are of another cgroup than the one the panels read now.
+func (b *box) earlierRun() bool {
+	sb := b.record()
+	return !b.oomAt.IsZero() && !b.oomStart.Equal(sb.Started)
 }

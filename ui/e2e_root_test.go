@@ -121,7 +121,7 @@ func TestTopShowsRestartAfterOOM(t *testing.T) {
 	var screen string
 	restarted := func() bool {
 		screen = tm.Pane("top")
-		return strings.Contains(screen, "brought it back: restart count") && strings.Contains(screen, "restarted by policy")
+		return strings.Contains(screen, "started it again at") && strings.Contains(screen, "restarted by policy")
 	}
 	for presses := 1; ; presses++ {
 		tm.Keys("top", "m")

@@ -46,10 +46,14 @@ func diffEvents(name string, prev, cur *inspect.Snapshot, seenOOM int64) []Event
 		evs = append(evs, Event{At: at, Box: name, Kind: k, Text: fmt.Sprintf(f, a...)})
 	}
 	pk, ck := prev.Cgroup.Memory.OOMKills, cur.Cgroup.Memory.OOMKills
-	if from := max(pk.Value, seenOOM); pk.Valid && ck.Valid && ck.Value > from {
-		add(EvOOM, "OOM killer killed %d process(es) at the memory limit (oom_kill %d→%d)", ck.Value-from, from, ck.Value)
-	}
 	ps, cs := prev.Sandbox, cur.Sandbox
+	if from := max(pk.Value, seenOOM); pk.Valid && ck.Valid && ck.Value > from {
+		run := ""
+		if ps != nil && cs != nil && !ps.Started.Equal(cs.Started) {
+			run = " in " + words.RunStarted(ps.Started)
+		}
+		add(EvOOM, "OOM killer killed %d process(es) at the memory limit (oom_kill %d→%d%s)", ck.Value-from, from, ck.Value, run)
+	}
 	if ps == nil || cs == nil {
 		return evs
 	}
@@ -61,7 +65,7 @@ func diffEvents(name string, prev, cur *inspect.Snapshot, seenOOM int64) []Event
 		add(kind, "%s", e)
 	}
 	if cs.RestartCount > ps.RestartCount {
-		add(EvRestart, "restarted by policy %q (restart count %d)", words.Policy(cs), cs.RestartCount)
+		add(EvRestart, "restarted by policy %q (restart count %d): a new run, in a fresh cgroup whose counters start at 0", words.Policy(cs), cs.RestartCount)
 	}
 	if cs.Status != ps.Status {
 		add(EvState, "state %s → %s", ps.Status, cs.Status)

@@ -70,7 +70,9 @@ func (f fixture) snap(at time.Time) *inspect.Snapshot {
 	val := func(v int64, src string) inspect.Value { return inspect.Value{Value: v, Source: src, Valid: true} }
 	sb := &state.Sandbox{
 		ID: f.id, Name: f.name, Image: "calculator", Args: []string{"/app/calculator"}, Hostname: f.name,
-		Status: f.status, Health: f.health, Engine: f.engine, InitPID: f.initPID, WorkloadPID: f.appPID, SupervisorPID: f.initPID - 3,
+		ImageEnv: []string{"SERVER_PORT=8000", "WORKER_COUNT=4"},
+		Env:      []string{"SERVER_PORT=8000", "WORKER_COUNT=2", "LOG_FORMAT=text"},
+		Status:   f.status, Health: f.health, Engine: f.engine, InitPID: f.initPID, WorkloadPID: f.appPID, SupervisorPID: f.initPID - 3,
 		Namespaces: []string{"pid", "net", "mnt", "uts", "ipc", "cgroup"},
 		Limits:     state.Limits{MemoryBytes: 256 * mib, CPUs: 0.5, CPUQuotaUS: 50000, CPUPeriodUS: 100000, PidsLimit: 512},
 		Cgroup:     state.Cgroup{Mode: "hybrid", Path: "/glassbox/" + f.id},
@@ -109,19 +111,25 @@ func (f fixture) snap(at time.Time) *inspect.Snapshot {
 	s.Processes = []inspect.Process{
 		{HostPID: f.initPID, NSpid: []int{f.initPID, 1}, SandboxPID: 1, PPID: f.initPID - 3, Command: "glassbox",
 			Args: []string{"glassbox", "init"}, State: "S", Threads: 4, RSSBytes: 3 * mib, CPUTime: 0.02,
-			Source: fmt.Sprintf("/proc/%d/status", f.initPID)},
+			Source: fmt.Sprintf("/proc/%d/status", f.initPID), StatSource: fmt.Sprintf("/proc/%d/stat", f.initPID)},
 		{HostPID: f.appPID, NSpid: []int{f.appPID, 2}, SandboxPID: 2, PPID: f.initPID, Command: "calculator",
 			Args: []string{"/app/calculator"}, State: "S", Threads: 7, RSSBytes: f.anon + 6*mib, CPUTime: f.appCPU,
-			Source: fmt.Sprintf("/proc/%d/status", f.appPID), CapEff: "00000000a80425fb", Caps: defaultCaps,
+			Source: fmt.Sprintf("/proc/%d/status", f.appPID), StatSource: fmt.Sprintf("/proc/%d/stat", f.appPID), CapEff: "00000000a80425fb", Caps: defaultCaps,
 			Seccomp: 2, SeccompFilters: 1, NoNewPrivs: true},
 	}
+	s.UTS = inspect.UTS{Hostname: f.name, HostHostname: "classroom", KernelRelease: "6.1.0-28-amd64",
+		Source: fmt.Sprintf("uname in /proc/%d/ns/uts", f.initPID), HostSource: "/proc/sys/kernel/hostname", KernelSource: "/proc/sys/kernel/osrelease"}
+	s.Environ = inspect.Environ{Source: fmt.Sprintf("/proc/%d/environ", f.appPID),
+		Vars: []string{"SERVER_PORT=8000", "WORKER_COUNT=2", "LOG_FORMAT=text", "HOSTNAME=" + f.name, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}}
 	lib := "/var/lib/glassbox/"
 	s.Filesystem = inspect.Filesystem{
 		RootType: "overlay",
 		Upper:    inspect.Upper{Dir: lib + "containers/" + f.id + "/upper", SizeBytes: f.upperSize, ChangedFiles: f.changed, Work: lib + "containers/" + f.id + "/work"},
 		Lowers: []inspect.Lower{
-			{Dir: lib + "layers/8c1e0f5ab2d4/fs", Digest: "sha256:8c1e0f5ab2d4e7f9a0b1c2d3", CreatedBy: "COPY calculator /app/calculator", SizeBytes: 9_800_000, SharedBy: 2},
-			{Dir: lib + "layers/51d7a3c9e0f2/fs", Digest: "sha256:51d7a3c9e0f2a1b2c3d4e5f6", CreatedBy: "ADD base: /etc/passwd /etc/hosts /tmp", SizeBytes: 4_200, SharedBy: 2},
+			{Dir: lib + "layers/8c1e0f5ab2d4/fs", Digest: "sha256:8c1e0f5ab2d4e7f9a0b1c2d3", CreatedBy: "COPY calculator /app/calculator", SizeBytes: 9_800_000,
+				SizeSource: inspect.SizeFromRecord, SharedBy: 2, SharedWith: []string{"calc", "calc2"}, SharedSource: "/run/glassbox/sandboxes/*/state.json"},
+			{Dir: lib + "layers/51d7a3c9e0f2/fs", Digest: "sha256:51d7a3c9e0f2a1b2c3d4e5f6", CreatedBy: "ADD base: /etc/passwd /etc/hosts /tmp", SizeBytes: 4_200,
+				SizeSource: inspect.SizeFromRecord, SharedBy: 2, SharedWith: []string{"calc", "calc2"}, SharedSource: "/run/glassbox/sandboxes/*/state.json"},
 		},
 		Source: fmt.Sprintf("/proc/%d/mountinfo", f.initPID),
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -21,6 +22,51 @@ type fakeSource struct {
 	mu    sync.Mutex
 	boxes []fixture
 	last  map[string]*inspect.Snapshot // what an Inspector would rate the next snapshot against
+	logs  []LogLine                    // every sandbox's log, as far as written
+	wrote chan struct{}                // a word for FollowLog: more was written
+}
+
+// writeLog appends to the log, as the supervisor does.
+func (f *fakeSource) writeLog(lines ...LogLine) {
+	f.mu.Lock()
+	f.logs = append(f.logs, lines...)
+	w := f.wrote
+	f.mu.Unlock()
+	if w != nil {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// FollowLog gives the last tail lines, then each new one, until ctx ends.
+func (f *fakeSource) FollowLog(ctx context.Context, ref string, tail int, line func(LogLine)) error {
+	f.mu.Lock()
+	if f.wrote == nil {
+		f.wrote = make(chan struct{}, 1)
+	}
+	wrote := f.wrote
+	f.mu.Unlock()
+	sent := 0
+	f.mu.Lock()
+	sent = max(len(f.logs)-tail, 0)
+	f.mu.Unlock()
+	for {
+		f.mu.Lock()
+		fresh := append([]LogLine(nil), f.logs[sent:]...)
+		f.mu.Unlock()
+		for _, l := range fresh {
+			line(l)
+		}
+		sent += len(fresh)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wrote:
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func (f *fakeSource) List() ([]*state.Sandbox, error) {
@@ -54,6 +100,19 @@ func (f *fakeSource) Snapshot(sb *state.Sandbox) (*inspect.Snapshot, error) {
 	return nil, fmt.Errorf("no such sandbox: %s", ref)
 }
 
+// drop removes a sandbox, as glassbox rm does.
+func (f *fakeSource) drop(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	kept := f.boxes[:0]
+	for _, b := range f.boxes {
+		if b.id != id {
+			kept = append(kept, b)
+		}
+	}
+	f.boxes = kept
+}
+
 func (f *fakeSource) set(i int, change func(*fixture)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -68,6 +127,12 @@ type fakeActions struct {
 	// next is what Start adds; none makes Start fail.
 	next []fixture
 	held int // MiB the fake calculator holds
+	// stressErr is what StressMemory answers, when set; stopSignal the
+	// signal Stop says ended the workload (default SIGTERM); onRemove
+	// what Remove does to the source besides.
+	stressErr  error
+	stopSignal string
+	onRemove   func(ref string)
 	// comparison is what CompareVM replays, one figure per word on
 	// compareGate (compare_test.go).
 	comparison  *state.Comparison
@@ -91,6 +156,9 @@ func (a *fakeActions) StressMemory(ref string, mb int) (int, error) {
 	a.record("stress %s %d", ref, mb)
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.stressErr != nil {
+		return 0, a.stressErr
+	}
 	a.held += mb
 	return a.held, nil
 }
@@ -107,6 +175,8 @@ func (a *fakeActions) BurnCPU(ref string, s, w int) error {
 }
 func (a *fakeActions) Calculate(ref string) (string, string, error) {
 	a.record("calculate %s", ref)
+	a.src.writeLog(LogLine{Time: time.Now(), Stream: "stdout",
+		Text: `{"level":"INFO","msg":"request","method":"POST","path":"/calculate","status":200,"remote":"10.123.0.1:40112","user_agent":"glassbox"}`})
 	return "3", "calc", nil
 }
 func (a *fakeActions) Pause(ref string) error {
@@ -121,10 +191,36 @@ func (a *fakeActions) Unpause(ref string) error {
 }
 func (a *fakeActions) Stop(ref string, timeout time.Duration) (string, error) {
 	a.record("stop %s %s", ref, timeout)
-	time.Sleep(1500 * time.Millisecond) // the workload drains
+	time.Sleep(1500 * time.Millisecond) // the workload drains, or the grace runs out
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stopSignal != "" {
+		return a.stopSignal, nil
+	}
 	return "SIGTERM", nil
 }
 func (a *fakeActions) Kill(ref string) error { a.record("kill %s", ref); return nil }
+func (a *fakeActions) IgnoreSIGTERM(ref string) error {
+	a.record("ignore SIGTERM %s", ref)
+	return nil
+}
+
+// Restart starts the sandbox again as the engine does: a new init and
+// workload, one more restart, running.
+func (a *fakeActions) Restart(ref string) error {
+	a.record("restart %s", ref)
+	a.src.mu.Lock()
+	defer a.src.mu.Unlock()
+	for i, f := range a.src.boxes {
+		if f.id == ref {
+			f.status, f.running, f.exit, f.health = state.Running, true, nil, state.HealthHealthy
+			f.initPID, f.appPID, f.restarts = f.initPID+100, f.appPID+100, f.restarts+1
+			f.started = time.Now()
+			a.src.boxes[i] = f
+		}
+	}
+	return nil
+}
 func (a *fakeActions) Shell(ref string) (*exec.Cmd, error) {
 	a.record("shell %s", ref)
 	return nil, fmt.Errorf("no shell in this test")
@@ -143,7 +239,16 @@ func (a *fakeActions) Start() (string, error) {
 	a.src.mu.Unlock()
 	return f.name, nil
 }
-func (a *fakeActions) Remove(ref string) error { a.record("remove %s", ref); return nil }
+func (a *fakeActions) Remove(ref string) error {
+	a.record("remove %s", ref)
+	a.mu.Lock()
+	f := a.onRemove
+	a.mu.Unlock()
+	if f != nil {
+		f(ref)
+	}
+	return nil
+}
 func (a *fakeActions) CopyUp(ref, path string) (string, int64, error) {
 	a.record("copy-up %s %s", ref, path)
 	if path == "" {
@@ -230,7 +335,7 @@ func TestFlowKeysDriveActions(t *testing.T) {
 	tm.Send(press("s"))
 	waitCalls(t, acts, "stop "+id+" 10s")
 	waitScreen(t, tm, "STOPPING calc: SIGTERM sent", "SIGKILL in")
-	waitScreen(t, tm, "stopped, ended by SIGTERM")
+	waitScreen(t, tm, "stopped: it exited on SIGTERM after", "within the grace period (10s)")
 
 	tm.Send(press("K"))
 	waitCalls(t, acts, "kill "+id)
@@ -292,7 +397,7 @@ func TestFlowFocusAndSwitch(t *testing.T) {
 	tm.Send(press("1"))
 	waitScreen(t, tm, "glassbox ▸ calc ")
 	tm.Send(press("e"))
-	waitScreen(t, tm, "figure → kernel file", "memory.usage_in_bytes")
+	waitScreen(t, tm, "figure → where it was read", "memory.usage_in_bytes")
 	tm.Send(press("e"))
 	waitScreen(t, tm, "▶ Resources")
 	tm.Send(press("q"))
@@ -306,7 +411,12 @@ func TestFlowHelpOpensAndCloses(t *testing.T) {
 	tm, _, _ := startFlow(t, 100, 30, calc())
 	waitScreen(t, tm, "  running  ")
 	tm.Send(press("?"))
-	waitScreen(t, tm, "poke the workload", "stress memory (+64 MiB per press)", "quit (sandboxes keep running)")
+	waitScreen(t, tm, "poke the workload", "stress memory (+64 MiB per press)", "more below")
+	// 30 rows do not hold every key: the screen scrolls to the end.
+	tm.Send(press("G"))
+	waitScreen(t, tm, "quit (sandboxes keep running)", "more above · the end")
+	tm.Send(press("g"))
+	waitScreen(t, tm, "glassbox — keys")
 	tm.Send(press("?"))
 	waitScreen(t, tm, "Namespaces (host vs sandbox)")
 	tm.Send(press("?"))
@@ -372,11 +482,18 @@ func TestFlowOOMCounterAloneRaisesTheBanner(t *testing.T) {
 func TestFlowOOMBetweenRefreshes(t *testing.T) {
 	tm, src, _ := startFlow(t, 120, 40, calc())
 	waitScreen(t, tm, "  running  ")
+	var before time.Time
 	src.set(0, func(f *fixture) {
+		before = f.started
 		f.restart, f.restarts = "on-failure:3", 1
 		f.restartedAfter = f.oomKilled(time.Now()).exit
+		f.initPID, f.appPID, f.started = f.initPID+100, f.appPID+100, time.Now() // a new run
 	})
-	waitScreen(t, tm, "OOM KILLED", "brought it back: restart count 1", "OOM!    calc: Exited (137, SIGKILL, OOMKilled)", "restarted by policy")
+	// Three figures, each saying whose it is: the banner's kill is the
+	// earlier run's, the Resources panel's counter this run's (0 again).
+	earlier := "the run started " + before.Format("15:04:05")
+	waitScreen(t, tm, "OOM KILLED", "started it again at", "OOM!    calc: Exited (137, SIGKILL, OOMKilled)", "restarted by policy",
+		"oom_kill 0→1 in "+earlier, "oom_kill 0 (this run's)")
 	tm.Send(press("q"))
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
 	if n := strings.Count(fmt.Sprint(fm.events), "Exited (137, SIGKILL, OOMKilled)"); n != 1 {

@@ -75,6 +75,16 @@ func clampLines(block []string, h int) []string {
 	return append(out, fmt.Sprintf("… %d more", len(block)-h+1))
 }
 
+// clampHint cuts a block to at most h lines like clampLines, saying on
+// the last line how many were left out and where to read them.
+func clampHint(st *Styles, block []string, h int, hint string) []string {
+	if h <= 0 || len(block) <= h {
+		return clampLines(block, h)
+	}
+	out := append([]string(nil), block[:h-1]...)
+	return append(out, st.Dim.Render(fmt.Sprintf("… %d more: %s", len(block)-h+1, hint)))
+}
+
 var sparkTicks = []rune("▁▂▃▄▅▆▇█")
 
 // sparkline draws a window of capacity samples (vs holds the latest ones,

@@ -20,8 +20,13 @@ type KeyMap struct {
 	Kill       key.Binding
 	New        key.Binding
 	Remove     key.Binding
+	Restart    key.Binding
+	IgnoreTERM key.Binding
 	Compare    key.Binding
 	Shell      key.Binding
+	SideBySide key.Binding
+	Logs       key.Binding
+	Env        key.Binding
 	NextPanel  key.Binding
 	PrevPanel  key.Binding
 	NextBox    key.Binding
@@ -33,6 +38,16 @@ type KeyMap struct {
 	Quit       key.Binding
 	Yes        key.Binding
 	No         key.Binding
+
+	// In a full-screen view (help, explain, A/B, logs, environment).
+	ScrollDown  key.Binding
+	ScrollUp    key.Binding
+	PageDown    key.Binding
+	PageUp      key.Binding
+	Top         key.Binding
+	Bottom      key.Binding
+	NextB       key.Binding
+	HealthPolls key.Binding
 
 	// footerWords are ShortHelp's descriptions cut to a word for the footer.
 	footerWords map[string]string
@@ -52,8 +67,13 @@ func DefaultKeyMap(stressMB int) KeyMap {
 		Kill:       key.NewBinding(key.WithKeys("K"), key.WithHelp("K", "kill now (SIGKILL)")),
 		New:        key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "start a new calculator sandbox")),
 		Remove:     key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "remove the sandbox (asks first)")),
+		Restart:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "restart: start a stopped sandbox again (a running one stops first)")),
+		IgnoreTERM: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "make the calculator ignore SIGTERM: then s shows the grace run out and SIGKILL")),
 		Compare:    key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "VM vs sandbox: boot the calculator in a micro-VM, measure both live")),
 		Shell:      key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "open a shell inside (glassbox exec -it; exit comes back here)")),
+		SideBySide: key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "A vs B: two sandboxes side by side (b again: the next B)")),
+		Logs:       key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "the workload's log, followed live")),
+		Env:        key.NewBinding(key.WithKeys("$"), key.WithHelp("$", "the workload's environment: image ENV, -e overrides")),
 		NextPanel:  key.NewBinding(key.WithKeys("tab", "right", "down", "l", "j"), key.WithHelp("tab/→", "focus next panel")),
 		PrevPanel:  key.NewBinding(key.WithKeys("shift+tab", "left", "up", "h", "k"), key.WithHelp("shift+tab/←", "focus previous panel")),
 		NextBox:    key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next sandbox")),
@@ -65,16 +85,25 @@ func DefaultKeyMap(stressMB int) KeyMap {
 		Quit:       key.NewBinding(key.WithKeys("q", "esc"), key.WithHelp("q", "quit (sandboxes keep running)")),
 		Yes:        key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
 		No:         key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n", "no")),
+
+		ScrollDown:  key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down a line")),
+		ScrollUp:    key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up a line")),
+		PageDown:    key.NewBinding(key.WithKeys("pgdown", " "), key.WithHelp("pgdn/space", "scroll down a page")),
+		PageUp:      key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "scroll up a page")),
+		Top:         key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "to the top")),
+		Bottom:      key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "to the end (the log follows it)")),
+		NextB:       key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "A vs B: the next sandbox as B (1-9 picks A)")),
+		HealthPolls: key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "log: show or hide the supervisor's /health polls")),
 		footerWords: map[string]string{
 			"m": fmt.Sprintf("+%dMiB", stressMB), "M/r": "release", "c": "cpu burn", "x": "calculate",
-			"p": "pause", "s": "stop", "tab/→": "focus", "?": "help", "q": "quit",
+			"p": "pause", "s": "stop", "b": "A/B", "L": "log", "$": "env", "tab/→": "focus", "?": "help", "q": "quit",
 		},
 	}
 }
 
 // ShortHelp is the footer line.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.StressMem, k.ReleaseMem, k.BurnCPU, k.Calculate, k.Pause, k.Stop, k.NextPanel, k.Help, k.Quit}
+	return []key.Binding{k.StressMem, k.ReleaseMem, k.BurnCPU, k.Calculate, k.Pause, k.Stop, k.NextPanel, k.SideBySide, k.Logs, k.Env, k.Help, k.Quit}
 }
 
 // footer is ShortHelp with one-word descriptions.
@@ -91,10 +120,11 @@ func (k KeyMap) footer() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.StressMem, k.ReleaseMem, k.BurnCPU, k.Calculate, k.CopyUp},
-		{k.Pause, k.Stop, k.Kill, k.New, k.Remove, k.Compare, k.Shell},
-		{k.NextPanel, k.PrevPanel, k.NextBox, k.PrevBox, k.PickBox, k.Explain, k.Image, k.Help, k.Quit},
+		{k.Pause, k.Stop, k.IgnoreTERM, k.Kill, k.Restart, k.New, k.Remove, k.Shell, k.Compare},
+		{k.NextPanel, k.PrevPanel, k.NextBox, k.PrevBox, k.PickBox, k.SideBySide, k.Logs, k.Env, k.Explain, k.Image, k.Help, k.Quit},
+		{k.ScrollDown, k.ScrollUp, k.PageDown, k.PageUp, k.Top, k.Bottom, k.NextB, k.HealthPolls},
 	}
 }
 
 // helpGroups names FullHelp's groups on the ? screen.
-var helpGroups = []string{"poke the workload", "lifecycle", "move around"}
+var helpGroups = []string{"poke the workload", "lifecycle", "move around", "in a full-screen view (help, explain, A vs B, log, environment)"}

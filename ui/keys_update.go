@@ -27,7 +27,11 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case m.confirm != "":
 		return m.confirmKey(msg)
 	case m.overlay != overlayNone:
-		return m.overlayKey(msg)
+		next, cmd, done := m.overlayKey(msg)
+		if done || !next.overlay.actsOnSandbox() {
+			return next, cmd
+		}
+		return next.sandboxKey(msg) // the A vs B and log views leave the action keys to act
 	}
 	if next, cmd, ok := m.screenKey(msg); ok {
 		return next, cmd
@@ -54,19 +58,65 @@ func (m Model) confirmKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// overlayKey closes the help or explain overlay (its own key or Esc), or quits.
-func (m Model) overlayKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+// overlayKey handles a key in a full-screen view: close it, scroll it,
+// and the view's own keys. done is false for a key the A vs B, log and
+// environment views leave to the action keys.
+func (m Model) overlayKey(msg tea.KeyMsg) (Model, tea.Cmd, bool) {
 	k := m.c.keys
+	o := m.overlay
 	switch {
-	case key.Matches(msg, k.Help) && m.overlay == overlayHelp,
-		key.Matches(msg, k.Explain) && m.overlay == overlayExplain,
-		msg.Type == tea.KeyEsc:
-		m.overlay = overlayNone
+	case msg.Type == tea.KeyEsc,
+		key.Matches(msg, k.Help) && o == overlayHelp,
+		key.Matches(msg, k.Explain) && o == overlayExplain,
+		key.Matches(msg, k.Logs) && o == overlayLog,
+		key.Matches(msg, k.Env) && o == overlayEnv:
+		m.closeOverlay()
+		return m, nil, true
 	case key.Matches(msg, k.Quit):
 		m.quitting = true
-		return m, tea.Quit
+		return m, tea.Quit, true
+	case key.Matches(msg, k.Help):
+		m.closeOverlay()
+		m.overlay = overlayHelp
+		return m, nil, true
 	}
-	return m, nil
+	switch o {
+	case overlayAB:
+		switch {
+		case key.Matches(msg, k.NextB):
+			m.nextB()
+			return m, nil, true
+		case key.Matches(msg, k.NextBox), key.Matches(msg, k.PrevBox), key.Matches(msg, k.PickBox):
+			m.pickBox(msg)
+			return m, nil, true
+		}
+		return m, nil, false
+	case overlayLog:
+		if key.Matches(msg, k.HealthPolls) {
+			m.log.showPolls = !m.log.showPolls
+			return m, nil, true
+		}
+	}
+	if n, page := m.overlayLen(); n >= 0 {
+		if off, ok := scrollKey(k, msg, m.scroll, page, n); ok {
+			m.scroll = off
+			if o == overlayLog {
+				// At the end the log follows what is written; scrolled
+				// up, it stays where the reader is.
+				m.log.follow = off >= clampOffset(n, n, page)
+			}
+			return m, nil, true
+		}
+	}
+	return m, nil, !o.actsOnSandbox()
+}
+
+// closeOverlay goes back to the main screen.
+func (m *Model) closeOverlay() {
+	if m.overlay == overlayLog {
+		m.closeLog()
+	}
+	m.overlay, m.scroll = overlayNone, 0
 }
 
 // screenKey handles the keys that need no sandbox: quit, overlays, focus,
@@ -78,28 +128,25 @@ func (m Model) screenKey(msg tea.KeyMsg) (_ Model, _ tea.Cmd, ok bool) {
 		m.quitting = true
 		return m, tea.Quit, true
 	case key.Matches(msg, k.Help):
-		m.overlay = overlayHelp
+		m.overlay, m.scroll = overlayHelp, 0
 	case key.Matches(msg, k.Explain):
-		m.overlay = overlayExplain
+		m.overlay, m.scroll = overlayExplain, 0
 	case key.Matches(msg, k.Compare):
 		next, cmd := m.startCompare()
+		return next, cmd, true
+	case key.Matches(msg, k.SideBySide):
+		m.overlay, m.scroll = overlayAB, 0
+	case key.Matches(msg, k.Env):
+		m.overlay, m.scroll = overlayEnv, 0
+	case key.Matches(msg, k.Logs):
+		next, cmd := m.openLog()
 		return next, cmd, true
 	case key.Matches(msg, k.NextPanel):
 		m.focus = (m.focus + 1) % numPanels
 	case key.Matches(msg, k.PrevPanel):
 		m.focus = (m.focus + numPanels - 1) % numPanels
-	case key.Matches(msg, k.NextBox):
-		if len(m.boxes) > 0 {
-			m.cur = (m.cur + 1) % len(m.boxes)
-		}
-	case key.Matches(msg, k.PrevBox):
-		if len(m.boxes) > 0 {
-			m.cur = (m.cur + len(m.boxes) - 1) % len(m.boxes)
-		}
-	case key.Matches(msg, k.PickBox):
-		if i := int(msg.Runes[0] - '1'); i < len(m.boxes) {
-			m.cur = i
-		}
+	case key.Matches(msg, k.NextBox), key.Matches(msg, k.PrevBox), key.Matches(msg, k.PickBox):
+		m.pickBox(msg)
 	case key.Matches(msg, k.New):
 		m.status = "starting a new calculator sandbox…"
 		acts, clock := m.opt.Actions, m.opt.Clock
@@ -115,6 +162,24 @@ func (m Model) screenKey(msg tea.KeyMsg) (_ Model, _ tea.Cmd, ok bool) {
 		return m, nil, false
 	}
 	return m, nil, true
+}
+
+// pickBox moves the focus to another sandbox: ] and [ step, 1-9 pick.
+func (m *Model) pickBox(msg tea.KeyMsg) {
+	k := m.c.keys
+	if len(m.boxes) == 0 {
+		return
+	}
+	switch {
+	case key.Matches(msg, k.NextBox):
+		m.cur = (m.cur + 1) % len(m.boxes)
+	case key.Matches(msg, k.PrevBox):
+		m.cur = (m.cur + len(m.boxes) - 1) % len(m.boxes)
+	case key.Matches(msg, k.PickBox):
+		if i := int(msg.Runes[0] - '1'); i < len(m.boxes) {
+			m.cur = i
+		}
+	}
 }
 
 // sandboxKey acts on the focused sandbox: poke its calculator, drive its
@@ -189,12 +254,27 @@ func (m Model) sandboxKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		if grace <= 0 {
 			grace = 10 * time.Second
 		}
-		m.stops[id] = stopping{since: m.opt.Clock(), timeout: grace}
-		m.logEvent(Event{At: m.opt.Clock(), Box: b.name, Kind: EvSignal, Text: fmt.Sprintf("SIGTERM sent (grace %s, then SIGKILL)", grace)})
+		since := m.opt.Clock()
+		m.stops[id] = stopping{since: since, timeout: grace}
+		m.logEvent(Event{At: since, Box: b.name, Kind: EvSignal, Text: fmt.Sprintf("SIGTERM sent (grace %s, then SIGKILL)", grace)})
+		clock := m.opt.Clock
 		return m, tea.Batch(countdown(), m.act(b, EvSignal, "stop", func() (string, int, string, error) {
 			sig, err := a.Stop(id, grace)
-			return "stopped, ended by " + sig, -1, "", err
+			return words.StopEnded(sig, grace, clock().Sub(since)), -1, "", err
 		}))
+	case key.Matches(msg, k.IgnoreTERM):
+		return m, m.act(b, EvAction, "ignore SIGTERM", func() (string, int, string, error) {
+			grace := sb.StopTimeout
+			if grace <= 0 {
+				grace = 10 * time.Second
+			}
+			return words.IgnoresTERM(grace), -1, "", a.IgnoreSIGTERM(id)
+		})
+	case key.Matches(msg, k.Restart):
+		m.status = "restarting " + b.name + "…"
+		return m, m.act(b, EvState, "restart", func() (string, int, string, error) {
+			return "started again (glassbox restart)", -1, "", a.Restart(id)
+		})
 	case key.Matches(msg, k.Kill):
 		m.logEvent(Event{At: m.opt.Clock(), Box: b.name, Kind: EvSignal, Text: "SIGKILL sent"})
 		return m, m.act(b, EvSignal, "kill", func() (string, int, string, error) {
@@ -237,19 +317,20 @@ func (m Model) shell(b *box) tea.Cmd {
 // a sandbox it created, and its error.
 func (m Model) act(b *box, kind EventKind, verb string, f func() (string, int, string, error)) tea.Cmd {
 	id, name, clock := b.id, b.name, m.opt.Clock
+	asked := clock()
 	return func() tea.Msg {
 		text, held, added, err := f()
 		if err != nil {
 			text = verb
 		}
-		return actionMsg{at: clock(), id: id, name: name, kind: kind, text: text, err: err, added: added, held: held}
+		return actionMsg{at: clock(), asked: asked, verb: verb, id: id, name: name, kind: kind, text: text, err: err, added: added, held: held}
 	}
 }
 
 // actionKey says whether a key would change a sandbox (or ask its
 // calculator to): the keys not offered for another engine's container.
 func actionKey(k KeyMap, msg tea.KeyMsg) bool {
-	for _, b := range []key.Binding{k.StressMem, k.ReleaseMem, k.BurnCPU, k.Calculate, k.Pause, k.Stop, k.Kill, k.Remove, k.Shell} {
+	for _, b := range []key.Binding{k.StressMem, k.ReleaseMem, k.BurnCPU, k.Calculate, k.Pause, k.Stop, k.IgnoreTERM, k.Kill, k.Restart, k.Remove, k.Shell} {
 		if key.Matches(msg, b) {
 			return true
 		}

@@ -53,7 +53,17 @@ const (
 	overlayHelp
 	overlayExplain
 	overlayCompare // the VM vs sandbox screen (compare.go)
+	overlayAB      // two sandboxes side by side (ab.go)
+	overlayLog     // the workload's log (logview.go)
+	overlayEnv     // the workload's environment (envview.go)
 )
+
+// actsOnSandbox says whether the view leaves the action keys (stress,
+// stop, …) to act on the focused sandbox: the views that watch a sandbox
+// live do, so that what a key does can be seen in them.
+func (o overlay) actsOnSandbox() bool {
+	return o == overlayAB || o == overlayLog
+}
 
 // stopping is a graceful stop in progress, for the countdown.
 type stopping struct {
@@ -71,6 +81,9 @@ type Model struct {
 	cur      int
 	focus    Panel
 	overlay  overlay
+	scroll   int    // the first line on screen of a full-screen view that scrolls
+	abB      string // the id of the sandbox the A vs B view shows as B, once chosen
+	log      logView
 	confirm  string // id of the sandbox awaiting a y/n for removal
 	events   []Event
 	status   string
@@ -126,6 +139,9 @@ type (
 		snaps []*inspect.Snapshot
 		errs  map[string]string // ref -> error
 		refs  []string
+		// missing are the watched refs the listing no longer has: removed
+		// (by d, or by glassbox rm elsewhere).
+		missing []string
 	}
 	// actionMsg is the result of one action.
 	actionMsg struct {
@@ -137,7 +153,9 @@ type (
 		err  error
 		// added is a sandbox the action created, to watch from now on.
 		added string
-		held  int // MiB the calculator now holds; -1: unchanged
+		held  int       // MiB the calculator now holds; -1: unchanged
+		asked time.Time // when the action was asked for
+		verb  string    // what act was asked to do
 	}
 	// oomMsg is the kernel's word of an OOM kill (or the end of its watch).
 	oomMsg struct {
@@ -217,7 +235,7 @@ func (m Model) snapshotCmd() tea.Cmd {
 		for _, r := range refs {
 			sb := find(list, r)
 			if sb == nil {
-				msg.errs[r] = "no such sandbox: " + r
+				msg.missing = append(msg.missing, r)
 				continue
 			}
 			s, err := src.Snapshot(sb)
@@ -283,6 +301,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case actionMsg:
 		m.applyAction(msg)
 		return m, nil
+	case logLinesMsg:
+		return m.applyLogLines(msg)
 	case compareEventMsg, compareDoneMsg, compareTickMsg:
 		return m.updateCompare(msg)
 	case imageLoadedMsg, imageViewMsg, imageWasteMsg, imageFileMsg, imageTickMsg, imageUpperMsg, imageCopyUpMsg:

@@ -13,7 +13,9 @@ func renderEvents(st *Styles, evs []Event, w, h int) []string {
 	if h > 0 && len(evs) > h {
 		evs = evs[len(evs)-h:]
 	}
-	var out []string
+	// Each event is a block of lines (a long one wraps under its text);
+	// the newest blocks that fit stay in view, whole.
+	var blocks [][]string
 	for _, e := range evs {
 		mark := fmt.Sprintf("%-7s", eventMarker(e.Kind))
 		switch e.Kind {
@@ -26,23 +28,38 @@ func renderEvents(st *Styles, evs []Event, w, h int) []string {
 		default:
 			mark = st.Dim.Render(mark)
 		}
-		// Long events wrap under their text rather than lose their end.
 		body := wrap(e.Box+": "+e.Text, max(w-17, 10))
-		out = append(out, st.Dim.Render(e.At.Format("15:04:05"))+" "+mark+" "+body[0])
+		block := []string{st.Dim.Render(e.At.Format("15:04:05")) + " " + mark + " " + body[0]}
 		for _, l := range body[1:] {
-			out = append(out, strings.Repeat(" ", 17)+l)
+			block = append(block, strings.Repeat(" ", 17)+l)
 		}
+		blocks = append(blocks, block)
 	}
-	if h > 0 && len(out) > h {
-		out = out[len(out)-h:] // the newest stay in view
+	n, first := 0, len(blocks)
+	for first > 0 && (h <= 0 || n+len(blocks[first-1]) <= h) {
+		first--
+		n += len(blocks[first])
+	}
+	if first == len(blocks) && first > 0 {
+		// The newest alone is taller than the panel: its start.
+		return blocks[first-1][:h]
+	}
+	var out []string
+	for _, b := range blocks[first:] {
+		out = append(out, b...)
 	}
 	return out
 }
 
-// renderHelp is the ? screen, generated from the keymap.
-func renderHelp(st *Styles, k KeyMap, w, h int) string {
-	return renderKeysHelp(st, "glassbox — keys", k.FullHelp(), helpGroups,
-		[]string{"Quitting leaves the sandboxes running (glassbox ps lists them)"}, w, h)
+// helpLines are the ? screen's lines, generated from the keymap.
+func helpLines(st *Styles, k KeyMap, w int) []string {
+	return keysHelpLines(st, "glassbox — keys", k.FullHelp(), helpGroups,
+		[]string{"Quitting leaves the sandboxes running: glassbox ps lists them, glassbox stop NAME stops one."}, w)
+}
+
+// renderHelp is the ? screen, scrolled to line off.
+func renderHelp(st *Styles, k KeyMap, off, w, h int) string {
+	return frame(st, "Help", true, window(st, helpLines(st, k, w-4), off, h-2), w, h)
 }
 
 // renderTooSmall replaces everything when the terminal cannot hold the screen.

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"glassbox/inspect"
+	"glassbox/sandbox/state"
 	"glassbox/ui/words"
 )
 
@@ -16,7 +17,8 @@ var explanations = map[Panel]string{
 	PanelNamespaces: "A namespace is a kernel object that gives its processes their own view of one resource (PIDs, network, mounts, hostname…). " +
 		"Its inode number is its identity: the sandbox and the host's PID 1 share a namespace exactly when the inodes are equal.",
 	PanelProcesses: "The sandbox's processes are ordinary host processes. Its PID namespace numbers them again from 1, " +
-		"so each has two PIDs: the host's and the sandbox's (the NSpid line of /proc/PID/status lists both).",
+		"so each has two PIDs: the host's and the sandbox's (the NSpid line of /proc/PID/status lists both). " +
+		"RSS is a process's resident memory (VmRSS); the cgroup's total in Resources also counts the page cache and kernel memory.",
 	PanelLayers: "The root filesystem is an overlay mount: read-only image layers stacked under one writable layer. " +
 		"A write copies the file up into the writable layer; a delete leaves a whiteout there. The image layers stay untouched and can be shared.",
 	PanelResources: "The cgroup counts every page and every CPU nanosecond of the sandbox's processes. " +
@@ -84,13 +86,29 @@ func sources(p Panel, s *inspect.Snapshot) [][2]string {
 				what += fmt.Sprintf(", entered by setns: its parent, host %d, is outside", pr.PPID)
 			}
 			add(what, pr.Source)
+			add(fmt.Sprintf("PID %d RSS %s (VmRSS: its resident pages)", pr.SandboxPID, words.Bytes(pr.RSSBytes)), pr.Source)
+			if pr.CPUCores != nil && pr.StatSource != "" {
+				add(fmt.Sprintf("PID %d CPU %.1f%% (utime+stime, over the last %s)", pr.SandboxPID, *pr.CPUCores*100, words.Seconds(s.Cgroup.CPU.IntervalSeconds)),
+					pr.StatSource+", read twice")
+			}
 			add(fmt.Sprintf("PID %d: Seccomp %d, Seccomp_filters %d, CapEff %s", pr.SandboxPID, pr.Seccomp, pr.SeccompFilters, pr.CapEff), pr.Source)
 		}
 	case PanelLayers:
 		add("root mount "+s.Filesystem.RootType, s.Filesystem.Source)
 		add("writable layer", s.Filesystem.Upper.Dir)
-		for _, l := range s.Filesystem.Lowers {
-			add("read-only layer "+shortDigest(l.Digest), l.Dir)
+		n := len(s.Filesystem.Lowers)
+		for i, l := range s.Filesystem.Lowers {
+			name := words.LayerNumber(i, n)
+			add("read-only layer "+name+" "+shortDigest(l.Digest), l.Dir)
+			switch l.SizeSource {
+			case inspect.SizeFromRecord:
+				add(name+" size "+words.Bytes(l.SizeBytes), "the layer's record in the image store (measured when it was unpacked)")
+			case inspect.SizeWalked:
+				add(name+" size "+words.Bytes(l.SizeBytes), "a walk of "+l.Dir+" (each file once)")
+			}
+			if l.SharedSource != "" {
+				add(name+" "+words.SharedBy(l.SharedBy, l.SharedWith), "the running sandboxes' records that list it: "+l.SharedSource)
+			}
 		}
 	case PanelResources:
 		m, c := s.Cgroup.Memory, s.Cgroup.CPU
@@ -102,11 +120,23 @@ func sources(p Panel, s *inspect.Snapshot) [][2]string {
 		val("cpu usage ns", c.UsageNS)
 		val("cpu quota us", c.QuotaUS)
 		val("cpu period us", c.PeriodUS)
+		if c.IntervalSeconds > 0 && c.UsageNS.Source != "" {
+			add(fmt.Sprintf("cpu %.2f cores = %.0f%% of the quota, over the last %s", c.CoresUsed, c.PercentOfQuota, words.Seconds(c.IntervalSeconds)),
+				c.UsageNS.Source+": its growth between two reads, ÷ the time between them, ÷ quota/period")
+		}
+		val("nr_periods", c.Periods)
 		val("nr_throttled", c.Throttled)
-		val("pids", s.Cgroup.Pids.Current)
+		val("throttled ns", c.ThrottledNS)
+		val("pids (tasks: processes and their threads)", s.Cgroup.Pids.Current)
 	case PanelEvents:
-		if s.Sandbox != nil {
+		if sb := s.Sandbox; sb != nil {
 			add("status, exit, restart count", "the sandbox's state.json (written by its supervisor)")
+			if sb.Health != state.HealthNone {
+				add("health "+string(sb.Health), "state.json: the supervisor runs the image's HEALTHCHECK and records each change")
+				if n := len(sb.HealthLog); n > 0 {
+					add(words.HealthProbe(sb.HealthLog[n-1]), "state.json health_log (the last "+fmt.Sprint(n)+" probes)")
+				}
+			}
 		}
 		val("oom_kill", s.Cgroup.Memory.OOMKills)
 	}
@@ -128,6 +158,9 @@ func explanation(p Panel, s *inspect.Snapshot) string {
 			}
 		}
 	}
+	if p == PanelProcesses && s != nil && s.Sandbox != nil {
+		text += " " + words.InitNote(appPID(s))
+	}
 	if p == PanelProcesses && s != nil && s.Sandbox != nil && s.Sandbox.Security.Seccomp != "" {
 		sec := s.Sandbox.Security
 		if sec.Seccomp == "unconfined" {
@@ -146,6 +179,16 @@ func explanation(p Panel, s *inspect.Snapshot) string {
 		text += fmt.Sprintf(" It keeps %d capabilities (%s); the init, which never runs the app's code, keeps the rest.", len(caps), strings.Join(caps, " "))
 	}
 	return text
+}
+
+// appPID is the workload's PID inside its sandbox, 0 when unknown.
+func appPID(s *inspect.Snapshot) int {
+	for _, p := range s.Processes {
+		if s.Sandbox != nil && p.HostPID == s.Sandbox.WorkloadPID {
+			return p.SandboxPID
+		}
+	}
+	return 0
 }
 
 // renderExplain is the small panel: the sentences, then where the figures
@@ -182,16 +225,18 @@ func renderExplain(st *Styles, p Panel, s *inspect.Snapshot, w, h int) []string 
 	return out
 }
 
-// renderExplainFull is the e screen: the explanation and every figure of
-// the focused panel with the file it was read from.
-func renderExplainFull(st *Styles, p Panel, s *inspect.Snapshot, w, h int) string {
-	inner := w - 4
+// explainLines are the e screen's lines: the explanation and every figure
+// of the focused panel with the file it was read from.
+func explainLines(st *Styles, p Panel, s *inspect.Snapshot, inner int) []string {
 	lines := []string{st.Title.Render("Explain: " + p.String()), ""}
+	if p == PanelResources && s != nil && s.Sandbox != nil && s.Sandbox.Exit != nil && s.Sandbox.Exit.OOMKilled {
+		lines = append(append(lines, wrap(oomExplanation, inner)...), "")
+	}
 	lines = append(lines, wrap(explanation(p, s), inner)...)
-	lines = append(lines, "", st.Label.Render("figure → kernel file"))
+	lines = append(lines, "", st.Label.Render("figure → where it was read"))
 	srcs := sources(p, s)
 	for _, x := range srcs {
-		lines = append(lines, "  "+x[0])
+		lines = append(lines, "  "+cut(x[0], inner-2))
 		lines = append(lines, st.Dim.Render("    "+cutLeft(x[1], inner-4)))
 	}
 	if s != nil && len(s.Errors) > 0 {
@@ -200,8 +245,12 @@ func renderExplainFull(st *Styles, p Panel, s *inspect.Snapshot, w, h int) strin
 			lines = append(lines, "  "+cut(e, inner-2))
 		}
 	}
-	lines = append(lines, "", st.Dim.Render("press e or esc to close"))
-	return frame(st, "Explain", true, lines, w, h)
+	return append(lines, "", st.Dim.Render("press e or esc to close"))
+}
+
+// renderExplainFull is the e screen, scrolled to line off.
+func renderExplainFull(st *Styles, p Panel, s *inspect.Snapshot, off, w, h int) string {
+	return frame(st, "Explain", true, window(st, explainLines(st, p, s, w-4), off, h-2), w, h)
 }
 
 // wrap breaks text into lines of at most w cells.

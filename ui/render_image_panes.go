@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 
@@ -87,29 +88,43 @@ func (v *imageView) renderWaste(w, h int) (string, []string) {
 	return title, out
 }
 
-// renderKeysHelp is a ? screen made from a keymap's groups.
+// renderKeysHelp is a ? screen made from a keymap's groups, from the top
+// (the Image view's; the main screen's scrolls, renderHelp).
 func renderKeysHelp(st *Styles, title string, groups [][]key.Binding, names []string, notes []string, w, h int) string {
+	return frame(st, "Help", true, window(st, keysHelpLines(st, title, groups, names, notes, w-4), 0, h-2), w, h)
+}
+
+// keysHelpLines are a help screen's lines, w cells wide: each group of
+// keys under its name (a long description wraps under itself), then the
+// notes and the closing hint.
+func keysHelpLines(st *Styles, title string, groups [][]key.Binding, names []string, notes []string, w int) []string {
 	lines := []string{st.Title.Render(title)}
 	for i, group := range groups {
 		if i > 0 {
 			lines = append(lines, "")
 		}
-		lines = append(lines, st.Label.Render(names[i]))
+		lines = append(lines, st.Label.Render(cut(names[i], w)))
 		for _, b := range group {
 			hk := b.Help()
-			lines = append(lines, "  "+st.Key.Render(fit(hk.Key, 14))+hk.Desc)
+			desc := wrap(hk.Desc, max(w-16, 10))
+			lines = append(lines, "  "+st.Key.Render(fit(hk.Key, 14))+desc[0])
+			for _, d := range desc[1:] {
+				lines = append(lines, strings.Repeat(" ", 16)+d)
+			}
 		}
 	}
 	// The closing hint shares the last note's line when it fits.
 	closing := "press ? or esc to close"
 	for i, n := range notes {
-		if i == len(notes)-1 && len([]rune(n+" · "+closing)) <= w-4 {
+		if i == len(notes)-1 && len([]rune(n+" · "+closing)) <= w {
 			n, closing = n+" · "+closing, ""
 		}
-		lines = append(lines, st.Dim.Render(n))
+		for _, l := range wrap(n, w) {
+			lines = append(lines, st.Dim.Render(l))
+		}
 	}
 	if closing != "" {
 		lines = append(lines, st.Dim.Render(closing))
 	}
-	return frame(st, "Help", true, lines, w, h)
+	return lines
 }

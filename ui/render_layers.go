@@ -30,7 +30,6 @@ func renderLayers(st *Styles, b *box, w, h int) []string {
 		out = append(out, st.Dim.Render("   "+cutLeft(up.Dir, w-3)))
 	}
 	for i, l := range fs.Lowers {
-		n := len(fs.Lowers) - i
 		what := l.CreatedBy
 		if what == "" {
 			what = filepath.Base(l.Dir)
@@ -38,12 +37,12 @@ func renderLayers(st *Styles, b *box, w, h int) []string {
 				what = filepath.Base(filepath.Dir(l.Resolved))
 			}
 		}
-		shared := fmt.Sprintf("shared by %d", l.SharedBy)
+		shared := words.SharedBy(l.SharedBy, l.SharedWith)
 		if foreign { // glassbox counts only its own sandboxes' layers
 			shared = "layer " + orNone(shortDigest(l.Digest))
 		}
 		size := words.Bytes(l.SizeBytes)
-		left := fmt.Sprintf("░░ ro #%d ", n)
+		left := "░░ ro " + words.LayerNumber(i, len(fs.Lowers)) + " "
 		right := "  " + size + " · " + shared
 		room := w - len([]rune(left)) - len([]rune(right))
 		if room >= len([]rune(what)) {

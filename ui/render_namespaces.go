@@ -28,10 +28,14 @@ func renderNamespaces(st *Styles, boxes []*box, cur int, w, h int) []string {
 	if len(boxes) == 0 || boxes[cur].snap == nil {
 		return []string{st.Dim.Render("no snapshot yet")}
 	}
+	// The focused sandbox, then the others: running ones first, so that
+	// a dead sandbox takes a column only when there is room to spare.
 	order := []*box{boxes[cur]}
-	for i, b := range boxes {
-		if i != cur && b.snap != nil {
-			order = append(order, b)
+	for _, live := range []bool{true, false} {
+		for i, b := range boxes {
+			if i != cur && b.snap != nil && b.record().Status.Live() == live {
+				order = append(order, b)
+			}
 		}
 	}
 	const kindW, inoW = 7, 12
@@ -39,7 +43,7 @@ func renderNamespaces(st *Styles, boxes []*box, cur int, w, h int) []string {
 	order = order[:cols]
 	host := nsByKind(order[0].snap)
 	if len(host) == 0 {
-		return []string{st.Dim.Render("no namespaces to read: the sandbox's processes have exited"), pidOneLine(order)}
+		return keepPIDOne(st, []string{st.Dim.Render("no namespaces to read: the sandbox's processes have exited")}, pidOneLines(order, w), h)
 	}
 	if cols == 1 {
 		out := []string{st.Label.Render(columns([]int{kindW, inoW, inoW}, "KIND", "HOST", "SANDBOX", ""))}
@@ -57,8 +61,7 @@ func renderNamespaces(st *Styles, boxes []*box, cur int, w, h int) []string {
 			}
 			out = append(out, columns([]int{kindW, inoW, inoW}, k, inode(n.HostInode), inode(n.Inode), word))
 		}
-		out = append(out, pidOneLine(order))
-		return out
+		return keepPIDOne(st, out, pidOneLines(order, w), h)
 	}
 	widths := []int{kindW, inoW}
 	head := []string{"KIND", "HOST"}
@@ -80,6 +83,8 @@ func renderNamespaces(st *Styles, boxes []*box, cur int, w, h int) []string {
 		for i := range order {
 			o, ok := per[i][k]
 			switch {
+			case !order[i].record().Status.Live():
+				cells = append(cells, "ended")
 			case !ok:
 				cells = append(cells, "?")
 			case o.Own:
@@ -90,8 +95,17 @@ func renderNamespaces(st *Styles, boxes []*box, cur int, w, h int) []string {
 		}
 		out = append(out, columns(widths, cells...))
 	}
-	out = append(out, pidOneLine(order))
-	return out
+	return keepPIDOne(st, out, pidOneLines(order, w), h)
+}
+
+// keepPIDOne puts the PID 1 lines under the table: in a panel of h lines
+// (0: any height) the table gives way, never the lines that make the
+// point of two sandboxes side by side.
+func keepPIDOne(st *Styles, table, pid []string, h int) []string {
+	if h > 0 && len(table)+len(pid) > h {
+		table = clampHint(st, table, max(h-len(pid), 1), "e lists them")
+	}
+	return append(table, pid...)
 }
 
 // inode prints a namespace inode; 0 means it could not be read.
@@ -102,14 +116,51 @@ func inode(n uint64) string {
 	return fmt.Sprint(n)
 }
 
-// pidOneLine says who PID 1 is in each sandbox: the same number inside,
-// a different process on the host.
-func pidOneLine(order []*box) string {
+// pidOneLines say who PID 1 is in each sandbox — the same number inside,
+// a different process on the host — in lines of at most w cells.
+func pidOneLines(order []*box, w int) []string {
+	names := make([]string, len(order))
+	for i, b := range order {
+		names[i] = b.name
+	}
+	return joinWrapped(pidOneWords(order, names), " · ", w)
+}
+
+// pidOneWords are "NAME: PID 1 = host N" for each sandbox, labelled with
+// labels; one that ended says which host process its PID 1 was.
+func pidOneWords(boxes []*box, labels []string) []string {
 	var parts []string
-	for _, b := range order {
-		if b.snap != nil && b.snap.PID > 0 {
-			parts = append(parts, fmt.Sprintf("%s: PID 1 = host %d", b.name, b.snap.PID))
+	for i, b := range boxes {
+		if b == nil || b.snap == nil || b.snap.PID <= 0 {
+			continue
+		}
+		if b.record().Status.Live() {
+			parts = append(parts, fmt.Sprintf("%s: PID 1 = host %d", labels[i], b.snap.PID))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s: PID 1 was host %d (ended)", labels[i], b.snap.PID))
 		}
 	}
-	return strings.Join(parts, " · ")
+	return parts
+}
+
+// joinWrapped joins parts with sep into lines of at most w cells, breaking
+// only between parts (a part longer than w is cut).
+func joinWrapped(parts []string, sep string, w int) []string {
+	var out []string
+	line := ""
+	for _, p := range parts {
+		switch {
+		case line == "":
+			line = p
+		case len([]rune(line+sep+p)) <= w:
+			line += sep + p
+		default:
+			out = append(out, cut(line, w))
+			line = p
+		}
+	}
+	if line != "" {
+		out = append(out, cut(line, w))
+	}
+	return out
 }

@@ -18,10 +18,35 @@ func renderProcesses(st *Styles, b *box, w, h int) []string {
 	if len(b.snap.Processes) == 0 {
 		return []string{st.Dim.Render("no processes: the sandbox is not running")}
 	}
-	widths := []int{6, 2, 8, 10, 7}
-	out := []string{st.Label.Render(columns(widths, "HOST", "→", "PID", "RSS", "CPU", "COMMAND"))}
+	out := processRows(st, b, true)
 	sb := b.record()
+	p := b.snap.Processes[len(b.snap.Processes)-1]
 	joined := false
+	for _, q := range b.snap.Processes {
+		if q.HostPID == sb.WorkloadPID {
+			p = q
+		}
+		joined = joined || (q.Joined && q.SandboxPID != 1 && q.HostPID != sb.WorkloadPID)
+	}
+	if joined {
+		out = append(out, st.Accent.Render("setns: stepped in from outside (exec); its parent is not in here, PPID 0"))
+	}
+	out = append(out, st.Dim.Render(fmt.Sprintf("NSpid %s: one process, a PID on each side", nspid(p.NSpid))))
+	out = append(out, st.Dim.Render(securityLine(p)))
+	return out
+}
+
+// processRows is the table of processes, a heading and one row each: host
+// PID → sandbox PID (with its role), RSS, CPU (with cpu) and the command.
+func processRows(st *Styles, b *box, cpu bool) []string {
+	// Host PIDs run to 7 digits; an RSS reads "21.44 MiB".
+	widths := []int{8, 2, 8, 11, 7}
+	head := []string{"HOST", "→", "PID", "RSS", "CPU", "COMMAND"}
+	if !cpu {
+		widths, head = []int{8, 2, 8, 11}, []string{"HOST", "→", "PID", "RSS", "COMMAND"}
+	}
+	out := []string{st.Label.Render(columns(widths, head...))}
+	sb := b.record()
 	for _, p := range b.snap.Processes {
 		role := ""
 		switch {
@@ -30,11 +55,7 @@ func renderProcesses(st *Styles, b *box, w, h int) []string {
 		case p.HostPID == sb.WorkloadPID && sb.WorkloadPID != 0:
 			role = "app"
 		case p.Joined:
-			role, joined = "setns", true
-		}
-		cpu := "n/a"
-		if p.CPUCores != nil {
-			cpu = fmt.Sprintf("%.1f%%", *p.CPUCores*100)
+			role = "setns"
 		}
 		cmd := strings.Join(p.Args, " ")
 		if len(p.Args) > 0 {
@@ -43,19 +64,16 @@ func renderProcesses(st *Styles, b *box, w, h int) []string {
 		if cmd == "" {
 			cmd = p.Command
 		}
-		out = append(out, columns(widths, fmt.Sprint(p.HostPID), "→", strings.TrimSpace(fmt.Sprint(p.SandboxPID, " ", role)), words.Bytes(p.RSSBytes), cpu, cmd))
-	}
-	p := b.snap.Processes[len(b.snap.Processes)-1]
-	for _, q := range b.snap.Processes {
-		if q.HostPID == sb.WorkloadPID {
-			p = q
+		cells := []string{fmt.Sprint(p.HostPID), "→", strings.TrimSpace(fmt.Sprint(p.SandboxPID, " ", role)), words.Bytes(p.RSSBytes)}
+		if cpu {
+			c := "n/a"
+			if p.CPUCores != nil {
+				c = fmt.Sprintf("%.1f%%", *p.CPUCores*100)
+			}
+			cells = append(cells, c)
 		}
+		out = append(out, columns(widths, append(cells, cmd)...))
 	}
-	if joined {
-		out = append(out, st.Accent.Render("setns: stepped in from outside (exec); its parent is not in here, PPID 0"))
-	}
-	out = append(out, st.Dim.Render(fmt.Sprintf("NSpid %s: one process, a PID on each side", nspid(p.NSpid))))
-	out = append(out, st.Dim.Render(securityLine(p)))
 	return out
 }
 

@@ -79,7 +79,8 @@ func TestScreen(t *testing.T) {
 			g.memUsage, g.anon = 255*mib, 225*mib
 			rs = append(rs, []*inspect.Snapshot{g.snap(t0)}, []*inspect.Snapshot{g.busy().snap(t0.Add(time.Second))})
 			g = g.busy()
-			g.initPID, g.appPID, g.restarts, g.oomKills = 4301, 4309, 1, 1
+			g.initPID, g.appPID, g.restarts, g.oomKills = 4301, 4309, 1, 0 // a fresh cgroup: its oom_kill starts at 0
+			g.restartedAfter = g.oomKilled(t0.Add(1500 * time.Millisecond)).exit
 			g.memUsage, g.anon, g.file = 12*mib, 8*mib, 3*mib
 			g.started = t0.Add(2 * time.Second)
 			rs = append(rs, []*inspect.Snapshot{g.snap(t0.Add(2 * time.Second))})
@@ -90,6 +91,18 @@ func TestScreen(t *testing.T) {
 	}
 	paused := calc()
 	paused.status = state.Paused
+	// One sandbox OOM-killed beside another that carries on: calc2 is
+	// stressed to its limit and killed, calc runs on.
+	oomBeside := func() [][]*inspect.Snapshot {
+		a, b := calc(), calc2()
+		rs := rounds(2, a, b)
+		a, b = a.busy().busy(), b.busy().busy()
+		b.memUsage, b.anon = 250*mib, 236*mib
+		rs = append(rs, []*inspect.Snapshot{a.snap(t0.Add(2 * time.Second)), b.snap(t0.Add(2 * time.Second))})
+		a, b = a.busy(), b.oomKilled(t0.Add(2500*time.Millisecond))
+		return append(rs, []*inspect.Snapshot{a.snap(t0.Add(3 * time.Second)), b.snap(t0.Add(3 * time.Second))})
+	}
+	ab := func(m Model) Model { m.overlay = overlayAB; return m }
 	tests := []struct {
 		name   string
 		w, h   int
@@ -120,6 +133,27 @@ func TestScreen(t *testing.T) {
 			setup: func(m Model) Model { m.overlay = overlayHelp; return m }},
 		{name: "explain_resources_120x40", w: 120, h: 40, rounds: rounds(2, calc()),
 			setup: func(m Model) Model { m.overlay, m.focus = overlayExplain, PanelResources; return m }},
+		{name: "ab_one_oom_killed_80x24", w: 80, h: 24, rounds: oomBeside(), setup: ab},
+		{name: "ab_one_oom_killed_100x30", w: 100, h: 30, rounds: oomBeside(), setup: ab},
+		{name: "ab_one_oom_killed_120x35", w: 120, h: 35, rounds: oomBeside(), setup: ab},
+		{name: "two_sandboxes_one_oom_killed_100x30", w: 100, h: 30, rounds: oomBeside()},
+		{name: "env_80x24", w: 80, h: 24, rounds: rounds(2, calc()), setup: func(m Model) Model { m.overlay = overlayEnv; return m }},
+		{name: "env_100x30", w: 100, h: 30, rounds: rounds(2, calc()), setup: func(m Model) Model { m.overlay = overlayEnv; return m }},
+		{name: "env_120x35", w: 120, h: 35, rounds: rounds(2, calc()), setup: func(m Model) Model { m.overlay = overlayEnv; return m }},
+		{name: "help_80x24", w: 80, h: 24, rounds: rounds(1, calc()), setup: func(m Model) Model { m.overlay = overlayHelp; return m }},
+		{name: "help_scrolled_to_the_end_80x24", w: 80, h: 24, rounds: rounds(1, calc()),
+			setup: func(m Model) Model { m.overlay, m.scroll = overlayHelp, 1000; return m }},
+		{name: "help_120x35", w: 120, h: 35, rounds: rounds(1, calc()), setup: func(m Model) Model { m.overlay = overlayHelp; return m }},
+		{name: "explain_resources_80x24", w: 80, h: 24, rounds: rounds(2, calc()),
+			setup: func(m Model) Model { m.overlay, m.focus = overlayExplain, PanelResources; return m }},
+		{name: "explain_resources_scrolled_100x30", w: 100, h: 30, rounds: rounds(2, calc()),
+			setup: func(m Model) Model { m.overlay, m.focus, m.scroll = overlayExplain, PanelResources, 10; return m }},
+		{name: "explain_processes_120x35", w: 120, h: 35, rounds: rounds(2, calc()),
+			setup: func(m Model) Model { m.overlay, m.focus = overlayExplain, PanelProcesses; return m }},
+		{name: "explain_layers_120x35", w: 120, h: 35, rounds: rounds(2, calc()),
+			setup: func(m Model) Model { m.overlay, m.focus = overlayExplain, PanelLayers; return m }},
+		{name: "explain_events_100x30", w: 100, h: 30, rounds: rounds(2, calc()),
+			setup: func(m Model) Model { m.overlay, m.focus = overlayExplain, PanelEvents; return m }},
 		{name: "too_small_79x24", w: 79, h: 24, rounds: rounds(1, calc())},
 		{name: "empty_100x30", w: 100, h: 30},
 	}

@@ -27,13 +27,38 @@ func (m Model) View() string {
 	}
 	switch m.overlay {
 	case overlayHelp:
-		return renderHelp(m.c.st, m.c.keys, w, h)
+		return renderHelp(m.c.st, m.c.keys, m.scroll, w, h)
 	case overlayExplain:
-		return renderExplainFull(m.c.st, m.focus, m.focusedSnap(), w, h)
+		return renderExplainFull(m.c.st, m.focus, m.focusedSnap(), m.scroll, w, h)
 	case overlayCompare:
 		return renderCompare(m.c.st, m.cmp, m.now, w, h)
+	case overlayAB:
+		return m.renderAB(w, h)
+	case overlayLog:
+		return m.renderLog(w, h)
+	case overlayEnv:
+		return m.renderEnv(w, h)
 	}
 	return m.screen(w, h)
+}
+
+// overlayLen is the number of lines of the full-screen view that scrolls,
+// and how many of them fit on screen at once; n is -1 for a view that does
+// not scroll.
+func (m Model) overlayLen() (n, page int) {
+	w, h := m.c.width, m.c.height
+	page = h - 2 // inside the frame
+	switch m.overlay {
+	case overlayHelp:
+		return len(helpLines(m.c.st, m.c.keys, w-4)), page
+	case overlayExplain:
+		return len(explainLines(m.c.st, m.focus, m.focusedSnap(), w-4)), page
+	case overlayLog:
+		return len(m.logLines(w - 4)), m.logPage(h)
+	case overlayEnv:
+		return len(m.envLines(w - 4)), page
+	}
+	return -1, 0
 }
 
 func (m Model) focused() *box {
@@ -81,7 +106,13 @@ func (m Model) screen(w, h int) string {
 			h3 = avail - h1 - h2
 		}
 	}
+	if h > 0 {
+		ns = renderNamespaces(st, m.boxes, m.cur, left-4, h1-2)
+	}
 	ev := renderEvents(st, m.events, left-4, h3-2)
+	if h > 0 && len(ex) > h3-2 {
+		ex = clampHint(st, ex, h3-2, "e shows it all")
+	}
 	focus := m.focus
 	if m.once {
 		focus = numPanels // nothing focused
@@ -106,24 +137,6 @@ func (b *box) snapOrNil() *inspect.Snapshot {
 	return b.snap
 }
 
-// footer is the status of the last action and the short key help.
-func (m Model) footer(w, h int) []string {
-	st := m.c.st
-	if m.once {
-		return []string{st.Dim.Render(cut("glassbox top --once · "+m.now.UTC().Format(time.RFC3339)+" · live: glassbox top", w))}
-	}
-	status := m.status
-	if status == "" {
-		status = fmt.Sprintf("refreshing every %s", m.opt.Interval)
-	}
-	keys := m.c.help.ShortHelpView(m.c.keys.footer())
-	if h < 30 {
-		// Short terminals: one line, the status first.
-		return []string{fit(st.Accent.Render(status)+"  "+keys, w)}
-	}
-	return []string{fit(st.Accent.Render(cut(status, w)), w), fit(keys, w)}
-}
-
 // renderBanner is the line (or two) above the panels for what must not be
 // missed: an OOM kill, a stop in progress, a paused sandbox, a question.
 func renderBanner(st *Styles, b *box, stops map[string]stopping, confirm string, now time.Time, w int) []string {
@@ -139,8 +152,7 @@ func renderBanner(st *Styles, b *box, stops map[string]stopping, confirm string,
 		}
 		return []string{bar(fmt.Sprintf(" REMOVE %s (%s)? %s. Press y to remove, n to keep it.", b.name, sb.ID, what))}
 	}
-	recent := !b.oomAt.IsZero() && now.Sub(b.oomAt) < time.Minute
-	if b.oomKilled() || recent {
+	if b.oomKilled() || b.recentOOM(now) {
 		limit := "its memory limit"
 		if b.snap != nil {
 			if l := memLimit(b.snap); l > 0 {
@@ -152,26 +164,43 @@ func renderBanner(st *Styles, b *box, stops map[string]stopping, confirm string,
 			exit = e
 		}
 		l1 := fmt.Sprintf(" ⚠ OOM KILLED: %s hit %s and the kernel's OOM killer sent SIGKILL", b.name, limit)
-		l2 := " " + exit.String() + " ·"
+		parts := []string{exit.String()}
 		if b.oomTo > b.oomFrom {
-			l2 += fmt.Sprintf(" oom_kill %d→%d ·", b.oomFrom, b.oomTo)
+			run := ""
+			if b.earlierRun() {
+				run = " in " + words.RunStarted(b.oomStart)
+			}
+			parts = append(parts, fmt.Sprintf("oom_kill %d→%d%s", b.oomFrom, b.oomTo, run))
 		}
 		switch {
 		case sb.Status == "running" && sb.RestartCount > 0:
-			l2 += fmt.Sprintf(" restart policy %s brought it back: restart count %d", words.Policy(sb), sb.RestartCount)
+			parts = append(parts, fmt.Sprintf("restart policy %s started it again at %s (restart count %d)", words.Policy(sb), sb.Started.Format("15:04:05"), sb.RestartCount))
 		case sb.Status == "exited":
-			l2 += fmt.Sprintf(" not restarted (policy %s): n starts a new sandbox, d removes it", words.Policy(sb))
+			parts = append(parts, fmt.Sprintf("not restarted (policy %s): R starts it again, d removes it", words.Policy(sb)))
 		default:
-			l2 += " the event is in the log below; r releases the memory still held"
+			parts = append(parts, "the event is in the log below; r releases the memory still held")
 		}
-		return []string{bar(l1), bar(l2)}
+		out := []string{bar(l1)}
+		for _, l := range joinWrapped(parts, " · ", w-1) {
+			out = append(out, bar(" "+l))
+		}
+		return out
 	}
 	if s, ok := stops[b.id]; ok {
 		left := s.timeout - now.Sub(s.since)
 		if left < 0 {
 			left = 0
 		}
-		return []string{bar(fmt.Sprintf(" STOPPING %s: SIGTERM sent %s ago; SIGKILL in %s if it has not exited", b.name, duration(now.Sub(s.since)), duration(left.Round(time.Second))))}
+		deaf := ""
+		if b.ignoresTERM != 0 && b.ignoresTERM == sb.WorkloadPID {
+			deaf = " (it ignores it: t)"
+		}
+		var out []string
+		for _, l := range joinWrapped([]string{fmt.Sprintf("STOPPING %s: SIGTERM sent %s ago%s", b.name, duration(now.Sub(s.since)), deaf),
+			fmt.Sprintf("SIGKILL in %s if it has not exited", duration(left.Round(time.Second)))}, "; ", w-1) {
+			out = append(out, bar(" "+l))
+		}
+		return out
 	}
 	if sb.Status == "paused" {
 		return []string{bar(fmt.Sprintf(" PAUSED: %s's processes are frozen by the cgroup freezer; p thaws them", b.name))}

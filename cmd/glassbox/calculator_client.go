@@ -14,6 +14,7 @@ import (
 
 	"glassbox/cmd/calculator/service"
 	"glassbox/sandbox/state"
+	"glassbox/ui"
 )
 
 // calculatorURL is where a sandbox's calculator answers from the host: the
@@ -66,6 +67,12 @@ func (c *calculatorClient) burnCPU(base string, seconds, workers int) (service.S
 	return st, err
 }
 
+func (c *calculatorClient) sigterm(base string, mode string) (service.StressStatus, error) {
+	var st service.StressStatus
+	err := c.do(http.MethodPost, base+"/stress/sigterm", service.SIGTERMRequest{Mode: mode}, &st)
+	return st, err
+}
+
 func (c *calculatorClient) add(base string, a, b float64) (service.CalcResponse, error) {
 	var res service.CalcResponse
 	err := c.do(http.MethodPost, base+"/calculate", service.CalcRequest{Operation: "add", A: &a, B: &b}, &res)
@@ -90,7 +97,7 @@ func (c *calculatorClient) do(method, url string, body, out any) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
 		// The workload died with the request in flight: at a memory
 		// limit, that is the OOM killer.
-		return fmt.Errorf("%s %s: the connection dropped: the workload died mid-request", method, req.URL.Path)
+		return fmt.Errorf("%s %s: %w", method, req.URL.Path, ui.ErrNoAnswer)
 	}
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, req.URL.Path, err)

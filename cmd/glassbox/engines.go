@@ -30,16 +30,21 @@ func findForeign(ref string) (*inspect.Container, error) {
 	return engines.Find(engines.Discover(context.Background(), engines.Host()), ref)
 }
 
+// engineTool is the command that drives an engine's containers.
+func engineTool(engine string) string {
+	if tool := map[string]string{inspect.EngineKubernetes: "kubectl", inspect.EngineContainerd: "ctr"}[engine]; tool != "" {
+		return tool
+	}
+	return engine
+}
+
 // readOnlyRef refuses a verb that would change another engine's container.
 func readOnlyRef(cmd *cobra.Command, ref string) error {
 	engine, _, ok := inspect.ParseRef(ref)
 	if !ok {
 		return nil
 	}
-	tool := map[string]string{inspect.EngineKubernetes: "kubectl", inspect.EngineContainerd: "ctr"}[engine]
-	if tool == "" {
-		tool = engine
-	}
+	tool := engineTool(engine)
 	return fmt.Errorf("%s %s: %s is %s's container, and glassbox only reads other engines' containers (glassbox inspect/top %s show it; %s %s changes it)",
 		cmd.Name(), ref, ref, engine, ref, tool, cmd.Name())
 }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"glassbox/cmd/calculator/service"
 	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/state"
 	"glassbox/sandbox/vm/compare"
@@ -92,6 +93,20 @@ func (a *topActions) Stop(ref string, timeout time.Duration) (string, error) {
 }
 
 func (a *topActions) Kill(ref string) error { return a.eng.Kill(ref, syscall.SIGKILL) }
+
+func (a *topActions) Restart(ref string) error {
+	_, err := a.eng.Restart(ref)
+	return err
+}
+
+func (a *topActions) IgnoreSIGTERM(ref string) error {
+	base, err := a.calculator(ref)
+	if err != nil {
+		return err
+	}
+	_, err = a.calc.sigterm(base, service.TermIgnore)
+	return err
+}
 
 func (a *topActions) Start() (string, error) {
 	if a.start == nil {

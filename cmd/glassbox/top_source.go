@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -119,4 +120,25 @@ func (l *topSource) Close() {
 	}
 }
 
-var _ ui.OOMWatcher = (*topSource)(nil)
+// FollowLog follows a sandbox's log through the engine (ui.LogFollower),
+// as glassbox logs -f --tail N does: the workload's output, not the
+// supervisor's notes.
+func (l *topSource) FollowLog(ctx context.Context, ref string, tail int, line func(ui.LogLine)) error {
+	if engine, _, ok := inspect.ParseRef(ref); ok {
+		return fmt.Errorf("%s is %s's container: glassbox reads its kernel side, its log is %s's (%s logs)", ref, engine, engine, engineTool(engine))
+	}
+	opts := lifecycle.LogOptions{Follow: true, Tail: tail, Emit: func(e lifecycle.Entry) error {
+		line(ui.LogLine{Time: e.Time, Stream: e.Stream, Text: e.Line})
+		return ctx.Err()
+	}}
+	err := l.Engine.Logs(ctx, ref, opts, io.Discard)
+	if errors.Is(err, context.Canceled) {
+		return nil // the view was closed
+	}
+	return err
+}
+
+var (
+	_ ui.OOMWatcher  = (*topSource)(nil)
+	_ ui.LogFollower = (*topSource)(nil)
+)

@@ -29,6 +29,7 @@ func Report(w io.Writer, s *inspect.Snapshot, sources bool) error {
 	}
 	r.namespaces(s)
 	r.processes(s)
+	r.environ(s)
 	r.security(s)
 	r.filesystem(s)
 	r.cgroup(s)
@@ -143,6 +144,29 @@ func (r *reporter) processes(s *inspect.Snapshot) {
 	}
 }
 
+// environ is the workload's environment, each variable with where it came
+// from: the image's ENV, -e (marked where it overrides the image), glassbox.
+func (r *reporter) environ(s *inspect.Snapshot) {
+	vars := Env(s.Environ.Vars, s.Sandbox)
+	if len(vars) == 0 {
+		return
+	}
+	src := s.Environ.Source
+	if src == "" {
+		src = "the record: the process could not be read"
+	}
+	r.section("Environment (the workload's, " + src + ")")
+	r.table(func(tw *tabwriter.Writer) {
+		for _, v := range vars {
+			from := v.From
+			if v.Overrides {
+				from = "◆ " + from
+			}
+			fmt.Fprintf(tw, "  %s\t%s=%s\n", from, v.Key, v.Value)
+		}
+	})
+}
+
 func capsSummary(caps []string) string {
 	switch {
 	case len(caps) == 0:
@@ -191,18 +215,20 @@ func (r *reporter) filesystem(s *inspect.Snapshot) {
 	if f.RootType == "overlay" {
 		r.line("  upper (writable): %s — %s in %d changed entries", f.Upper.Dir, Bytes(f.Upper.SizeBytes), f.Upper.ChangedFiles)
 		r.line("  work: %s", f.Upper.Work)
+		r.line("  read-only layers, top-most first as overlay looks them up (#1 is the image's base):")
 		r.table(func(tw *tabwriter.Writer) {
 			fmt.Fprintln(tw, "  LAYER\tDIGEST\tSIZE\tSHARED BY\tCREATED BY\tDIR\t")
 			foreign := s.Container != nil
 			for i, l := range f.Lowers {
 				digest, size, shared, by := "-", "-", "-", "-"
+				number := LayerNumber(i, len(f.Lowers))
 				if l.SizeBytes > 0 {
 					size = Bytes(l.SizeBytes)
 				}
 				if l.Digest != "" {
 					digest = shortDigest(l.Digest)
 					if !foreign { // only glassbox's own sandboxes are counted
-						shared = fmt.Sprint(l.SharedBy)
+						shared = strings.TrimPrefix(SharedBy(l.SharedBy, l.SharedWith), "shared by ")
 					}
 					by = l.CreatedBy
 					if len(by) > 50 {
@@ -213,7 +239,7 @@ func (r *reporter) filesystem(s *inspect.Snapshot) {
 				if l.Resolved != "" {
 					dir += " → " + l.Resolved
 				}
-				fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t\n", i, digest, size, shared, by, dir)
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t\n", number, digest, size, shared, by, dir)
 			}
 		})
 	}

@@ -23,7 +23,9 @@ func fixtureSnapshot(t *testing.T) *inspect.Snapshot {
 	const id = "3f2a9c01b7de"
 	sb := &state.Sandbox{
 		ID: id, Name: "web", Image: "calculator", Hostname: "web", Status: state.Running,
-		InitPID: 4242, WorkloadPID: 4251, Cgroup: state.Cgroup{Path: "/glassbox/" + id},
+		ImageEnv: []string{"SERVER_PORT=8000", "WORKER_COUNT=4"},
+		Env:      []string{"SERVER_PORT=8000", "WORKER_COUNT=2", "LOG_FORMAT=json", "SHUTDOWN_TIMEOUT=10s"},
+		InitPID:  4242, WorkloadPID: 4251, Cgroup: state.Cgroup{Path: "/glassbox/" + id},
 		Layers:  []state.Layer{{Digest: "sha256:9c1e4f0b", Dir: filepath.Join(fs.HostRoot, "layer"), CreatedBy: "COPY calculator /app/calculator", Size: 9 << 20}},
 		Limits:  state.Limits{MemoryBytes: 256 << 20, CPUs: 0.5},
 		Network: state.Network{Ports: []state.Port{{HostIP: "127.0.0.1", HostPort: 8000, ContainerPort: 8000, Proto: "tcp", Via: state.ViaKernel}}},
@@ -62,10 +64,18 @@ func TestReport(t *testing.T) {
 		"restart policy: on-failure:3, restarted 1 time(s), last after Exited (137, SIGKILL, OOMKilled)",
 		"note: supervisor died", "nft list table ip glassbox-3f2a9c01b7de",
 		"\nSecurity (PID 4251)\n", "seccomp: filter (mode 2), 1 filter\n", "profile: docker's default profile: 306 system calls allowed, 71 denied",
-		"the filter refuses mount, unshare", "no_new_privs: set", "root filesystem: read-only", "PID 4242: seccomp none (mode 0)"} {
+		"the filter refuses mount, unshare", "no_new_privs: set", "root filesystem: read-only", "PID 4242: seccomp none (mode 0)",
+		"\nEnvironment (the workload's, ../../inspect/testdata/proc/4251/environ)\n", "  image ENV                  SERVER_PORT=8000\n",
+		"  ◆ -e (image ENV: 4)        WORKER_COUNT=2\n", "  -e                         LOG_FORMAT=json\n", "  glassbox (the hostname)    HOSTNAME=web\n",
+		"  glassbox (a default PATH)  PATH=/usr/local/sbin:",
+		"LAYER  DIGEST", "(#1 is the image's base)"} {
 		if !strings.Contains(plain.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, plain.String())
 		}
+	}
+	// Layers are numbered as the UI numbers them: #1 the base, listed last.
+	if top, base := strings.Index(plain.String(), "\n  #2 "), strings.Index(plain.String(), "\n  #1 "); top < 0 || base < top {
+		t.Errorf("layers not numbered #2 (top) then #1 (base):\n%s", plain.String())
 	}
 	if !strings.Contains(sourced.String(), "Security (PID 4251)  (../../inspect/testdata/proc/4251/status)") {
 		t.Error("--sources does not name /proc/PID/status for the seccomp mode")

@@ -11,6 +11,7 @@ package words
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -204,4 +205,113 @@ func Status(sb *state.Sandbox, now time.Time) string {
 // Ago is a duration in words, "3 minutes", "Less than a second".
 func Ago(d time.Duration) string {
 	return units.HumanDuration(max(d, 0))
+}
+
+// Seconds is a span in seconds, to a tenth: "1 s", "0.2 s", "105.6 s".
+func Seconds(s float64) string {
+	return strconv.FormatFloat(math.Round(s*10)/10, 'f', -1, 64) + " s"
+}
+
+// RunStarted names one run of a sandbox by when it started, "the run
+// started 15:04:05": a restart (the policy's, or glassbox restart) starts
+// the workload again in a fresh cgroup, whose counters (oom_kill, CPU
+// time, throttling) begin again at 0, so a figure read from a cgroup
+// belongs to one run.
+func RunStarted(started time.Time) string {
+	if started.IsZero() {
+		return "an earlier run"
+	}
+	return "the run started " + started.Format("15:04:05")
+}
+
+// LayerNumber is how a read-only layer is called everywhere — the UI's
+// stack, inspect, the Image view: #1 is the image's base, the layer built
+// first; a stack listed top-most first (as lowerdir= names them) counts
+// down. i is the layer's index in that top-most-first list of n.
+func LayerNumber(i, n int) string { return "#" + strconv.Itoa(n-i) }
+
+// SharedBy says which running sandboxes use a layer: "shared by 2 (calc,
+// calc2)", the names cut after three; "1 (this one)" for a layer only one
+// uses.
+func SharedBy(n int, names []string) string {
+	s := "shared by " + strconv.Itoa(n)
+	if len(names) == 0 {
+		return s
+	}
+	if n == 1 && len(names) == 1 {
+		return s + " (" + names[0] + " only)"
+	}
+	shown := names
+	if len(shown) > 3 {
+		shown = shown[:3]
+	}
+	list := strings.Join(shown, ", ")
+	if more := len(names) - len(shown); more > 0 {
+		list += fmt.Sprintf(" and %d more", more)
+	}
+	return s + " (" + list + ")"
+}
+
+// InitNote says why the workload is PID 2 (or 1) in its sandbox, against
+// what the course's /info example shows (process_id 1): pid is the
+// workload's PID inside, 0 when unknown.
+func InitNote(pid int) string {
+	switch pid {
+	case 1:
+		return "The app is PID 1 itself (run --init=false): it must reap its children and handle SIGTERM, " +
+			"since the kernel gives PID 1 no default signal actions; its /info says process_id 1, as in the course."
+	case 0:
+		return "glassbox's init is PID 1 and starts the app as PID 2 (run --init=false makes the app PID 1)."
+	}
+	return fmt.Sprintf("The app is PID %d, not 1: glassbox's init is PID 1 (it reaps zombies and passes signals on) "+
+		"and starts it, so the calculator's /info says process_id %d where the course's example, run without an init, says 1; "+
+		"glassbox run --init=false makes the app PID 1.", pid, pid)
+}
+
+// NoAnswerAfterOOM tells a request to a workload that the OOM killer ended
+// while it was answering: what was asked, and why it got no answer.
+func NoAnswerAfterOOM(what, name string) string {
+	return what + " got no answer: the OOM killer ended " + name + "'s workload while it was allocating (exit 137)"
+}
+
+// StopEnded says how a stop ended: sig is the signal that ended the
+// workload (as the engine reports it), grace the grace period it had,
+// took how long the stop took.
+func StopEnded(sig string, grace, took time.Duration) string {
+	switch sig {
+	case "SIGKILL":
+		return fmt.Sprintf("stopped: no exit within the grace period (%s), so SIGKILL ended it after %s (exit 137)", grace, Seconds(took.Seconds()))
+	case "SIGTERM":
+		return fmt.Sprintf("stopped: it exited on SIGTERM after %s, within the grace period (%s)", Seconds(took.Seconds()), grace)
+	}
+	return "stopped, ended by " + sig
+}
+
+// IgnoresTERM is the answer to the key that makes the calculator deaf to
+// SIGTERM: what a stop will now show.
+func IgnoresTERM(grace time.Duration) string {
+	return fmt.Sprintf("the calculator now ignores SIGTERM: s sends it, waits out the grace period (%s), then SIGKILL", grace)
+}
+
+// LogViewTitle says what the live view's log shows: the workload's output,
+// whether it follows, and the supervisor's health polls it hides.
+func LogViewTitle(hidden int, showPolls, follow bool) string {
+	s := "its stdout and stderr, followed live"
+	if !follow {
+		s = "its stdout and stderr, scrolled back (G follows again)"
+	}
+	switch {
+	case showPolls:
+		s += " · the supervisor's /health polls shown (H hides them)"
+	case hidden > 0:
+		s += fmt.Sprintf(" · %d /health %s by the supervisor hidden (H shows them)", hidden, pluralWord(hidden, "poll", "polls"))
+	}
+	return s
+}
+
+func pluralWord(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

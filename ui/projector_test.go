@@ -1,0 +1,332 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"glassbox/inspect"
+	"glassbox/sandbox/state"
+)
+
+// What a student and a teacher tripped over (issue 21), each on screen at
+// the sizes of a laptop (80×24), a projector (100×30) and a larger window
+// (120×35).
+
+// calcLog is a calculator's log as the supervisor keeps it: its start,
+// the supervisor's /health polls every 5 s, a student's requests.
+func calcLog() []LogLine {
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	poll := func(s int) LogLine {
+		return LogLine{Time: at(s), Stream: "stdout", Text: fmt.Sprintf(
+			`{"time":"2026-11-28T15:04:%02dZ","level":"INFO","msg":"request","method":"GET","path":"/health","status":200,"duration_us":41,"remote":"127.0.0.1:5%04d","user_agent":"glassbox-healthcheck"}`, 5+s, s)}
+	}
+	lines := []LogLine{{Time: at(0), Stream: "stdout", Text: `{"time":"2026-11-28T15:04:05Z","level":"INFO","msg":"started","port":8000,"workers":2,"pid":2,"hostname":"calc","shutdown_timeout":"10s"}`}}
+	for s := 5; s <= 40; s += 5 {
+		lines = append(lines, poll(s))
+		if s == 20 {
+			lines = append(lines, LogLine{Time: at(21), Stream: "stdout",
+				Text: `{"time":"2026-11-28T15:04:26Z","level":"INFO","msg":"request","method":"POST","path":"/calculate","status":200,"duration_us":88,"remote":"10.123.0.1:40112","user_agent":"curl/7.88.1"}`})
+			lines = append(lines, LogLine{Time: at(22), Stream: "stderr", Text: "warning: a calculation was asked to divide by zero"})
+		}
+	}
+	return lines
+}
+
+func TestProjectorScreens(t *testing.T) {
+	// The moment of the OOM kill: the stress request that was in flight
+	// got no answer, and says so after the kill, as its consequence.
+	oomMoment := func(m Model) Model {
+		f := calc()
+		f.memUsage, f.anon = 250*mib, 236*mib
+		m.boxes[0].heldMB = 192
+		asked := t0.Add(2 * time.Second)
+		m = step(t, m, actionMsg{at: asked.Add(300 * time.Millisecond), asked: asked, verb: "stress memory", id: f.id, name: f.name,
+			kind: EvAction, text: "stress memory", err: fmt.Errorf("POST /stress/memory: %w", ErrNoAnswer), held: -1})
+		dead := f.busy().busy().oomKilled(t0.Add(2500 * time.Millisecond))
+		return step(t, m, snapshotsMsg{at: t0.Add(3 * time.Second), snaps: rated([][]*inspect.Snapshot{{dead.snap(t0.Add(3 * time.Second))}})[0]})
+	}
+	logView := func(polls bool) func(Model) Model {
+		return func(m Model) Model {
+			m.overlay = overlayLog
+			m.log = logView{id: calc().id, name: "calc", lines: calcLog(), follow: true, showPolls: polls}
+			n, page := m.overlayLen()
+			m.scroll = clampOffset(n, n, page)
+			return m
+		}
+	}
+	sizes := [][2]int{{80, 24}, {100, 30}, {120, 35}}
+	cases := []struct {
+		name   string
+		rounds [][]*inspect.Snapshot
+		setup  func(Model) Model
+	}{
+		{"oom_moment", rounds(2, calc()), oomMoment},
+		{"log", rounds(2, calc()), logView(false)},
+		{"log_with_health_polls", rounds(2, calc()), logView(true)},
+		{"stopping_a_calculator_that_ignores_SIGTERM", rounds(2, calc()), func(m Model) Model {
+			m.boxes[0].ignoresTERM = calc().appPID
+			m.stops[calc().id] = stopping{since: t0.Add(-7 * time.Second), timeout: 10 * time.Second}
+			return m
+		}},
+	}
+	for _, tc := range cases {
+		for _, sz := range sizes {
+			w, h := sz[0], sz[1]
+			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, w, h), func(t *testing.T) {
+				m := tc.setup(fixtureModel(t, w, h, tc.rounds...))
+				out := m.View()
+				checkSize(t, out, w, h)
+				golden.RequireEqual(t, []byte(out))
+				if !strings.Contains(out, "? help") || !strings.Contains(out, "q quit") {
+					if m.overlay == overlayNone || m.overlay.actsOnSandbox() {
+						t.Errorf("the footer lost ? or q at %d×%d", w, h)
+					}
+				}
+			})
+		}
+	}
+}
+
+// The footer keeps ? and q in view at any width the screen is drawn at.
+func TestFooterKeepsHelpAndQuit(t *testing.T) {
+	for _, w := range []int{80, 90, 100, 120, 160} {
+		for _, h := range []int{24, 30, 35} {
+			m := fixtureModel(t, w, h, rounds(1, calc())...)
+			m.status = strings.Repeat("a very long status line that would push the keys out ", 4)
+			for _, l := range m.footer(w, h) {
+				if n := len([]rune(stripANSI(l))); n > w {
+					t.Errorf("%d×%d: footer line %d cells wide", w, h, n)
+				}
+			}
+			all := strings.Join(m.footer(w, h), "\n")
+			if !strings.Contains(all, "? help") || !strings.Contains(all, "q quit") {
+				t.Errorf("%d×%d: footer without ? help and q quit:\n%s", w, h, all)
+			}
+		}
+	}
+}
+
+func stripANSI(s string) string {
+	var b strings.Builder
+	esc := false
+	for _, r := range s {
+		switch {
+		case r == '\x1b':
+			esc = true
+		case esc && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'):
+			esc = false
+		case !esc:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// The OOM kill is the story: the stress request it cut off is told after
+// it, as its consequence — not before it, not as an error.
+func TestFlowOOMComesBeforeItsConsequence(t *testing.T) {
+	tm, src, acts := startFlow(t, 120, 40, calc())
+	waitScreen(t, tm, "  running  ")
+	acts.mu.Lock()
+	acts.stressErr = fmt.Errorf("POST /stress/memory: %w", ErrNoAnswer)
+	acts.mu.Unlock()
+	tm.Send(press("m"))
+	waitCalls(t, acts, "stress "+calc().id)
+	time.Sleep(300 * time.Millisecond) // the failed answer is in before the kill is seen
+	src.set(0, func(f *fixture) { *f = f.oomKilled(time.Now()) })
+	waitScreen(t, tm, "OOM KILLED", "got no answer: the OOM killer ended calc's workload")
+	tm.Send(press("q"))
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	oom, cut := -1, -1
+	for i, e := range fm.events {
+		switch {
+		case e.Kind == EvOOM && oom < 0:
+			oom = i
+		case strings.Contains(e.Text, "got no answer"):
+			cut = i
+		}
+		if e.Kind == EvError {
+			t.Errorf("an error event at the OOM kill: %s", e.Text)
+		}
+	}
+	if oom < 0 || cut < oom {
+		t.Errorf("the OOM event (%d) must come before the request it cut off (%d): %v", oom, cut, fm.events)
+	}
+	if strings.Contains(fm.status, "failed") {
+		t.Errorf("the status calls the cut-off request a failure: %q", fm.status)
+	}
+}
+
+// A request that got no answer with no OOM kill behind it is told as the
+// failure it is, once the wait for the kill is over.
+func TestNoAnswerWithoutOOMIsAFailure(t *testing.T) {
+	m := fixtureModel(t, 120, 40, rounds(2, calc())...)
+	f := calc()
+	m = step(t, m, actionMsg{at: t0.Add(2 * time.Second), asked: t0.Add(2 * time.Second), verb: "stress memory", id: f.id, name: f.name,
+		kind: EvAction, text: "stress memory", err: fmt.Errorf("POST /stress/memory: %w", ErrNoAnswer), held: -1})
+	if n := len(m.events); n != 0 {
+		t.Fatalf("told at once: %v", m.events)
+	}
+	m = step(t, m, snapshotsMsg{at: t0.Add(6 * time.Second), snaps: rated([][]*inspect.Snapshot{{f.busy().snap(t0.Add(6 * time.Second))}})[0]})
+	if len(m.events) != 1 || m.events[0].Kind != EvError || !strings.Contains(m.events[0].Text, "stress memory failed") {
+		t.Errorf("events %v, want the failure", m.events)
+	}
+}
+
+// A sandbox removed while the UI watches it — with d, or by glassbox rm
+// elsewhere, named on the command line or followed — leaves quietly: one
+// "removed" event, no error, no stale RUNNING, and quitting does not call
+// it left running.
+func TestFlowRemovedWhileWatching(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		refs []string
+		how  string
+	}{
+		{"named, removed elsewhere", []string{"calc"}, "elsewhere"},
+		{"named by id, removed elsewhere", []string{calc().id}, "elsewhere"},
+		{"followed, removed elsewhere", nil, "elsewhere"},
+		{"named, removed with d", []string{"calc"}, "d"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tm, src, acts := startFlowOn(t, 120, 40, tc.refs, nil, calc(), calc2())
+			waitScreen(t, tm, "glassbox ▸ calc ", "  running  ")
+			if tc.how == "d" {
+				acts.onRemove = func(ref string) { src.drop(ref) }
+				tm.Send(press("d"))
+				tm.Send(press("y"))
+				waitCalls(t, acts, "remove "+calc().id)
+			} else {
+				src.drop(calc().id)
+			}
+			waitScreen(t, tm, "calc: removed")
+			time.Sleep(500 * time.Millisecond) // a few more refreshes
+			tm.Send(press("q"))
+			fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+			for _, e := range fm.events {
+				if e.Kind == EvError {
+					t.Errorf("an error event on removal: %s: %s", e.Box, e.Text)
+				}
+			}
+			if n := strings.Count(fmt.Sprint(fm.events), "removed"); n != 1 {
+				t.Errorf("removed %d times in the events: %v", n, fm.events)
+			}
+			for _, b := range fm.boxes {
+				if b.id == calc().id {
+					t.Errorf("the removed sandbox is still shown, %s", b.record().Status)
+				}
+			}
+			if got := fm.Running(); contains(got, "calc") {
+				t.Errorf("Running() = %v: quitting would call the removed sandbox left running", got)
+			}
+		})
+	}
+}
+
+// R starts a stopped sandbox again: the screen goes from its exit back to
+// running, with a new PID 1, and the event says so.
+func TestFlowRestartKey(t *testing.T) {
+	stopped := calc()
+	stopped.status, stopped.running, stopped.health = state.Exited, false, state.HealthNone
+	stopped.exit = &state.Exit{Code: 0, Signal: "SIGTERM", FinishedAt: time.Now().Add(-time.Minute)}
+	tm, _, acts := startFlowOn(t, 120, 40, []string{"calc"}, nil, stopped)
+	waitScreen(t, tm, "Exited (0, SIGTERM)")
+	tm.Send(press("R"))
+	waitCalls(t, acts, "restart "+stopped.id)
+	waitScreen(t, tm, "calc: started again (glassbox restart)", "  running  ", fmt.Sprintf("calc: PID 1 = host %d", stopped.initPID+100))
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+// The grace period, step by step (the fake stop takes its time): t makes
+// the calculator ignore SIGTERM, s then shows the countdown saying so, and
+// the end says SIGKILL came after the grace.
+func TestFlowGracePeriodRunsOut(t *testing.T) {
+	tm, _, acts := startFlow(t, 120, 40, calc())
+	waitScreen(t, tm, "  running  ")
+	acts.mu.Lock()
+	acts.stopSignal = "SIGKILL"
+	acts.mu.Unlock()
+	tm.Send(press("t"))
+	waitCalls(t, acts, "ignore SIGTERM "+calc().id)
+	waitScreen(t, tm, "the calculator now ignores SIGTERM")
+	tm.Send(press("s"))
+	waitScreen(t, tm, "STOPPING calc: SIGTERM sent", "(it ignores it: t)", "SIGKILL in")
+	waitScreen(t, tm, "no exit within the grace period (10s), so SIGKILL ended it")
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+// The log view follows the workload's output: the supervisor's /health
+// polls hidden until H, a request sent from the view appears as served.
+func TestFlowLogView(t *testing.T) {
+	tm, src, acts := startFlow(t, 120, 40, calc())
+	src.writeLog(calcLog()...)
+	waitScreen(t, tm, "  running  ")
+	tm.Send(press("L"))
+	waitScreen(t, tm, "Log: calc", `"msg":"started"`, "8 /health polls by the supervisor hidden (H shows them)", "divide by zero")
+	tm.Send(press("x"))
+	waitCalls(t, acts, "calculate "+calc().id)
+	waitScreen(t, tm, `"user_agent":"glassbox"}`, "processed_by calc")
+	tm.Send(press("H"))
+	waitScreen(t, tm, "the supervisor's /health polls shown (H hides them)", `"user_agent":"glassbox-healthcheck"`)
+	tm.Send(press("L"))
+	waitScreen(t, tm, "Namespaces (host vs sandbox)")
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+// A vs B: b opens the two side by side, B a running sandbox rather than a
+// dead one; b again takes the next B; the action keys act on A.
+func TestFlowSideBySide(t *testing.T) {
+	dead := calc2()
+	dead.id, dead.name, dead.hostPort = "0d0d0d0d0d0d", "old", 8002
+	dead.created = calc2().created.Add(-time.Hour) // listed before calc2
+	dead = dead.oomKilled(time.Now().Add(-time.Minute))
+	// Named, the dead one comes second: the order a teacher typed them in.
+	tm, _, acts := startFlowOn(t, 120, 40, []string{"calc", "old", "calc2"}, nil, calc(), dead, calc2())
+	waitScreen(t, tm, "2 old (OOMKilled)", "3 calc2 (running)")
+	tm.Send(press("b"))
+	waitScreen(t, tm, "A vs B", "A: calc (running)", "B: calc2 (running)", "A: PID 1 = host 4242 · B: PID 1 = host 5120")
+	tm.Send(press("b"))
+	waitScreen(t, tm, "B: old (OOMKilled)", "B: PID 1 was host 5120 (ended)")
+	tm.Send(press("m"))
+	waitCalls(t, acts, "stress "+calc().id)
+	tm.Send(press("esc"))
+	waitScreen(t, tm, "Namespaces (host vs sandbox)")
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+// Scroll keys move the help and explain screens, and stop at their ends.
+func TestScrollStopsAtTheEnds(t *testing.T) {
+	m := fixtureModel(t, 80, 24, rounds(2, calc())...)
+	m = step(t, m, press("?"))
+	n, page := m.overlayLen()
+	if n <= page {
+		t.Fatalf("the help fits 80×24 (%d lines): nothing to scroll", n)
+	}
+	m = step(t, m, press("k"))
+	if m.scroll != 0 {
+		t.Errorf("up at the top moved to %d", m.scroll)
+	}
+	m = step(t, m, tea.KeyMsg{Type: tea.KeyPgDown})
+	if m.scroll != page-2 {
+		t.Errorf("pgdown moved to %d, want %d", m.scroll, page-2)
+	}
+	m = step(t, m, press("G"))
+	end := m.scroll
+	m = step(t, m, press("j"))
+	if m.scroll != end || end != n-(page-1) {
+		t.Errorf("the end is %d (j: %d), want %d", end, m.scroll, n-(page-1))
+	}
+	if !strings.Contains(m.View(), "quit (sandboxes keep running)") {
+		t.Errorf("the end of the help does not show the last keys:\n%s", m.View())
+	}
+}
