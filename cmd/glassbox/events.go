@@ -1,11 +1,6 @@
 package main
 
 import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
-
 	"github.com/spf13/cobra"
 
 	"glassbox/sandbox/lifecycle"
@@ -23,11 +18,7 @@ did (a stop's SIGTERM and, after the grace period, SIGKILL; a pause; a
 restart by the policy, and after which exit) and saw (the workload's end,
 health changes). The workload's own output is glassbox logs NAME.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return engineOf(cmd).Logs(ctx, args[0], opts, cmd.OutOrStdout())
-		},
+		RunE: readLog(&opts),
 	}
 	cmd.Flags().BoolVarP(&opts.Follow, "follow", "f", false, "keep printing new events until the sandbox exits (or Ctrl-C)")
 	cmd.Flags().IntVar(&opts.Tail, "tail", -1, "print only the last N events")
