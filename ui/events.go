@@ -57,17 +57,22 @@ func diffEvents(name string, prev, cur *inspect.Snapshot, seenOOM int64) []Event
 	if ps == nil || cs == nil {
 		return evs
 	}
+	exited, restarted := false, false
 	if e := lastExit(cs); newExit(lastExit(ps), e) {
 		kind := EvState
 		if e.OOMKilled {
 			kind = EvOOM
 		}
 		add(kind, "%s", e)
+		exited = true
 	}
 	if cs.RestartCount > ps.RestartCount {
-		add(EvRestart, "restarted by policy %q (restart count %d): a new run, in a fresh cgroup whose counters start at 0", words.Policy(cs), cs.RestartCount)
+		add(EvRestart, "restarted by policy %q (restart count %d), in a fresh cgroup", words.Policy(cs), cs.RestartCount)
+		restarted = true
 	}
-	if cs.Status != ps.Status {
+	// A change of state the exit or the restart just told is not news.
+	told := (exited && cs.Status == state.Exited) || (restarted && cs.Status.Live())
+	if cs.Status != ps.Status && !told {
 		add(EvState, "state %s → %s", ps.Status, cs.Status)
 	}
 	if cs.Health != ps.Health && cs.Health != state.HealthNone {
