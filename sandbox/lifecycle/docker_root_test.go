@@ -14,6 +14,7 @@ import (
 // inspect counts what the host's firewall dropped, and says why when it
 // drops some.
 func TestSandboxesReachEachOtherWithDockerd(t *testing.T) {
+	sandboxtest.HostOnly(t, "the host's firewall beside dockerd, which takes minutes to start under emulation")
 	c := newCLI(t)
 	server, client := sandboxtest.UniqueName("server"), sandboxtest.UniqueName("client")
 	c.Ok("run", "-d", "--name", server, "busybox", "sh", "-c", "while true; do echo hello | nc -l -p 8080; done")

@@ -95,6 +95,7 @@ func bridgeCounters(t *testing.T, bridge string) (seen, passed uint64) {
 // show what the host's firewall drops when glassbox's rule is missing; and
 // removing the bridge removes what glassbox added to iptables.
 func TestSandboxesReachEachOtherBesideDocker(t *testing.T) {
+	sandboxtest.HostOnly(t, "the host's firewall beside dockerd, which takes minutes to start under emulation")
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	opts := testBridge(t)

@@ -148,6 +148,7 @@ func TestDockerdCleansUpAfterAKilledTest(t *testing.T) {
 		return
 	}
 	RequireRoot(t)
+	HostOnly(t, "the kit's recovery after a killed test (TestDockerdRunsAndLeavesTheHostAsItWas checks its clean-up on cgroup v2)")
 	lock := holdDockerdLock(t)
 	before := firewallView(t)
 	lock.Close() // the helper takes it

@@ -25,3 +25,14 @@ func Missing(t testing.TB, what, install string) {
 	}
 	t.Skipf("%s is missing (%s); skipped", what, install)
 }
+
+// HostOnly skips a test inside CI's cgroup v2 VM (GLASSBOX_VM=1), where a
+// package's root tests must fit in one binary's time limit under software
+// emulation. It is for tests that no cgroup, namespace or mount difference
+// touches (why says what the test is about); the host's run covers them.
+func HostOnly(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("GLASSBOX_VM") == "1" {
+		t.Skip("inside the cgroup v2 VM (emulated, slow): " + why + "; the host's run covers this test")
+	}
+}
