@@ -35,6 +35,7 @@ func hostFS(t testing.TB) inspect.FS {
 // (what --pid does for other engines' containers): new pid, mount, uts and
 // net namespaces, in a cgroup with limits.
 func TestRootForeignProcess(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	fs := hostFS(t)
 	cg := newTestCgroup(t, fs, testMemLimit)
@@ -120,6 +121,7 @@ func TestRootForeignProcess(t *testing.T) {
 // TestRootWatchOOMTestCgroup drives a test cgroup into an OOM kill and
 // waits for the event; then removes the cgroup and waits for the end.
 func TestRootWatchOOMTestCgroup(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	fs := hostFS(t)
 	cg := newTestCgroup(t, fs, 32<<20)
@@ -174,6 +176,7 @@ func TestRootWatchOOMTestCgroup(t *testing.T) {
 
 // TestRootSandbox inspects a real glassbox sandbox.
 func TestRootSandbox(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	c := sandboxtest.NewCLI(t)
 	roots := c.Roots
 	port := sandboxtest.FreePort(t)

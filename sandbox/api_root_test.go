@@ -78,6 +78,7 @@ func runShell(t *testing.T, cfg *sandbox.Config, script string) (string, *state.
 }
 
 func TestWorkloadCannotRemountOrWriteLayers(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	layer := busyboxLayer(t, roots)
@@ -116,6 +117,7 @@ func TestWorkloadCannotRemountOrWriteLayers(t *testing.T) {
 }
 
 func TestStartReportsOOMKill(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	c := startCalculator(t, roots, cgroup.Resources{MemoryBytes: 32 << 20})
@@ -183,6 +185,7 @@ func startCalculator(t *testing.T, roots state.Roots, res cgroup.Resources) *san
 }
 
 func TestCleanupFromTheRecordAlone(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	c := startCalculator(t, roots, cgroup.Resources{MemoryBytes: 64 << 20})
@@ -205,6 +208,7 @@ func TestCleanupFromTheRecordAlone(t *testing.T) {
 }
 
 func TestFailedStartRollsBack(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	layer := busyboxLayer(t, roots)
@@ -252,6 +256,7 @@ func TestFailedStartRollsBack(t *testing.T) {
 }
 
 func TestRunUserNamespace(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	// The sandbox's root is an unprivileged host user, which must be able

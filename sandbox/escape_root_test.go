@@ -79,6 +79,7 @@ var kernelFiles = map[string]string{
 }
 
 func TestEscapeBattery(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	attacker := buildAttacker(t)
 	for _, mode := range []struct {

@@ -165,6 +165,7 @@ func TestLeakedDescriptorsStayOutDetached(t *testing.T) {
 // glassbox CLI (a program using the Go API): here the test process itself
 // holds a directory at fd 77 without close-on-exec while it starts a sandbox.
 func TestLeakedDescriptorsStayOutOfTheInit(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	dir := t.TempDir()

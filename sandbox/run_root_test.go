@@ -25,6 +25,7 @@ type info struct {
 }
 
 func TestRunIsolatesTheCalculator(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	r := startRun(t, roots, "--memory", "64m", "--cpus", "0.5", "--hostname", "calc-test", "--name", "calc")
@@ -100,6 +101,7 @@ func statusField(t *testing.T, pid int, key string) string {
 }
 
 func TestRunWithoutInit(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	r := startRun(t, roots, "--init=false")
@@ -120,6 +122,7 @@ func TestRunWithoutInit(t *testing.T) {
 }
 
 func TestRunOOMKill(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	r := startRun(t, roots, "--memory", "32m")

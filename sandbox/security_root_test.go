@@ -28,6 +28,7 @@ func runBusybox(t *testing.T, roots state.Roots, flags []string, script string) 
 // filter), unless told seccomp=unconfined (mode 0); a profile of one's own
 // that denies mkdir makes mkdir fail with EPERM.
 func TestSeccompModes(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	status := `grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs):' /proc/self/status | tr '\t' ' '; `

@@ -17,6 +17,7 @@ import (
 // stress key pressed until the kernel's OOM killer ends the workload, and
 // the pane checked for the OOMKilled state, the banner and the event.
 func TestTopShowsOOMKillLive(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	c := sandboxtest.NewCLI(t)
 	roots, bin := c.Roots, c.Bin
 	port := sandboxtest.FreePort(t)

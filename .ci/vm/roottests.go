@@ -1,8 +1,10 @@
 // Command roottests prints, for each package directory given, the top-level
-// tests that need root: those that call RequireRoot (or os.Geteuid), directly
-// or through helpers of the same package. .ci/cgroup-v2 runs only these in the
-// cgroup v2 VM: everything else is plain Go that the host's run already
-// covers, and computation is up to 60× slower under emulation.
+// tests marked for the cgroup v2 VM: those that call
+// sandboxtest.AlsoOnCgroupV2, directly or through helpers of the same
+// package. .ci/cgroup-v2 runs only these in the VM: everything else is
+// covered by the host's run, and computation is up to 60× slower under
+// emulation, so the VM's time goes to what cgroup v2 (or its other kernel)
+// must be seen to do.
 //
 //	go run .ci/vm/roottests.go DIR...
 //
@@ -21,8 +23,8 @@ import (
 	"strings"
 )
 
-// markers are the calls that make a function need root.
-var markers = map[string]bool{"RequireRoot": true, "Geteuid": true, "Dockerd": true}
+// markers are the calls that put a test in the VM's run.
+var markers = map[string]bool{"AlsoOnCgroupV2": true}
 
 func main() {
 	for _, dir := range os.Args[1:] {

@@ -16,6 +16,7 @@ import (
 // the course's limits and the image's port published on a free port of
 // the default host address.
 func TestStartCalculatorThroughTheEngine(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	eng := lifecycle.New(roots)

@@ -78,11 +78,15 @@ func startRunc(t *testing.T, runtime string) (id, bundle string, pid int) {
 // A bundle started with runc run -d: ps --engines lists it; inspect runc:ID
 // shows every cgroup path with its controllers, the limits the spec asked
 // for and the kernel holds, and the bundle's root directory; top renders it.
-func TestRuncContainer(t *testing.T) { testRuntime(t, "runc") }
+func TestRuncContainer(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
+	testRuntime(t, "runc")
+}
 
 // crun (podman's default runtime) keeps a state file of its own; it
 // refuses hybrid cgroups, so it runs on v2 (CI's VM) and v1 only.
 func TestCrunContainer(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	if fs, err := inspect.Host(); err == nil && fs.Mode == inspect.ModeHybrid {
 		t.Skip("crun does not run containers on hybrid cgroups (\"cgroups in hybrid mode not supported\"); the cgroup v2 VM runs this test")

@@ -144,6 +144,7 @@ func TestCourseExample(t *testing.T) {
 // and images shows the split; RUN rm deletes in the child only; RUN true
 // adds an empty layer.
 func TestSharedLayersAndWhiteouts(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	mk := func(df string) string {
@@ -205,6 +206,7 @@ func TestSharedLayersAndWhiteouts(t *testing.T) {
 // is mounted with redirect_dir=off, so the rename is a copy and a whiteout
 // in plain files, which the canonical tar and every lower stack carry.
 func TestRenamedDirectoryLayer(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	sandboxtest.TempRoots(t)
 	dir := t.TempDir()

@@ -128,6 +128,7 @@ func readFile(t *testing.T, path string) string {
 }
 
 func TestHostNewAppliesLimits(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	f := hostFS(t)
 	if err := Check(); err != nil {
 		t.Fatal(err)
@@ -175,6 +176,7 @@ func TestHostNewAppliesLimits(t *testing.T) {
 }
 
 func TestHostAddProc(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	f := hostFS(t)
 	m := newCgroup(t, f, Resources{PidsLimit: 16})
 	cmd := start(t, exec.Command("sleep", "100"))
@@ -216,6 +218,7 @@ func TestHostAddProc(t *testing.T) {
 }
 
 func TestHostOOMKill(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	f := hostFS(t)
 	m := newCgroup(t, f, Resources{MemoryBytes: 32 << 20})
 	if n, err := m.OOMKills(); n != 0 || err != nil {
@@ -269,6 +272,7 @@ func freezeThaw(t *testing.T, m Manager) {
 }
 
 func TestHostFreezeThaw(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	f := hostFS(t)
 	q, p := CPUs(0.3) // the machine is shared: burn little
 	freezeThaw(t, newCgroup(t, f, Resources{CPUQuotaUS: q, CPUPeriodUS: p}))
@@ -334,11 +338,13 @@ func killAndDelete(t *testing.T, f *FS, m Manager) {
 }
 
 func TestHostKillAndDelete(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	f := hostFS(t)
 	killAndDelete(t, f, newCgroup(t, f, Resources{PidsLimit: 32}))
 }
 
 func TestHostLoad(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	f := hostFS(t)
 	m := newCgroup(t, f, Resources{})
 	id := filepath.Base(m.Path())
@@ -387,6 +393,7 @@ func killFrozen(t *testing.T, m Manager) {
 }
 
 func TestHostKillFrozen(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	f := hostFS(t)
 	killFrozen(t, newCgroup(t, f, Resources{}))
 }

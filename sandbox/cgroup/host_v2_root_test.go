@@ -61,18 +61,21 @@ func unifiedFS(t *testing.T) *FS {
 }
 
 func TestV2FreezeThaw(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	f := v2FS(t)
 	m := newCgroup(t, f, Resources{})
 	freezeThaw(t, m)
 }
 
 func TestV2KillAndDelete(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	f := v2FS(t)
 	m := newCgroup(t, f, Resources{})
 	killAndDelete(t, f, m)
 }
 
 func TestV2CloneIntoCgroup(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	f := v2FS(t)
 	m := newCgroup(t, f, Resources{})
 	dir := m.Dirs()[unifiedKey]
@@ -97,6 +100,7 @@ func TestV2CloneIntoCgroup(t *testing.T) {
 }
 
 func TestUnifiedV2RefusesLimitsWithoutControllers(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	f := unifiedFS(t)
 	id := testID(t)
 	_, err := f.New(id, Resources{MemoryBytes: 64 << 20})
@@ -109,6 +113,7 @@ func TestUnifiedV2RefusesLimitsWithoutControllers(t *testing.T) {
 }
 
 func TestV2KillFrozen(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	f := v2FS(t)
 	killFrozen(t, newCgroup(t, f, Resources{}))
 }

@@ -89,6 +89,7 @@ func archiveFor(t *testing.T, tag, arch string, layers ...v1.Layer) string {
 // of each sees exactly the expected tree: a deletion in an upper layer, a
 // directory deleted and recreated (opaque), a hard link, a symlink.
 func TestLoadWhiteoutsLinks(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	s := NewStore(roots)
@@ -166,6 +167,7 @@ func TestLoadRefusesMaliciousArchives(t *testing.T) {
 // A 60-layer image loads and mounts although its layer directories, joined,
 // do not fit in a page of mount options.
 func TestSixtyLayers(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	var layers []v1.Layer

@@ -13,6 +13,7 @@ import (
 // command in the foreground, and a detached sleep that ps shows and rm -f
 // removes.
 func TestRunBusybox(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	sandboxtest.TempRoots(t) // GLASSBOX_ROOT for the commands below
 	bin := sandboxtest.Binary(t)

@@ -96,6 +96,7 @@ func waitForProc(t *testing.T, sb *state.Sandbox, comm string) int {
 // its hostname, its capabilities, no_new_privs and seccomp filter, its
 // environment and working directory — and its parent is outside (PPID 0).
 func TestExecJoinsTheSandbox(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	c := newCLI(t)
 	name := sandboxtest.UniqueName("sh1")
 	c.Ok("run", "-d", "--name", name, "-e", "RUNVAR=run", "-w", "/tmp", "--hostname", "inside", "busybox", "sleep", "1000")
@@ -262,6 +263,7 @@ func TestExecBadInput(t *testing.T) {
 // An exec'd memory hog counts against the sandbox's --memory: the OOM
 // killer ends it (137) inside the sandbox's cgroup.
 func TestExecOOMKilledInTheSandboxCgroup(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	c := newCLI(t)
 	name := sandboxtest.UniqueName("oom")
 	c.Ok("run", "-d", "--name", name, "--memory", "32m", "busybox", "sleep", "1000")

@@ -21,6 +21,7 @@ import (
 // the published port, ps (running, healthy), pause (frozen: requests time
 // out, CPU flat) and unpause, a graceful stop, logs, rm leaving nothing.
 func TestCalculatorLifecycle(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	c := newCLI(t)
 	port := sandboxtest.FreePort(t)
 	name := sandboxtest.UniqueName("calc")
@@ -131,6 +132,7 @@ func TestCalculatorLifecycle(t *testing.T) {
 // requests before it exits (up to SHUTDOWN_TIMEOUT): a request whose body
 // never finishes arriving keeps it from exiting.
 func TestStopEscalatesToSIGKILL(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	c := newCLI(t)
 	port := sandboxtest.FreePort(t)
 	name := sandboxtest.UniqueName("stuck")
@@ -184,6 +186,7 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 // An OOM kill of a detached sandbox is recorded (exit 137, OOMKilled), and
 // with --restart on-failure it comes back, counting its restarts.
 func TestOOMKillAndRestartPolicy(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	c := newCLI(t)
 	port := sandboxtest.FreePort(t)
 	name := sandboxtest.UniqueName("oom")

@@ -103,6 +103,7 @@ func ask(t *testing.T, c net.Conn, err error) string {
 }
 
 func TestAttachTwoSandboxes(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	opts := testBridge(t)
@@ -299,6 +300,7 @@ func TestAttachFailureLeavesNothing(t *testing.T) {
 }
 
 func TestModesNoneAndHost(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	pid := netnsProcess(t)
@@ -324,6 +326,7 @@ func TestModesNoneAndHost(t *testing.T) {
 // sandbox does. If the bridge did not exist before, the test removes it
 // again (a real glassbox leaves it, like docker0).
 func TestDefaultBridge(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	t.Setenv(SubnetEnv, "")
 	roots := sandboxtest.TempRoots(t)

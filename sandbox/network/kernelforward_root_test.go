@@ -59,6 +59,7 @@ func dialAsk(t *testing.T, addr string) string {
 }
 
 func TestForwardInKernel(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	opts := testBridge(t)
@@ -164,6 +165,7 @@ func TestForwardInKernelRefusals(t *testing.T) {
 // 127.0.0.1 to the gateway. The sandbox here does exactly that (it
 // routes 127.0.0.1 via the bridge), and the guard must drop it.
 func TestLocalnetGuard(t *testing.T) {
+	sandboxtest.AlsoOnCgroupV2(t)
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	opts := testBridge(t)
