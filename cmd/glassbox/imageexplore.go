@@ -6,8 +6,6 @@ import (
 	"os"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
-	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 
 	"glassbox/sandbox/lifecycle"
@@ -56,10 +54,7 @@ root; a sandbox's upper layer, and writing into it, does.`,
 				eng := lifecycle.New(rootsOf(cmd))
 				acts = newTopActions(eng, func() (string, error) { return startCalculator(eng, "", 0) })
 			}
-			r := lipgloss.NewRenderer(os.Stdout)
-			if o.noColor || os.Getenv("NO_COLOR") != "" {
-				r.SetColorProfile(termenv.Ascii)
-			}
+			r := uiRenderer(o.noColor)
 			m := ui.New(ui.Options{Images: stacks, Actions: acts, Explore: args[0], Interval: o.interval, Styles: ui.NewStyles(r)})
 			opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithFPS(20)}
 			if o.mouse {

@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 
 	"glassbox/cmd/calculator/service"
+	"glassbox/cmd/glassbox/quietterm"
 	"glassbox/sandbox"
 	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/vm/guest"
 )
 
 func main() {
+	quietterm.Restore() // first: see quietterm/quietterm.c
 	// Multi-call binary, busybox-style: under the name "calculator" (as the
 	// built-in image carries it at /app/calculator) it is the calculator.
 	if filepath.Base(os.Args[0]) == "calculator" {

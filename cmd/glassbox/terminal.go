@@ -9,7 +9,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/term"
+	"github.com/muesli/termenv"
 	"golang.org/x/sys/unix"
 )
 
@@ -137,4 +139,19 @@ func (t *terminal) close() {
 	if t.raw != nil {
 		term.Restore(t.in.Fd(), t.raw)
 	}
+}
+
+// uiRenderer is the live UI's renderer on stdout: without colour for
+// --no-color or NO_COLOR; otherwise it asks the terminal for its
+// background (light or dark shades) now, as the UI starts and before
+// bubbletea reads the terminal's input, which would swallow the answer.
+// No other command asks (quietterm/quietterm.c).
+func uiRenderer(noColor bool) *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(os.Stdout)
+	if noColor || os.Getenv("NO_COLOR") != "" {
+		r.SetColorProfile(termenv.Ascii)
+		return r
+	}
+	r.HasDarkBackground()
+	return r
 }

@@ -157,10 +157,7 @@ func runTop(cmd *cobra.Command, names []string, o topOptions, refs []string) err
 	}
 	defer src.Close()
 
-	r := lipgloss.NewRenderer(os.Stdout)
-	if o.noColor || os.Getenv("NO_COLOR") != "" {
-		r.SetColorProfile(termenv.Ascii)
-	}
+	r := uiRenderer(o.noColor)
 	acts := newTopActions(eng, func() (string, error) { return startCalculator(eng, "", 0) })
 	m := ui.New(ui.Options{Source: src, Actions: acts, Images: newStacks(rootsOf(cmd)), Refs: refs, Interval: o.interval, Styles: ui.NewStyles(r)})
 	// The screen changes once per refresh or key press: 20 redraws a second
