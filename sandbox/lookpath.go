@@ -2,10 +2,10 @@ package sandbox
 
 import (
 	"fmt"
-	"os"
 	"path"
 	"strings"
 
+	"glassbox/sandbox/image"
 	"glassbox/sandbox/state"
 )
 
@@ -13,13 +13,15 @@ import (
 // it will appear in the merged root, before anything is created — so a
 // missing command is an error that leaves nothing behind. A command with
 // a slash is taken as it is; otherwise each directory of the workload's
-// PATH is searched, each in every layer, top-most first.
+// PATH is searched. The layers are merged as overlayfs merges them
+// (image.Resolve): a command an upper layer deleted is not there, and
+// symlinks resolve inside the root.
 func resolveCommand(layers []state.Layer, name string, env []string) (string, error) {
 	if strings.Contains(name, "/") {
 		if !path.IsAbs(name) {
 			return name, nil // relative to the working directory: the init's exec tells
 		}
-		if _, ok := findInLayers(layers, name); !ok {
+		if !isExecutable(layers, name) {
 			return "", fmt.Errorf("command %s: no such file in the image", name)
 		}
 		return name, nil
@@ -34,21 +36,16 @@ func resolveCommand(layers []state.Layer, name string, env []string) (string, er
 		if !path.IsAbs(dir) {
 			continue
 		}
-		p := path.Join(dir, name)
-		if _, ok := findInLayers(layers, p); ok {
+		if p := path.Join(dir, name); isExecutable(layers, p) {
 			return p, nil
 		}
 	}
 	return "", fmt.Errorf("command %q not found in the image's PATH (%s)", name, search)
 }
 
-// findInLayers says which layer holds the path inside the sandbox.
-func findInLayers(layers []state.Layer, inside string) (string, bool) {
-	for _, l := range layers {
-		p := l.Dir + inside
-		if fi, err := os.Lstat(p); err == nil && (fi.Mode()&os.ModeSymlink != 0 || fi.Mode()&0o111 != 0) {
-			return p, true
-		}
-	}
-	return "", false
+// isExecutable: the merged root has a regular file with an execute bit at
+// inside, through any symlinks.
+func isExecutable(layers []state.Layer, inside string) bool {
+	_, fi, ok := image.Resolve(layers, inside)
+	return ok && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
