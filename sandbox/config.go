@@ -60,6 +60,10 @@ type Config struct {
 	ImageEnv []string `json:"image_env,omitempty"`
 	// WorkDir is the workload's working directory inside the sandbox ("/").
 	WorkDir string `json:"work_dir"`
+	// User is who the workload runs as: docker's USER[:GROUP], names or
+	// numbers (the image's USER, or run -u), resolved against the image's
+	// /etc/passwd and /etc/group; root when empty.
+	User string `json:"user,omitempty"`
 
 	// Limits of the sandbox's cgroup (cgroup.Resources; zero = no limit).
 	Resources cgroup.Resources `json:"resources"`

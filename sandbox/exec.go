@@ -79,6 +79,9 @@ type processRecord struct {
 	Caps    uint64   `json:"caps"`
 	Seccomp string   `json:"seccomp,omitempty"` // the compiled filter, as the init reads it
 	UserNS  bool     `json:"userns,omitempty"`
+	// User is the sandbox's USER[:GROUP] (the image's USER, run -u): an
+	// exec without -u runs as it, resolved inside the running sandbox.
+	User string `json:"user,omitempty"`
 }
 
 func writeProcess(store *state.Store, id string, p *processRecord) error {
@@ -114,7 +117,7 @@ type ExecConfig struct {
 	// WorkDir (-w) is an absolute path inside; the sandbox's when empty.
 	WorkDir string
 	// User (-u USER[:GROUP], names or ids) is looked up in the sandbox's
-	// /etc/passwd and /etc/group; root when empty.
+	// /etc/passwd and /etc/group; the sandbox's own user when empty.
 	User string
 	// TTY (-t) gives the command a terminal of the sandbox's own devpts,
 	// handed to Stdio.Terminal; OpenStdin (-i) connects Stdio.In.
@@ -282,13 +285,21 @@ func joinSpec(sb *state.Sandbox, proc *processRecord, x *ExecConfig) (*nsinit.Jo
 	if !inCgroup(sb.InitPID, sb.Cgroup.Path) || start == 0 {
 		return fail(notRunning)
 	}
-	// An unknown user is a command that cannot run: 126, as in docker.
-	u, err := lookupUser(fmt.Sprintf("/proc/%d/root", sb.InitPID), x.User)
+	// Without -u, the sandbox's own user (the image's USER, run -u), as
+	// docker's exec does. An unknown user is a command that cannot run:
+	// 126, as in docker.
+	spec := x.User
+	if spec == "" {
+		spec = proc.User
+	}
+	u, err := lookupUser(rootReader(fmt.Sprintf("/proc/%d/root", sb.InitPID)), spec)
 	if err != nil {
 		return fail(&ExecError{Code: ExitCannotExec, Msg: err.Error()})
 	}
-	if proc.UserNS && (u.UID >= UIDMapSize || u.GID >= UIDMapSize) {
-		return fail(&ExecError{Code: ExitCannotExec, Msg: fmt.Sprintf("user %q (uid %d, gid %d) is outside the sandbox's user namespace, which maps 0-%d", x.User, u.UID, u.GID, UIDMapSize-1)})
+	if proc.UserNS {
+		if err := u.checkUserNS(spec); err != nil {
+			return fail(&ExecError{Code: ExitCannotExec, Msg: err.Error()})
+		}
 	}
 	// docker's order: the sandbox's environment, HOME from the user's
 	// passwd entry unless the sandbox sets one, TERM for a terminal, -e.

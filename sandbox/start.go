@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -24,9 +25,10 @@ import (
 //
 //	step  parent (Start, Go)                       child (the init, C: nsinit/init.c)                  channel
 //	----  ---------------------------------------  --------------------------------------------------  -----------
-//	1     validate (the command is looked up in    –                                                   state dir
-//	      the layers); record "created"; mkdir
-//	      upper/work/rootfs; write the /etc files;
+//	1     validate (the command and the user are   –                                                   state dir
+//	      looked up in the layers); record
+//	      "created"; mkdir upper/work/rootfs;
+//	      write the /etc files;
 //	      create the cgroup; plan the root; socket
 //	2     clone+exec /proc/self/exe sandbox-init   born PID 1 in new pid/mnt/uts/ipc/net namespaces;   clone flags
 //	      init|noinit with CLONE_NEW{PID,NS,UTS,   an ELF constructor takes over before the Go
@@ -46,8 +48,9 @@ import (
 //	                                               workload takes the other side as its
 //	                                               controlling terminal and stdio (setsid)
 //	6     read "started" → the workload's host     fork the workload (PID 2): every fd above 2         ← fd 3
-//	      PID (init's child in the cgroup);        close-on-exec, drop caps to the spec's set in
-//	      record "running"; Start returns          every set, no_new_privs, chdir, install the
+//	      PID (init's child in the cgroup);        close-on-exec, chdir, take the user (uid, gid,
+//	      record "running"; Start returns          groups), drop caps to the spec's set (inheritable
+//	                                               and ambient empty), no_new_privs, install the
 //	                                               seccomp filter (last), exec (a CLOEXEC pipe says
 //	                                               exec worked); then write "started"
 //	6'    --init=false: EOF on fd 3 = started      the same steps, exec the workload as PID 1 itself   ← fd 3 EOF
@@ -257,14 +260,32 @@ func (c *Container) spec(etc map[string]string, stdio Stdio) ([]byte, error) {
 		return nil, err
 	}
 	env := workloadEnv(c.cfg.Env, c.cfg.Hostname)
-	path, err := resolveCommand(c.cfg.Layers, c.cfg.Args[0], env)
+	// The root as the workload will see it: what it wrote before (a
+	// restart keeps the writable layer) over the image's layers.
+	merged := append([]state.Layer{{Dir: c.sb.UpperDir}}, c.cfg.Layers...)
+	path, err := resolveCommand(merged, c.cfg.Args[0], env)
 	if err != nil {
 		return nil, err
 	}
+	u, err := lookupUser(layerReader(merged), c.cfg.User)
+	if err != nil {
+		return nil, err
+	}
+	if c.cfg.UserNS {
+		if err := u.checkUserNS(c.cfg.User); err != nil {
+			return nil, err
+		}
+	}
+	c.sb.User = state.User{Spec: c.cfg.User, UID: u.UID, GID: u.GID, Groups: u.Groups}
 	sec := c.cfg.Security.Resolved
-	c.proc = &processRecord{Env: env, Cwd: c.cfg.WorkDir, Caps: sec.CapMask, Seccomp: sec.Filter, UserNS: c.cfg.UserNS}
+	c.proc = &processRecord{Env: env, Cwd: c.cfg.WorkDir, Caps: sec.CapMask, Seccomp: sec.Filter, UserNS: c.cfg.UserNS, User: c.cfg.User}
+	// docker's HOME: the image's or -e's, else the user's from passwd.
+	if envValue(env, "HOME") == "" {
+		env = append(slices.Clip(env), "HOME="+u.Home)
+	}
 	return nsinit.Encode(plan, &nsinit.Exec{
 		Path: path, Args: c.cfg.Args, Env: env, Cwd: c.cfg.WorkDir,
+		UID: u.UID, GID: u.GID, Groups: u.Groups,
 		Caps: sec.CapMask, Seccomp: sec.Filter,
 		TTY: c.cfg.TTY, Rows: stdio.Rows, Cols: stdio.Cols,
 	})

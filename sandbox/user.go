@@ -10,6 +10,9 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"glassbox/sandbox/image"
+	"glassbox/sandbox/state"
 )
 
 // execUser is who a process in the sandbox runs as.
@@ -19,12 +22,20 @@ type execUser struct {
 	Home     string
 }
 
+// fileReader reads one of the sandbox's small files (/etc/passwd,
+// /etc/group) as the sandbox sees it; a missing file reads as empty.
+type fileReader func(inside string) ([]byte, error)
+
 // lookupUser resolves docker's USER[:GROUP] (names or numbers; root when
-// empty) against the sandbox's own /etc/passwd and /etc/group, read from
-// root — the sandbox's root directory as the host sees it
-// (/proc/INIT/root). A name must be found; a number need not be, as in
-// docker (its group is then 0 and its home /).
-func lookupUser(root, spec string) (*execUser, error) {
+// empty) against the sandbox's own /etc/passwd and /etc/group, as read
+// reads them: from the running sandbox's root (rootReader) for an exec,
+// from the image's layers (layerReader) before a start. It is the one
+// resolver of users, with docker's (runc's) rules: a name must be found;
+// a number need not be (its group is then 0 and its home /); without an
+// explicit group, the primary group is the passwd entry's and the
+// supplementary groups are those of /etc/group that list the user by
+// name; with one, that group alone.
+func lookupUser(read fileReader, spec string) (*execUser, error) {
 	name, group, hasGroup := strings.Cut(spec, ":")
 	if name == "" {
 		if hasGroup {
@@ -32,16 +43,19 @@ func lookupUser(root, spec string) (*execUser, error) {
 		}
 		name = "0"
 	}
+	if hasGroup && group == "" {
+		return nil, fmt.Errorf("invalid user %q: give USER or USER:GROUP", spec)
+	}
 	uid, numeric := parseID(name)
 	gid, gnumeric := parseID(group)
-	read := func(file string) ([]byte, error) {
-		b, err := readSandboxFile(root, file)
+	readIDs := func(file string) ([]byte, error) {
+		b, err := read(file)
 		if errors.Is(err, errNoOpenat2) && numeric && (gnumeric || !hasGroup) {
 			return nil, nil // ids need no lookup
 		}
 		return b, err
 	}
-	passwd, err := read("/etc/passwd")
+	passwd, err := readIDs("/etc/passwd")
 	if err != nil {
 		return nil, err
 	}
@@ -65,24 +79,29 @@ func lookupUser(root, spec string) (*execUser, error) {
 			u.Home = "/root"
 		}
 	}
-	groups, err := read("/etc/group")
+	if !found && !hasGroup {
+		return u, nil
+	}
+	groups, err := readIDs("/etc/group")
 	if err != nil {
 		return nil, err
 	}
-	gfound := !hasGroup
+	gfound := false
 	for _, f := range colonLines(groups, 4) {
 		id, ok := parseID(f[2])
 		if !ok {
 			continue
 		}
-		if hasGroup && (f[0] == group || gnumeric && id == gid) {
-			u.GID, gfound = id, true
+		if hasGroup {
+			if !gfound && (f[0] == group || gnumeric && id == gid) {
+				u.GID, gfound = id, true
+			}
+			continue
 		}
-		if found {
-			for _, m := range strings.Split(f[3], ",") {
-				if m == name {
-					u.Groups = append(u.Groups, id)
-				}
+		for _, m := range strings.Split(f[3], ",") {
+			if m == name {
+				u.Groups = append(u.Groups, id)
+				break
 			}
 		}
 	}
@@ -93,6 +112,46 @@ func lookupUser(root, spec string) (*execUser, error) {
 		u.GID = gid
 	}
 	return u, nil
+}
+
+// checkUserNS refuses ids a user namespace cannot map.
+func (u *execUser) checkUserNS(spec string) error {
+	if u.UID >= UIDMapSize || u.GID >= UIDMapSize {
+		return fmt.Errorf("user %q (uid %d, gid %d) is outside the sandbox's user namespace, which maps 0-%d", spec, u.UID, u.GID, UIDMapSize-1)
+	}
+	for _, g := range u.Groups {
+		if g >= UIDMapSize {
+			return fmt.Errorf("user %q is in group %d, outside the sandbox's user namespace, which maps 0-%d", spec, g, UIDMapSize-1)
+		}
+	}
+	return nil
+}
+
+// rootReader reads the files of a running sandbox from its root directory
+// as the host sees it (/proc/INIT/root), every path resolved inside it.
+func rootReader(root string) fileReader {
+	return func(inside string) ([]byte, error) { return readSandboxFile(root, inside) }
+}
+
+// layerReader reads the files of a sandbox-to-be from its layers (top-most
+// first, the writable layer too when it has one), merged as overlayfs will
+// merge them, symlinks resolved inside the root (image.Resolve).
+func layerReader(layers []state.Layer) fileReader {
+	return func(inside string) ([]byte, error) {
+		host, fi, ok := image.Resolve(layers, inside)
+		if !ok {
+			return nil, nil
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("read the image's %s: not a regular file", inside)
+		}
+		f, err := os.OpenFile(host, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+		if err != nil {
+			return nil, fmt.Errorf("read the image's %s: %w", inside, err)
+		}
+		defer f.Close()
+		return io.ReadAll(io.LimitReader(f, 1<<20))
+	}
 }
 
 // parseID reads a uid or gid: a decimal number below 2³¹.

@@ -79,6 +79,9 @@ func (c *Config) ValidateInput() error {
 	if c.WorkDir != "" && !filepath.IsAbs(c.WorkDir) {
 		return fmt.Errorf("invalid working directory %q: must be an absolute path", c.WorkDir)
 	}
+	if err := checkUserSpec(c.User); err != nil {
+		return err
+	}
 	if err := c.Resources.Validate(); err != nil {
 		return err
 	}
@@ -117,6 +120,17 @@ func (c *Config) ValidateImage() error {
 	}
 	if _, err := resolveCommand(c.Layers, c.Args[0], workloadEnv(c.Env, c.Hostname)); err != nil {
 		return err
+	}
+	// An unknown user is refused here, before anything exists, in docker's
+	// words; Start resolves it again over the writable layer too.
+	u, err := lookupUser(layerReader(c.Layers), c.User)
+	if err != nil {
+		return err
+	}
+	if c.UserNS {
+		if err := u.checkUserNS(c.User); err != nil {
+			return err
+		}
 	}
 	if !nsinit.Available() {
 		return errors.New("this glassbox was built without cgo, which its sandbox init needs; rebuild with CGO_ENABLED=1")
@@ -185,6 +199,19 @@ func checkName(store *state.Store, id, name string) error {
 		if sb.ID != id && (sb.Name == name || sb.ID == name) {
 			return fmt.Errorf("the name %q is already in use by sandbox %s; remove it or choose another name", name, sb.ID)
 		}
+	}
+	return nil
+}
+
+// checkUserSpec checks the form of a USER[:GROUP] (-u, the image's USER);
+// ValidateImage looks the names up.
+func checkUserSpec(spec string) error {
+	if spec == "" {
+		return nil
+	}
+	user, group, hasGroup := strings.Cut(spec, ":")
+	if user == "" || hasGroup && group == "" || strings.ContainsAny(spec, " \t\n\x00/") || strings.Count(spec, ":") > 1 {
+		return fmt.Errorf("invalid user %q: give USER or USER:GROUP, names or numeric ids", spec)
 	}
 	return nil
 }

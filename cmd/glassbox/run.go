@@ -65,6 +65,7 @@ sandbox created.`,
 	fl.StringVar(&c.Hostname, "hostname", "", "hostname inside the sandbox (default: its id)")
 	fl.StringArrayVarP(&c.Env, "env", "e", nil, "set an environment variable, KEY=VALUE (repeatable)")
 	fl.StringVarP(&c.WorkDir, "workdir", "w", "", "working directory inside the sandbox")
+	fl.StringVarP(&c.User, "user", "u", "", "run as USER[:GROUP], names or ids, from the image's /etc/passwd and /etc/group (default: the image's USER, else root)")
 	fl.VarP(memoryFlag{&c.Resources.MemoryBytes}, "memory", "m", "memory limit (e.g. 256m, 1g; memory+swap is capped to the same)")
 	fl.Var(cpusFlag{&c.Resources}, "cpus", "CPU limit in cores (0.5 = half a core)")
 	fl.Var(positiveFlag{&c.Resources.PidsLimit}, "pids-limit", "maximum number of processes")

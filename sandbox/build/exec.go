@@ -234,7 +234,7 @@ func (x *executor) runStep(ctx context.Context, st *step, im *partial) (state.La
 	}
 	cfg := &sandbox.Config{
 		Roots: x.store.Roots, Image: "build step", Layers: layers, Args: st.argv, Env: st.runEnv,
-		WorkDir: orRoot(st.config.WorkingDir), Network: netMode, InitBinary: x.opts.InitBinary,
+		WorkDir: orRoot(st.config.WorkingDir), User: st.config.User, Network: netMode, InitBinary: x.opts.InitBinary,
 	}
 	if err := cfg.Validate(); err != nil {
 		return state.Layer{}, fmt.Errorf("step %d: %w", st.n, err)

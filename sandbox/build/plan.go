@@ -336,9 +336,6 @@ func healthcheck(in *dockerfile.Instruction) (*image.Healthcheck, error) {
 }
 
 func (p *planner) run(in *dockerfile.Instruction, st *step, cfg *image.Config) error {
-	if u := cfg.User; u != "" && u != "root" && u != "0" && u != "0:0" {
-		return fmt.Errorf("after USER %s: RUN as another user than root needs the runtime to switch users, which it cannot yet; put USER after the RUN steps", u)
-	}
 	st.kind = kindRun
 	if in.IsJSON {
 		if len(in.JSON) == 0 {

@@ -30,7 +30,7 @@ import (
 type Request struct {
 	// Config is the sandbox to run. Image names the image (the built-in
 	// calculator when empty); Args, when empty, is the image's command; Env
-	// (-e) is merged over the image's; WorkDir defaults to the image's;
+	// (-e) is merged over the image's; WorkDir and User default to the image's;
 	// Network is bridge when empty. The engine fills in Layers, Roots,
 	// Hooks and KeepState.
 	Config sandbox.Config
@@ -114,6 +114,9 @@ func (e *Engine) prepare(req *Request, detached bool) (*Spec, error) {
 	cfg.ImageEnv = im.Config.Env
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = im.Config.WorkingDir
+	}
+	if cfg.User == "" {
+		cfg.User = im.Config.User // -u wins over the image's USER, as in docker
 	}
 	if err := cfg.ValidateImage(); err != nil {
 		return nil, err

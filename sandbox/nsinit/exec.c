@@ -16,8 +16,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -72,24 +70,6 @@ static unsigned long long starttime(int pid) {
 static int init_alive(int pid, unsigned long long started) {
 	if (fcntl(PIDFD, F_GETFD) >= 0) return syscall(SYS_pidfd_send_signal, PIDFD, 0, NULL, 0) == 0;
 	return started != 0 && starttime(pid) == started;
-}
-
-// set_user switches to uid, gid and groups, keeping the permitted
-// capabilities, and raises the effective set again, so that gb_drop_caps
-// can then shrink all of them to the sandbox's set. A user other than root
-// loses them all at execve, as in docker.
-static const char *set_user(uid_t uid, gid_t gid, size_t ngroups, gid_t *groups) {
-	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return "keep capabilities";
-	if (setgroups(ngroups, groups) < 0) return "set the supplementary groups";
-	if (setresgid(gid, gid, gid) < 0) return "set the group id";
-	if (setresuid(uid, uid, uid) < 0) return "set the user id";
-	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return "stop keeping capabilities";
-	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct d[2];
-	if (syscall(SYS_capget, &hdr, d) < 0) return "read capabilities";
-	for (int i = 0; i < 2; i++) d[i].effective = d[i].permitted;
-	if (syscall(SYS_capset, &hdr, d) < 0) return "raise capabilities";
-	return NULL;
 }
 
 static const char *env_path(char **envp) {
@@ -169,7 +149,7 @@ static void child_main(struct child *c, int errfd) {
 	// Then its cgroup namespace, whose root is that cgroup; joined after the
 	// move, since a cgroup namespace may hide where the move starts from.
 	if (!e && c->cgroupns >= 0 && setns(c->cgroupns, CLONE_NEWCGROUP) < 0) e = "join the cgroup namespace";
-	if (!e) e = set_user(c->uid, c->gid, c->ngroups, c->groups);
+	if (!e) e = gb_set_user(c->uid, c->gid, c->ngroups, c->groups, 0);
 	if (e) {
 		snprintf(msg, sizeof msg, "%s: %s", e, strerror(errno));
 		goto fail;

@@ -6,12 +6,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -76,6 +78,51 @@ const char *gb_close_fds_from(int first) {
 const char *gb_cloexec_fds_from(int first) {
 	if (syscall(__NR_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return NULL;
 	return each_fd_from(first, cloexec_one) < 0 ? "mark descriptors close-on-exec" : NULL;
+}
+
+// own_stdio gives the user its standard streams where they are the
+// sandbox's own — pipes and sockets glassbox made, the sandbox's terminal
+// (own_tty) — as runc does, so that a program that opens /dev/stdout or
+// /proc/self/fd/1 anew may. A file or terminal of the host (a foreground
+// run's) keeps its owner; /dev/null too.
+static const char *own_stdio(uid_t uid, int own_tty) {
+	for (int fd = 0; fd <= 2; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) < 0) continue;
+		int ours = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || (own_tty && S_ISCHR(st.st_mode) && isatty(fd));
+		if (!ours || st.st_uid == uid) continue;
+		// EPERM, EINVAL: the owner or the user is not mapped in the
+		// sandbox's user namespace; the stream stays as it is (runc too).
+		if (fchown(fd, uid, (gid_t)-1) < 0 && errno != EPERM && errno != EINVAL)
+			return "give the user its standard streams";
+	}
+	return NULL;
+}
+
+// gb_set_user switches to uid, gid and the supplementary groups, after the
+// steps that need root and before gb_drop_caps. The permitted capabilities
+// survive the change of uid (PR_SET_KEEPCAPS) and the effective set is
+// raised to them again, so that gb_drop_caps can still shrink the bounding
+// set (CAP_SETPCAP) and then set effective = permitted = the sandbox's set.
+// What a user other than root keeps past execve is then the kernel's rule,
+// as under docker and runc: its file has no capabilities and the
+// inheritable and ambient sets are empty, so the new permitted and
+// effective sets are empty; the bounding set stays the sandbox's. Root
+// gets the kept set back at execve.
+const char *gb_set_user(uid_t uid, gid_t gid, size_t ngroups, const gid_t *groups, int own_tty) {
+	const char *e = own_stdio(uid, own_tty);
+	if (e) return e;
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return "keep capabilities";
+	if (setgroups(ngroups, groups) < 0) return "set the supplementary groups";
+	if (setresgid(gid, gid, gid) < 0) return "set the group id";
+	if (setresuid(uid, uid, uid) < 0) return "set the user id";
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return "stop keeping capabilities";
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &hdr, d) < 0) return "read capabilities";
+	for (int i = 0; i < 2; i++) d[i].effective = d[i].permitted;
+	if (syscall(SYS_capset, &hdr, d) < 0) return "raise capabilities";
+	return NULL;
 }
 
 // gb_drop_caps keeps only the capabilities in keep in the bounding,

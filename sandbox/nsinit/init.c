@@ -134,22 +134,37 @@ static void gb_op(void) {
 	}
 }
 
+// who the workload runs as
+struct gb_user {
+	uid_t uid;
+	gid_t gid;
+	size_t ngroups;
+	gid_t *groups;
+	int own_tty; // its stdio is the sandbox's terminal
+};
+
 // gb_exec_workload is the end of every path into the workload: nothing
-// but stdin, stdout and stderr crosses the exec, the capabilities shrink
-// to caps with no_new_privs set, the working directory is entered, and the
-// seccomp filter goes on last. It returns only on failure, with the
-// message in msg.
+// but stdin, stdout and stderr crosses the exec, the working directory is
+// entered (as root, as runc does: a directory the user may not search is
+// still where it starts), the user is taken, the capabilities shrink to
+// caps with no_new_privs set, and the seccomp filter goes on last. It
+// returns only on failure, with the message in msg.
 static void gb_exec_workload(const char *path, char **argv, char **envp, const char *cwd,
-                             uint64_t caps, int last_cap, const struct sock_fprog *filter,
-                             char *msg, size_t size) {
+                             const struct gb_user *u, uint64_t caps, int last_cap,
+                             const struct sock_fprog *filter, char *msg, size_t size) {
 	const char *e = gb_cloexec_fds_from(3);
-	if (!e) e = gb_drop_caps(caps, last_cap);
 	if (e) {
 		snprintf(msg, size, "%s: %s", e, strerror(errno));
 		return;
 	}
 	if (chdir(cwd) < 0) {
 		snprintf(msg, size, "working directory %s: %s", cwd, strerror(errno));
+		return;
+	}
+	e = gb_set_user(u->uid, u->gid, u->ngroups, u->groups, u->own_tty);
+	if (!e) e = gb_drop_caps(caps, last_cap);
+	if (e) {
+		snprintf(msg, size, "%s: %s", e, strerror(errno));
 		return;
 	}
 	if ((e = gb_install_filter(filter)) != NULL) {
@@ -183,17 +198,24 @@ static void gb_init_main(int init_mode) {
 	for (size_t i = 0; i < envc; i++) envp[i] = gb_next();
 	int want_tty = (int)gb_num();
 	unsigned short rows = (unsigned short)gb_num(), cols = (unsigned short)gb_num();
+	struct gb_user user = {0};
+	user.uid = (uid_t)gb_num();
+	user.gid = (gid_t)gb_num();
+	user.ngroups = (size_t)gb_num();
+	user.groups = calloc(user.ngroups + 1, sizeof(gid_t));
+	for (size_t i = 0; i < user.ngroups; i++) user.groups[i] = (gid_t)gb_num();
 
 	char msg[512];
 	// run -t: a terminal of the sandbox's own devpts (the root is in place).
 	int tty = -1;
 	if (want_tty && (tty = gb_pty_open(rows, cols, msg, sizeof msg)) < 0) gb_fail("%s", msg);
+	user.own_tty = tty >= 0;
 	if (!init_mode) {
 		// The workload becomes PID 1; the socket closes on exec (CLOEXEC):
 		// that end-of-file is the parent's "started".
 		const char *e = tty >= 0 ? gb_pty_take(tty) : NULL;
 		if (e) gb_fail("%s: %s", e, strerror(errno));
-		gb_exec_workload(path, argv, envp, cwd, caps, last, &filter, msg, sizeof msg);
+		gb_exec_workload(path, argv, envp, cwd, &user, caps, last, &filter, msg, sizeof msg);
 		gb_fail("%s", msg);
 	}
 
@@ -214,7 +236,7 @@ static void gb_init_main(int init_mode) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		const char *e = tty >= 0 ? gb_pty_take(tty) : NULL;
 		if (e) snprintf(msg, sizeof msg, "%s: %s", e, strerror(errno));
-		else gb_exec_workload(path, argv, envp, cwd, caps, last, &filter, msg, sizeof msg);
+		else gb_exec_workload(path, argv, envp, cwd, &user, caps, last, &filter, msg, sizeof msg);
 		if (write(errp[1], msg, strlen(msg)) < 0) {}
 		_exit(127);
 	}

@@ -62,10 +62,13 @@ type Message struct {
 // sandbox's own devpts of Rows×Cols (0: the kernel's default), whose
 // master side comes back as a MsgPTY.
 type Exec struct {
-	Path       string
-	Args       []string
-	Env        []string
-	Cwd        string
+	Path string
+	Args []string
+	Env  []string
+	Cwd  string
+	// UID, GID and Groups (supplementary) are who it runs as.
+	UID, GID   uint32
+	Groups     []uint32
 	Caps       uint64
 	Seccomp    string
 	TTY        bool
@@ -75,7 +78,7 @@ type Exec struct {
 // Encode is the spec as the init reads it: ten decimal digits of length,
 // then NUL-terminated fields — the number of steps, each step
 // (rootfs.Op.Encode), then path, cwd, caps, seccomp, argc, argv…, envc,
-// env…, tty, rows, cols.
+// env…, tty, rows, cols, uid, gid, ngroups, groups….
 func Encode(plan []rootfs.Op, x *Exec) ([]byte, error) {
 	if len(x.Args) == 0 {
 		return nil, errors.New("no command")
@@ -94,6 +97,12 @@ func Encode(plan []rootfs.Op, x *Exec) ([]byte, error) {
 	s.flag(x.TTY)
 	s.num(int(x.Rows))
 	s.num(int(x.Cols))
+	s.field(strconv.FormatUint(uint64(x.UID), 10))
+	s.field(strconv.FormatUint(uint64(x.GID), 10))
+	s.num(len(x.Groups))
+	for _, g := range x.Groups {
+		s.field(strconv.FormatUint(uint64(g), 10))
+	}
 	return s.bytes(x.Args, x.Env)
 }
 

@@ -13,12 +13,14 @@ import (
 // TestEncode checks the wire format init.c reads.
 func TestEncode(t *testing.T) {
 	plan := []rootfs.Op{{Kind: rootfs.OpMount, Src: "proc", Dst: "/r/proc", FSType: "proc", Flags: 14, Mkdir: true}}
-	b, err := Encode(plan, &Exec{Path: "/app/c", Args: []string{"c", "-x"}, Env: []string{"A=1"}, Cwd: "/app", Caps: 5, Seccomp: "0600000000000000", TTY: true, Rows: 24, Cols: 80})
+	b, err := Encode(plan, &Exec{Path: "/app/c", Args: []string{"c", "-x"}, Env: []string{"A=1"}, Cwd: "/app", Caps: 5, Seccomp: "0600000000000000", TTY: true, Rows: 24, Cols: 80,
+		UID: 1000, GID: 50, Groups: []uint32{50, 1000}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"1", "mount", "proc", "/r/proc", "proc", "", "14", "0", "0", "1",
-		"/app/c", "/app", "5", "0600000000000000", "2", "c", "-x", "1", "A=1", "1", "24", "80"}
+		"/app/c", "/app", "5", "0600000000000000", "2", "c", "-x", "1", "A=1", "1", "24", "80",
+		"1000", "50", "2", "50", "1000"}
 	checkFields(t, b, want)
 	if _, err := Encode(nil, &Exec{Path: "/a", Args: []string{"a\x00b"}}); err == nil {
 		t.Error("a NUL in an argument: no error")

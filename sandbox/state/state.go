@@ -168,6 +168,8 @@ type Sandbox struct {
 	// Env that is not in it, or has another value, came from -e.
 	ImageEnv []string `json:"image_env,omitempty"`
 	Hostname string   `json:"hostname"`
+	// User is who the workload runs as, as resolved at its last start.
+	User User `json:"user"`
 
 	Status Status `json:"status"`
 	Health Health `json:"health,omitempty"`
@@ -259,3 +261,13 @@ func (r Roots) LayersDir() string { return filepath.Join(r.Lib, "layers") }
 
 // ContainersDir holds each sandbox's writable layer and overlay work dir.
 func (r Roots) ContainersDir() string { return filepath.Join(r.Lib, "containers") }
+
+// User is who a sandbox's workload runs as: Spec as given (docker's
+// USER[:GROUP] from the image's USER or run -u; root when empty) and the
+// ids the sandbox's /etc/passwd and /etc/group gave it.
+type User struct {
+	Spec   string   `json:"spec,omitempty"`
+	UID    uint32   `json:"uid"`
+	GID    uint32   `json:"gid"`
+	Groups []uint32 `json:"groups,omitempty"`
+}
