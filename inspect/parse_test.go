@@ -39,8 +39,8 @@ func TestParseStatus(t *testing.T) {
 	}{
 		{
 			name: "nested pid namespace",
-			in:   "Name:\tcalculator\nState:\tS (sleeping)\nPPid:\t4242\nNSpid:\t4251\t2\nVmRSS:\t   12544 kB\nThreads:\t7\nCapEff:\t00000000a80425fb\n",
-			want: procStatus{Name: "calculator", State: "sleeping", PPID: 4242, Threads: 7, RSSKiB: 12544, NSpid: []int{4251, 2}, CapEff: 0xa80425fb, hasCaps: true},
+			in:   "Name:\tcalculator\nState:\tS (sleeping)\nPPid:\t4242\nUid:\t1000\t1001\t1000\t1000\nGid:\t50\t51\t50\t50\nNSpid:\t4251\t2\nVmRSS:\t   12544 kB\nThreads:\t7\nCapEff:\t00000000a80425fb\n",
+			want: procStatus{Name: "calculator", State: "sleeping", PPID: 4242, UID: 1001, GID: 51, Threads: 7, RSSKiB: 12544, NSpid: []int{4251, 2}, CapEff: 0xa80425fb, hasCaps: true},
 		},
 		{
 			name: "seccomp filter and no_new_privs",

@@ -19,8 +19,11 @@ type procStatus struct {
 	Threads int
 	RSSKiB  int64
 	NSpid   []int // host first, innermost last
-	CapEff  uint64
-	hasCaps bool
+	// UID and GID are the effective ids (the second of Uid: and Gid:),
+	// the ones the kernel checks permissions against.
+	UID, GID int
+	CapEff   uint64
+	hasCaps  bool
 	// Seccomp is the seccomp mode (0 none, 1 strict, 2 filter) and
 	// SeccompFilters the number of filters stacked (Linux 5.9+).
 	Seccomp        int
@@ -66,6 +69,20 @@ func parseStatus(b []byte, prevName string, prevNSpid []int) (procStatus, error)
 		case "NSpid":
 			s.NSpid = parseNSpid(val, prevNSpid)
 			seen++
+		case "Uid", "Gid":
+			f := bytes.Fields(val)
+			if len(f) < 2 {
+				return s, fmt.Errorf("%s %q: %w", key, val, errSyntax)
+			}
+			n, ok := parseUint(f[1])
+			if !ok {
+				return s, fmt.Errorf("%s %q: %w", key, val, errSyntax)
+			}
+			if key[0] == 'U' {
+				s.UID = int(n)
+			} else {
+				s.GID = int(n)
+			}
 		case "CapEff":
 			n, ok := parseHex(val)
 			if !ok {

@@ -66,6 +66,7 @@ func (h *procHandle) read(c *collector) (p Process, gone bool) {
 		HostPID: h.pid, NSpid: st.NSpid, PPID: st.PPID, Command: st.Name, Args: h.args,
 		State: st.State, Threads: st.Threads, RSSBytes: st.RSSKiB * 1024, Source: h.status.path,
 		StatSource: h.stat.path, Seccomp: st.Seccomp, SeccompFilters: st.SeccompFilters, NoNewPrivs: st.NoNewPrivs,
+		UID: st.UID, GID: st.GID,
 	}
 	if len(st.NSpid) > 0 {
 		p.SandboxPID = st.NSpid[len(st.NSpid)-1]

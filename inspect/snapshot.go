@@ -76,8 +76,12 @@ type Process struct {
 	// CPUCores is the CPU time used per second since the previous snapshot
 	// (Rate); nil when there was none with this process.
 	CPUCores *float64 `json:"cpu_cores,omitempty"`
-	CapEff   string   `json:"cap_eff"` // hex mask as in /proc/PID/status
-	Caps     []string `json:"caps"`    // names of the effective capabilities
+	// UID and GID are who it runs as (effective ids, Uid: and Gid: of
+	// /proc/PID/status).
+	UID    int      `json:"uid"`
+	GID    int      `json:"gid"`
+	CapEff string   `json:"cap_eff"` // hex mask as in /proc/PID/status
+	Caps   []string `json:"caps"`    // names of the effective capabilities
 	// Seccomp is the process's seccomp mode, as Seccomp: in
 	// /proc/PID/status says it: 0 none, 1 strict, 2 filter;
 	// SeccompFilters how many filters judge its calls (Seccomp_filters:).

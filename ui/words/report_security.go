@@ -70,6 +70,7 @@ func (r *reporter) security(s *inspect.Snapshot) {
 			r.line("  the filter %s", b)
 		}
 	}
+	r.line("  user: %s", UserText(s.Sandbox, work))
 	r.line("  capabilities: %s", capsSummary(work.Caps))
 	nnp := "not set"
 	if work.NoNewPrivs {
@@ -88,4 +89,24 @@ func (r *reporter) security(s *inspect.Snapshot) {
 			r.line("  PID %d: seccomp %s; capabilities %s", p.HostPID, SeccompMode(p.Seccomp, p.SeccompFilters), capsSummary(p.Caps))
 		}
 	}
+}
+
+// UserText says who a sandbox's workload runs as: the ids the kernel
+// holds, and what the image's USER or run -u asked for.
+func UserText(sb *state.Sandbox, p *inspect.Process) string {
+	ids := fmt.Sprintf("uid %d, gid %d", p.UID, p.GID)
+	if p.UID == 0 {
+		ids += " (root)"
+	}
+	if sb == nil {
+		return ids
+	}
+	asked := "root: neither the image's USER nor run -u names another"
+	if sb.User.Spec != "" {
+		asked = fmt.Sprintf("%s, as the image's USER or run -u asked", sb.User.Spec)
+	}
+	if len(sb.User.Groups) > 0 {
+		asked += fmt.Sprintf("; supplementary groups %v", sb.User.Groups)
+	}
+	return ids + " — " + asked
 }
