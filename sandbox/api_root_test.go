@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"glassbox/sandbox"
 	"glassbox/sandbox/cgroup"
@@ -280,14 +281,15 @@ func TestRunUserNamespace(t *testing.T) {
 }
 
 // KeepState: Destroy and CleanupResources release everything but the
-// state directory, which stays for its owner (a supervisor restarting the
-// sandbox, or `rm`); a failed start keeps it too.
+// state directory and the writable layer, which stay for their owner (a
+// supervisor restarting the sandbox, or `rm`): a file written before is
+// there after the next start. Cleanup removes both.
 func TestKeepState(t *testing.T) {
 	sandboxtest.RequireRoot(t)
 	roots := sandboxtest.TempRoots(t)
 	cfg := &sandbox.Config{
 		Roots: roots, Image: "busybox", Layers: busyboxLayers(t, roots),
-		Args: []string{"/bin/sh", "-c", "sleep 100"}, InitBinary: sandboxtest.Binary(t),
+		Args: []string{"/bin/sh", "-c", "echo run >> /runs; sleep 100"}, InitBinary: sandboxtest.Binary(t),
 		Network: sandbox.NetworkNone, KeepState: true,
 	}
 	if err := cfg.Validate(); err != nil {
@@ -313,8 +315,13 @@ func TestKeepState(t *testing.T) {
 		if _, err := store.Load(sb.ID); err != nil {
 			t.Errorf("after %s the record is gone: %v", release, err)
 		}
-		if _, err := os.Stat(filepath.Join(roots.ContainersDir(), sb.ID)); err == nil {
-			t.Errorf("after %s the writable layer is still there", release)
+		if _, err := os.Stat(filepath.Join(sb.UpperDir, "runs")); err != nil {
+			t.Errorf("after %s the writable layer lost what the workload wrote: %v", release, err)
+		}
+		for _, d := range []string{sb.WorkDir, sb.RootFS} {
+			if _, err := os.Stat(d); err == nil {
+				t.Errorf("after %s %s is still there", release, d)
+			}
 		}
 		for _, d := range sb.Cgroup.Dirs {
 			if _, err := os.Stat(d); err == nil {
@@ -328,6 +335,14 @@ func TestKeepState(t *testing.T) {
 		t.Fatalf("a second start on the kept record: %v", err)
 	}
 	sb := c.State()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if b, _ := os.ReadFile(filepath.Join(sb.UpperDir, "runs")); string(b) == "run\nrun\nrun\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the third start did not find what the first two wrote")
+		}
+	}
 	c.Destroy()
 	if err := sandbox.Cleanup(roots, sb); err != nil {
 		t.Fatal(err)

@@ -20,7 +20,8 @@ import (
 func Cleanup(roots state.Roots, sb *state.Sandbox) error { return cleanup(roots, sb, true) }
 
 // CleanupResources is Cleanup that leaves the state directory (record,
-// logs) to its owner, as Config.KeepState does for Destroy.
+// logs) and the writable layer to their owner, as Config.KeepState does
+// for Destroy.
 func CleanupResources(roots state.Roots, sb *state.Sandbox) error {
 	return cleanup(roots, sb, false)
 }

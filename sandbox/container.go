@@ -3,8 +3,10 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -116,8 +118,12 @@ func (c *Container) wait() (*state.Exit, error) {
 	return exit, nil
 }
 
-// Destroy kills whatever is left of the sandbox and removes everything it
-// created: its cgroup, its writable layer, its state. Calling it again does
+// Destroy kills whatever is left of the sandbox and removes what it
+// created: its cgroup, its mounts' directories and — unless KeepState
+// keeps the sandbox for its owner — its writable layer and its state.
+// With KeepState the writable layer stays with the record, as a stopped
+// docker container's does, for a restart, diff, export or commit, until
+// the record is removed (RemoveWritableLayer). Calling it again does
 // nothing.
 func (c *Container) Destroy() error {
 	c.mu.Lock()
@@ -159,17 +165,51 @@ func (c *Container) Destroy() error {
 	return c.ownLock.Remove()
 }
 
+// removeFiles removes a sandbox's directory dir and, with stateToo, its
+// state. Without stateToo the record stays, and so does the writable
+// layer (dir/upper) that belongs to it: only what a start makes anew goes
+// (overlayfs's work directory, the mount point, the /etc files).
 func removeFiles(store *state.Store, id, dir string, stateToo bool) error {
 	var errs []error
-	if err := os.RemoveAll(dir); err != nil {
-		errs = append(errs, fmt.Errorf("remove the writable layer %s: %w", dir, err))
-	}
 	if stateToo {
+		if err := os.RemoveAll(dir); err != nil {
+			errs = append(errs, fmt.Errorf("remove the writable layer %s: %w", dir, err))
+		}
 		if err := store.Remove(id); err != nil {
 			errs = append(errs, err)
 		}
+		return errors.Join(errs...)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("clean %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		if e.Name() == upperName {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			errs = append(errs, fmt.Errorf("clean %s: %w", dir, err))
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// upperName is the writable layer's directory in a sandbox's directory.
+const upperName = "upper"
+
+// RemoveWritableLayer removes what is left of sandbox id's directory — its
+// writable layer above all — once its record goes (rm, --rm, prune). The
+// directory is derived from the roots and the id, never from a record.
+func RemoveWritableLayer(roots state.Roots, id string) error {
+	if !state.IsID(id) {
+		return fmt.Errorf("remove the writable layer: bad sandbox id %q", id)
+	}
+	dir := filepath.Join(roots.ContainersDir(), id)
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove the writable layer %s: %w", dir, err)
+	}
+	return nil
 }
 
 // workloadPID finds the workload's host PID from its PID inside the

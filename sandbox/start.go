@@ -61,8 +61,10 @@ import (
 //	      cgroup's oom_kill counter advanced       "exit" and exit with its code (the kernel kills
 //	                                               the rest of the pid namespace)
 //	8     Destroy: kill what is left in the        –                                                   –
-//	      cgroup, delete it, remove upper/work,
-//	      /etc files and the state
+//	      cgroup, delete it, remove work/rootfs,
+//	      the /etc files; upper/ and the state
+//	      too unless KeepState (a supervisor's
+//	      sandbox keeps them until rm)
 //
 // Mounts live only in the sandbox's mount namespace and vanish with its
 // last process; the cgroup, the directories and the record are removed by
@@ -105,7 +107,7 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 	sb.Hostname, sb.Status, sb.SupervisorPID = cfg.Hostname, state.Created, os.Getpid()
 	sb.Namespaces, sb.UserNS = namespaces(cfg), cfg.UserNS
 	sb.Limits, sb.Layers, sb.Expose = limits(cfg.Resources), cfg.Layers, cfg.Expose
-	sb.UpperDir = filepath.Join(dir, "upper")
+	sb.UpperDir = filepath.Join(dir, upperName)
 	sb.WorkDir = filepath.Join(dir, "work")
 	sb.RootFS = filepath.Join(dir, "rootfs")
 	sb.Network.Mode = cfg.Network

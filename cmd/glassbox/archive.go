@@ -130,7 +130,7 @@ func newExportCmd() *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "export [OPTIONS] SANDBOX",
-		Short: "Write a running sandbox's merged root filesystem as a tar",
+		Short: "Write a sandbox's merged root filesystem as a tar (running or stopped)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sb, err := state.NewStore(stateRoots(cmd)).Resolve(args[0])

@@ -13,8 +13,9 @@ func newRestartCmd() *cobra.Command {
 		Use:   "restart NAME...",
 		Short: "Stop sandboxes (if running) and start them again",
 		Long: `Stop each sandbox as glassbox stop does (with its --stop-timeout), then start
-it again with the same id, name and configuration: a fresh writable layer,
-a fresh cgroup, the same published ports.`,
+it again with the same id, name and configuration: the same writable layer
+(what the workload wrote is still there), a fresh cgroup, the same published
+ports.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e := engineOf(cmd)

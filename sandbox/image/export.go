@@ -117,10 +117,11 @@ func exportDir(tw *tar.Writer, dirs []string, rel string) error {
 	return nil
 }
 
-// SandboxLayers are a running sandbox's layers as ExportMerged takes them.
+// SandboxLayers are a sandbox's layers as ExportMerged takes them: its
+// writable layer, which stays until rm, over its image's.
 func SandboxLayers(sb *state.Sandbox) ([]string, error) {
 	if _, err := os.Stat(sb.UpperDir); err != nil {
-		return nil, fmt.Errorf("sandbox %s has no writable layer now (it is %s): export a running sandbox", sb.Name, sb.Status)
+		return nil, fmt.Errorf("sandbox %s has no writable layer now (it is %s)", sb.Name, sb.Status)
 	}
 	dirs := []string{sb.UpperDir}
 	for _, l := range sb.Layers {

@@ -118,6 +118,7 @@ func (e *Engine) launch(sp *Spec) (*state.Sandbox, error) {
 	defer l.Release() // the supervisor holds the lock on
 	if err := e.spawn(sp.ID, l); err != nil {
 		e.release(sb)
+		e.forget(sp.ID)
 		e.store.Remove(sp.ID)
 		l.Remove()
 		return nil, err
@@ -128,17 +129,32 @@ func (e *Engine) launch(sp *Spec) (*state.Sandbox, error) {
 // Restart stops a running sandbox (with its stop timeout) and starts it
 // again with the same id, name and configuration; an exited one just starts.
 func (e *Engine) Restart(ref string) (*state.Sandbox, error) {
+	return e.start(ref, "restart")
+}
+
+// Start starts an exited sandbox again, as docker start does: the same id,
+// name and configuration, a new supervisor, a fresh cgroup, the published
+// ports again — and the writable layer it had, so what the workload wrote
+// before is still there. A running or paused sandbox is left as it is.
+func (e *Engine) Start(ref string) (*state.Sandbox, error) {
+	return e.start(ref, "start")
+}
+
+func (e *Engine) start(ref, verb string) (*state.Sandbox, error) {
 	sb, err := e.Get(ref)
 	if err != nil {
 		return nil, err
 	}
 	if !sb.Detached {
-		return nil, fmt.Errorf("cannot restart %s: it runs in the foreground of `glassbox run`", sb.Name)
+		return nil, fmt.Errorf("cannot %s %s: it runs in the foreground of `glassbox run`", verb, sb.Name)
 	}
 	if _, err := readSpec(e.store, sb.ID); err != nil {
-		return nil, fmt.Errorf("cannot restart %s: %w", sb.Name, err)
+		return nil, fmt.Errorf("cannot %s %s: %w", verb, sb.Name, err)
 	}
-	if sb.Status.Live() {
+	if sb.Status.Live() || sb.Status == state.Created {
+		if verb == "start" {
+			return sb, nil // docker start of a running container changes nothing
+		}
 		if _, err := e.Stop(sb.ID, -1); err != nil {
 			return nil, err
 		}
@@ -147,20 +163,24 @@ func (e *Engine) Restart(ref string) (*state.Sandbox, error) {
 	l, err := e.store.Lock(sb.ID, 15*time.Second)
 	if errors.Is(err, state.ErrBusy) || err == nil && !e.waitSupervisor(sb.ID, 15*time.Second) {
 		l.Release()
-		return nil, fmt.Errorf("restart %s: its supervisor did not exit", sb.Name)
+		return nil, fmt.Errorf("%s %s: its supervisor did not exit", verb, sb.Name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("restart %s: %w", sb.Name, err)
+		return nil, fmt.Errorf("%s %s: %w", verb, sb.Name, err)
 	}
 	defer l.Release()
-	if _, err := e.store.Load(sb.ID); err != nil {
+	cur, err := e.store.Load(sb.ID)
+	if err != nil {
 		if errors.Is(err, state.ErrNotFound) {
 			l.Remove() // removed meanwhile
 		}
 		return nil, err
 	}
+	if verb == "start" && cur.Status != state.Exited {
+		return cur, nil // another start won the lock first
+	}
 	if err := e.spawn(sb.ID, l); err != nil {
-		return nil, fmt.Errorf("restart %s: %w", sb.Name, err)
+		return nil, fmt.Errorf("%s %s: %w", verb, sb.Name, err)
 	}
 	return e.Get(sb.ID)
 }

@@ -134,6 +134,9 @@ func (e *Engine) pruneLocked(id string, l *state.Lock) ([]string, error) {
 	if err := e.release(orphan); err != nil {
 		errs = append(errs, err)
 	}
+	if err := e.forget(id); err != nil {
+		errs = append(errs, err)
+	}
 	if err := network.Forget(e.Roots, id); err != nil {
 		errs = append(errs, err)
 	}

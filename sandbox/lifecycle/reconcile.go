@@ -14,6 +14,12 @@ import (
 // runtime.go). It must be idempotent.
 var cleanupSandbox func(roots state.Roots, sb *state.Sandbox) error
 
+// removeWritableLayer removes a sandbox's writable layer, which a sandbox
+// with a record keeps after its workload has exited (for start, restart,
+// diff, export, commit) until the record goes: the runtime's
+// sandbox.RemoveWritableLayer (wired in runtime.go).
+var removeWritableLayer func(roots state.Roots, id string) error
+
 // ownerAlive says whether someone is at work on the sandbox: another
 // process holds its lock (its supervisor, its foreground `glassbox run`, or
 // the command creating, restarting or removing it; see state/lock.go) or,
@@ -105,8 +111,9 @@ func (e *Engine) neverStarted(sb *state.Sandbox) *state.Exit {
 
 // release removes what a sandbox that no longer runs may have left: the
 // processes of its cgroup (the workload of a dead supervisor), the cgroup,
-// mounts and writable layer (sandbox.Cleanup), and its veth and address
-// lease. Every step is idempotent.
+// its mounts' directories (sandbox.CleanupResources), and its veth and
+// address lease. The writable layer stays with the record (forget removes
+// it). Every step is idempotent.
 func (e *Engine) release(sb *state.Sandbox) error {
 	var errs []error
 	if m, err := loadCgroup(sb.ID); err == nil {
@@ -185,10 +192,21 @@ func (e *Engine) removeLocked(sb *state.Sandbox, l *state.Lock) error {
 	if err := e.release(sb); err != nil {
 		return fmt.Errorf("remove %s: %w", sb.Name, err)
 	}
+	if err := e.forget(sb.ID); err != nil {
+		return fmt.Errorf("remove %s: %w", sb.Name, err)
+	}
 	if err := e.store.Remove(sb.ID); err != nil {
 		return err
 	}
 	return l.Remove()
+}
+
+// forget removes the writable layer of a sandbox whose record goes.
+func (e *Engine) forget(id string) error {
+	if removeWritableLayer == nil {
+		return nil
+	}
+	return removeWritableLayer(e.Roots, id)
 }
 
 // waitStarted waits until a sandbox being created has started, or failed

@@ -18,6 +18,7 @@ import (
 func init() {
 	startSandbox = startRuntime
 	cleanupSandbox = sandbox.CleanupResources
+	removeWritableLayer = sandbox.RemoveWritableLayer
 }
 
 // Run starts a detached sandbox: it checks the request (Request, prepare),

@@ -319,6 +319,11 @@ func (s *supervisor) release() {
 func (s *supervisor) end(exit *state.Exit) {
 	s.finish(exit)
 	if s.spec.AutoRemove {
+		if removeWritableLayer != nil {
+			if err := removeWritableLayer(s.roots, s.spec.ID); err != nil {
+				s.log.note("glassbox: --rm: %v", err)
+			}
+		}
 		if err := s.store.Remove(s.spec.ID); err != nil {
 			s.log.note("glassbox: --rm: %v", err)
 		} else {
