@@ -46,6 +46,7 @@ func cleanup(roots state.Roots, sb *state.Sandbox, stateToo bool) error {
 	// The directory is derived from the roots, not the record, so that a
 	// damaged record cannot make Cleanup remove anything else.
 	dir := filepath.Join(roots.ContainersDir(), sb.ID)
+	errs = append(errs, removeShortLinks(roots, sb.ID))
 	errs = append(errs, removeFiles(state.NewStore(roots), sb.ID, dir, stateToo))
 	return errors.Join(errs...)
 }

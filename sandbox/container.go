@@ -156,6 +156,7 @@ func (c *Container) Destroy() error {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, removeShortLinks(c.cfg.Roots, c.sb.ID))
 	errs = append(errs, removeFiles(c.store, c.sb.ID, c.dir, !c.cfg.KeepState))
 	err := errors.Join(errs...)
 	if c.cfg.KeepState || err != nil {

@@ -1,11 +1,11 @@
 package sandbox
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"glassbox/sandbox/state"
@@ -16,35 +16,46 @@ import (
 // (4096 bytes), which also holds upperdir, workdir and the flags.
 const maxLowerLen = 3000
 
+// shortLinksDir is where the short names of sandbox id's layers live while
+// it starts and runs: Run/l/<id>/<n>, one symlink per layer.
+func shortLinksDir(roots state.Roots, id string) string {
+	return filepath.Join(roots.Run, "l", id)
+}
+
 // shortLowerDirs returns the layer directories as the overlay mount names
 // them: as they are, or — when an image has so many layers that their
 // paths would not fit in a page of mount options — each through a short
-// symlink, Run/l/<10 hex digits of the directory's sha256>, the way docker's
-// overlay2 driver does with its l/ links. The links name a layer by its
-// path, so they are the same for every sandbox and are made once.
-func shortLowerDirs(roots state.Roots, dirs []string) ([]string, error) {
+// symlink of the sandbox's own, Run/l/<id>/<n>, the way docker's overlay2
+// driver shortens its lowerdirs with l/ links. The kernel resolves them
+// once, at the mount; inspect resolves them back while the sandbox runs.
+// They belong to the sandbox and go with its mounts' directories
+// (removeFiles), so nothing outlives it; prune takes what a crash left.
+func shortLowerDirs(roots state.Roots, id string, dirs []string) ([]string, error) {
 	if len(strings.Join(dirs, ":")) <= maxLowerLen {
 		return dirs, nil
 	}
-	linkDir := filepath.Join(roots.Run, "l")
+	linkDir := shortLinksDir(roots, id)
+	if err := os.RemoveAll(linkDir); err != nil {
+		return nil, fmt.Errorf("remove the old short layer links: %w", err)
+	}
 	if err := os.MkdirAll(linkDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create the short layer links: %w", err)
 	}
 	out := make([]string, len(dirs))
 	for i, d := range dirs {
-		sum := sha256.Sum256([]byte(d))
-		link := filepath.Join(linkDir, hex.EncodeToString(sum[:5]))
-		if target, err := os.Readlink(link); err != nil || target != d {
-			tmp := link + ".tmp"
-			os.Remove(tmp)
-			if err := os.Symlink(d, tmp); err != nil {
-				return nil, fmt.Errorf("link layer %s: %w", d, err)
-			}
-			if err := os.Rename(tmp, link); err != nil {
-				return nil, fmt.Errorf("link layer %s: %w", d, err)
-			}
+		link := filepath.Join(linkDir, strconv.Itoa(i))
+		if err := os.Symlink(d, link); err != nil {
+			return nil, fmt.Errorf("link layer %s: %w", d, err)
 		}
 		out[i] = link
 	}
 	return out, nil
+}
+
+// removeShortLinks removes sandbox id's short layer links, if it has any.
+func removeShortLinks(roots state.Roots, id string) error {
+	if err := os.RemoveAll(shortLinksDir(roots, id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove the short layer links: %w", err)
+	}
+	return nil
 }

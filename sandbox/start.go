@@ -249,7 +249,7 @@ func (c *Container) spec(etc map[string]string, stdio Stdio) ([]byte, error) {
 	for i, l := range c.cfg.Layers {
 		lower[i] = l.Dir
 	}
-	if lower, err = shortLowerDirs(c.cfg.Roots, lower); err != nil {
+	if lower, err = shortLowerDirs(c.cfg.Roots, c.cfg.ID, lower); err != nil {
 		return nil, err
 	}
 	plan, err := rootfs.Plan(&rootfs.Spec{

@@ -61,7 +61,12 @@ func (e *Engine) Prune() ([]string, error) {
 			errs = append(errs, err)
 		}
 	}
-	what, err := e.pruneForeignCgroups(ids)
+	what, err := e.pruneSharedLinks()
+	removed = append(removed, what...)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	what, err = e.pruneForeignCgroups(ids)
 	removed = append(removed, what...)
 	if err != nil {
 		errs = append(errs, err)
@@ -85,6 +90,11 @@ func (e *Engine) knownIDs() ([]string, error) {
 		seen[strings.TrimSuffix(ent.Name(), ".lock")] = true
 	}
 	entries, _ = os.ReadDir(e.Roots.ContainersDir())
+	for _, ent := range entries {
+		seen[ent.Name()] = true
+	}
+	// Short layer links (sandbox/shortlinks.go): a directory per sandbox.
+	entries, _ = os.ReadDir(filepath.Join(e.Roots.Run, "l"))
 	for _, ent := range entries {
 		seen[ent.Name()] = true
 	}
@@ -199,4 +209,27 @@ func mountsBelow(dir string) []string {
 		out = append(out, infos[i].Mountpoint)
 	}
 	return out
+}
+
+// pruneSharedLinks removes the short layer links glassbox made before each
+// sandbox had its own (Run/l/<10 hex digits>, shared and never removed):
+// the kernel needs a link only while it mounts, and nothing makes these
+// any more.
+func (e *Engine) pruneSharedLinks() ([]string, error) {
+	dir := filepath.Join(e.Roots.Run, "l")
+	entries, _ := os.ReadDir(dir)
+	var removed []string
+	var errs []error
+	for _, ent := range entries {
+		if ent.IsDir() || state.IsID(ent.Name()) {
+			continue
+		}
+		p := filepath.Join(dir, ent.Name())
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove the stale layer link %s: %w", p, err))
+			continue
+		}
+		removed = append(removed, "layer link "+p)
+	}
+	return removed, errors.Join(errs...)
 }

@@ -57,6 +57,20 @@ func TestPruneOrphans(t *testing.T) {
 	emptyCg := cg("666666666666", "")
 	busyCg := cg("777777777777", "4242\n") // perhaps another state root's sandbox
 	liveCg := cg("222222222222", "")
+	link := func(id, name string) string {
+		dir := mkdir(filepath.Join(roots.Run, "l", id), false)
+		p := filepath.Join(dir, name)
+		if id == "" {
+			p = filepath.Join(roots.Run, "l", name)
+		}
+		if err := os.Symlink("/nowhere", p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	staleLinks := filepath.Dir(link("555555555555", "0"))
+	liveLinks := filepath.Dir(link("222222222222", "0"))
+	sharedLink := link("", "0123456789") // of a glassbox from before the links were each sandbox's
 
 	removed, err := e.Prune()
 	// The fixture cgroups are plain directories holding a file, which rmdir
@@ -72,6 +86,12 @@ func TestPruneOrphans(t *testing.T) {
 	}
 	if !gone(staleState) || !gone(filepath.Dir(staleLayer)) {
 		t.Error("prune left a stale state dir or writable layer")
+	}
+	if !gone(staleLinks) || !gone(sharedLink) {
+		t.Error("prune left stale short layer links")
+	}
+	if gone(liveLinks) {
+		t.Error("prune removed the short layer links of the running sandbox")
 	}
 	if gone(freshState) {
 		t.Error("prune removed the state dir of a sandbox being created")
