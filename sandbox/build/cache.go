@@ -11,17 +11,19 @@ import (
 	"strings"
 	"time"
 
+	"glassbox/sandbox/image"
 	"glassbox/sandbox/state"
 )
 
-// The build cache, below Roots.Lib/build-cache:
+// The build cache, below Roots.Lib/build-cache (image.BuildCacheDir; when a
+// layer goes, the image store removes the entries that name it):
 //
 //	<key>.json            one step's result: its layer (or none), when it was made
 //	children/<key>.json   the steps built on a parent key: instruction, key,
 //	                      source digests — what a miss is explained from
 type cache struct{ dir string }
 
-func newCache(roots state.Roots) *cache { return &cache{dir: filepath.Join(roots.Lib, "build-cache")} }
+func newCache(roots state.Roots) *cache { return &cache{dir: image.BuildCacheDir(roots)} }
 
 // entry is a step's cached result.
 type entry struct {

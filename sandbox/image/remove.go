@@ -1,6 +1,7 @@
 package image
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -172,7 +173,46 @@ func (s *Store) removeUnusedLayers() ([]string, error) {
 		}
 		gone = append(gone, digest)
 	}
-	return gone, nil
+	return gone, s.forgetBuildCache(gone)
+}
+
+// BuildCacheDir is where the build cache (package build) keeps one file
+// per step, <key>.json, whose "layer" names the layer the step made.
+func BuildCacheDir(roots state.Roots) string { return filepath.Join(roots.Lib, "build-cache") }
+
+// forgetBuildCache removes the build cache's entries of the layers gone:
+// a hit on them could only miss (the layer is not there to reuse), and
+// nothing else would ever remove them. Callers hold the lock, which a
+// build holds too.
+func (s *Store) forgetBuildCache(gone []string) error {
+	if len(gone) == 0 {
+		return nil
+	}
+	removed := map[string]bool{}
+	for _, d := range gone {
+		removed[d] = true
+	}
+	files, err := filepath.Glob(filepath.Join(BuildCacheDir(s.Roots), "*.json"))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var e struct {
+			Layer string `json:"layer"`
+		}
+		if json.Unmarshal(data, &e) != nil || !removed[e.Layer] {
+			continue
+		}
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove the build cache entry %s: %w", f, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Prune is `image prune`: it removes images without a tag (all images no
