@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"path/filepath"
 
-	"glassbox/sandbox/cgroup"
 	"glassbox/sandbox/state"
 )
 
@@ -31,8 +30,11 @@ func cleanup(roots state.Roots, sb *state.Sandbox, stateToo bool) error {
 		return fmt.Errorf("clean up sandbox: bad id %q", sb.ID)
 	}
 	var errs []error
-	cg, err := cgroup.Load(sb.ID)
+	cg, err := LoadCgroup(roots, sb.ID)
+	var foreign *ForeignCgroupError
 	switch {
+	case errors.As(err, &foreign):
+		errs = append(errs, err)
 	case err == nil:
 		if err := cg.Kill(); err != nil {
 			errs = append(errs, err)

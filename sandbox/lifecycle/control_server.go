@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"glassbox/sandbox"
 	"glassbox/sandbox/cgroup"
 	"glassbox/sandbox/state"
 )
@@ -16,8 +17,9 @@ import (
 // frozen in time is thawed again and the pause fails; it never hangs.
 const freezeTimeout = 5 * time.Second
 
-// loadCgroup opens a sandbox's cgroup by id (cgroup.Load; tests replace it).
-var loadCgroup = func(id string) (cgroup.Manager, error) { return cgroup.Load(id) }
+// loadCgroup opens a sandbox's cgroup by id, unless it runs a sandbox of
+// another state root (sandbox.LoadCgroup; tests replace it).
+var loadCgroup = func(roots state.Roots, id string) (cgroup.Manager, error) { return sandbox.LoadCgroup(roots, id) }
 
 func (s *supervisor) serve(l net.Listener, conns *sync.WaitGroup) {
 	for {
@@ -118,7 +120,7 @@ func (s *supervisor) stop(timeout time.Duration) (*StopResult, error) {
 			case <-time.After(10 * time.Second):
 				// Only a process stuck in the kernel survives SIGKILL this
 				// long: kill the whole cgroup.
-				if m, err := loadCgroup(s.spec.ID); err == nil {
+				if m, err := loadCgroup(s.roots, s.spec.ID); err == nil {
 					m.Kill()
 				}
 				<-exited
@@ -141,7 +143,7 @@ func (s *supervisor) deliver(c container, sig syscall.Signal) error {
 	paused := s.paused
 	s.mu.Unlock()
 	if paused {
-		if m, lerr := loadCgroup(s.spec.ID); lerr == nil {
+		if m, lerr := loadCgroup(s.roots, s.spec.ID); lerr == nil {
 			if terr := m.Thaw(freezeTimeout); terr == nil {
 				s.mu.Lock()
 				s.paused = false
@@ -182,7 +184,7 @@ func (s *supervisor) pause() error {
 		return &state.TransitionError{Name: s.spec.Name, From: state.Paused, To: state.Paused}
 	}
 	s.mu.Unlock()
-	m, err := loadCgroup(s.spec.ID)
+	m, err := loadCgroup(s.roots, s.spec.ID)
 	if err != nil {
 		return fmt.Errorf("pause %s: %w", s.spec.Name, err)
 	}
@@ -207,7 +209,7 @@ func (s *supervisor) unpause() error {
 		return fmt.Errorf("cannot unpause %s: it is running, not paused", s.spec.Name)
 	}
 	s.mu.Unlock()
-	m, err := loadCgroup(s.spec.ID)
+	m, err := loadCgroup(s.roots, s.spec.ID)
 	if err != nil {
 		return fmt.Errorf("unpause %s: %w", s.spec.Name, err)
 	}

@@ -53,7 +53,7 @@ func (e *Engine) killForeground(sb *state.Sandbox, sig syscall.Signal) error {
 }
 
 func (e *Engine) killCgroup(sb *state.Sandbox) error {
-	m, err := loadCgroup(sb.ID)
+	m, err := loadCgroup(e.Roots, sb.ID)
 	if err != nil {
 		return fmt.Errorf("kill %s: %w", sb.Name, err)
 	}

@@ -116,7 +116,7 @@ func (e *Engine) neverStarted(sb *state.Sandbox) *state.Exit {
 // it). Every step is idempotent.
 func (e *Engine) release(sb *state.Sandbox) error {
 	var errs []error
-	if m, err := loadCgroup(sb.ID); err == nil {
+	if m, err := loadCgroup(e.Roots, sb.ID); err == nil {
 		if err := m.Kill(); err != nil {
 			errs = append(errs, fmt.Errorf("kill the processes of %s: %w", sb.Name, err))
 		}

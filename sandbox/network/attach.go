@@ -320,13 +320,20 @@ func Detach(roots state.Roots, id string, n state.Network) error {
 	if hostIf == "" {
 		hostIf = HostIf(id)
 	}
+	// A table or veth of this id that names another state root belongs to
+	// a sandbox of that root (ids are per root; these names are not): left
+	// alone, as Forget leaves them.
 	var errs []error
-	if err := Unforward(id); err != nil {
-		errs = append(errs, err)
+	if root := forwardRoot(id); root == "" || root == roots.Run {
+		if err := Unforward(id); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if l, err := netlink.LinkByName(hostIf); err == nil {
-		if err := netlink.LinkDel(l); err != nil && !isNotFound(err) && !errors.Is(err, unix.ENODEV) {
-			errs = append(errs, fmt.Errorf("delete %s: %w", hostIf, err))
+		if c, ok := parseClaim(l.Attrs().Alias); !ok || c.Root == roots.Run {
+			if err := netlink.LinkDel(l); err != nil && !isNotFound(err) && !errors.Is(err, unix.ENODEV) {
+				errs = append(errs, fmt.Errorf("delete %s: %w", hostIf, err))
+			}
 		}
 	} else if !isNotFound(err) {
 		errs = append(errs, fmt.Errorf("look up %s: %w", hostIf, err))

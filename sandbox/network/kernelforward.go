@@ -250,6 +250,26 @@ func isNoTable(err error) bool {
 	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EPROTONOSUPPORT) || errors.Is(err, unix.EAFNOSUPPORT)
 }
 
+// forwardRoot is the state root the rules of sandbox id's forwarding table
+// name: "" when it has no table, or rules that do not say.
+func forwardRoot(id string) string {
+	c, err := nftables.New()
+	if err != nil {
+		return ""
+	}
+	t := &nftables.Table{Name: state.ForwardTable(id), Family: nftables.TableFamilyIPv4}
+	rules, err := c.GetRules(t, &nftables.Chain{Name: "output", Table: t})
+	if err != nil {
+		return ""
+	}
+	for _, r := range rules {
+		if root, ok := commentRoot(r.UserData); ok {
+			return root
+		}
+	}
+	return ""
+}
+
 // ForwardTables lists the sandbox ids that have a forwarding table on this
 // host, with the state root their rules name ("" when unreadable).
 func ForwardTables() (map[string]string, error) {
