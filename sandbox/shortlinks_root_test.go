@@ -18,6 +18,7 @@ import (
 // after a crash.
 func TestShortLayerLinksGoWithTheSandbox(t *testing.T) {
 	sandboxtest.RequireRoot(t)
+	sandboxtest.AlsoOnCgroupV2(t)
 	roots := sandboxtest.TempRoots(t)
 	layers := busyboxLayers(t, roots)
 	// 40 empty layers with long names above busybox: ~4000 bytes of lowerdir.

@@ -46,6 +46,7 @@ func usersLayer(t *testing.T, roots state.Roots) []state.Layer {
 // HOME, and the capabilities a non-root user keeps (none, as under docker).
 func TestWorkloadRunsAsUser(t *testing.T) {
 	sandboxtest.RequireRoot(t)
+	sandboxtest.AlsoOnCgroupV2(t)
 	roots := sandboxtest.TempRoots(t)
 	layers := usersLayer(t, roots)
 	script := `echo "uid=$(id -u) gid=$(id -g) groups=$(id -G) home=$HOME"
@@ -106,6 +107,7 @@ func TestUnknownUserCreatesNothing(t *testing.T) {
 // runs as the sandbox's user, and with -u as the one named.
 func TestUserOwnsTerminalAndExecDefaultsToIt(t *testing.T) {
 	sandboxtest.RequireRoot(t)
+	sandboxtest.AlsoOnCgroupV2(t)
 	roots := sandboxtest.TempRoots(t)
 	layers := usersLayer(t, roots)
 	var mu sync.Mutex

@@ -17,6 +17,7 @@ import (
 // named by id alone.
 func TestPruneInOneRootLeavesTheOthersSandboxes(t *testing.T) {
 	sandboxtest.RequireRoot(t)
+	sandboxtest.AlsoOnCgroupV2(t)
 	mine := sandboxtest.TempRoots(t)
 	otherDir, err := os.MkdirTemp("", "glassbox-test-")
 	if err != nil {
