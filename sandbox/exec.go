@@ -130,7 +130,9 @@ type ExecConfig struct {
 	Binary string
 }
 
-// Validate checks what the user gave; it reads nothing.
+// Validate checks what the user gave; it reads nothing. Exec calls it
+// before anything else, for the exec verb and the health check alike:
+// nothing else on their way checks an exec's input again.
 func (x *ExecConfig) Validate() error {
 	if len(x.Args) == 0 || x.Args[0] == "" {
 		return errors.New("no command to run: give one after the sandbox's name")

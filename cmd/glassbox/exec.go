@@ -57,9 +57,6 @@ it is not found, 128+N when signal N ended it.`,
 
 // execIn runs the command and returns its exit status.
 func execIn(cmd *cobra.Command, ref string, x *sandbox.ExecConfig) error {
-	if err := x.Validate(); err != nil {
-		return err
-	}
 	stdio := sandbox.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
 	var tty *terminal
 	if x.TTY {

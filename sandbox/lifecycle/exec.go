@@ -10,9 +10,6 @@ import (
 // one that is not running or paused, or bad input is an error that
 // starts nothing.
 func (e *Engine) Exec(ref string, x *sandbox.ExecConfig, stdio sandbox.Stdio) (*sandbox.Process, error) {
-	if err := x.Validate(); err != nil {
-		return nil, err
-	}
 	sb, err := e.Get(ref)
 	if err != nil {
 		return nil, err

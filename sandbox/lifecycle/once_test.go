@@ -65,18 +65,43 @@ func TestEachRunFlagIsCheckedOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("type-checks the module")
 	}
-	g := loadCallGraph(t)
+	checkedOnce(t, loadCallGraph(t), runFlagChecks, runWays, flagsFile, verbFile)
+}
+
+// The pieces that check an exec flag, and the way of an exec: the verb's
+// flags are plain fields of sandbox.ExecConfig, which the runtime's Exec
+// checks before it starts anything.
+var execFlagChecks = []string{
+	"(*glassbox/sandbox.ExecConfig).Validate", // -e, -w, -d with -i or -t, COMMAND
+	"glassbox/sandbox.checkEnv",               // -e
+}
+
+var execWays = map[string][]string{"exec": {"glassbox/cmd/glassbox.newExecCmd"}}
+
+// TestEachExecFlagIsCheckedOnce: the same for glassbox exec.
+func TestEachExecFlagIsCheckedOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("type-checks the module")
+	}
+	checkedOnce(t, loadCallGraph(t), execFlagChecks, execWays, "", "cmd/glassbox/exec.go")
+}
+
+// checkedOnce fails t unless each of checks is called from one place at
+// most on each way (its entry points, plus every function of seedFile),
+// from one place on one way at least, and never by a function of verbFile.
+func checkedOnce(t *testing.T, g *callGraph, checks []string, ways map[string][]string, seedFile, verbFile string) {
+	t.Helper()
 	used := map[string]bool{}
-	for way, entries := range runWays {
+	for way, entries := range ways {
 		reached := map[string]bool{}
 		var queue []string
 		for fn, d := range g.decls {
-			if d.file == flagsFile || slices.Contains(entries, fn) {
+			if (seedFile != "" && d.file == seedFile) || slices.Contains(entries, fn) {
 				reached[fn] = true
 				queue = append(queue, fn)
 			}
 		}
-		if len(queue) < len(entries)+1 {
+		if want := len(entries); len(queue) < want || (seedFile != "" && len(queue) == want) {
 			t.Fatalf("%s: found only %v of the entry points %v", way, queue, entries)
 		}
 		for len(queue) > 0 {
@@ -89,26 +114,26 @@ func TestEachRunFlagIsCheckedOnce(t *testing.T) {
 				}
 			}
 		}
-		for _, piece := range runFlagChecks {
+		for _, piece := range checks {
 			sites := g.callers(piece, reached)
 			if len(sites) > 1 {
-				t.Errorf("%s run: %s is called from %d places, want 1: %v", way, piece, len(sites), sites)
+				t.Errorf("%s: %s is called from %d places, want 1: %v", way, piece, len(sites), sites)
 			}
 			used[piece] = used[piece] || len(sites) == 1
 		}
 	}
-	for _, piece := range runFlagChecks {
+	for _, piece := range checks {
 		if !used[piece] {
-			t.Errorf("%s is called on no way of a run", piece)
+			t.Errorf("%s is called on no way", piece)
 		}
 	}
 	verb := map[string]bool{}
 	for fn, d := range g.decls {
 		verb[fn] = d.file == verbFile
 	}
-	for _, piece := range runFlagChecks {
+	for _, piece := range checks {
 		if sites := g.callers(piece, verb); len(sites) > 0 {
-			t.Errorf("the run verb checks a flag itself: %s calls %s", sites, piece)
+			t.Errorf("the verb checks a flag itself: %s calls %s", sites, piece)
 		}
 	}
 }
