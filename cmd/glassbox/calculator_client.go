@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -17,28 +15,14 @@ import (
 	"glassbox/ui"
 )
 
-// calculatorURL is where a sandbox's calculator answers from the host: the
-// host end of the published port of the image's exposed port (the only
-// published one, for a record that does not say what the image exposes),
-// else the sandbox's own address on the bridge.
+// calculatorURL is where a sandbox's calculator answers from the host
+// (state.Sandbox.ServiceAddr).
 func calculatorURL(sb *state.Sandbox) (string, error) {
-	port := 0
-	if len(sb.Expose) > 0 {
-		port = sb.Expose[0]
+	addr := sb.ServiceAddr()
+	if addr == "" {
+		return "", fmt.Errorf("%s publishes no port of its image's service and has no bridge address: its calculator cannot be reached", sb.Name)
 	}
-	for _, p := range sb.Network.Ports {
-		if p.ContainerPort == port || (port == 0 && len(sb.Network.Ports) == 1) {
-			host := p.HostIP
-			if host == "" || host == "0.0.0.0" {
-				host = state.DefaultHostIP
-			}
-			return "http://" + net.JoinHostPort(host, strconv.Itoa(p.HostPort)), nil
-		}
-	}
-	if sb.Network.IP != "" && port != 0 {
-		return "http://" + net.JoinHostPort(sb.Network.IP, strconv.Itoa(port)), nil
-	}
-	return "", fmt.Errorf("%s publishes no port of its image's service and has no bridge address: its calculator cannot be reached", sb.Name)
+	return "http://" + addr, nil
 }
 
 // calculatorClient speaks to the calculator service in its own terms: the

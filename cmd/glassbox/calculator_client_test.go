@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"glassbox/cmd/calculator/service"
-	"glassbox/sandbox/state"
 )
 
 // The live view's calculator client against the real service: what it
@@ -36,28 +35,5 @@ func TestCalculatorClient(t *testing.T) {
 	}
 	if _, err := c.stressMemory(ts.URL, 0); err == nil || !strings.Contains(err.Error(), "400") {
 		t.Errorf("a refused request: %v, want the service's 400", err)
-	}
-}
-
-// The calculator is reached on the published port of the image's exposed
-// port, whatever its number.
-func TestCalculatorURL(t *testing.T) {
-	for _, c := range []struct {
-		sb   state.Sandbox
-		want string
-	}{
-		{state.Sandbox{Expose: []int{9000}, Network: state.Network{IP: "10.123.0.5", Ports: []state.Port{
-			{HostIP: "127.0.0.1", HostPort: 18001, ContainerPort: 22},
-			{HostIP: "0.0.0.0", HostPort: 18002, ContainerPort: 9000}}}}, "http://127.0.0.1:18002"},
-		{state.Sandbox{Expose: []int{9000}, Network: state.Network{IP: "10.123.0.5"}}, "http://10.123.0.5:9000"},
-		{state.Sandbox{Network: state.Network{Ports: []state.Port{{HostIP: "127.0.0.2", HostPort: 8080, ContainerPort: 80}}}}, "http://127.0.0.2:8080"},
-	} {
-		got, err := calculatorURL(&c.sb)
-		if err != nil || got != c.want {
-			t.Errorf("%+v: %q, %v; want %q", c.sb.Network, got, err, c.want)
-		}
-	}
-	if _, err := calculatorURL(&state.Sandbox{Name: "x", Network: state.Network{IP: "10.123.0.5"}}); err == nil {
-		t.Error("no exposed port and no published one: no error")
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -157,21 +156,8 @@ func WaitServing(t testing.TB, sb *state.Sandbox) {
 }
 
 func healthURL(sb *state.Sandbox) string {
-	port := 0
-	if len(sb.Expose) > 0 {
-		port = sb.Expose[0]
-	}
-	for _, p := range sb.Network.Ports {
-		if p.ContainerPort == port || port == 0 {
-			host := p.HostIP
-			if host == "" || host == "0.0.0.0" {
-				host = state.DefaultHostIP
-			}
-			return "http://" + net.JoinHostPort(host, strconv.Itoa(p.HostPort)) + "/health"
-		}
-	}
-	if sb.Network.IP != "" && port != 0 {
-		return "http://" + net.JoinHostPort(sb.Network.IP, strconv.Itoa(port)) + "/health"
+	if addr := sb.ServiceAddr(); addr != "" {
+		return "http://" + addr + "/health"
 	}
 	return ""
 }

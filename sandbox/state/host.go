@@ -1,5 +1,10 @@
 package state
 
+import (
+	"net"
+	"strconv"
+)
+
 // Names and addresses on the host. Everything glassbox creates there says
 // so (see DESIGN.md, "Names on the host"), and what reads the host (inspect,
 // the leak check) finds it by these names.
@@ -9,6 +14,32 @@ package state
 // to the whole network (and past the firewall); glassbox only publishes to
 // this machine unless told otherwise.
 const DefaultHostIP = "127.0.0.1"
+
+// ServiceAddr is where the sandbox's service answers from the host, as
+// host:port: the host end of the published port of the image's first
+// exposed port (the only published port, for a record that does not say
+// what the image exposes), else the sandbox's own address on the bridge.
+// A port published on every address is reached on DefaultHostIP. "" when
+// there is neither.
+func (sb *Sandbox) ServiceAddr() string {
+	port := 0
+	if len(sb.Expose) > 0 {
+		port = sb.Expose[0]
+	}
+	for _, p := range sb.Network.Ports {
+		if p.ContainerPort == port || (port == 0 && len(sb.Network.Ports) == 1) {
+			host := p.HostIP
+			if host == "" || host == "0.0.0.0" {
+				host = DefaultHostIP
+			}
+			return net.JoinHostPort(host, strconv.Itoa(p.HostPort))
+		}
+	}
+	if sb.Network.IP != "" && port != 0 {
+		return net.JoinHostPort(sb.Network.IP, strconv.Itoa(port))
+	}
+	return ""
+}
 
 // ForwardTablePrefix names the nftables tables (family ip) that hold each
 // sandbox's port forwarding: glassbox-<id>.
