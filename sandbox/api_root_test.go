@@ -296,12 +296,15 @@ func TestKeepState(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := state.NewStore(roots)
-	for _, release := range []string{"Destroy", "CleanupResources"} {
+	for i, release := range []string{"Destroy", "CleanupResources"} {
 		c, err := sandbox.Start(cfg, sandbox.Stdio{})
 		if err != nil {
 			t.Fatalf("start (before %s): %v", release, err)
 		}
 		sb := c.State()
+		// Release only once the workload has written: Start returns
+		// before the shell has run its first command.
+		waitForRuns(t, filepath.Join(sb.UpperDir, "runs"), i+1)
 		if release == "Destroy" {
 			err = c.Destroy()
 		} else {
@@ -335,17 +338,26 @@ func TestKeepState(t *testing.T) {
 		t.Fatalf("a second start on the kept record: %v", err)
 	}
 	sb := c.State()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if b, _ := os.ReadFile(filepath.Join(sb.UpperDir, "runs")); string(b) == "run\nrun\nrun\n" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the third start did not find what the first two wrote")
-		}
-	}
+	waitForRuns(t, filepath.Join(sb.UpperDir, "runs"), 3)
 	c.Destroy()
 	if err := sandbox.Cleanup(roots, sb); err != nil {
 		t.Fatal(err)
 	}
 	assertNothingLeft(t, roots, sb)
+}
+
+// waitForRuns waits until the file holds n lines "run": one per start of
+// the workload, the earlier ones kept in the writable layer.
+func waitForRuns(t *testing.T, path string, n int) {
+	t.Helper()
+	want := strings.Repeat("run\n", n)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		b, _ := os.ReadFile(path)
+		if string(b) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("start %d: %s holds %q, want %q: the writable layer did not keep what earlier starts wrote", n, path, b, want)
+		}
+	}
 }

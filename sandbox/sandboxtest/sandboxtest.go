@@ -35,7 +35,10 @@ func TempRoots(t testing.TB) state.Roots {
 	if err != nil {
 		t.Fatalf("temp root: %v", err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Cleanup(func() {
+		stopLeftoverSupervisors(t, dir)
+		os.RemoveAll(dir)
+	})
 	t.Setenv("GLASSBOX_ROOT", dir)
 	return state.RootsAt(dir)
 }
