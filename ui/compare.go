@@ -2,13 +2,13 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"glassbox/sandbox/state"
+	"glassbox/ui/words"
 )
 
 // The comparison screen (key v): the calculator in a micro-VM and in a
@@ -138,11 +138,7 @@ func (r *compareRun) apply(e state.CompareEvent, at time.Time) {
 	case e.Figure != nil:
 		r.c.Set(*e.Figure)
 	case e.Done:
-		r.last = e.Step
-		if e.Note != "" {
-			r.last += " — " + e.Note
-		}
-		r.last += " (" + elapsed(e.Elapsed) + ")"
+		r.last = words.CompareStepDone(e)
 		r.current = ""
 	case e.Step != "":
 		if e.Step != r.current {
@@ -185,9 +181,3 @@ func (r *compareRun) stop() {
 }
 
 // elapsed is a step's time: "97 ms", "4.31 s".
-func elapsed(d time.Duration) string {
-	if d < time.Second {
-		return fmt.Sprintf("%d ms", d.Milliseconds())
-	}
-	return fmt.Sprintf("%.2f s", d.Seconds())
-}

@@ -113,7 +113,7 @@ func compareStatus(st *Styles, r *compareRun, now time.Time) string {
 	case r.stopping:
 		return st.Warn.Render("stopping: removing the VMs and sandboxes it started…")
 	case r.current != "":
-		return st.Accent.Render(fmt.Sprintf("… %s  %s", r.current, elapsed(now.Sub(r.since).Round(100*time.Millisecond))))
+		return st.Accent.Render(fmt.Sprintf("… %s  %s", r.current, words.Seconds(now.Sub(r.since).Seconds())))
 	case r.last != "":
 		return st.Dim.Render("✓ " + r.last)
 	}

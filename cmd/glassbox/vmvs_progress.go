@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"glassbox/sandbox/state"
+	"glassbox/ui/words"
 )
 
 // progress shows what vm-vs-container is doing, on stderr: a line for each
@@ -18,8 +19,8 @@ type progress struct {
 	live bool
 
 	mu    sync.Mutex
-	step  string
-	note  string
+	step  string // the step under way
+	now   string // it in words, with its latest note
 	since time.Time
 	stop  chan struct{}
 	ended chan struct{}
@@ -47,11 +48,7 @@ func (p *progress) redraw() {
 		}
 		p.mu.Lock()
 		if p.step != "" {
-			line := fmt.Sprintf("%s %s", spinner[i%len(spinner)], p.step)
-			if p.note != "" {
-				line += " — " + p.note
-			}
-			fmt.Fprintf(p.w, "\r\x1b[K%s  %.1f s", line, time.Since(p.since).Seconds())
+			fmt.Fprintf(p.w, "\r\x1b[K%s %s  %s", spinner[i%len(spinner)], p.now, words.Seconds(time.Since(p.since).Seconds()))
 		}
 		p.mu.Unlock()
 	}
@@ -74,17 +71,13 @@ func (p *progress) event(e state.CompareEvent) {
 		if e.Note == "failed" {
 			mark = "✗"
 		}
-		line := fmt.Sprintf("%s%s %s", clear, mark, e.Step)
-		if e.Note != "" {
-			line += " — " + e.Note
-		}
-		fmt.Fprintf(p.w, "%s (%s)\n", line, durationWords(e.Elapsed))
-		p.step, p.note = "", ""
+		fmt.Fprintf(p.w, "%s%s %s\n", clear, mark, words.CompareStepDone(e))
+		p.step = ""
 	case e.Step != "":
 		if e.Step != p.step {
 			p.step, p.since = e.Step, time.Now()
 		}
-		p.note = e.Note
+		p.now = words.CompareStep(e)
 	}
 }
 
@@ -100,11 +93,4 @@ func (p *progress) close() {
 	if p.step != "" {
 		fmt.Fprint(p.w, "\r\x1b[K")
 	}
-}
-
-func durationWords(d time.Duration) string {
-	if d < time.Second {
-		return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
-	}
-	return fmt.Sprintf("%.2f s", d.Seconds())
 }

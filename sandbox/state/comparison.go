@@ -146,6 +146,9 @@ type CompareEvent struct {
 	Done    bool          `json:"done,omitempty"`
 	Elapsed time.Duration `json:"elapsed,omitempty"`
 	Note    string        `json:"note,omitempty"` // a word on how it went
+	// Sizes are what a step measured, in bytes, by name ("VM": its RSS);
+	// the presentation words them after the note.
+	Sizes []FigurePart `json:"sizes,omitempty"`
 	// Figure is set when a figure was measured.
 	Figure *Figure `json:"figure,omitempty"`
 	// Setup is set once the comparison's context (accelerator, kernel,

@@ -198,6 +198,33 @@ func took(seconds float64) string {
 	return fmt.Sprintf("%.2f s", seconds)
 }
 
+// Took is how long a step took: "12.3 ms", "1.20 s".
+func Took(d time.Duration) string { return took(d.Seconds()) }
+
+// CompareStep is a step of the comparison as it goes: what is being done,
+// how it went, and the sizes it measured — "read each one's memory on the
+// host — VM 45.2 MiB, sandbox 12.31 MiB".
+func CompareStep(e state.CompareEvent) string {
+	s := e.Step
+	how := e.Note
+	for _, p := range e.Sizes {
+		if how != "" {
+			how += ", "
+		}
+		how += p.Name + " " + Bytes(int64(p.Value))
+	}
+	if how != "" {
+		s += " — " + how
+	}
+	return s
+}
+
+// CompareStepDone is a step as it ended, with the time it took: "write
+// the VM's initramfs — initramfs 3.25 MiB (41.2 ms)".
+func CompareStepDone(e state.CompareEvent) string {
+	return CompareStep(e) + " (" + Took(e.Elapsed) + ")"
+}
+
 func uptime(s float64) string {
 	d := time.Duration(s * float64(time.Second))
 	switch {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/exp/golden"
 
@@ -88,6 +89,32 @@ func TestCompareCell(t *testing.T) {
 	} {
 		if got := CompareCell(tc.f); got != tc.want {
 			t.Errorf("%s/%s %v: %q, want %q", tc.f.Side, tc.f.Row, tc.f.Value, got, tc.want)
+		}
+	}
+}
+
+// A step's sizes come as bytes and are worded here, after its note.
+func TestCompareStep(t *testing.T) {
+	for _, c := range []struct {
+		e    state.CompareEvent
+		want string
+	}{
+		{state.CompareEvent{Step: "boot the VM (1 of 3)"}, "boot the VM (1 of 3)"},
+		{state.CompareEvent{Step: "boot the VM (1 of 3)", Done: true, Elapsed: 1200 * time.Millisecond, Note: "port 4321, on CPU 0"},
+			"boot the VM (1 of 3) — port 4321, on CPU 0 (1.20 s)"},
+		{state.CompareEvent{Step: "read each one's memory on the host", Done: true, Elapsed: 512300 * time.Microsecond,
+			Sizes: []state.FigurePart{{Name: "VM", Value: 45 << 20}, {Name: "sandbox", Value: 12.5 * (1 << 20)}}},
+			"read each one's memory on the host — VM 45 MiB, sandbox 12.5 MiB (512.3 ms)"},
+		{state.CompareEvent{Step: "boot 3 VMs at once", Done: true, Elapsed: 2 * time.Second, Note: "3 healthy",
+			Sizes: []state.FigurePart{{Name: "together", Value: 3 << 30}}},
+			"boot 3 VMs at once — 3 healthy, together 3 GiB (2.00 s)"},
+	} {
+		got := CompareStep(c.e)
+		if c.e.Done {
+			got = CompareStepDone(c.e)
+		}
+		if got != c.want {
+			t.Errorf("%+v:\n got %q\nwant %q", c.e, got, c.want)
 		}
 	}
 }

@@ -161,13 +161,21 @@ func Run(ctx context.Context, opts Options, eng *lifecycle.Engine, emit func(sta
 
 // step reports a step, runs it and reports its end.
 func (r *runner) step(name string, f func() (note string, err error)) error {
+	return r.sizedStep(name, func() (string, []state.FigurePart, error) {
+		note, err := f()
+		return note, nil, err
+	})
+}
+
+// sizedStep is a step whose end reports sizes it measured as well.
+func (r *runner) sizedStep(name string, f func() (note string, sizes []state.FigurePart, err error)) error {
 	r.emit(state.CompareEvent{Step: name})
 	t := time.Now()
-	note, err := f()
+	note, sizes, err := f()
 	if err != nil {
-		note = "failed"
+		note, sizes = "failed", nil
 	}
-	r.emit(state.CompareEvent{Step: name, Done: true, Elapsed: time.Since(t), Note: note})
+	r.emit(state.CompareEvent{Step: name, Done: true, Elapsed: time.Since(t), Note: note, Sizes: sizes})
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -201,7 +209,7 @@ func (r *runner) measure(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := r.step("write the VM's initramfs", r.writeInitramfs); err != nil {
+	if err := r.sizedStep("write the VM's initramfs", r.writeInitramfs); err != nil {
 		return err
 	}
 	r.setDiskVM()
@@ -269,7 +277,7 @@ func (r *runner) setKernelFigures(s state.CompareSide, in, host info, source str
 	r.set(state.Figure{Row: state.RowKernelUptime, Side: s, Value: in.KernelUptime, Unit: "s", Source: source})
 }
 
-func (r *runner) writeInitramfs() (string, error) {
+func (r *runner) writeInitramfs() (string, []state.FigurePart, error) {
 	im := r.image
 	var layers []string
 	for _, l := range im.Layers {
@@ -279,10 +287,10 @@ func (r *runner) writeInitramfs() (string, error) {
 	cfg := vm.GuestConfig("glassbox-vm", im.Argv(), env, im.Config.WorkingDir)
 	initrd, err := vm.NewInitramfs(layers, r.kernel, cfg)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	r.initrd = initrd
-	return fmt.Sprintf("%.1f MiB in memory", float64(initrd.Size)/(1<<20)), nil
+	return "", []state.FigurePart{{Name: "initramfs", Value: float64(initrd.Size)}}, nil
 }
 
 func (r *runner) setDiskVM() {

@@ -16,23 +16,23 @@ import (
 const settle = 500 * time.Millisecond
 
 func (r *runner) measureMemory() error {
-	return r.step("read each one's memory on the host", func() (string, error) {
+	return r.sizedStep("read each one's memory on the host", func() (string, []state.FigurePart, error) {
 		time.Sleep(settle)
 		m := r.machines[len(r.machines)-1]
 		rss, src, err := m.RSS()
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		r.set(state.Figure{Row: state.RowMemory, Side: state.SideVM, Value: float64(rss), Unit: "bytes",
 			Source: "qemu's resident memory, " + src + " (guest RAM touched, the emulator, its translated code)"})
 
 		sb, err := r.lastSandbox()
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		usage, parts, src, err := cgroupMemory(sb)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		f := state.Figure{Row: state.RowMemory, Side: state.SideSandbox, Value: float64(usage), Unit: "bytes", Parts: parts,
 			Source: "the sandbox's cgroup, " + src}
@@ -43,11 +43,11 @@ func (r *runner) measureMemory() error {
 
 		hostRSS, src, err := vm.ProcessRSS(r.hostCalc.Process.Pid)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		r.set(state.Figure{Row: state.RowMemory, Side: state.SideHost, Value: float64(hostRSS), Unit: "bytes",
 			Source: "the calculator as a plain process on the host, " + src})
-		return fmt.Sprintf("VM %.0f MiB, sandbox %.1f MiB", float64(rss)/(1<<20), float64(usage)/(1<<20)), nil
+		return "", []state.FigurePart{{Name: "VM", Value: float64(rss)}, {Name: "sandbox", Value: float64(usage)}}, nil
 	})
 }
 
@@ -116,7 +116,7 @@ func (r *runner) manyVMs(ctx context.Context, n int) error {
 	r.stopVMs()
 	var total int64
 	t := time.Now()
-	err := r.step(fmt.Sprintf("boot %d VMs at once and wait for each one's /health", n), func() (string, error) {
+	err := r.sizedStep(fmt.Sprintf("boot %d VMs at once and wait for each one's /health", n), func() (string, []state.FigurePart, error) {
 		type result struct {
 			m   *vm.Machine
 			err error
@@ -142,9 +142,9 @@ func (r *runner) manyVMs(ctx context.Context, n int) error {
 			total += rss
 		}
 		if len(errs) > 0 {
-			return "", errs[0]
+			return "", nil, errs[0]
 		}
-		return fmt.Sprintf("%d healthy, %.0f MiB together", n, float64(total)/(1<<20)), nil
+		return fmt.Sprintf("%d healthy", n), []state.FigurePart{{Name: "together", Value: float64(total)}}, nil
 	})
 	took := time.Since(t)
 	r.stopVMs()
@@ -161,14 +161,14 @@ func (r *runner) manySandboxes(ctx context.Context, n int) error {
 	var total, supervisors int64
 	t := time.Now()
 	var ids []string
-	err := r.step(fmt.Sprintf("start %d sandboxes and wait for each one's /health", n), func() (string, error) {
+	err := r.sizedStep(fmt.Sprintf("start %d sandboxes and wait for each one's /health", n), func() (string, []state.FigurePart, error) {
 		for i := 1; i <= n; i++ {
 			if ctx.Err() != nil {
-				return "", ctx.Err()
+				return "", nil, ctx.Err()
 			}
 			sb, _, _, err := r.startSandbox(ctx, fmt.Sprintf("%smany-%d", r.prefix, i))
 			if err != nil {
-				return "", fmt.Errorf("sandbox %d of %d: %w", i, n, err)
+				return "", nil, fmt.Errorf("sandbox %d of %d: %w", i, n, err)
 			}
 			ids = append(ids, sb.ID)
 			if i%10 == 0 && i < n {
@@ -177,7 +177,7 @@ func (r *runner) manySandboxes(ctx context.Context, n int) error {
 		}
 		all, err := r.eng.List(true)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		for _, sb := range all {
 			if !slices.Contains(ids, sb.ID) {
@@ -185,14 +185,14 @@ func (r *runner) manySandboxes(ctx context.Context, n int) error {
 			}
 			usage, _, _, err := cgroupMemory(sb)
 			if err != nil {
-				return "", err
+				return "", nil, err
 			}
 			total += usage
 			if rss, _, err := vm.ProcessRSS(sb.SupervisorPID); err == nil {
 				supervisors += rss
 			}
 		}
-		return fmt.Sprintf("%d healthy, %.0f MiB together", n, float64(total)/(1<<20)), nil
+		return fmt.Sprintf("%d healthy", n), []state.FigurePart{{Name: "together", Value: float64(total)}}, nil
 	})
 	took := time.Since(t)
 	if rerr := r.step(fmt.Sprintf("remove the %d sandboxes", len(ids)), func() (string, error) {
