@@ -16,7 +16,7 @@ import (
 func init() { verbs = append(verbs, newPsCmd) }
 
 func newPsCmd() *cobra.Command {
-	var all, asJSON, quiet, withEngines bool
+	var all, asJSON, quiet, withEngines, noTrunc bool
 	cmd := &cobra.Command{
 		Use:   "ps",
 		Short: "List sandboxes (running and paused ones; -a for all)",
@@ -76,12 +76,17 @@ its resources removed.`,
 			for i, r := range rows {
 				sums[i] = r.Summary
 			}
-			return words.WriteTable(cmd.OutOrStdout(), sums, withEngines)
+			width := words.PsWidth
+			if noTrunc {
+				width = 0
+			}
+			return words.WriteTable(cmd.OutOrStdout(), sums, withEngines, width)
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "also list created and exited sandboxes")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the list as JSON, with each full record")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the ids, one per line")
+	cmd.Flags().BoolVar(&noTrunc, "no-trunc", false, "print every cell whole (the table is cut to 100 columns otherwise, as docker ps cuts)")
 	cmd.Flags().BoolVar(&withEngines, "engines", false, "also list other engines' containers (docker, podman, containerd/Kubernetes, runc, crun), read-only, with an ENGINE column")
 	return cmd
 }

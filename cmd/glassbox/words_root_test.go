@@ -44,7 +44,7 @@ func TestPsInspectAndTopWordASandboxAlike(t *testing.T) {
 	}
 	want := []string{words.Exit(sb.Exit), words.Port(sb.Network.Ports[0]), words.Limits(sb.Limits)}
 	for verb, out := range map[string]string{
-		"ps -a":      gb("ps", "-a"),
+		"ps -a":      gb("ps", "-a", "--no-trunc"),
 		"inspect":    gb("inspect", name),
 		"top --once": gb("top", "--once", name),
 	} {

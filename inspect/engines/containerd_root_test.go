@@ -117,10 +117,10 @@ func TestContainerdKubernetes(t *testing.T) {
 	t.Setenv("CONTAINERD_ADDRESS", sock)
 
 	ref := "k8s:shop/" + pod + "/calc"
-	if ps := must(t, bin, "ps", "-a", "--engines"); !psHas(ps, "containerd", "containerd:default/"+idle) || !strings.Contains(ps, "Created") {
+	if ps := must(t, bin, "ps", "-a", "--engines", "--no-trunc"); !psHas(ps, "containerd", "containerd:default/"+idle) || !strings.Contains(ps, "Created") {
 		t.Errorf("ps -a --engines does not list the created containerd:default/%s:\n%s", idle, ps)
 	}
-	ps := must(t, bin, "ps", "--engines")
+	ps := must(t, bin, "ps", "--engines", "--no-trunc")
 	if !psHas(ps, "k8s", ref) || !psHas(ps, "containerd", "containerd:default/"+plain) {
 		t.Fatalf("ps --engines does not list %s and containerd:default/%s:\n%s", ref, plain, ps)
 	}

@@ -129,7 +129,7 @@ func TestDockerCalculator(t *testing.T) {
 	gbID := strings.TrimSpace(must(t, bin, "run", "-d", "--name", gbName, "-p", fmt.Sprintf("127.0.0.1:%d:8000", sandboxtest.FreePort(t)), "--memory", "256m", "--cpus", "0.5", "calculator"))
 	t.Cleanup(func() { run(t, bin, "rm", "-f", gbID) })
 
-	ps := must(t, bin, "ps", "--engines")
+	ps := must(t, bin, "ps", "--engines", "--no-trunc")
 	if !psHas(ps, "docker", "docker:dcalc") || !psHas(ps, "glassbox", gbName) {
 		t.Errorf("ps --engines does not list docker:dcalc and %s:\n%s", gbName, ps)
 	}
@@ -279,7 +279,7 @@ func TestDockerCalculator(t *testing.T) {
 	if ps := must(t, bin, "ps", "--engines"); psHas(ps, "docker", "docker:dcalc") {
 		t.Errorf("a stopped container without -a:\n%s", ps)
 	}
-	if ps := must(t, bin, "ps", "-a", "--engines"); !psHas(ps, "docker", "docker:dcalc") {
+	if ps := must(t, bin, "ps", "-a", "--engines", "--no-trunc"); !psHas(ps, "docker", "docker:dcalc") {
 		t.Errorf("ps -a --engines lacks the stopped docker:dcalc:\n%s", ps)
 	}
 	if text := must(t, bin, "inspect", "docker:dcalc"); !strings.Contains(text, "It is exited") || !strings.Contains(text, "memory 256 MiB, cpus 0.5") {

@@ -145,7 +145,7 @@ func TestPodmanContainer(t *testing.T) {
 		"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--cgroup-parent", "/"+name, "glassbox-test/busybox")
 
 	ref := "podman:" + name
-	ps := must(t, bin, "ps", "--engines")
+	ps := must(t, bin, "ps", "--engines", "--no-trunc")
 	if !psHas(ps, "podman", ref) || !strings.Contains(ps, "localhost/glassbox-test/busybox:latest") {
 		t.Fatalf("ps --engines does not list %s with its image:\n%s", ref, ps)
 	}
@@ -184,7 +184,7 @@ func TestPodmanContainer(t *testing.T) {
 	if c := s.Container; c == nil || c.ID != id || !strings.Contains(c.Source, "GET /v1.41/containers/"+id+"/json on "+sock) {
 		t.Errorf("through podman's API: %+v", s.Container)
 	}
-	if ps := must(t, bin, "ps", "--engines"); strings.Count(ps, ref) != 1 {
+	if ps := must(t, bin, "ps", "--engines", "--no-trunc"); strings.Count(ps, ref) != 1 {
 		t.Errorf("listed other than once:\n%s", ps)
 	}
 }

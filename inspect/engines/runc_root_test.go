@@ -101,7 +101,7 @@ func testRuntime(t *testing.T, runtime string) {
 	id, bundle, pid := startRunc(t, runtime)
 	ref := runtime + ":" + id
 
-	ps := must(t, bin, "ps", "--engines")
+	ps := must(t, bin, "ps", "--engines", "--no-trunc")
 	if !strings.Contains(ps, "ENGINE") || !psHas(ps, runtime, ref) {
 		t.Errorf("ps --engines does not list %s:\n%s", ref, ps)
 	}

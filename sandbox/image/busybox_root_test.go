@@ -44,7 +44,7 @@ func TestRunBusybox(t *testing.T) {
 	if out, errs, code := glassbox("run", "-d", "--name", name, "busybox", "sleep", "1000"); code != 0 || len(strings.TrimSpace(out)) != 12 {
 		t.Fatalf("run -d busybox sleep 1000: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
-	out, _, _ = glassbox("ps")
+	out, _, _ = glassbox("ps", "--no-trunc")
 	if !strings.Contains(out, name) || !strings.Contains(out, "busybox") || !strings.Contains(out, "Up") {
 		t.Errorf("ps does not show %s running busybox:\n%s", name, out)
 	}

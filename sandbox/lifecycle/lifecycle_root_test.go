@@ -52,7 +52,7 @@ func TestCalculatorLifecycle(t *testing.T) {
 		t.Errorf("kernel-forwarded connections: %d, %v; want at least the /calculate one", k, err)
 	}
 
-	ps := c.Ok("ps")
+	ps := c.Ok("ps", "--no-trunc")
 	for _, want := range []string{name, id, "calculator", "(healthy)", fmt.Sprintf("127.0.0.1:%d->8000/tcp", port), "memory 256 MiB, cpus 0.5"} {
 		if !strings.Contains(ps, want) {
 			t.Errorf("ps lacks %q:\n%s", want, ps)
@@ -203,7 +203,7 @@ func TestOOMKillAndRestartPolicy(t *testing.T) {
 	sb := c.waitFor(name, "restarted", func(sb *state.Sandbox) bool {
 		return sb.RestartCount == 1 && sb.Status == state.Running && sb.Health == state.HealthHealthy
 	})
-	if ps := c.Ok("ps"); !strings.Contains(ps, name) || !strings.Contains(ps, "1 (last after Exited (137, SIGKILL, OOMKilled))") {
+	if ps := c.Ok("ps", "--no-trunc"); !strings.Contains(ps, name) || !strings.Contains(ps, "1 (last after Exited (137, SIGKILL, OOMKilled))") {
 		t.Errorf("ps does not show the restarted sandbox and the OOM kill it came back from:\n%s", ps)
 	}
 	if a := sb.RestartedAfter; a == nil || !a.OOMKilled || a.Code != 137 || sb.Exit != nil {
@@ -229,7 +229,7 @@ func TestOOMKillAndRestartPolicy(t *testing.T) {
 	if sb.Exit == nil || !sb.Exit.OOMKilled || sb.Exit.Code != 137 || sb.RestartCount != 1 {
 		t.Errorf("after the second OOM kill: exit %+v restarts %d", sb.Exit, sb.RestartCount)
 	}
-	ps := c.Ok("ps", "-a")
+	ps := c.Ok("ps", "-a", "--no-trunc")
 	if !strings.Contains(ps, "Exited (137, SIGKILL, OOMKilled)") {
 		t.Errorf("ps -a does not show the OOM kill:\n%s", ps)
 	}
@@ -410,7 +410,7 @@ func TestForegroundAndAutoRemove(t *testing.T) {
 		}
 	}()
 	sb := c.waitFor(name, "running", func(sb *state.Sandbox) bool { return sb.Status == state.Running })
-	if sb.Detached || !strings.Contains(c.Ok("ps"), name) {
+	if sb.Detached || !strings.Contains(c.Ok("ps", "--no-trunc"), name) {
 		t.Errorf("foreground sandbox: detached %v; ps:\n%s", sb.Detached, c.Ok("ps"))
 	}
 	c.Fails("foreground", "logs", name)

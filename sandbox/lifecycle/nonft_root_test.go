@@ -41,7 +41,7 @@ func TestWithoutNftables(t *testing.T) {
 	if p := sb.Network.Ports[0]; p.Via != state.ViaProxy || p.ProxyReason != network.ProxyNoNftables {
 		t.Errorf("the port is recorded as via %q (%q), want the proxy, for want of nftables", p.Via, p.ProxyReason)
 	}
-	if out := c.Ok("ps"); !strings.Contains(out, "(proxy: nftables unavailable)") {
+	if out := c.Ok("ps", "--no-trunc"); !strings.Contains(out, "(proxy: nftables unavailable)") {
 		t.Errorf("ps does not say why the proxy carries the port:\n%s", out)
 	}
 	if out := c.Ok("inspect", pub); !strings.Contains(out, "userland proxy (nftables unavailable)") {

@@ -1,9 +1,9 @@
 package words
 
 import (
-	"fmt"
 	"io"
-	"text/tabwriter"
+	"strconv"
+	"strings"
 	"time"
 
 	"glassbox/sandbox/state"
@@ -55,20 +55,139 @@ func engineOf(sb *state.Sandbox) string {
 	return "glassbox"
 }
 
+// PsWidth is the width ps fits its table to unless told not to cut
+// (--no-trunc): a terminal of 100 columns, a projector's.
+const PsWidth = 100
+
 // WriteTable prints summaries as ps's table; with engine, an ENGINE column
 // first says whose each one is (glassbox, or another engine's container,
-// whose record has Engine set).
-func WriteTable(w io.Writer, rows []Summary, engine bool) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+// whose record has Engine set). With width > 0 the table fits in width
+// columns, as docker's ps does: shorter cells (limits and restarts in
+// brief, ports without the /tcp every one has), then the longest cut
+// with "…"; width 0 prints every cell whole.
+func WriteTable(w io.Writer, rows []Summary, engine bool, width int) error {
+	head := []string{"NAME", "ID", "IMAGE", "STATUS", "PORTS", "LIMITS", "RESTARTS"}
 	if engine {
-		fmt.Fprint(tw, "ENGINE\t")
+		head = append([]string{"ENGINE"}, head...)
 	}
-	fmt.Fprintln(tw, "NAME\tID\tIMAGE\tSTATUS\tPORTS\tLIMITS\tRESTARTS")
+	table := [][]string{head}
 	for _, r := range rows {
-		if engine {
-			fmt.Fprint(tw, r.Engine+"\t")
+		cells := []string{r.Name, r.ID, r.Image, r.StatusText, r.Ports, r.Limits, r.RestartsText}
+		if width > 0 {
+			cells[3] = statusBrief(r)
+			cells[4] = strings.ReplaceAll(r.Ports, "/tcp", "")
+			cells[5], cells[6] = limitsBrief(r), restartsBrief(r)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.ID, r.Image, r.StatusText, r.Ports, r.Limits, r.RestartsText)
+		if engine {
+			cells = append([]string{r.Engine}, cells...)
+		}
+		table = append(table, cells)
 	}
-	return tw.Flush()
+	const gap = 2
+	widths := make([]int, len(head))
+	for _, row := range table {
+		for i, c := range row {
+			widths[i] = max(widths[i], len([]rune(c)))
+		}
+	}
+	if width > 0 {
+		fitColumns(widths, head, width-gap*(len(head)-1))
+	}
+	var b strings.Builder
+	for _, row := range table {
+		for i, c := range row {
+			c = cutCell(c, widths[i])
+			if i == len(row)-1 {
+				b.WriteString(c)
+				break
+			}
+			b.WriteString(c + strings.Repeat(" ", widths[i]-len([]rune(c))+gap))
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// minWidths are how narrow each column may be cut (the ID never is).
+var minWidths = map[string]int{"ENGINE": 6, "NAME": 8, "ID": 12, "IMAGE": 8, "STATUS": 24, "PORTS": 12, "LIMITS": 8, "RESTARTS": 8}
+
+// fitColumns narrows the widest columns, a cell at a time, until they sum
+// to at most total, none below its minimum.
+func fitColumns(widths []int, head []string, total int) {
+	sum := 0
+	for _, w := range widths {
+		sum += w
+	}
+	for sum > total {
+		widest, over := -1, 0
+		for i, w := range widths {
+			if o := w - minWidths[head[i]]; o > over {
+				widest, over = i, o
+			}
+		}
+		if widest < 0 {
+			return // as narrow as it goes
+		}
+		widths[widest]--
+		sum--
+	}
+}
+
+// cutCell cuts a cell to w runes, marking the cut with "…".
+func cutCell(s string, w int) string {
+	r := []rune(s)
+	if len(r) <= w {
+		return s
+	}
+	if w <= 1 {
+		return string(r[:w])
+	}
+	return string(r[:w-1]) + "…"
+}
+
+// statusBrief is the status with an exit's signal left out, which its
+// code already says (137 = 128+SIGKILL): "Exited (137, OOMKilled) 2
+// minutes ago".
+func statusBrief(r Summary) string {
+	sb := r.Record
+	if sb == nil || sb.Status != state.Exited || sb.Exit == nil || sb.Exit.Signal == "" {
+		return r.StatusText
+	}
+	return strings.Replace(r.StatusText, ", "+sb.Exit.Signal, "", 1)
+}
+
+// limitsBrief are the limits in ps's brief form: "256MiB 0.5cpu 100pids".
+func limitsBrief(r Summary) string {
+	if r.Record == nil {
+		return r.Limits
+	}
+	l := r.Record.Limits
+	var parts []string
+	if l.MemoryBytes > 0 {
+		parts = append(parts, strings.ReplaceAll(Bytes(l.MemoryBytes), " ", ""))
+	}
+	if c := CPUs(l); c != "" {
+		parts = append(parts, c+"cpu")
+	}
+	if l.PidsLimit > 0 {
+		parts = append(parts, strconv.FormatInt(l.PidsLimit, 10)+"pids")
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, " ")
+}
+
+// restartsBrief is the restart count and, when the last restart answered
+// an OOM kill, that it did: "2 OOM".
+func restartsBrief(r Summary) string {
+	if r.Record == nil || r.RestartsText == "-" {
+		return r.RestartsText
+	}
+	s := strconv.Itoa(r.Restarts)
+	if a := r.Record.RestartedAfter; r.Restarts > 0 && a != nil && a.OOMKilled {
+		s += " OOM"
+	}
+	return s
 }

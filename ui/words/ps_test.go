@@ -73,7 +73,7 @@ func TestWriteTable(t *testing.T) {
 		Network:        state.Network{Ports: []state.Port{{HostIP: "127.0.0.1", HostPort: 8000, ContainerPort: 8000, Proto: "tcp"}}},
 	}
 	var buf bytes.Buffer
-	if err := WriteTable(&buf, []Summary{Summarize(sb, now)}, false); err != nil {
+	if err := WriteTable(&buf, []Summary{Summarize(sb, now)}, false, 0); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
@@ -129,4 +129,48 @@ func TestExitReason(t *testing.T) {
 			t.Errorf("ExitReason(%+v) = %q, want %q", c.e, got, c.want)
 		}
 	}
+}
+
+// ps fits 100 columns, as docker's does, cutting the longest cells with
+// "…"; --no-trunc (width 0) prints every cell whole.
+func TestWriteTableFits100Columns(t *testing.T) {
+	now := time.Date(2026, 11, 28, 16, 0, 0, 0, time.UTC)
+	running := &state.Sandbox{
+		ID: "3f2a9c01b7de", Name: "calculator-for-the-whole-class", Image: "calculator", Status: state.Running,
+		Started: now.Add(-2 * time.Second), Health: state.HealthStarting, RestartCount: 2,
+		RestartedAfter: &state.Exit{Code: 137, Signal: "SIGKILL", OOMKilled: true},
+		Limits:         state.Limits{MemoryBytes: 256 << 20, CPUs: 0.5, PidsLimit: 100},
+		Network: state.Network{Ports: []state.Port{{HostIP: "127.0.0.1", HostPort: 18401, ContainerPort: 8000, Proto: "tcp"},
+			{HostIP: "0.0.0.0", HostPort: 9090, ContainerPort: 9090, Proto: "tcp"}}},
+	}
+	killed := &state.Sandbox{
+		ID: "9b1c77d04e21", Name: "calc2", Image: "course:v1", Status: state.Exited,
+		Exit:   &state.Exit{Code: 137, Signal: "SIGKILL", OOMKilled: true, FinishedAt: now.Add(-2 * time.Minute)},
+		Limits: state.Limits{MemoryBytes: 32 << 20},
+	}
+	rows := []Summary{Summarize(running, now), Summarize(killed, now)}
+	var cut, whole bytes.Buffer
+	if err := WriteTable(&cut, rows, false, PsWidth); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteTable(&whole, rows, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(strings.TrimSuffix(cut.String(), "\n"), "\n") {
+		if n := len([]rune(l)); n > PsWidth {
+			t.Errorf("line %d is %d columns, over %d:\n%s", i, n, PsWidth, cut.String())
+		}
+	}
+	for _, s := range []string{"3f2a9c01b7de", "9b1c77d04e21", "2 OOM", "Exited (137, OOMKilled)", "Up 2 seconds (health: sta", "…"} {
+		if !strings.Contains(cut.String(), s) {
+			t.Errorf("the cut table lacks %q:\n%s", s, cut.String())
+		}
+	}
+	for _, s := range []string{"calculator-for-the-whole-class", "Up 2 seconds (health: starting)", "127.0.0.1:18401->8000/tcp, 0.0.0.0:9090->9090/tcp",
+		"memory 256 MiB, cpus 0.5, pids 100", "2 (last after Exited (137, SIGKILL, OOMKilled))", "Exited (137, SIGKILL, OOMKilled) 2 minutes ago"} {
+		if !strings.Contains(whole.String(), s) {
+			t.Errorf("--no-trunc lacks %q:\n%s", s, whole.String())
+		}
+	}
+	t.Logf("cut:\n%s\nwhole:\n%s", cut.String(), whole.String())
 }
