@@ -52,6 +52,20 @@ func (e *Engine) RunForeground(req *Request, stdio sandbox.Stdio, signals <-chan
 	}
 	cfg := sp.Config
 	cfg.Hooks = networkHooks(e.Roots, cfg.Network)
+	if attach := cfg.Hooks.OnCreated; attach != nil && len(sp.Ports) > 0 {
+		// The record says what this process publishes (its proxy carries
+		// it), so that ps, top and inspect show the ports of a foreground
+		// run as they do a detached one's.
+		ports := make([]state.Port, len(sp.Ports))
+		for i, p := range sp.Ports {
+			p.Via = state.ViaProxy
+			ports[i] = p
+		}
+		cfg.Hooks.OnCreated = func(sb *state.Sandbox) error {
+			sb.Network.Ports = ports
+			return attach(sb)
+		}
+	}
 	c, err := sandbox.Start(cfg, stdio)
 	if err != nil {
 		for _, l := range ls {
