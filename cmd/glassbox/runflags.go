@@ -13,6 +13,7 @@ import (
 	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/network"
 	"glassbox/sandbox/state"
+	"glassbox/ui/words"
 )
 
 // The pflag.Values of run flags whose text needs parsing: each parses its
@@ -30,6 +31,10 @@ func (f memoryFlag) Set(s string) error {
 	}
 	if n == 0 {
 		return fmt.Errorf("0 is no limit: give at least %s, or leave --memory out", units.BytesSize(cgroup.MinMemory))
+	}
+	if n < cgroup.MinMemory && strings.Trim(s, "0123456789") == "" {
+		// A bare number is bytes, as docker reads it: 256 meant 256m.
+		return errors.New(words.MemoryWithoutUnit(s, units.BytesSize(cgroup.MinMemory)))
 	}
 	*f.bytes = n
 	return nil

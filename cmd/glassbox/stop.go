@@ -52,7 +52,7 @@ func forEach(cmd *cobra.Command, names []string, f func(name string) error) erro
 			err = f(n)
 		}
 		if err != nil {
-			fmt.Fprintln(cmd.ErrOrStderr(), "glassbox:", err)
+			fmt.Fprintln(cmd.ErrOrStderr(), "glassbox:", explain(cmd, err))
 			failed++
 		}
 	}

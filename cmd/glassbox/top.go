@@ -23,7 +23,6 @@ import (
 	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/state"
 	"glassbox/ui"
-	"glassbox/ui/words"
 )
 
 func init() { verbs = append(verbs, newTopCmd) }
@@ -36,6 +35,7 @@ type topOptions struct {
 	once     bool
 	engines  bool // also other engines' running containers
 	json     bool // with once: the snapshots as JSON
+	port     int  // glassbox alone: the default sandbox's host port
 }
 
 const minInterval = 100 * time.Millisecond
@@ -101,7 +101,7 @@ func rootsOf(cmd *cobra.Command) state.Roots {
 
 func needRoot() error {
 	if os.Geteuid() != 0 {
-		return errors.New("needs root: glassbox creates and reads namespaces, cgroups and mounts (run it with sudo)")
+		return sandbox.ErrNotRoot // words.NeedsRoot says it (explain)
 	}
 	return nil
 }
@@ -288,51 +288,6 @@ const (
 func calculatorLimits() cgroup.Resources {
 	quota, period := cgroup.CPUs(0.5)
 	return cgroup.Resources{MemoryBytes: 256 << 20, CPUQuotaUS: quota, CPUPeriodUS: period}
-}
-
-// defaultVerb makes `glassbox` alone open the live view on the default
-// sandbox; it takes top's display flags.
-func defaultVerb(root *cobra.Command) {
-	var o topOptions
-	o.flags(root)
-	root.Args = cobra.NoArgs
-	root.RunE = func(cmd *cobra.Command, _ []string) error { return runDefault(cmd, o) }
-}
-
-// runDefault is `glassbox` with no arguments: the calculator sandbox
-// "calc" (its port published on 8000, --memory 256m --cpus 0.5), reused when it runs,
-// restarted when it exited, created otherwise; then the live view on it.
-func runDefault(cmd *cobra.Command, o topOptions) error {
-	if err := o.validate(); err != nil {
-		return err
-	}
-	if err := needRoot(); err != nil {
-		return err
-	}
-	if err := needTerminal(); err != nil {
-		return err
-	}
-	eng := lifecycle.New(rootsOf(cmd))
-	sb, err := eng.Get(defaultName)
-	switch {
-	case err != nil:
-		limits := calculatorLimits()
-		fmt.Fprintf(cmd.ErrOrStderr(), "glassbox: starting the calculator sandbox %q (its port on %s:%d; %s)\n",
-			defaultName, state.DefaultHostIP, defaultPort, words.Limits(state.Limits{MemoryBytes: limits.MemoryBytes, CPUs: limits.CPUs()}))
-		if _, err := startCalculator(eng, defaultName, defaultPort); err != nil {
-			return err
-		}
-	case sb.Status == state.Exited || sb.Status == state.Created:
-		fmt.Fprintf(cmd.ErrOrStderr(), "glassbox: restarting the calculator sandbox %q (%s)\n", defaultName, sb.Status)
-		if _, err := eng.Restart(sb.ID); err != nil {
-			return fmt.Errorf("restart %s: %w", defaultName, err)
-		}
-	}
-	sb, err = eng.Get(defaultName)
-	if err != nil {
-		return err
-	}
-	return runTop(cmd, nil, o, []string{sb.ID})
 }
 
 // startCalculator starts a detached calculator sandbox with the course's
