@@ -34,7 +34,6 @@ var dockerOnly = map[string]string{
 	"port":      "glassbox ps shows each sandbox's published ports (PORTS), glassbox inspect NAME how each is carried",
 	"stats":     "glassbox top shows memory and CPU against the limits, live (glassbox top --once NAME for one plain frame)",
 	"create":    "glassbox run -d starts a sandbox; there is no created-but-not-started step",
-	"start":     "glassbox restart NAME starts a stopped sandbox again",
 	"wait":      "glassbox run (without -d) waits for the workload and returns its exit status",
 	"rename":    "a sandbox keeps its name: glassbox run --name NEW starts another",
 	"update":    "a sandbox's limits are fixed when it starts: glassbox run --memory/--cpus/--pids-limit",
