@@ -330,3 +330,44 @@ func TestScrollStopsAtTheEnds(t *testing.T) {
 		t.Errorf("the end of the help does not show the last keys:\n%s", m.View())
 	}
 }
+
+// Resources says which throttling figure is the last interval's and which
+// the run's total, never shows a CPU bar past 100 %, says that pids count
+// threads, and warns in words as memory nears the limit.
+func TestResourceWords(t *testing.T) {
+	st := asciiStyles()
+	for _, c := range []struct {
+		name       string
+		usage      int64
+		want, lack []string
+	}{
+		{"far from the limit", 100 * mib, []string{" 39%", "100 MiB of 256 MiB"}, []string{"near the limit", "at the limit"}},
+		{"near the limit", 200 * mib, []string{" 78%", "near the limit: 200 MiB of 256 MiB"}, []string{"at the limit:"}},
+		{"at the limit", 240 * mib, []string{" 94%", "at the limit: 240 MiB of 256 MiB"}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := calc()
+			f.memUsage, f.anon = c.usage, c.usage-20*mib
+			m := fixtureModel(t, 120, 40, rounds(2, f)...)
+			out := strings.Join(renderResources(st, m.boxes[0], 56, 0), "\n")
+			for _, w := range append(c.want, "last 1 s: throttled in 8 of 10 periods", "total this run: throttled in", "pids 3 of 512 (threads count)") {
+				if !strings.Contains(out, w) {
+					t.Errorf("lacks %q:\n%s", w, out)
+				}
+			}
+			for _, l := range c.lack {
+				if strings.Contains(out, l) {
+					t.Errorf("says %q:\n%s", l, out)
+				}
+			}
+		})
+	}
+	// A rate read a little past the quota (the reads do not fall on the
+	// CFS periods' edges) is drawn at the quota.
+	m := fixtureModel(t, 120, 40, rounds(2, calc())...)
+	m.boxes[0].snap.Cgroup.CPU.PercentOfQuota, m.boxes[0].snap.Cgroup.CPU.CoresUsed = 101.3, 0.5065
+	out := strings.Join(cpuSection(st, m.boxes[0], 56), "\n")
+	if strings.Contains(out, "101%") || !strings.Contains(out, "100%") || !strings.Contains(out, "0.50 of 0.50 cores") {
+		t.Errorf("a rate past the quota:\n%s", out)
+	}
+}
