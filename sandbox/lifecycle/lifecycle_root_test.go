@@ -67,8 +67,8 @@ func TestCalculatorLifecycle(t *testing.T) {
 
 	// Pause: the cgroup is frozen.
 	c.Ok("pause", name)
-	if sb := c.get(name); sb.Status != state.Paused || !strings.Contains(c.Ok("ps"), "(Paused)") {
-		t.Errorf("after pause: status %s", sb.Status)
+	if sb, ps := c.get(name), c.Ok("ps", "--no-trunc"); sb.Status != state.Paused || !strings.Contains(ps, "(Paused)") {
+		t.Errorf("after pause: status %s; ps:\n%s", sb.Status, ps)
 	}
 	if _, err := calculate(port, 500*time.Millisecond); err == nil {
 		t.Error("a paused calculator answered")

@@ -64,7 +64,7 @@ const PsWidth = 100
 // whose record has Engine set). With width > 0 the table fits in width
 // columns, as docker's ps does: shorter cells (limits and restarts in
 // brief, ports without the /tcp every one has), then the longest cut
-// with "…"; width 0 prints every cell whole.
+// with "…", the least telling first; width 0 prints every cell whole.
 func WriteTable(w io.Writer, rows []Summary, engine bool, width int) error {
 	head := []string{"NAME", "ID", "IMAGE", "STATUS", "PORTS", "LIMITS", "RESTARTS"}
 	if engine {
@@ -75,7 +75,7 @@ func WriteTable(w io.Writer, rows []Summary, engine bool, width int) error {
 		cells := []string{r.Name, r.ID, r.Image, r.StatusText, r.Ports, r.Limits, r.RestartsText}
 		if width > 0 {
 			cells[3] = statusBrief(r)
-			cells[4] = strings.ReplaceAll(r.Ports, "/tcp", "")
+			cells[4] = portsBrief(r.Ports)
 			cells[5], cells[6] = limitsBrief(r), restartsBrief(r)
 		}
 		if engine {
@@ -109,29 +109,41 @@ func WriteTable(w io.Writer, rows []Summary, engine bool, width int) error {
 	return err
 }
 
-// minWidths are how narrow each column may be cut (the ID never is).
-var minWidths = map[string]int{"ENGINE": 6, "NAME": 8, "ID": 12, "IMAGE": 8, "STATUS": 24, "PORTS": 12, "LIMITS": 8, "RESTARTS": 8}
+// cutOrder is the order ps cuts its columns in, each down to its
+// minimum before the next is touched: the limits and the ports first
+// (inspect tells them whole), the status last — it is what ps is read
+// for. The ID is never cut.
+var cutOrder = []struct {
+	head string
+	min  int
+}{{"LIMITS", 8}, {"PORTS", 12}, {"ENGINE", 6}, {"NAME", 10}, {"IMAGE", 10}, {"RESTARTS", 8}, {"STATUS", 24}}
 
-// fitColumns narrows the widest columns, a cell at a time, until they sum
-// to at most total, none below its minimum.
+// fitColumns narrows the columns, in cutOrder, until they sum to at most
+// total, none below its minimum.
 func fitColumns(widths []int, head []string, total int) {
 	sum := 0
 	for _, w := range widths {
 		sum += w
 	}
-	for sum > total {
-		widest, over := -1, 0
-		for i, w := range widths {
-			if o := w - minWidths[head[i]]; o > over {
-				widest, over = i, o
+	for _, c := range cutOrder {
+		for i, h := range head {
+			if h != c.head || sum <= total {
+				continue
 			}
+			cut := min(sum-total, max(widths[i]-c.min, 0))
+			widths[i] -= cut
+			sum -= cut
 		}
-		if widest < 0 {
-			return // as narrow as it goes
-		}
-		widths[widest]--
-		sum--
 	}
+}
+
+// portsBrief are the ports without what most have: the /tcp, and the
+// address 127.0.0.1 glassbox binds to unless told another
+// ("8000->8000, 0.0.0.0:9090->9090").
+func portsBrief(ports string) string {
+	ports = strings.ReplaceAll(ports, "/tcp", "")
+	ports = strings.TrimPrefix(ports, "127.0.0.1:")
+	return strings.ReplaceAll(ports, ", 127.0.0.1:", ", ")
 }
 
 // cutCell cuts a cell to w runes, marking the cut with "…".

@@ -161,7 +161,7 @@ func TestWriteTableFits100Columns(t *testing.T) {
 			t.Errorf("line %d is %d columns, over %d:\n%s", i, n, PsWidth, cut.String())
 		}
 	}
-	for _, s := range []string{"3f2a9c01b7de", "9b1c77d04e21", "2 OOM", "Exited (137, OOMKilled)", "Up 2 seconds (health: sta", "…"} {
+	for _, s := range []string{"3f2a9c01b7de", "9b1c77d04e21", "2 OOM", "Exited (137, OOMKilled)", "Up 2 seconds (health: sta", "18401->8000", "…"} {
 		if !strings.Contains(cut.String(), s) {
 			t.Errorf("the cut table lacks %q:\n%s", s, cut.String())
 		}
@@ -173,4 +173,21 @@ func TestWriteTableFits100Columns(t *testing.T) {
 		}
 	}
 	t.Logf("cut:\n%s\nwhole:\n%s", cut.String(), whole.String())
+
+	// A typical sandbox fits whole but for its limits: the status (what
+	// ps is read for) is cut last, the address every port has left out.
+	paused := &state.Sandbox{
+		ID: "1c1aafa0f7dc", Name: "calc-3719520466", Image: "calculator", Status: state.Paused, Started: now.Add(-5 * time.Second),
+		Health: state.HealthHealthy, Limits: state.Limits{MemoryBytes: 256 << 20, CPUs: 0.5, PidsLimit: 100},
+		Network: state.Network{Ports: []state.Port{{HostIP: "127.0.0.1", HostPort: 35821, ContainerPort: 8000, Proto: "tcp"}}},
+	}
+	var one bytes.Buffer
+	if err := WriteTable(&one, []Summary{Summarize(paused, now)}, false, PsWidth); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"calc-3719520466", "calculator", "Up 5 seconds (Paused)", "  35821->8000  ", "256MiB"} {
+		if !strings.Contains(one.String(), s) {
+			t.Errorf("the table of a paused sandbox lacks %q:\n%s", s, one.String())
+		}
+	}
 }
