@@ -82,8 +82,10 @@ type Actions interface {
 	// signal that ended the workload.
 	Stop(ref string, timeout time.Duration) (string, error)
 	Kill(ref string) error
-	// Restart starts a sandbox again (glassbox restart): a stopped one
-	// starts, a running one is stopped first, as its grace period allows.
+	// Restart starts a sandbox again, as docker users expect of the key: a
+	// stopped one as glassbox start does (docker start: its writable layer
+	// kept), a running or paused one as glassbox restart does (stopped
+	// first, as its grace period allows, then started).
 	Restart(ref string) error
 	// IgnoreSIGTERM asks the sandbox's calculator to ignore SIGTERM from
 	// now on (POST /stress/sigterm), so that a stop waits out its grace

@@ -205,16 +205,24 @@ func (a *fakeActions) IgnoreSIGTERM(ref string) error {
 	return nil
 }
 
-// Restart starts the sandbox again as the engine does: a new init and
-// workload, one more restart, running.
+// Restart starts the sandbox again as the engine does (glassbox start for
+// a stopped one, glassbox restart for a running one): a new init and
+// workload, running; the restart count is the policy's and stays.
 func (a *fakeActions) Restart(ref string) error {
 	a.record("restart %s", ref)
 	a.src.mu.Lock()
+	for _, f := range a.src.boxes {
+		if f.id == ref && f.running {
+			a.src.mu.Unlock()
+			time.Sleep(500 * time.Millisecond) // a running one is stopped first
+			a.src.mu.Lock()
+		}
+	}
 	defer a.src.mu.Unlock()
 	for i, f := range a.src.boxes {
 		if f.id == ref {
 			f.status, f.running, f.exit, f.health = state.Running, true, nil, state.HealthHealthy
-			f.initPID, f.appPID, f.restarts = f.initPID+100, f.appPID+100, f.restarts+1
+			f.initPID, f.appPID = f.initPID+100, f.appPID+100
 			f.started = time.Now()
 			a.src.boxes[i] = f
 		}

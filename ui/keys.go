@@ -67,7 +67,7 @@ func DefaultKeyMap(stressMB int) KeyMap {
 		Kill:       key.NewBinding(key.WithKeys("K"), key.WithHelp("K", "kill now (SIGKILL)")),
 		New:        key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "start a new calculator sandbox")),
 		Remove:     key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "remove the sandbox (asks first)")),
-		Restart:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "restart: start a stopped sandbox again (a running one stops first)")),
+		Restart:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "start a stopped sandbox again; restart a running one")),
 		IgnoreTERM: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "make the calculator ignore SIGTERM: then s shows the grace run out and SIGKILL")),
 		Compare:    key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "VM vs sandbox: boot the calculator in a micro-VM, measure both live")),
 		Shell:      key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "open a shell inside (glassbox exec -it; exit comes back here)")),

@@ -271,9 +271,27 @@ func (m Model) sandboxKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return words.IgnoresTERM(grace), -1, "", a.IgnoreSIGTERM(id)
 		})
 	case key.Matches(msg, k.Restart):
-		m.status = "restarting " + b.name + "…"
-		return m, m.act(b, EvState, "restart", func() (string, int, string, error) {
-			return "started again (glassbox restart)", -1, "", a.Restart(id)
+		grace := sb.StopTimeout
+		if grace <= 0 {
+			grace = 10 * time.Second
+		}
+		stopped := sb.Status == state.Exited
+		doing, _ := words.StartAgain(stopped, grace)
+		verb := "restart"
+		if stopped {
+			verb = "start"
+		}
+		m.status = b.name + ": " + doing
+		src := m.opt.Source
+		return m, m.act(b, EvState, verb, func() (string, int, string, error) {
+			// The screen may be a refresh behind (a stop that just
+			// ended): what is said done follows the record as the
+			// action finds it, as the engine's choice does.
+			if cur := lookup(src, id); cur != nil {
+				stopped = cur.Status == state.Exited
+			}
+			_, done := words.StartAgain(stopped, grace)
+			return done, -1, "", a.Restart(id)
 		})
 	case key.Matches(msg, k.Kill):
 		m.logEvent(Event{At: m.opt.Clock(), Box: b.name, Kind: EvSignal, Text: "SIGKILL sent"})
@@ -347,4 +365,22 @@ func engineTool(engine string) string {
 		return "ctr"
 	}
 	return engine
+}
+
+// lookup is the record of sandbox id as src has it now; nil when it
+// cannot say.
+func lookup(src Source, id string) *state.Sandbox {
+	if src == nil {
+		return nil
+	}
+	all, err := src.List()
+	if err != nil {
+		return nil
+	}
+	for _, sb := range all {
+		if sb.ID == id {
+			return sb
+		}
+	}
+	return nil
 }

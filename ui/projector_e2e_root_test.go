@@ -81,13 +81,23 @@ func TestTopProjectorDemo(t *testing.T) {
 		t.Errorf("glassbox logs: want the calculator's own word that it ignored SIGTERM, and no supervisor notes:\n%s", logs)
 	}
 
-	// R: started again, a new PID 1.
+	// R on the stopped sandbox: started again (glassbox start), a new PID 1.
 	tm.Keys("top", "R")
 	waitFor(t, 30*time.Second, "the sandbox running again", func() bool {
-		return strings.Contains(pane(), "started again (glassbox restart)") && strings.Contains(pane(), "  running  ")
+		return strings.Contains(pane(), "started again (glassbox start)") && strings.Contains(pane(), "  running  ")
 	}, pane)
-	if again, err := eng.Get(name); err != nil || again.Status != state.Running || again.InitPID == first.InitPID {
-		t.Errorf("after R: %+v, %v; want running with a new init", again, err)
+	again, err := eng.Get(name)
+	if err != nil || again.Status != state.Running || again.InitPID == first.InitPID {
+		t.Fatalf("after R: %+v, %v; want running with a new init", again, err)
 	}
 	t.Logf("the pane after R:\n%s", pane())
+
+	// R on the running sandbox: restarted (glassbox restart), another PID 1.
+	tm.Keys("top", "R")
+	waitFor(t, 30*time.Second, "the sandbox restarted", func() bool {
+		return strings.Contains(pane(), "restarted (glassbox restart)") && strings.Contains(pane(), "  running  ")
+	}, pane)
+	if third, err := eng.Get(name); err != nil || third.Status != state.Running || third.InitPID == again.InitPID {
+		t.Errorf("after R on the running sandbox: %+v, %v; want running with another new init", third, err)
+	}
 }

@@ -229,8 +229,10 @@ func TestFlowRemovedWhileWatching(t *testing.T) {
 	}
 }
 
-// R starts a stopped sandbox again: the screen goes from its exit back to
-// running, with a new PID 1, and the event says so.
+// R does what docker users expect of it: a stopped sandbox starts again
+// (glassbox start), a running one restarts (glassbox restart, its grace
+// period first); the screen goes back to running with a new PID 1, and
+// the status and the event say which it was.
 func TestFlowRestartKey(t *testing.T) {
 	stopped := calc()
 	stopped.status, stopped.running, stopped.health = state.Exited, false, state.HealthNone
@@ -239,7 +241,17 @@ func TestFlowRestartKey(t *testing.T) {
 	waitScreen(t, tm, "Exited (0, SIGTERM)")
 	tm.Send(press("R"))
 	waitCalls(t, acts, "restart "+stopped.id)
-	waitScreen(t, tm, "calc: started again (glassbox restart)", "  running  ", fmt.Sprintf("calc: PID 1 = host %d", stopped.initPID+100))
+	waitScreen(t, tm, "calc: started again (glassbox start): the same writable layer", "  running  ", fmt.Sprintf("calc: PID 1 = host %d", stopped.initPID+100))
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+
+	running := calc()
+	tm, _, acts = startFlowOn(t, 120, 40, []string{"calc"}, nil, running)
+	waitScreen(t, tm, fmt.Sprintf("calc: PID 1 = host %d", running.initPID))
+	tm.Send(press("R"))
+	waitScreen(t, tm, "calc: restarting it (glassbox restart): SIGTERM, up to 10s of grace")
+	waitCalls(t, acts, "restart "+running.id)
+	waitScreen(t, tm, "calc: restarted (glassbox restart): stopped, then started again", fmt.Sprintf("calc: PID 1 = host %d", running.initPID+100))
 	tm.Send(press("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }

@@ -94,8 +94,19 @@ func (a *topActions) Stop(ref string, timeout time.Duration) (string, error) {
 
 func (a *topActions) Kill(ref string) error { return a.eng.Kill(ref, syscall.SIGKILL) }
 
+// Restart is the R key: glassbox start for a stopped sandbox, glassbox
+// restart for a running or paused one, so that an error names the verb a
+// docker user would have typed.
 func (a *topActions) Restart(ref string) error {
-	_, err := a.eng.Restart(ref)
+	sb, err := a.eng.Get(ref)
+	if err != nil {
+		return err
+	}
+	if sb.Status == state.Exited {
+		_, err = a.eng.Start(ref)
+	} else {
+		_, err = a.eng.Restart(ref)
+	}
 	return err
 }
 

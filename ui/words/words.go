@@ -293,6 +293,19 @@ func IgnoresTERM(grace time.Duration) string {
 	return fmt.Sprintf("the calculator now ignores SIGTERM: s sends it, waits out the grace period (%s), then SIGKILL", grace)
 }
 
+// StartAgain is what the R key says it does to a sandbox: a stopped one
+// starts again as glassbox start (docker start) starts it — the same
+// writable layer, a fresh cgroup and PID 1; a running or paused one
+// restarts as glassbox restart does — SIGTERM, up to its grace period,
+// then a fresh start. doing is said while it happens, done after.
+func StartAgain(stopped bool, grace time.Duration) (doing, done string) {
+	if stopped {
+		return "starting it again (glassbox start)…", "started again (glassbox start): the same writable layer, a fresh cgroup and PID 1"
+	}
+	return fmt.Sprintf("restarting it (glassbox restart): SIGTERM, up to %s of grace, then a fresh start…", grace),
+		"restarted (glassbox restart): stopped, then started again with a fresh cgroup and PID 1"
+}
+
 // LogViewTitle says what the live view's log shows: the workload's output,
 // whether it follows, and the supervisor's health polls it hides.
 func LogViewTitle(hidden int, showPolls, follow bool) string {
