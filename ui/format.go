@@ -50,6 +50,17 @@ func cut(s string, w int) string {
 	return ansi.Truncate(s, w, "…")
 }
 
+// firstFit is the first of the wordings, longest first, that fits in w
+// cells; the last, cut, when none does.
+func firstFit(w int, wordings ...string) string {
+	for _, s := range wordings {
+		if ansi.StringWidth(s) <= w {
+			return s
+		}
+	}
+	return cut(wordings[len(wordings)-1], w)
+}
+
 // cutLeft keeps the end of s (paths, commands), marking the cut with "…".
 func cutLeft(s string, w int) string {
 	n := ansi.StringWidth(s)

@@ -362,7 +362,7 @@ func TestResourceWords(t *testing.T) {
 			f.memUsage, f.anon = c.usage, c.usage-20*mib
 			m := fixtureModel(t, 120, 40, rounds(2, f)...)
 			out := strings.Join(renderResources(st, m.boxes[0], 56, 0), "\n")
-			for _, w := range append(c.want, "last 1 s: throttled in 8 of 10 periods", "total this run: throttled in", "pids 3 of 512 (threads count)") {
+			for _, w := range append(c.want, "last 1 s: 8/10 throttled", "this run: 3408/12010 periods throttled (105.6 s)", "pids 3 of 512 (threads count)") {
 				if !strings.Contains(out, w) {
 					t.Errorf("lacks %q:\n%s", w, out)
 				}
@@ -381,5 +381,30 @@ func TestResourceWords(t *testing.T) {
 	out := strings.Join(cpuSection(st, m.boxes[0], 56), "\n")
 	if strings.Contains(out, "101%") || !strings.Contains(out, "100%") || !strings.Contains(out, "0.50 of 0.50 cores") {
 		t.Errorf("a rate past the quota:\n%s", out)
+	}
+}
+
+// Both throttling figures, the last interval's and the run's, are said
+// whole and named at the panel widths of 80, 100, 120 and 160 columns:
+// the words shrink, the figures are never cut.
+func TestThrottlingFitsEveryWidth(t *testing.T) {
+	st := asciiStyles()
+	m := fixtureModel(t, 120, 40, rounds(2, calc())...)
+	for _, w := range []int{36, 46, 56, 76} {
+		out := renderResources(st, m.boxes[0], w, 0)
+		var last, total string
+		for _, l := range out {
+			if strings.Contains(l, "last 1 s") {
+				last = l
+			}
+			if strings.Contains(l, "this run") {
+				total = l
+			}
+		}
+		if last == "" || total == "" || strings.Contains(last+total, "…") || len([]rune(last)) > w || len([]rune(total)) > w ||
+			!strings.Contains(last, "8/10") && !strings.Contains(last, "8 of 10") ||
+			!strings.Contains(total, "3408/12010") && !strings.Contains(total, "3408 of 12010") {
+			t.Errorf("width %d: the throttling figures are not both whole and named:\n%s", w, strings.Join(out, "\n"))
+		}
 	}
 }

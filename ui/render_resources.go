@@ -76,9 +76,19 @@ func cpuSection(st *Styles, b *box, w int) []string {
 	case r.IntervalSeconds <= 0:
 		return []string{"cpu  n/a (needs two snapshots)", ""}
 	case q > 0:
-		line := fmt.Sprintf("     %.2f of %.2f cores", min(r.CoresUsed, q), q)
+		cores := fmt.Sprintf("%.2f of %.2f cores", min(r.CoresUsed, q), q)
+		line := "     " + cores
 		if r.PeriodsDelta > 0 {
-			line += fmt.Sprintf(" · last %s: throttled in %d of %d periods", words.Seconds(r.IntervalSeconds), r.ThrottledDelta, r.PeriodsDelta)
+			// The last interval's throttling, said whole at any width:
+			// the words shrink before the figures are cut.
+			last := "last " + words.Seconds(r.IntervalSeconds)
+			line = firstFit(w,
+				fmt.Sprintf("     %s · %s: throttled in %d of %d periods", cores, last, r.ThrottledDelta, r.PeriodsDelta),
+				fmt.Sprintf("     %s · %s: %d/%d periods throttled", cores, last, r.ThrottledDelta, r.PeriodsDelta),
+				fmt.Sprintf("     %s · %s: %d/%d throttled", cores, last, r.ThrottledDelta, r.PeriodsDelta),
+				fmt.Sprintf("%s · %s: %d/%d throttled", cores, last, r.ThrottledDelta, r.PeriodsDelta),
+				fmt.Sprintf("%.2f cores · %s: %d/%d throttled", min(r.CoresUsed, q), last, r.ThrottledDelta, r.PeriodsDelta),
+				fmt.Sprintf("%.2f cores, %s %d/%d throttled", min(r.CoresUsed, q), last, r.ThrottledDelta, r.PeriodsDelta))
 		}
 		if r.ThrottledDelta > 0 {
 			line = st.Warn.Render(line)
@@ -150,15 +160,21 @@ func renderResources(st *Styles, b *box, w, h int) []string {
 	}
 	out = append(out, strings.Join(extra, " · "))
 	if c := s.Cgroup.CPU; c.Throttled.Valid && c.Periods.Value > 0 {
-		t := fmt.Sprintf("total this run: throttled in %d", c.Throttled.Value)
+		// The run's total, worded to fit as the last interval's is.
+		of, slash, took := "", "", ""
 		if c.Periods.Valid {
-			t += fmt.Sprintf(" of %d", c.Periods.Value)
+			of, slash = fmt.Sprintf(" of %d", c.Periods.Value), fmt.Sprintf("/%d", c.Periods.Value)
 		}
-		t += " periods"
 		if c.ThrottledNS.Valid {
-			t += fmt.Sprintf(" (%s)", words.Seconds(float64(c.ThrottledNS.Value)/1e9))
+			took = fmt.Sprintf(" (%s)", words.Seconds(float64(c.ThrottledNS.Value)/1e9))
 		}
-		out = append(out, t)
+		n := c.Throttled.Value
+		out = append(out, firstFit(w,
+			fmt.Sprintf("total this run: throttled in %d%s periods%s", n, of, took),
+			fmt.Sprintf("     this run: %d%s periods throttled%s", n, slash, took),
+			fmt.Sprintf("     this run: %d%s throttled%s", n, slash, took),
+			fmt.Sprintf("this run: %d%s throttled%s", n, slash, took),
+			fmt.Sprintf("this run: %d%s throttled", n, slash)))
 	}
 	if b.record().Engine != "" {
 		// Another engine may put a container at different paths in

@@ -14,7 +14,7 @@ func TestProjectorWords(t *testing.T) {
 		{StopEnded("SIGTERM", 10*time.Second, 300*time.Millisecond), "stopped: it exited on SIGTERM after 0.3 s, within the grace period (10s)"},
 		{StopEnded("nothing (it had already exited)", 10*time.Second, 0), "stopped, ended by nothing (it had already exited)"},
 		{IgnoresTERM(3 * time.Second), "the calculator now ignores SIGTERM: s sends it, waits out the grace period (3s), then SIGKILL"},
-		{NoAnswerAfterOOM("stress memory", "calc"), "stress memory got no answer: the OOM killer ended calc's workload while it was allocating (exit 137)"},
+		{NoAnswerAfterOOM("stress memory", "calc"), "stress memory got no answer: the OOM killer ended calc's workload mid-request (exit 137)"},
 		{RunStarted(at), "the run started 15:04:05"},
 		{RunStarted(time.Time{}), "an earlier run"},
 		{Seconds(105.64), "105.6 s"},

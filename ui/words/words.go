@@ -271,7 +271,7 @@ func InitNote(pid int) string {
 // NoAnswerAfterOOM tells a request to a workload that the OOM killer ended
 // while it was answering: what was asked, and why it got no answer.
 func NoAnswerAfterOOM(what, name string) string {
-	return what + " got no answer: the OOM killer ended " + name + "'s workload while it was allocating (exit 137)"
+	return what + " got no answer: the OOM killer ended " + name + "'s workload mid-request (exit 137)"
 }
 
 // StopEnded says how a stop ended: sig is the signal that ended the
