@@ -377,7 +377,7 @@ func TestFlowForeignContainerIsReadOnly(t *testing.T) {
 	waitScreen(t, tm, "glassbox ▸ docker:dcalc", "docker's container", "read-only: no keys change it")
 	tm.Send(press("m"))
 	waitScreen(t, tm, "docker:dcalc is docker's container: glassbox only reads it (change it with docker's own tools)")
-	for _, k := range []string{"r", "c", "x", "p", "s", "K", "d", "y"} {
+	for _, k := range []string{"r", "M", "c", "x", "u", "p", "s", "t", "K", "R", "E", "d", "y"} {
 		tm.Send(press(k))
 	}
 	// Keys are handled in order: once the sandbox's pause is asked for,
