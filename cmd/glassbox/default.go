@@ -28,7 +28,8 @@ func defaultVerb(root *cobra.Command) {
 
 // runDefault is `glassbox` with no arguments: the calculator sandbox
 // "calc" (its port published on 8000, or --port, --memory 256m --cpus
-// 0.5), reused when it runs, restarted when it exited, created otherwise;
+// 0.5), reused when it runs, started again when it exited (as docker
+// start would: its writable layer kept), created otherwise;
 // then the live view on it.
 func runDefault(cmd *cobra.Command, o topOptions, portGiven bool) error {
 	if err := o.validate(); err != nil {
@@ -69,9 +70,13 @@ func runDefault(cmd *cobra.Command, o topOptions, portGiven bool) error {
 				return errors.New(words.PortTaken(p.HostPort, portHolder(eng, p.HostPort)) + words.PortOfStoppedSandbox(defaultName))
 			}
 		}
-		fmt.Fprintf(stderr, "glassbox: restarting the calculator sandbox %q (%s)\n", defaultName, sb.Status)
-		if _, err := eng.Restart(sb.ID); err != nil {
-			return fmt.Errorf("restart %s: %w", defaultName, err)
+		fmt.Fprintf(stderr, "glassbox: starting the calculator sandbox %q again (it was %s)\n", defaultName, sb.Status)
+		start, verb := eng.Start, "start"
+		if sb.Status == state.Created {
+			start, verb = eng.Restart, "restart" // start leaves a created one as it is
+		}
+		if _, err := start(sb.ID); err != nil {
+			return fmt.Errorf("%s %s: %w", verb, defaultName, err)
 		}
 	}
 	sb, err = eng.Get(defaultName)
