@@ -72,9 +72,9 @@ func RemoveBridge(bridge string) error {
 // ForwardChain is glassbox's chain in the host's iptables filter table.
 const ForwardChain = "GLASSBOX-FORWARD"
 
-// iptablesLock serialises glassbox's own changes to its chain across
+// IptablesLock serialises glassbox's own changes to its chain across
 // processes (iptables -w serialises each command, not check-then-change).
-const iptablesLock = "/run/glassbox-iptables.lock"
+const IptablesLock = "/run/glassbox-iptables.lock"
 
 // iptablesCmd is the iptables command; tests point it elsewhere.
 var iptablesCmd = "iptables"
@@ -196,9 +196,9 @@ func iptables(args ...string) error {
 }
 
 func lockIptables() (func(), error) {
-	f, err := os.OpenFile(iptablesLock, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(IptablesLock, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", iptablesLock, err)
+		return nil, fmt.Errorf("lock %s: %w", IptablesLock, err)
 	}
 	for {
 		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
@@ -208,7 +208,7 @@ func lockIptables() (func(), error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", iptablesLock, err)
+		return nil, fmt.Errorf("lock %s: %w", IptablesLock, err)
 	}
 	return func() { f.Close() }, nil
 }
