@@ -194,7 +194,9 @@ func (m Model) logPage(h int) int {
 func (m Model) renderLog(w, h int) string {
 	st := m.c.st
 	_, hidden := m.visibleLog()
-	what := st.Dim.Render(cut(words.LogViewTitle(hidden, m.log.showPolls, m.log.follow), w-4))
+	what := st.Dim.Render(firstFit(w-4,
+		words.LogViewTitle(hidden, m.log.showPolls, m.log.follow, false),
+		words.LogViewTitle(hidden, m.log.showPolls, m.log.follow, true)))
 	footer := m.footer(w, h)
 	page := m.logPage(h)
 	content := append([]string{what}, window(st, m.logLines(w-4), m.scroll, page)...)

@@ -307,11 +307,16 @@ func StartAgain(stopped bool, grace time.Duration) (doing, done string) {
 }
 
 // LogViewTitle says what the live view's log shows: the workload's output,
-// whether it follows, and the supervisor's health polls it hides.
-func LogViewTitle(hidden int, showPolls, follow bool) string {
+// whether it follows, and the supervisor's health polls it hides. Brief
+// leaves out what the view's frame already says (its stdout and stderr),
+// for a narrow screen: the key that shows the polls stays.
+func LogViewTitle(hidden int, showPolls, follow, brief bool) string {
 	s := "its stdout and stderr, followed live"
 	if !follow {
 		s = "its stdout and stderr, scrolled back (G follows again)"
+	}
+	if brief {
+		s = strings.TrimPrefix(s, "its stdout and stderr, ")
 	}
 	switch {
 	case showPolls:
