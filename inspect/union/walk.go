@@ -51,11 +51,7 @@ func readLayers(layers []Layer) ([]*Entry, []LayerStats, error) {
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
-			name := fmt.Sprintf("#%d", i+1)
-			if layers[i].Upper {
-				name = "upper"
-			}
-			return nil, nil, fmt.Errorf("read layer %s: %w", name, err)
+			return nil, nil, fmt.Errorf("read layer %s: %w", Number(&Stack{Layers: layers}, i), err)
 		}
 	}
 	return roots, stats, nil
