@@ -212,14 +212,12 @@ func (m Model) shell(b *box) tea.Cmd {
 		}
 	}
 	return tea.ExecProcess(cmd, func(err error) tea.Msg {
-		text := "shell (glassbox exec -it " + name + " sh) ended"
+		code := 0
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			text, err = fmt.Sprintf("%s: exit %d", text, ee.ExitCode()), nil
-			if ee.ExitCode() == 127 {
-				text += " (no sh in this image?)"
-			}
+			code, err = ee.ExitCode(), nil
 		}
+		text := words.ShellEnded(name, code)
 		return actionMsg{at: clock(), id: id, name: name, kind: EvAction, text: text, err: err, held: -1}
 	})
 }

@@ -191,3 +191,16 @@ func TestWriteTableFits100Columns(t *testing.T) {
 		}
 	}
 }
+
+func TestShellEnded(t *testing.T) {
+	for code, want := range map[int]string{
+		0:   "shell (glassbox exec -it calc sh) ended",
+		-1:  "shell (glassbox exec -it calc sh) ended",
+		1:   "shell (glassbox exec -it calc sh) ended: exit 1",
+		127: "shell (glassbox exec -it calc sh) ended: exit 127 (no sh in this image?)",
+	} {
+		if got := ShellEnded("calc", code); got != want {
+			t.Errorf("ShellEnded(calc, %d) = %q, want %q", code, got, want)
+		}
+	}
+}

@@ -287,6 +287,21 @@ func StopEnded(sig string, grace, took time.Duration) string {
 	return "stopped, ended by " + sig
 }
 
+// ShellEnded is the end of the shell the UI opened in a sandbox: "shell
+// (glassbox exec -it calc sh) ended", with its exit status when that was
+// not 0 (code <= 0: none to tell) — 127, docker's "not found", most likely
+// means the image has no sh.
+func ShellEnded(name string, code int) string {
+	s := "shell (glassbox exec -it " + name + " sh) ended"
+	switch {
+	case code == 127:
+		return s + ": exit 127 (no sh in this image?)"
+	case code > 0:
+		return s + ": exit " + strconv.Itoa(code)
+	}
+	return s
+}
+
 // IgnoresTERM is the answer to the key that makes the calculator deaf to
 // SIGTERM: what a stop will now show.
 func IgnoresTERM(grace time.Duration) string {
