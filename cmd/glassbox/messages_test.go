@@ -24,6 +24,10 @@ func TestCommandLineMessages(t *testing.T) {
 		{"run --cpus x", "glassbox: run --cpus x: not a number of cores (0.5 = half a core)\n"},
 		{"run --memory 256 calculator", "glassbox: run -m 256: 256 is 256 bytes, below the minimum of 6MiB: did you mean 256m (256 MiB)?\n"},
 		{"run -m 1000", "glassbox: run -m 1000: 1000 is 1000 bytes, below the minimum of 6MiB: did you mean 1000m (1000 MiB)?\n"},
+		// Too few or too many arguments: the verb's usage, as docker says it.
+		{"rm", "glassbox: rm needs at least 1 argument: glassbox rm [-f] NAME... [flags]\n"},
+		{"logs a b", "glassbox: logs takes 1 argument, not 2: glassbox logs [-f] [--tail N] [-t] NAME [flags]\n"},
+		{"ps x", "glassbox: ps takes no arguments, yet was given \"x\": glassbox ps [flags]\n"},
 		// The verb is looked at before the flags: a typo is an unknown
 		// command, not an unknown flag of glassbox itself.
 		{"stpo -t 5 calc", "glassbox: unknown command \"stpo\"; did you mean stop? (glassbox --help lists the commands)\n"},

@@ -148,5 +148,10 @@ func explain(cmd *cobra.Command, err error) string {
 	if os.Geteuid() != 0 && (errors.Is(err, fs.ErrPermission) || errors.Is(err, sandbox.ErrNotRoot)) {
 		return words.NeedsRoot(verbOf(cmd, ""))
 	}
+	if cmd != nil {
+		if s, ok := words.ArgsError(verbOf(cmd, "glassbox"), strings.TrimPrefix(cmd.UseLine(), "glassbox "), err.Error()); ok {
+			return s
+		}
+	}
 	return err.Error()
 }

@@ -195,3 +195,43 @@ func DockerOnlyVerbs() []string {
 	}
 	return out
 }
+
+// argsShapes are the parser's complaints about a verb's arguments, each
+// with its wording: m holds the figures the complaint gives.
+var argsShapes = []struct {
+	re   *regexp.Regexp
+	word func(m []string) string
+}{
+	{regexp.MustCompile(`^requires at least (\d+) arg\(s\), only received \d+$`),
+		func(m []string) string { return "needs at least " + arguments(m[1]) }},
+	{regexp.MustCompile(`^accepts (\d+) arg\(s\), received (\d+)$`),
+		func(m []string) string { return "takes " + arguments(m[1]) + ", not " + m[2] }},
+	{regexp.MustCompile(`^accepts at most (\d+) arg\(s\), received (\d+)$`),
+		func(m []string) string { return "takes at most " + arguments(m[1]) + ", not " + m[2] }},
+	{regexp.MustCompile(`^accepts between (\d+) and (\d+) arg\(s\), received (\d+)$`),
+		func(m []string) string { return "takes " + m[1] + " to " + m[2] + " arguments, not " + m[3] }},
+	{regexp.MustCompile(`^unknown command "(.*)" for "[^"]*"$`),
+		func(m []string) string { return "takes no arguments, yet was given " + strconv.Quote(m[1]) }},
+}
+
+// ArgsError words the parser's complaint about a verb's arguments — too
+// few, too many, one where none is taken — with the verb's usage, as
+// docker's '"docker start" requires at least 1 argument' does: "rm needs
+// at least 1 argument: glassbox rm NAME...". ok is false for any other
+// error.
+func ArgsError(verb, usage, msg string) (string, bool) {
+	for _, a := range argsShapes {
+		if m := a.re.FindStringSubmatch(msg); m != nil {
+			return verb + " " + a.word(m) + ": glassbox " + usage, true
+		}
+	}
+	return "", false
+}
+
+// arguments is "1 argument", "2 arguments": n as the parser gave it.
+func arguments(n string) string {
+	if n == "1" {
+		return "1 argument"
+	}
+	return n + " arguments"
+}

@@ -66,3 +66,23 @@ func TestFlagError(t *testing.T) {
 		}
 	}
 }
+
+// The parser's complaints about arguments, each shape worded with the
+// verb's usage; anything else is left to the caller.
+func TestArgsError(t *testing.T) {
+	for _, c := range []struct{ msg, want string }{
+		{"requires at least 1 arg(s), only received 0", "start needs at least 1 argument: glassbox start NAME..."},
+		{"requires at least 2 arg(s), only received 1", "start needs at least 2 arguments: glassbox start NAME..."},
+		{"accepts 1 arg(s), received 2", "start takes 1 argument, not 2: glassbox start NAME..."},
+		{"accepts at most 1 arg(s), received 3", "start takes at most 1 argument, not 3: glassbox start NAME..."},
+		{"accepts between 1 and 2 arg(s), received 0", "start takes 1 to 2 arguments, not 0: glassbox start NAME..."},
+		{`unknown command "x" for "glassbox start"`, `start takes no arguments, yet was given "x": glassbox start NAME...`},
+	} {
+		if got, ok := ArgsError("start", "start NAME...", c.msg); !ok || got != c.want {
+			t.Errorf("ArgsError(%q)\n  = %q, %v\nwant %q", c.msg, got, ok, c.want)
+		}
+	}
+	if got, ok := ArgsError("start", "start NAME...", "no such sandbox: x"); ok {
+		t.Errorf("another error was worded as an argument count: %q", got)
+	}
+}
