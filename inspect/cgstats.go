@@ -1,3 +1,5 @@
+//go:build linux
+
 package inspect
 
 import (
@@ -43,10 +45,6 @@ type limitValues struct {
 	mem, quota, period, pids Value
 	ok                       bool
 }
-
-// PressureKinds are the resources a cgroup reports pressure (PSI) for, in
-// the order the snapshot reads them.
-var PressureKinds = [3]string{"cpu", "memory", "io"}
 
 // openCgroup opens the files of a cgroup. Files that do not exist are
 // skipped; other failures are returned as messages for Snapshot.Errors.

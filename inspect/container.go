@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -166,19 +165,4 @@ func (c *Container) Match(ref string) bool {
 		return ns == c.Namespace && (id == c.ID || (len(id) >= 4 && strings.HasPrefix(c.ID, id)))
 	}
 	return rest == c.ID || rest == c.Name || (len(rest) >= 4 && strings.HasPrefix(c.ID, rest))
-}
-
-// ForContainer opens an Inspector on another engine's container: its
-// first process, its cgroup and mounts, with what its engine says about
-// it (name, layers, ports, hostname) beside the kernel's figures.
-func ForContainer(fs FS, c *Container) (*Inspector, error) {
-	if !c.Running() {
-		return nil, fmt.Errorf("%w: %s is %s", ErrNotRunning, c.Ref(), c.Status)
-	}
-	in, err := open(fs, c.PID, c.Record(), nil)
-	if err != nil {
-		return nil, err
-	}
-	in.container = c
-	return in, nil
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package inspect
 
 import (
@@ -247,4 +249,19 @@ func (in *Inspector) Close() error {
 		in.fsv.close()
 	}
 	return nil
+}
+
+// ForContainer opens an Inspector on another engine's container: its
+// first process, its cgroup and mounts, with what its engine says about
+// it (name, layers, ports, hostname) beside the kernel's figures.
+func ForContainer(fs FS, c *Container) (*Inspector, error) {
+	if !c.Running() {
+		return nil, fmt.Errorf("%w: %s is %s", ErrNotRunning, c.Ref(), c.Status)
+	}
+	in, err := open(fs, c.PID, c.Record(), nil)
+	if err != nil {
+		return nil, err
+	}
+	in.container = c
+	return in, nil
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package inspect
 
 import (
@@ -11,14 +13,6 @@ import (
 
 	"golang.org/x/sys/unix"
 )
-
-// OOMEvent is one OOM kill (or, rarely, an OOM without a kill) in a cgroup.
-type OOMEvent struct {
-	Time     time.Time `json:"time"`
-	OOMKills int64     `json:"oom_kill"` // the cgroup's oom_kill count after the event
-	Killed   bool      `json:"killed"`   // the count rose: the OOM killer killed a process
-	Source   string    `json:"source"`   // memory.oom_control (v1) or memory.events (v2)
-}
 
 // WatchOOM delivers the OOM kills of the memory cgroup in dir (a v1 memory
 // controller directory, or a v2 cgroup directory), as they happen:

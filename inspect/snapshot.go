@@ -257,3 +257,15 @@ type UTS struct {
 	HostSource    string `json:"host_source"`    // /proc/sys/kernel/hostname
 	KernelSource  string `json:"kernel_source"`  // /proc/sys/kernel/osrelease
 }
+
+// PressureKinds are the resources a cgroup reports pressure (PSI) for, in
+// the order the snapshot reads them.
+var PressureKinds = [3]string{"cpu", "memory", "io"}
+
+// OOMEvent is one OOM kill (or, rarely, an OOM without a kill) in a cgroup.
+type OOMEvent struct {
+	Time     time.Time `json:"time"`
+	OOMKills int64     `json:"oom_kill"` // the cgroup's oom_kill count after the event
+	Killed   bool      `json:"killed"`   // the count rose: the OOM killer killed a process
+	Source   string    `json:"source"`   // memory.oom_control (v1) or memory.events (v2)
+}

@@ -9,8 +9,6 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
-
-	"golang.org/x/sys/unix"
 )
 
 // Opened is a file of the image, open for reading from the layer that
@@ -44,30 +42,6 @@ func (im *Image) Open(p string, L int) (*Opened, error) {
 		return nil, err
 	}
 	return &Opened{File: f, Path: p, Resolved: resolved, Layer: pr.Layer, Entry: pr.Entry}, nil
-}
-
-// openBeneath opens rel inside the layer directory dir without following
-// any symlink, so that a layer cannot point the reader outside itself.
-func openBeneath(dir, rel string) (*os.File, error) {
-	root, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
-	}
-	defer unix.Close(root)
-	how := &unix.OpenHow{
-		Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOFOLLOW,
-		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
-	}
-	fd, err := unix.Openat2(root, strings.TrimPrefix(rel, "/"), how)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: rel, Err: err}
-	}
-	f := os.NewFile(uintptr(fd), rel)
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("%s: changed while being opened", rel)
-	}
-	return f, nil
 }
 
 // Content is the start of a file, for a viewer.

@@ -1,5 +1,10 @@
 package union
 
+import (
+	"path"
+	"strings"
+)
+
 // How overlayfs merges a path, from the top-most layer down: the first
 // layer that has it provides it; a whiteout there means it is deleted; a
 // directory is merged with the directories below it until one of them is
@@ -289,3 +294,28 @@ func (im *Image) Top() int { return len(im.layers) - 1 }
 
 // Path is the item's absolute path.
 func (it *Item) Path() string { return it.Node.Path() }
+
+// sameTree says whether two reads of a layer found the same entries with
+// the same sizes, modes and modification times.
+func sameTree(a, b *Entry) bool {
+	if a.Name != b.Name || a.Kind != b.Kind || a.Size != b.Size || a.Mode != b.Mode ||
+		a.UID != b.UID || a.GID != b.GID || a.Link != b.Link || a.Opaque != b.Opaque ||
+		!a.ModTime.Equal(b.ModTime) || len(a.kids) != len(b.kids) {
+		return false
+	}
+	for i := range a.kids {
+		if !sameTree(a.kids[i], b.kids[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// splitPath turns an absolute path into its names ("/" has none).
+func splitPath(p string) []string {
+	p = strings.Trim(path.Clean("/"+p), "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}

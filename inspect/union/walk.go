@@ -1,3 +1,5 @@
+//go:build linux
+
 package union
 
 import (
@@ -8,7 +10,6 @@ import (
 	"path"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -250,29 +251,4 @@ func readlink(dirfd int, name string) string {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
-}
-
-// sameTree says whether two reads of a layer found the same entries with
-// the same sizes, modes and modification times.
-func sameTree(a, b *Entry) bool {
-	if a.Name != b.Name || a.Kind != b.Kind || a.Size != b.Size || a.Mode != b.Mode ||
-		a.UID != b.UID || a.GID != b.GID || a.Link != b.Link || a.Opaque != b.Opaque ||
-		!a.ModTime.Equal(b.ModTime) || len(a.kids) != len(b.kids) {
-		return false
-	}
-	for i := range a.kids {
-		if !sameTree(a.kids[i], b.kids[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// splitPath turns an absolute path into its names ("/" has none).
-func splitPath(p string) []string {
-	p = strings.Trim(path.Clean("/"+p), "/")
-	if p == "" {
-		return nil
-	}
-	return strings.Split(p, "/")
 }
