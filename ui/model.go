@@ -36,6 +36,18 @@ type Options struct {
 	StressMB int
 	// Clock is the time source (tests fix it); default time.Now.
 	Clock func() time.Time
+
+	// Guide is a lesson run beside the panels (glassbox learn; guide.go).
+	Guide Guide
+	// Follow picks the running sandboxes the screen takes up without being
+	// asked for them by name (Refs empty); nil takes every one.
+	Follow func(*state.Sandbox) bool
+	// Record, when set, is handed every message the screen takes in, as an
+	// Entry (record.go): top --record and learn --record write them out.
+	Record func(Entry)
+	// ReadOnly says why the keys that would change a sandbox do nothing
+	// here (a replay): they stay on screen, marked unavailable.
+	ReadOnly string
 }
 
 // common is what every part of the screen shares.
@@ -95,6 +107,9 @@ type Model struct {
 	cmp      *compareRun // the last VM vs sandbox comparison (compare.go)
 
 	img *imageView // the Image view, while it is open
+
+	guide Guide      // a lesson beside the panels (guide.go)
+	pane  *GuidePane // what the guide shows (or showed, in a replay)
 }
 
 // New builds the UI's model.
@@ -112,6 +127,9 @@ func New(o Options) Model {
 		o.Clock = time.Now
 	}
 	c := &common{st: o.Styles, keys: DefaultKeyMap(o.StressMB), help: help.New()}
+	if o.ReadOnly != "" {
+		c.keys = c.keys.unavailable(o.ReadOnly)
+	}
 	c.help.Styles.ShortKey = o.Styles.Key
 	c.help.Styles.ShortDesc = o.Styles.Footer
 	c.help.Styles.ShortSeparator = o.Styles.Footer
@@ -120,6 +138,7 @@ func New(o Options) Model {
 	m := Model{
 		c: c, opt: o, refs: append([]string(nil), o.Refs...),
 		stops: map[string]stopping{}, now: o.Clock(), samples: max(samples, 2),
+		guide: o.Guide,
 	}
 	if o.Explore != "" {
 		m.img = newImageView(c, o.Images, o.Actions, o.Interval, o.Explore)
@@ -171,6 +190,9 @@ type (
 func (m Model) Init() tea.Cmd {
 	if m.opt.Explore != "" {
 		return m.img.init()
+	}
+	if m.guide != nil {
+		return tea.Batch(m.snapshotCmd(), m.guide.Init())
 	}
 	return m.snapshotCmd()
 }
@@ -226,7 +248,7 @@ func (m Model) snapshotCmd() tea.Cmd {
 		msg.list = list
 		if follow {
 			for _, sb := range list {
-				if (sb.Status.Live()) && !contains(refs, sb.ID) {
+				if sb.Status.Live() && !contains(refs, sb.ID) && m.follows(sb) {
 					refs = append(refs, sb.ID)
 				}
 			}
@@ -276,8 +298,9 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
-// Update handles one message; it never blocks.
-func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+// update handles one message for the screen itself (Update, in guide.go,
+// lets a lesson see it first and a recording keep it); it never blocks.
+func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.c.width, m.c.height = msg.Width, msg.Height

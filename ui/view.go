@@ -22,6 +22,14 @@ func (m Model) View() string {
 	if w < minWidth || h < minHeight {
 		return renderTooSmall(w, h)
 	}
+	if m.pane != nil {
+		return m.guided(w, h) // a lesson's pane beside the panels (render_guide.go)
+	}
+	return m.body(w, h)
+}
+
+// body is the screen at w×h: the panels, or what covers them.
+func (m Model) body(w, h int) string {
 	if m.img != nil {
 		return m.img.view(w, h)
 	}
