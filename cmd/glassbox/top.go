@@ -33,9 +33,10 @@ type topOptions struct {
 	noColor  bool
 	mouse    bool
 	once     bool
-	engines  bool // also other engines' running containers
-	json     bool // with once: the snapshots as JSON
-	port     int  // glassbox alone: the default sandbox's host port
+	engines  bool   // also other engines' running containers
+	json     bool   // with once: the snapshots as JSON
+	port     int    // glassbox alone: the default sandbox's host port
+	record   string // write the session to this file (replay plays it)
 }
 
 const minInterval = 100 * time.Millisecond
@@ -79,11 +80,15 @@ func (o *topOptions) flags(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&o.interval, "interval", time.Second, "time between snapshots (at least 100ms)")
 	cmd.Flags().BoolVar(&o.noColor, "no-color", false, "no colours (also when NO_COLOR is set)")
 	cmd.Flags().BoolVar(&o.mouse, "mouse", false, "enable the mouse (off by default so that text stays selectable)")
+	cmd.Flags().StringVar(&o.record, "record", "", "record the session to FILE (zstd, or gzip for *.gz): glassbox replay FILE plays it back, without root")
 }
 
 func (o *topOptions) validate() error {
 	if o.json && !o.once {
 		return errors.New("--json needs --once: the live view has no JSON form")
+	}
+	if o.record != "" && o.once {
+		return errors.New("--record records the live view: not with --once")
 	}
 	if o.interval < minInterval {
 		return fmt.Errorf("--interval %s is too short: at least %s", o.interval, minInterval)
@@ -159,7 +164,20 @@ func runTop(cmd *cobra.Command, names []string, o topOptions, refs []string) err
 
 	r := uiRenderer(o.noColor)
 	acts := newTopActions(eng, func() (string, error) { return startCalculator(eng, "", 0) })
-	m := ui.New(ui.Options{Source: src, Actions: acts, Images: newStacks(rootsOf(cmd)), Refs: refs, Interval: o.interval, Styles: ui.NewStyles(r)})
+	uo := ui.Options{Source: src, Actions: acts, Images: newStacks(rootsOf(cmd)), Refs: refs, Interval: o.interval, Styles: ui.NewStyles(r)}
+	if o.record != "" {
+		record, closeRecording, err := startRecording(o.record, commandLine(), o.interval, 0)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if cerr := closeRecording(); cerr != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), "glassbox:", cerr)
+			}
+		}()
+		uo.Record = record
+	}
+	m := ui.New(uo)
 	// The screen changes once per refresh or key press: 20 redraws a second
 	// are plenty, and a third of bubbletea's default wake-ups.
 	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithFPS(20)}
