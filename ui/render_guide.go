@@ -71,7 +71,8 @@ func guideBody(st *Styles, p GuidePane, w int, short bool) []string {
 		}
 	}
 	if !short {
-		out = append(out, guideTail(st, p, w)[:1]...)
+		tail := guideTail(st, p, w)
+		out = append(out, tail[:len(tail)-1]...)
 		if p.Hint != "" {
 			for _, l := range wrap("Hint: "+p.Hint, w) {
 				out = append(out, st.Dim.Render(l))
@@ -81,10 +82,18 @@ func guideBody(st *Styles, p GuidePane, w int, short bool) []string {
 	return out
 }
 
-// guideTail is the pane's last lines: the step's state and the keys.
+// guideTail is the pane's last lines: the step's state (what the check
+// saw: up to three lines) and the keys.
 func guideTail(st *Styles, p GuidePane, w int) []string {
-	status := stateMark(st, p.State) + " " + p.Status
-	return []string{fit(status, w), fit(st.Footer.Render(p.Keys), w)}
+	var out []string
+	for i, l := range clampLines(wrap(p.Status, w-2), 3) {
+		mark := "  "
+		if i == 0 {
+			mark = stateMark(st, p.State) + " "
+		}
+		out = append(out, fit(mark+l, w))
+	}
+	return append(out, fit(st.Footer.Render(p.Keys), w))
 }
 
 // renderGuidePane is the student's pane: a framed step above the panels.

@@ -200,7 +200,7 @@ func init() {
 			return done("%s's own network (net:[%d], the host's is net:[%d]): lo %s and %s, nothing of the host's",
 				b.Name, ns.Inode, ns.HostInode, lo, eth)
 		}})
-	register("hostname", Check{Args: 1, About: "the sandbox has its own hostname (uts namespace)",
+	register("hostname", Check{Args: 2, About: "the sandbox has its own hostname (uts namespace), the one asked for",
 		Test: func(c *Ctx) Verdict {
 			b, v := c.running(c.Args[0])
 			if v != nil {
@@ -208,10 +208,16 @@ func init() {
 			}
 			u := b.Snap.UTS
 			ns, _ := namespace(b.Snap, "uts")
-			if !ns.Own || u.Hostname == "" || u.Hostname == u.HostHostname {
+			switch {
+			case !ns.Own:
+				return failed("%s shares the host's uts namespace", b.Name)
+			case u.Hostname == "":
 				return waiting("%s: reading its hostname", b.Name)
+			case u.Hostname != c.Args[1]:
+				return failed("%s's hostname is %s, not %s: start it again with --hostname %s", b.Name, u.Hostname, c.Args[1], c.Args[1])
 			}
-			return done("inside, the hostname is %s; the host's is %s: a uts namespace of its own", u.Hostname, u.HostHostname)
+			return done("inside, the hostname is %s; the host is still %s: a uts namespace of its own (uts:[%d], the host's uts:[%d])",
+				u.Hostname, u.HostHostname, ns.Inode, ns.HostInode)
 		}})
 	register("two-pid1", Check{Args: 2, About: "two sandboxes, each with its own PID 1, the second one selected",
 		Test: func(c *Ctx) Verdict {

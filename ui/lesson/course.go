@@ -33,6 +33,8 @@
 //	repeat:   with key: press it again this often until the check holds
 //	timeout:  how long --script waits for the check (default 30s)
 //	needs:    what the machine must have: qemu, or a program on PATH
+//	look:     yes: the thing to do only looks (history, logs), so the check
+//	          holds before it is done; the answer waits for space
 //	helper:   something the step starts and the lesson removes:
 //	          "sandbox {x} IMAGE [ARG…]" or "load {x} {y}…" (a load generator)
 //
@@ -86,6 +88,7 @@ type Step struct {
 	Repeat    time.Duration
 	Timeout   time.Duration
 	Needs     []string
+	Look      bool
 	Helpers   []Call
 	line      int
 }
@@ -184,7 +187,7 @@ func parseChapter(text, file string) (*Chapter, error) {
 
 // fields are the names a step's line may start with.
 var fields = []string{"do", "key", "predict", "check", "fail", "hint", "panel", "box", "solve", "exit",
-	"expect", "repeat", "timeout", "needs", "helper"}
+	"expect", "repeat", "timeout", "needs", "helper", "look"}
 
 // cutField splits "field: value" when field is a step's field.
 func cutField(line string) (string, string, bool) {
@@ -241,6 +244,11 @@ func (s *Step) set(field, v string) error {
 		s.Needs = append(s.Needs, strings.Fields(v)...)
 	case "helper":
 		s.Helpers = append(s.Helpers, call(v))
+	case "look":
+		if v != "yes" {
+			return fmt.Errorf("look: yes, or no look: line")
+		}
+		s.Look = true
 	}
 	return err
 }

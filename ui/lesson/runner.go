@@ -68,8 +68,16 @@ type Runner struct {
 	hint    bool // the hint shows
 	armed   bool // the next "next" skips a step whose check does not hold
 	looking bool // a check is running
-	notes   map[string]string
-	stops   []func()
+	// held: the check held when the step began, before the student could
+	// do anything (a step that only looks: history, logs); its answer is
+	// concealed then until a key, so that it does not answer the question
+	// before it is asked.
+	held, concealed bool
+	// shown: the screen was asked to show the step's sandbox while it
+	// existed (a step that creates it asks again once it appears).
+	shown bool
+	notes map[string]string
+	stops []func()
 
 	catchUp   int // Student/Presenter resuming: steps before this one are solved unattended
 	solving   bool
@@ -229,6 +237,7 @@ type (
 		fill  filled
 		notes map[string]string
 		stops []func()
+		held  bool // the check held already
 		err   error
 	}
 	tickMsg    struct{ gen int }
@@ -256,6 +265,7 @@ func (r *Runner) enter(ch, st int, newChapter bool) tea.Cmd {
 	r.ch, r.st = ch, st
 	r.gen++
 	r.ready, r.looking, r.solving, r.armed, r.hint = false, false, false, false, false
+	r.held, r.concealed, r.shown = false, false, false
 	r.phase, r.say = ui.GuideWaiting, "getting the step ready…"
 	r.since = r.o.Clock()
 	r.notes = map[string]string{}
@@ -278,7 +288,7 @@ func (r *Runner) enter(ch, st int, newChapter bool) tea.Cmd {
 			msg.err = err
 			return msg
 		}
-		if err := sess.CleanNames(w, created(append([]string{f.do}, f.solve...))); err != nil {
+		if err := sess.CleanNames(w, created(append([]string{f.do}, f.solve...)), since); err != nil {
 			msg.err = err
 			return msg
 		}
@@ -293,18 +303,20 @@ func (r *Runner) enter(ch, st int, newChapter bool) tea.Cmd {
 				msg.stops = append(msg.stops, stop)
 			}
 		}
+		list, err := w.Sandboxes()
+		if err != nil {
+			msg.err = err
+			return msg
+		}
+		sess.Adopt(list)
+		c := &Ctx{Args: f.check.Args, List: list, Seen: seen, World: w, Sess: sess, Since: since, Now: now(), Notes: msg.notes}
 		if b := checks[f.check.Name].Begin; b != nil {
-			list, err := w.Sandboxes()
-			if err != nil {
+			if err := b(c); err != nil {
 				msg.err = err
 				return msg
 			}
-			sess.Adopt(list)
-			c := &Ctx{Args: f.check.Args, List: list, Seen: seen, World: w, Sess: sess, Since: since, Now: now(), Notes: msg.notes}
-			if err := b(c); err != nil {
-				msg.err = err
-			}
 		}
+		msg.held = checks[f.check.Name].Test(c).State == ui.GuideDone
 		return msg
 	}
 }
@@ -414,7 +426,7 @@ func (r *Runner) prepared(msg preparedMsg) tea.Cmd {
 		}
 		return nil
 	}
-	r.fill, r.notes, r.stops = msg.fill, msg.notes, msg.stops
+	r.fill, r.notes, r.stops, r.held = msg.fill, msg.notes, msg.stops, msg.held
 	s := r.step()
 	if msg.err != nil {
 		r.phase, r.say = ui.GuideFailed, "the step could not start: "+msg.err.Error()
@@ -426,7 +438,9 @@ func (r *Runner) prepared(msg preparedMsg) tea.Cmd {
 	}
 	r.ready = true
 	r.say = "waiting: do what the step says"
-	show := func() tea.Msg { return ui.ShowMsg{Box: r.fill.box, Panel: panelOf(s), Close: true} }
+	showMsg := ui.ShowMsg{Box: r.fill.box, Panel: panelOf(s), Close: true}
+	show := func() tea.Msg { return showMsg }
+	_, r.shown = r.seen.Box(r.fill.box)
 	cmds := []tea.Cmd{show, r.tickAfter(0), r.save()}
 	if r.unattended() {
 		cmds = append(cmds, r.solve(0))
@@ -472,6 +486,11 @@ func (r *Runner) tick(msg tickMsg) tea.Cmd {
 		}
 	}
 	cmds := []tea.Cmd{r.tickAfter(r.o.Poll)}
+	if _, ok := r.seen.Box(r.fill.box); ok && !r.shown {
+		r.shown = true
+		show := ui.ShowMsg{Box: r.fill.box, Panel: panelOf(s)}
+		cmds = append(cmds, func() tea.Msg { return show })
+	}
 	if s.Key != "" && s.Repeat > 0 && r.unattended() && !r.lastPress.IsZero() && now.Sub(r.lastPress) >= s.Repeat {
 		cmds = append(cmds, r.press(s.Key))
 	}
@@ -519,6 +538,7 @@ func (r *Runner) verdict(msg verdictMsg) tea.Cmd {
 	switch v.State {
 	case ui.GuideDone:
 		r.phase, r.say, r.armed = ui.GuideDone, v.Say, false
+		r.concealed = (r.held || r.step().Look) && !r.unattended()
 		if r.prog.Done == nil {
 			r.prog.Done = map[string]bool{}
 		}
@@ -717,8 +737,8 @@ func (r *Runner) key(msg tea.KeyMsg) (ui.Guide, tea.Cmd, bool) {
 	}
 	switch {
 	case k == " " || k == "enter" || k == "pgdown" || (presenter && (k == "right" || k == "down")):
-		if r.hold {
-			r.hold = false
+		if r.hold || r.concealed {
+			r.hold, r.concealed = false, false
 			return r, nil, true
 		}
 		if r.finished {
@@ -728,7 +748,6 @@ func (r *Runner) key(msg tea.KeyMsg) (ui.Guide, tea.Cmd, bool) {
 			return r, r.next(), true
 		}
 		r.armed = true
-		r.say = "the check does not hold yet — " + r.say + " (space again skips this step)"
 		return r, nil, true
 	case k == "backspace" || k == "pgup" || (presenter && (k == "left" || k == "up")):
 		if r.finished {
@@ -765,6 +784,12 @@ func (r *Runner) Pane() ui.GuidePane {
 	}
 	if r.hint {
 		p.Hint = r.fill.hint
+	}
+	if r.concealed {
+		p.State, p.Status = ui.GuideWaiting, "the machine's answer is ready: do it, then space shows it"
+	}
+	if r.armed && r.phase != ui.GuideDone {
+		p.Status = "not done yet (" + p.Status + "): space again skips this step"
 	}
 	if r.st < r.catchUp {
 		p.Status = fmt.Sprintf("catching up: redoing step %d of %d of this chapter for you…", s.Number, r.catchUp)

@@ -221,15 +221,26 @@ func (o Owned) empty() bool { return len(o.Sandboxes)+len(o.Images)+len(o.Dirs) 
 // first), the images it built, its directories. It returns what it could
 // not remove.
 func (s *Session) Clean(w World) error {
-	return s.clean(w, func(string) bool { return true })
+	return s.clean(w, func(string, string) bool { return true })
 }
 
-// CleanNames removes the lesson's sandboxes of the given names only (a
-// step about to create them again).
-func (s *Session) CleanNames(w World, names []string) error {
-	return s.clean(w, func(name string) bool {
+// CleanNames removes the lesson's sandboxes of the given names that were
+// created before a moment (a step about to have them created again, when
+// it began): one the student has just created is left alone.
+func (s *Session) CleanNames(w World, names []string, before time.Time) error {
+	list, err := w.Sandboxes()
+	if err != nil {
+		return err
+	}
+	old := map[string]bool{}
+	for _, sb := range list {
+		if sb.Created.Before(before) {
+			old[sb.ID] = true
+		}
+	}
+	return s.clean(w, func(id, name string) bool {
 		for _, n := range names {
-			if n == name {
+			if n == name && old[id] {
 				return true
 			}
 		}
@@ -237,11 +248,11 @@ func (s *Session) CleanNames(w World, names []string) error {
 	})
 }
 
-func (s *Session) clean(w World, pick func(name string) bool) error {
+func (s *Session) clean(w World, pick func(id, name string) bool) error {
 	s.mu.Lock()
 	var ids []string
 	for id, name := range s.owned {
-		if pick(name) {
+		if pick(id, name) {
 			ids = append(ids, id)
 		}
 	}

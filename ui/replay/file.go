@@ -64,10 +64,8 @@ type Writer struct {
 // Create starts a recording in path (zstd, or gzip when it ends in .gz).
 // It refuses to overwrite a file that is not a recording.
 func Create(path string, h Header) (*Writer, error) {
-	if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
-		if _, err := decompress(bytes.NewReader(b)); err != nil {
-			return nil, fmt.Errorf("%s exists and is not a recording: not overwriting it", path)
-		}
+	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 && !isRecording(path) {
+		return nil, fmt.Errorf("%s exists and is not a recording: not overwriting it", path)
 	}
 	f, err := os.Create(path)
 	if err != nil {
@@ -120,6 +118,23 @@ func (w *Writer) Close() error {
 	return nil
 }
 
+// isRecording says whether path starts as a recording does.
+func isRecording(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	d, err := decompress(f)
+	if err != nil {
+		return false
+	}
+	defer d.Close()
+	line, _ := bufio.NewReader(d).ReadBytes('\n')
+	var h Header
+	return json.Unmarshal(line, &h) == nil && h.Format > 0
+}
+
 // Recording is a recording read whole.
 type Recording struct {
 	Header  Header
@@ -163,13 +178,22 @@ func Read(rd io.Reader) (*Recording, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc := bufio.NewScanner(plain)
-	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+	defer plain.Close()
+	br := bufio.NewReaderSize(plain, 1<<20)
 	rec := &Recording{}
-	n := 0
-	for sc.Scan() {
-		n++
-		line := sc.Bytes()
+	for n := 1; ; n++ {
+		line, err := br.ReadBytes('\n')
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(line) == 0 {
+				if n == 1 {
+					return nil, fmt.Errorf("empty: %w", ErrNotRecording)
+				}
+				return rec, nil
+			}
+			// Every line ends with a newline: a line without one, or a
+			// stream that fails, is where the file was cut or damaged.
+			return nil, broken(rec, n, err)
+		}
 		if n == 1 {
 			if err := json.Unmarshal(line, &rec.Header); err != nil || rec.Header.Format == 0 {
 				return nil, ErrNotRecording
@@ -186,16 +210,18 @@ func Read(rd io.Reader) (*Recording, error) {
 		}
 		rec.Entries = append(rec.Entries, e)
 	}
-	if err := sc.Err(); err != nil {
-		if n == 0 {
-			return nil, ErrNotRecording
-		}
-		return nil, fmt.Errorf("cut short after line %d (%s into the session): %v — the recording did not end properly (was glassbox killed while recording?)", n, at(rec), cause(err))
+}
+
+// broken words where and how a recording ends before its end.
+func broken(rec *Recording, n int, err error) error {
+	where := fmt.Sprintf("at line %d (%s into the session)", n, at(rec))
+	if n == 1 {
+		where = "before its first line"
 	}
-	if n == 0 {
-		return nil, fmt.Errorf("empty: %w", ErrNotRecording)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("cut short %s: the file ends in the middle of the recording (was glassbox killed while recording, or the file copied in part?)", where)
 	}
-	return rec, nil
+	return fmt.Errorf("damaged %s: its compressed data is corrupt (%v)", where, err)
 }
 
 // at is how far into the session a recording read so far reaches.
@@ -203,16 +229,8 @@ func at(r *Recording) string {
 	return Clock(r.End().Sub(r.Start()))
 }
 
-// cause words a decompressor's error.
-func cause(err error) string {
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return "the compressed stream ends in the middle"
-	}
-	return err.Error()
-}
-
 // decompress picks the decompressor by the stream's first bytes.
-func decompress(rd io.Reader) (io.Reader, error) {
+func decompress(rd io.Reader) (io.ReadCloser, error) {
 	br := bufio.NewReader(rd)
 	magic, err := br.Peek(4)
 	if err != nil && len(magic) == 0 {
@@ -232,7 +250,7 @@ func decompress(rd io.Reader) (io.Reader, error) {
 		}
 		return g, nil
 	case bytes.HasPrefix(magic, []byte("{")):
-		return br, nil
+		return io.NopCloser(br), nil
 	}
 	return nil, ErrNotRecording
 }

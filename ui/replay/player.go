@@ -82,7 +82,7 @@ func (p *Player) apply() {
 	}
 	if e.Guide != nil {
 		g := *e.Guide
-		g.Keys = "(the lesson as it ran: the keys below drive the replay)"
+		g.Keys = "(the lesson as it ran: a replay)"
 		e.Guide = &g
 	}
 	p.m = p.m.Apply(e)
