@@ -1,10 +1,11 @@
+//go:build linux
+
 package state
 
 import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -41,11 +42,6 @@ type Lock struct {
 	ID   string
 	path string
 	f    *os.File
-}
-
-// LockPath is the lock file of sandbox id.
-func (s *Store) LockPath(id string) string {
-	return filepath.Join(s.Roots.SandboxesDir(), id+".lock")
 }
 
 // TryLock takes sandbox id's lock if no other process holds it, and fails

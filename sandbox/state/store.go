@@ -138,6 +138,11 @@ func (s *Store) Remove(id string) error {
 	return nil
 }
 
+// LockPath is the lock file of sandbox id.
+func (s *Store) LockPath(id string) string {
+	return filepath.Join(s.Roots.SandboxesDir(), id+".lock")
+}
+
 // Path of the file with the given name inside a sandbox's state directory.
 func (s *Store) Path(id, name string) string {
 	return filepath.Join(s.Roots.SandboxDir(id), name)

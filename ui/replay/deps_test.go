@@ -22,7 +22,9 @@ func TestBuildsOnOtherOSes(t *testing.T) {
 			cmd := exec.Command("go", args...)
 			cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH=amd64", "CGO_ENABLED=0")
 			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Errorf("GOOS=%s go %v: %v\n%s", goos, args, err, out)
+				t.Errorf("GOOS=%s go %v: %v\n%s\nSomething Linux-only reached the replay's imports (ui, ui/words, inspect's types, "+
+					"sandbox/state): put it in a file of its own with //go:build linux, as inspect/firewall_read.go and "+
+					"sandbox/state/lock.go are.", goos, args, err, out)
 			}
 		}
 	}
