@@ -286,12 +286,6 @@ type sharing struct {
 
 const sharingReload = 5 * time.Second
 
-// Lower.SizeSource values.
-const (
-	SizeFromRecord = "record" // the size the image store measured when it unpacked the layer
-	SizeWalked     = "walk"   // a walk of the layer's directory (files' sizes, each inode once)
-)
-
 func (s *sharing) count(lowers []Lower) {
 	if len(lowers) == 0 {
 		return

@@ -145,6 +145,12 @@ type Lower struct {
 	DataOnly   bool   `json:"data_only,omitempty"` // a data-only lower (after "::" in lowerdir)
 }
 
+// Lower.SizeSource values.
+const (
+	SizeFromRecord = "record" // the size the image store measured when it unpacked the layer
+	SizeWalked     = "walk"   // a walk of the layer's directory (files' sizes, each inode once)
+)
+
 // Mount is one line of the sandbox's mountinfo.
 type Mount struct {
 	MountPoint string   `json:"mount_point"`

@@ -63,7 +63,7 @@ type Seen struct {
 	Current string // the selected sandbox's name
 	Focus   Panel
 	// Overlay names what covers the panels: "", "help", "explain",
-	// "compare", "image".
+	// "compare", "image", "ab", "log", "env".
 	Overlay string
 	Events  []Event
 	Status  string
@@ -193,6 +193,12 @@ func (m Model) overlayName() string {
 		return "explain"
 	case overlayCompare:
 		return "compare"
+	case overlayAB:
+		return "ab"
+	case overlayLog:
+		return "log"
+	case overlayEnv:
+		return "env"
 	}
 	return ""
 }

@@ -12,7 +12,7 @@ import (
 // changing are the bindings of k that change the machine.
 func (k *KeyMap) changing() []*key.Binding {
 	return []*key.Binding{&k.StressMem, &k.ReleaseMem, &k.BurnCPU, &k.Calculate, &k.CopyUp, &k.Pause,
-		&k.Stop, &k.Kill, &k.New, &k.Remove, &k.Compare, &k.Shell, &k.Image}
+		&k.Stop, &k.IgnoreTERM, &k.Kill, &k.Restart, &k.New, &k.Remove, &k.Compare, &k.Shell, &k.Image}
 }
 
 // unavailable marks the changing keys as unavailable, saying why.
@@ -55,7 +55,8 @@ func (m Model) WithStatus(s string) Model {
 // themselves.
 func (m Model) Navigates(msg tea.KeyMsg) bool {
 	k := m.c.keys
-	for _, b := range []key.Binding{k.NextPanel, k.PrevPanel, k.NextBox, k.PrevBox, k.PickBox, k.Explain, k.Help} {
+	for _, b := range []key.Binding{k.NextPanel, k.PrevPanel, k.NextBox, k.PrevBox, k.PickBox, k.Explain, k.Help,
+		k.SideBySide, k.Logs, k.Env} {
 		if key.Matches(msg, b) {
 			return true
 		}

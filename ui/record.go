@@ -36,6 +36,15 @@ type Entry struct {
 	Compare *CompareEntry `json:"compare,omitempty"`
 	Guide   *GuidePane    `json:"guide,omitempty"`
 	Show    *ShowMsg      `json:"show,omitempty"`
+	Log     *LogEntry     `json:"log,omitempty"`
+}
+
+// LogEntry is lines of the log view (key L), or the end of its follow.
+type LogEntry struct {
+	Gen   int       `json:"gen"`
+	Lines []LogLine `json:"lines,omitempty"`
+	Open  bool      `json:"open"`
+	Err   string    `json:"err,omitempty"`
 }
 
 // Size is the terminal's size.
@@ -75,6 +84,11 @@ type ActionEntry struct {
 	Err   string    `json:"err,omitempty"`
 	Added string    `json:"added,omitempty"`
 	Held  int       `json:"held"`
+	Asked time.Time `json:"asked"`
+	Verb  string    `json:"verb,omitempty"`
+	// NoAnswer: the error was the workload dying with the request in
+	// flight (ErrNoAnswer), which the screen tells apart.
+	NoAnswer bool `json:"no_answer,omitempty"`
 }
 
 // KeyEntry is a key press.
@@ -111,7 +125,10 @@ func (m Model) entry(msg tea.Msg) *Entry {
 		e.OOM = &OOMEntry{ID: msg.id, Event: msg.ev, Open: msg.open, Err: errText(msg.err)}
 	case actionMsg:
 		e.Action = &ActionEntry{At: msg.at, ID: msg.id, Name: msg.name, Kind: msg.kind, Text: msg.text,
-			Err: errText(msg.err), Added: msg.added, Held: msg.held}
+			Err: errText(msg.err), Added: msg.added, Held: msg.held, Asked: msg.asked, Verb: msg.verb,
+			NoAnswer: errors.Is(msg.err, ErrNoAnswer)}
+	case logLinesMsg:
+		e.Log = &LogEntry{Gen: msg.gen, Lines: msg.lines, Open: msg.open, Err: errText(msg.err)}
 	case countdownMsg:
 		e.At, e.Tick = time.Time(msg), true
 	case compareEventMsg:
@@ -175,6 +192,16 @@ func errText(err error) string {
 	return err.Error()
 }
 
+// recordedErr is an error as a recording keeps it: its text, and whether
+// it was ErrNoAnswer.
+type recordedErr struct {
+	text     string
+	noAnswer bool
+}
+
+func (e recordedErr) Error() string        { return e.text }
+func (e recordedErr) Is(target error) bool { return e.noAnswer && target == ErrNoAnswer }
+
 func errOf(s string) error {
 	if s == "" {
 		return nil
@@ -203,7 +230,14 @@ func (m Model) Apply(e Entry) Model {
 		msg = oomMsg{id: e.OOM.ID, ev: e.OOM.Event, open: e.OOM.Open, err: errOf(e.OOM.Err)}
 	case e.Action != nil:
 		a := e.Action
-		msg = actionMsg{at: a.At, id: a.ID, name: a.Name, kind: a.Kind, text: a.Text, err: errOf(a.Err), added: a.Added, held: a.Held}
+		var err error
+		if a.Err != "" {
+			err = recordedErr{text: a.Err, noAnswer: a.NoAnswer}
+		}
+		msg = actionMsg{at: a.At, id: a.ID, name: a.Name, kind: a.Kind, text: a.Text, err: err, added: a.Added, held: a.Held,
+			asked: a.Asked, verb: a.Verb}
+	case e.Log != nil:
+		msg = logLinesMsg{gen: e.Log.Gen, lines: e.Log.Lines, open: e.Log.Open, err: errOf(e.Log.Err)}
 	case e.Tick:
 		msg = countdownMsg(e.At)
 	case e.Compare != nil:

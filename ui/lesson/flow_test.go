@@ -31,6 +31,8 @@ func (noActions) Pause(string) error                           { return nil }
 func (noActions) Unpause(string) error                         { return nil }
 func (noActions) Stop(string, time.Duration) (string, error)   { return "SIGTERM", nil }
 func (noActions) Kill(string) error                            { return nil }
+func (noActions) Restart(string) error                         { return nil }
+func (noActions) IgnoreSIGTERM(string) error                   { return nil }
 func (noActions) Start() (string, error)                       { return "", nil }
 func (noActions) Remove(string) error                          { return nil }
 func (noActions) Shell(string) (*exec.Cmd, error)              { return nil, nil }

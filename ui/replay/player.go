@@ -10,6 +10,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"glassbox/inspect"
 	"glassbox/sandbox/state"
 	"glassbox/ui"
 )
@@ -56,7 +57,7 @@ func (p *Player) rewind() {
 	p.now = &now
 	h := p.rec.Header
 	clock := p.now
-	p.m = ui.New(ui.Options{Styles: p.styles, Interval: h.Interval, StressMB: h.StressMB, Actions: unavailable{},
+	p.m = ui.New(ui.Options{Styles: p.styles, Interval: h.Interval, StressMB: h.StressMB, Actions: unavailable{}, Source: recorded{},
 		Clock: func() time.Time { return *clock }, ReadOnly: readOnly})
 	p.next, p.pos = 0, 0
 	if p.w > 0 {
@@ -270,3 +271,16 @@ func (unavailable) CompareVM(context.Context, func(state.CompareEvent)) (*state.
 }
 
 var _ ui.Actions = unavailable{}
+
+// recorded is a replay's source: the recording holds the snapshots and
+// the log lines; nothing is read (a replay never runs the screen's
+// commands, so these are never called: the log view opens on them).
+type recorded struct{}
+
+var errRecorded = errors.New("a replay reads only its recording")
+
+func (recorded) List() ([]*state.Sandbox, error)                    { return nil, errRecorded }
+func (recorded) Snapshot(*state.Sandbox) (*inspect.Snapshot, error) { return nil, errRecorded }
+func (recorded) FollowLog(context.Context, string, int, func(ui.LogLine)) error {
+	return errRecorded
+}
