@@ -22,6 +22,10 @@ type Guide interface {
 	Update(msg tea.Msg, seen Seen) (g Guide, cmd tea.Cmd, taken bool)
 	// Pane is what the guide shows now.
 	Pane() GuidePane
+	// Show is what the guide wants the screen to show now (a step's
+	// sandbox and panel), once; nil for nothing. The screen asks after
+	// each Update, so that it applies in order with everything else.
+	Show() *ShowMsg
 }
 
 // GuideState is where a lesson's step stands.
@@ -97,7 +101,7 @@ func (s Seen) Box(ref string) (SeenBox, bool) {
 
 // ShowMsg asks the screen to select a sandbox (by name or id; "" keeps the
 // selection) and focus a panel, closing an overlay when Close is set. A
-// guide sends it when a step begins.
+// guide asks it through Show when a step begins.
 type ShowMsg struct {
 	Box   string `json:"box,omitempty"`
 	Panel Panel  `json:"panel"`
@@ -112,6 +116,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m.guide != nil {
 		g, cmd, taken := m.guide.Update(msg, m.seen())
 		m.guide, gcmd = g, cmd
+		if s := m.guide.Show(); s != nil {
+			m = m.show(*s)
+			m.record(Entry{Show: s})
+		}
 		if taken {
 			m.notePane()
 			return m, gcmd

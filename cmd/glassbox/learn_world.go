@@ -96,10 +96,16 @@ func rootDir(r state.Roots) string {
 func (w *learnWorld) Sandboxes() ([]*state.Sandbox, error) { return w.eng.List(true) }
 
 func (w *learnWorld) Remove(id string) error {
-	if err := w.eng.Remove(id, true); err != nil && !errors.Is(err, state.ErrNotFound) {
-		return err
+	var err error
+	// A sandbox between two runs (its restart policy at work) may refuse
+	// for a moment: try again.
+	for try := 0; try < 3; try++ {
+		if err = w.eng.Remove(id, true); err == nil || errors.Is(err, state.ErrNotFound) {
+			return nil
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
-	return nil
+	return err
 }
 
 func (w *learnWorld) Image(ref string) (*lesson.Image, error) {

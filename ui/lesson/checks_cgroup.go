@@ -1,6 +1,7 @@
 package lesson
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -157,6 +158,31 @@ func init() {
 			}
 			return done("%s: SIGTERM was ignored, the grace period ran out, SIGKILL cannot be: 137 = 128 + 9", e)
 		}})
+	register("ignores-term", Check{Args: 1, About: "the calculator has been told to ignore SIGTERM (its /stress says so)",
+		Test: func(c *Ctx) Verdict {
+			b, v := c.running(c.Args[0])
+			if v != nil {
+				return *v
+			}
+			if b.Record.Network.IP == "" {
+				return waiting("%s has no address to ask", b.Name)
+			}
+			code, body, err := c.World.HTTP("GET", "http://"+b.Record.Network.IP+":8000/stress", "")
+			if err != nil || code != 200 {
+				return waiting("asking %s's calculator: %v", b.Name, err)
+			}
+			var st struct {
+				SIGTERM string `json:"sigterm"`
+			}
+			if json.Unmarshal([]byte(body), &st) != nil || st.SIGTERM != "ignore" {
+				return waiting("%s's calculator drains on SIGTERM (%s)", b.Name, orWord(st.SIGTERM, "drain"))
+			}
+			grace := b.Record.StopTimeout
+			if grace <= 0 {
+				grace = 10 * time.Second
+			}
+			return done("%s's calculator now ignores SIGTERM; its grace period is %s", b.Name, grace)
+		}})
 	register("healthy", Check{Args: 1, About: "the sandbox's health check passes",
 		Test: func(c *Ctx) Verdict {
 			b, v := c.running(c.Args[0])
@@ -181,10 +207,10 @@ func init() {
 			}
 			sb := b.Record
 			if sb.RestartCount == 0 || sb.RestartedAfter == nil {
-				if sb.Status == state.Exited {
-					return failed("%s ended %s and was not restarted (policy %s)", b.Name, sb.Exit, words.Policy(sb))
+				if sb.Status == state.Exited && !restarts(sb) {
+					return failed("%s ended %s and its policy (%s) does not restart it", b.Name, sb.Exit, words.Policy(sb))
 				}
-				return waiting("%s: restart count 0", b.Name)
+				return waiting("%s is %s; restart count 0", b.Name, sb.Status)
 			}
 			if sb.Status != state.Running {
 				return waiting("%s is being restarted (%s)", b.Name, sb.Status)
@@ -192,6 +218,18 @@ func init() {
 			return done("after %s, policy %s started it again: restart count %d, running with a new PID 1 (host PID %d)",
 				sb.RestartedAfter, words.Policy(sb), sb.RestartCount, sb.InitPID)
 		}})
+}
+
+// restarts says whether a sandbox's restart policy starts it again after
+// the exit it is in (the supervisor waits a moment first).
+func restarts(sb *state.Sandbox) bool {
+	switch {
+	case sb.Restart == "always":
+		return true
+	case strings.HasPrefix(sb.Restart, "on-failure"):
+		return sb.Exit == nil || sb.Exit.Code != 0
+	}
+	return false
 }
 
 func limitWord(valid bool, v int64) string {

@@ -79,8 +79,12 @@ type Runner struct {
 	notes map[string]string
 	stops []func()
 
-	catchUp   int // Student/Presenter resuming: steps before this one are solved unattended
-	solving   bool
+	catchUp int // Student/Presenter resuming: steps before this one are solved unattended
+	solving bool
+	// toPress: unattended, the step's key waits until the screen shows
+	// the step's sandbox (a helper may have only just started it).
+	toPress   bool
+	show      *ui.ShowMsg // for the screen to show, once (Show)
 	lastPress time.Time
 	seen      ui.Seen
 
@@ -251,7 +255,8 @@ type (
 		code   int
 		err    error
 	}
-	savedMsg struct{ err error }
+	savedMsg   struct{ err error }
+	advanceMsg struct{ gen int } // go on to the next step (after the screen took this one's end in)
 )
 
 // Init enters the first step.
@@ -265,7 +270,8 @@ func (r *Runner) enter(ch, st int, newChapter bool) tea.Cmd {
 	r.ch, r.st = ch, st
 	r.gen++
 	r.ready, r.looking, r.solving, r.armed, r.hint = false, false, false, false, false
-	r.held, r.concealed, r.shown = false, false, false
+	r.held, r.concealed, r.shown, r.toPress, r.show = false, false, false, false, nil
+	r.lastPress = time.Time{}
 	r.phase, r.say = ui.GuideWaiting, "getting the step ready…"
 	r.since = r.o.Clock()
 	r.notes = map[string]string{}
@@ -403,6 +409,11 @@ func (r *Runner) Update(msg tea.Msg, seen ui.Seen) (ui.Guide, tea.Cmd, bool) {
 		return r, r.verdict(msg), true
 	case solvedMsg:
 		return r, r.solved(msg), true
+	case advanceMsg:
+		if msg.gen != r.gen {
+			return r, nil, true
+		}
+		return r, r.next(), true
 	case savedMsg:
 		if msg.err != nil {
 			r.say = "could not keep the progress: " + msg.err.Error()
@@ -438,12 +449,15 @@ func (r *Runner) prepared(msg preparedMsg) tea.Cmd {
 	}
 	r.ready = true
 	r.say = "waiting: do what the step says"
-	showMsg := ui.ShowMsg{Box: r.fill.box, Panel: panelOf(s), Close: true}
-	show := func() tea.Msg { return showMsg }
+	r.show = &ui.ShowMsg{Box: r.fill.box, Panel: panelOf(s), Close: true}
 	_, r.shown = r.seen.Box(r.fill.box)
-	cmds := []tea.Cmd{show, r.tickAfter(0), r.save()}
+	cmds := []tea.Cmd{r.tickAfter(0), r.save()}
 	if r.unattended() {
-		cmds = append(cmds, r.solve(0))
+		if s.Key != "" && len(r.fill.solve) == 0 {
+			r.toPress = true
+		} else {
+			cmds = append(cmds, r.solve(0))
+		}
 	}
 	return tea.Sequence(cmds...)
 }
@@ -488,8 +502,11 @@ func (r *Runner) tick(msg tickMsg) tea.Cmd {
 	cmds := []tea.Cmd{r.tickAfter(r.o.Poll)}
 	if _, ok := r.seen.Box(r.fill.box); ok && !r.shown {
 		r.shown = true
-		show := ui.ShowMsg{Box: r.fill.box, Panel: panelOf(s)}
-		cmds = append(cmds, func() tea.Msg { return show })
+		r.show = &ui.ShowMsg{Box: r.fill.box, Panel: panelOf(s)}
+	}
+	if r.toPress && (r.fill.box == "" || r.seen.Current == r.fill.box) {
+		r.toPress = false
+		cmds = append(cmds, r.press(s.Key))
 	}
 	if s.Key != "" && s.Repeat > 0 && r.unattended() && !r.lastPress.IsZero() && now.Sub(r.lastPress) >= s.Repeat {
 		cmds = append(cmds, r.press(s.Key))
@@ -651,7 +668,7 @@ func (r *Runner) finishUnattended() tea.Cmd {
 			r.say = "catching up failed at this step: " + r.say
 			return nil
 		}
-		return r.next()
+		return r.advance()
 	}
 	took := r.o.Clock().Sub(r.since)
 	r.results = append(r.results, Result{Step: s, State: r.phase, Say: r.say, Took: took})
@@ -663,7 +680,14 @@ func (r *Runner) finishUnattended() tea.Cmd {
 			r.ch+1, r.st+2, r.ch+1, len(r.chapter().Steps)))
 		r.st = len(r.chapter().Steps) - 1
 	}
-	return r.next()
+	return r.advance()
+}
+
+// advance goes on in a message of its own, so that the screen (and a
+// recording) takes the step's end in before the next step begins.
+func (r *Runner) advance() tea.Cmd {
+	gen := r.gen
+	return func() tea.Msg { return advanceMsg{gen: gen} }
 }
 
 // next goes to the next step, the next chapter, or the end.
@@ -761,6 +785,13 @@ func (r *Runner) key(msg tea.KeyMsg) (ui.Guide, tea.Cmd, bool) {
 		return r, nil, true
 	}
 	return r, nil, false
+}
+
+// Show is the sandbox and panel the screen is to show now, once.
+func (r *Runner) Show() *ui.ShowMsg {
+	s := r.show
+	r.show = nil
+	return s
 }
 
 // Pane is what the screen shows of the lesson.

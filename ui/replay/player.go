@@ -234,8 +234,11 @@ func (p *Player) bar() string {
 	if !p.follow {
 		look = " · free look (f follows)"
 	}
-	s := fmt.Sprintf(" REPLAY %s %s / %s ×%g%s · space pause · ←/→ 10 s · ,/. step · +/- speed · q quit",
-		state, Clock(p.pos), Clock(p.rec.Length()), speeds[p.speed], look)
+	keys := "space pause · ←/→ 10 s · ,/. step · +/- speed · q quit"
+	if p.note != "" {
+		keys = p.note
+	}
+	s := fmt.Sprintf(" REPLAY %s %s / %s ×%g%s · %s", state, Clock(p.pos), Clock(p.rec.Length()), speeds[p.speed], look, keys)
 	return st.Banner.Render(fit(s, p.w))
 }
 
