@@ -128,7 +128,7 @@ func Once(rec *Recording, d time.Duration, w, h int) string {
 	}
 	r := lipgloss.NewRenderer(io.Discard)
 	r.SetColorProfile(termenv.Ascii)
-	p := NewPlayer(rec, ui.NewStyles(r))
+	p := still(rec, ui.NewStyles(r))
 	p.Seek(d)
 	lines := strings.Split(p.Frame(w, h), "\n")
 	for i, l := range lines {

@@ -42,11 +42,21 @@ type Player struct {
 	w, h   int
 	last   time.Time // the previous tick's wall clock
 	note   string    // the last word on a key
+	// still: one frame to print (--once), not a screen to press keys on:
+	// the keys show as they did live.
+	still bool
 }
 
 // NewPlayer makes a player at the start of a recording.
 func NewPlayer(rec *Recording, st *ui.Styles) *Player {
 	p := &Player{rec: rec, styles: st, speed: 2, follow: true}
+	p.rewind()
+	return p
+}
+
+// still is a player for one frame: the screen exactly as it was.
+func still(rec *Recording, st *ui.Styles) *Player {
+	p := &Player{rec: rec, styles: st, speed: 2, follow: true, still: true}
 	p.rewind()
 	return p
 }
@@ -57,8 +67,12 @@ func (p *Player) rewind() {
 	p.now = &now
 	h := p.rec.Header
 	clock := p.now
+	ro := readOnly
+	if p.still {
+		ro = ""
+	}
 	p.m = ui.New(ui.Options{Styles: p.styles, Interval: h.Interval, StressMB: h.StressMB, Actions: unavailable{}, Source: recorded{},
-		Clock: func() time.Time { return *clock }, ReadOnly: readOnly})
+		Clock: func() time.Time { return *clock }, ReadOnly: ro})
 	p.next, p.pos = 0, 0
 	if p.w > 0 {
 		p.resize()
@@ -81,9 +95,9 @@ func (p *Player) apply() {
 			return // the viewer looks around for themselves
 		}
 	}
-	if e.Guide != nil {
+	if e.Guide != nil && !p.still {
 		g := *e.Guide
-		g.Keys = "(the lesson as it ran: a replay)"
+		g.Keys = "(the lesson as it ran: the keys below drive the replay)"
 		e.Guide = &g
 	}
 	p.m = p.m.Apply(e)
