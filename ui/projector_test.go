@@ -83,6 +83,13 @@ func TestProjectorScreens(t *testing.T) {
 				out := m.View()
 				checkSize(t, out, w, h)
 				golden.RequireEqual(t, []byte(out))
+				if tc.name == "oom_moment" {
+					// The kill stays in the events beside its consequence, first.
+					oom, after := strings.Index(out, "OOM!    calc"), strings.Index(out, "action  calc: stress memory")
+					if oom < 0 || after < 0 || oom > after {
+						t.Errorf("at %d×%d the events do not show the OOM kill, then the request it cut off", w, h)
+					}
+				}
 				if !strings.Contains(out, "? help") || !strings.Contains(out, "q quit") {
 					if m.overlay == overlayNone || m.overlay.actsOnSandbox() {
 						t.Errorf("the footer lost ? or q at %d×%d", w, h)

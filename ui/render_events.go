@@ -35,19 +35,57 @@ func renderEvents(st *Styles, evs []Event, w, h int) []string {
 		}
 		blocks = append(blocks, block)
 	}
-	n, first := 0, len(blocks)
-	for first > 0 && (h <= 0 || n+len(blocks[first-1]) <= h) {
-		first--
-		n += len(blocks[first])
-	}
-	if first == len(blocks) && first > 0 {
-		// The newest alone is taller than the panel: its start.
-		return blocks[first-1][:h]
-	}
+	return newestThatFit(blocks, w, h)
+}
+
+// newestThatFit lays out the newest event blocks in h lines. When they do
+// not all fit whole, each is cut to fewer lines (down to one, ending in
+// "…") if that keeps more of them in view — an OOM kill stays on screen
+// beside the long consequence that follows it — and the newest then takes
+// the lines left over.
+func newestThatFit(blocks [][]string, w, h int) []string {
 	var out []string
-	for _, b := range blocks[first:] {
-		out = append(out, b...)
+	if h <= 0 {
+		for _, b := range blocks {
+			out = append(out, b...)
+		}
+		return out
 	}
+	fits := func(limit int) int {
+		n, used := 0, 0
+		for i := len(blocks) - 1; i >= 0 && used+min(len(blocks[i]), limit) <= h; i-- {
+			n, used = n+1, used+min(len(blocks[i]), limit)
+		}
+		return n
+	}
+	limit, shown := h, fits(h)
+	for _, l := range []int{2, 1} {
+		if n := fits(l); n > shown {
+			limit, shown = l, n
+		}
+	}
+	kept := blocks[len(blocks)-shown:]
+	used := 0
+	for _, b := range kept[:len(kept)-1] {
+		used += min(len(b), limit)
+	}
+	for i, b := range kept {
+		if i == len(kept)-1 {
+			limit = h - used // the newest takes what is left
+		}
+		out = append(out, cutBlock(b, limit, w)...)
+	}
+	return out
+}
+
+// cutBlock is an event's first n lines, the last marked "…" when more
+// were left out.
+func cutBlock(b []string, n, w int) []string {
+	if len(b) <= n {
+		return b
+	}
+	out := append([]string(nil), b[:n]...)
+	out[n-1] = cut(out[n-1]+"…", w)
 	return out
 }
 
