@@ -410,6 +410,9 @@ func TestForegroundAndAutoRemove(t *testing.T) {
 		}
 	}()
 	sb := c.waitFor(name, "running", func(sb *state.Sandbox) bool { return sb.Status == state.Running })
+	// Running is the workload's exec; the calculator handles SIGTERM once
+	// it serves (before, the signal's default action ends it: exit 143).
+	sandboxtest.WaitServing(t, sb)
 	if sb.Detached || !strings.Contains(c.Ok("ps", "--no-trunc"), name) {
 		t.Errorf("foreground sandbox: detached %v; ps:\n%s", sb.Detached, c.Ok("ps"))
 	}
@@ -433,6 +436,7 @@ func TestForegroundAndAutoRemove(t *testing.T) {
 	rm := sandboxtest.UniqueName("autorm")
 	c.Ok("run", "-d", "--rm", "--name", rm)
 	sb = c.waitFor(rm, "running", func(sb *state.Sandbox) bool { return sb.Status == state.Running })
+	sandboxtest.WaitServing(t, sb)
 	c.Ok("stop", rm)
 	if strings.Contains(c.Ok("ps", "-a"), rm) {
 		t.Error("a --rm sandbox is still listed after it exited")
