@@ -74,8 +74,10 @@ func renderHeader(st *Styles, boxes []*box, cur int, now time.Time, w int) []str
 		"  " + health + "  " + up + "  " + st.Label.Render("image ") + image + "  " + st.Label.Render("id ") + sb.ID
 	l2 := st.Label.Render("ports ") + ports(sb.Network.Ports) + "  " + st.Label.Render("limits ") + words.Limits(sb.Limits) + "  " + restart
 	if b.snap != nil {
+		// First on the line: the end of a long line is cut on a narrow
+		// terminal.
 		if alarm := words.FirewallAlarm(b.snap.Network.Firewall); alarm != "" {
-			l2 += "  " + st.Bad.Render(alarm+" (inspect says why)")
+			l2 = st.Bad.Render(alarm+" (inspect says why)") + "  " + l2
 		}
 	}
 	var tabs []string
