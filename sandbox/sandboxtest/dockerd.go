@@ -141,6 +141,9 @@ func lockDockerd(t testing.TB) (*os.File, error) {
 		if err := stale.teardown(); err != nil {
 			t.Logf("cleaning up after the previous dockerd: %v", err)
 		}
+		// Done with: a holder that runs no dockerd of its own
+		// (WithoutDockerd) must not leave the record to the next one.
+		f.Truncate(0)
 	}
 	return f, nil
 }
@@ -363,8 +366,11 @@ func (d *Docker) teardown() error {
 	for _, pid := range processesMentioning(d.Dir) {
 		terminate(pid, 5*time.Second)
 	}
+	// Without a record of the host from before (a test killed before it
+	// saved one, so before its dockerd ran), a docker cgroup is not this
+	// kit's to remove: it may hold the host's own docker's containers.
 	for _, parent := range dockerCgroupParents() {
-		if d.before == nil || !d.before.Paths[parent] {
+		if d.before != nil && !d.before.Paths[parent] {
 			errs = append(errs, removeCgroupTree(parent))
 		}
 	}

@@ -179,6 +179,11 @@ func TestDockerdCleansUpAfterAKilledTest(t *testing.T) {
 		t.Fatalf("the killed helper's dockerd is not running: nothing to clean up")
 	}
 	lock = holdDockerdLock(t) // which cleans up after the helper
+	// and lets go of its record, though it starts no dockerd itself (as
+	// WithoutDockerd): the leak check would report it.
+	if s := strings.TrimSpace(readString(DockerdLock)); s != "" {
+		t.Errorf("after the clean-up %s still names %q", DockerdLock, s)
+	}
 	t.Run("next dockerd", func(t *testing.T) {
 		d := startDockerd(t, &Docker{lock: lock})
 		if out := d.Run(t, "ps", "-aq"); out != "" {
