@@ -41,9 +41,10 @@ func firewallWhy(fw *inspect.Firewall) string {
 			" in chain GLASSBOX-FORWARD is missing (a firewall reload?): the next sandbox started on " + fw.Bridge +
 			" puts it back (iptables -S GLASSBOX-FORWARD)"
 	case fw.RuleInPlace && fw.DroppedDelta == 0:
-		return "glassbox's rule lets the traffic through iptables' FORWARD chain now: the drops were earlier, while it was missing"
+		return "glassbox's rule for " + fw.Bridge + " is in place and nothing was dropped just now: the drops were earlier (while the rule was missing, or another filter dropped)"
 	case fw.RuleInPlace:
-		return "glassbox's rule lets the traffic through iptables' FORWARD chain: another filter drops it (nft list ruleset: a chain on the forward hook with policy drop?)"
+		return "glassbox's rule for " + fw.Bridge + " is in place, yet another filter drops the traffic: a rule above it in iptables' FORWARD chain " +
+			"(DOCKER-USER comes first: iptables -S DOCKER-USER) or a chain on the forward hook with policy drop (nft list ruleset)"
 	}
 	return "a filter on the host's forward path drops it (iptables -S FORWARD, nft list ruleset); with br_netfilter, bridged traffic goes through them"
 }

@@ -21,7 +21,7 @@ func TestFirewallWords(t *testing.T) {
 			[]string{"dropped 12 of 50 packets", "3 in the last 2.0 s", "FORWARD policy is DROP", "missing", "iptables -S GLASSBOX-FORWARD"},
 			"dropped 3 packets between sandboxes on glassbox0"},
 		{&inspect.Firewall{Bridge: "gb1", Seen: 9, Passed: 4, Dropped: 5, DroppedDelta: 1, IntervalSeconds: 1, ForwardPolicy: "DROP", RuleInPlace: true},
-			[]string{"dropped 5 of 9", "another filter drops it"}, "dropped 1 packet between"},
+			[]string{"dropped 5 of 9", "rule for gb1 is in place, yet another filter drops the traffic", "iptables -S DOCKER-USER"}, "dropped 1 packet between"},
 		{&inspect.Firewall{Bridge: "gb1", Seen: 9, Passed: 4, Dropped: 5, ForwardPolicy: "DROP", RuleInPlace: true},
 			[]string{"dropped 5 of 9", "the drops were earlier"}, ""},
 		{&inspect.Firewall{Bridge: "gb1", Seen: 9, Passed: 9, Note: "the iptables rule … could not be added: exit 4"},
