@@ -242,7 +242,7 @@ func TestExecBadInput(t *testing.T) {
 		{"needs to be an absolute path", []string{"-w", "rel", name, "true"}},
 		{"the input device is not a TTY", []string{"-it", name, "sh"}},
 		{"-d cannot go with -i or -t", []string{"-d", "-t", name, "sh"}},
-		{"unknown shorthand flag", []string{"-z", name, "true"}},
+		{"exec has no flag -z", []string{"-z", name, "true"}},
 	} {
 		_, errs, code := c.execIn("", tc.args...)
 		if code == 0 || !strings.Contains(errs, tc.says) {
