@@ -1,11 +1,9 @@
 package sandbox
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -59,11 +57,11 @@ func AppendByte(sb *state.Sandbox, path string) error {
 // ownsInit checks that the process the record names is still the
 // sandbox's init (a PID can be reused): it must be in the sandbox's cgroup.
 func ownsInit(sb *state.Sandbox) error {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(sb.InitPID) + "/cgroup")
+	in, err := inCgroup(sb.InitPID, sb.Cgroup.Path)
 	if err != nil {
 		return fmt.Errorf("%s's init (PID %d) is gone: %w", sb.Name, sb.InitPID, err)
 	}
-	if sb.Cgroup.Path != "" && !bytes.Contains(data, []byte(sb.Cgroup.Path)) {
+	if sb.Cgroup.Path != "" && !in {
 		return fmt.Errorf("PID %d is no longer %s's init", sb.InitPID, sb.Name)
 	}
 	return nil

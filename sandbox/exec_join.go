@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/prometheus/procfs"
@@ -91,7 +90,7 @@ func joinSpec(sb *state.Sandbox, proc *processRecord, x *ExecConfig) (*nsinit.Jo
 	// The pidfd names whatever process had the PID when it was opened: it
 	// must be the init, in the sandbox's cgroup.
 	start := startTime(sb.InitPID)
-	if !inCgroup(sb.InitPID, sb.Cgroup.Path) || start == 0 {
+	if in, _ := inCgroup(sb.InitPID, sb.Cgroup.Path); !in || start == 0 {
 		return fail(notRunning)
 	}
 	// Without -u, the sandbox's own user (the image's USER, run -u), as
@@ -183,19 +182,24 @@ func envValue(env []string, key string) string {
 	return ""
 }
 
-// inCgroup says whether /proc/PID/cgroup puts the process in cgroup path
-// (in any hierarchy).
-func inCgroup(pid int, cg string) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
-	if err != nil || cg == "" {
-		return false
+// inCgroup says whether the process is in cgroup path cg (in any
+// hierarchy), as /proc/PID/cgroup (read with procfs) has it; an error
+// when the process is gone.
+func inCgroup(pid int, cg string) (bool, error) {
+	p, err := procfs.NewProc(pid)
+	if err != nil {
+		return false, err
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasSuffix(line, ":"+cg) {
-			return true
+	cgs, err := p.Cgroups()
+	if err != nil {
+		return false, err
+	}
+	for _, c := range cgs {
+		if cg != "" && c.Path == cg {
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // startTime is when process pid started, in clock ticks since boot
