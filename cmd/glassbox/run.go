@@ -2,16 +2,13 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
-	"slices"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"glassbox/sandbox"
-	"glassbox/sandbox/image"
 	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/network"
 	"glassbox/sandbox/state"
@@ -49,7 +46,9 @@ sandbox created.`,
 				req.Config.Image, req.Config.Args = args[0], args[1:]
 			}
 			e := engineOf(cmd)
-			warnUnexposed(e, &req, cmd.ErrOrStderr())
+			req.Unexposed = func(p state.Port, image string, exposed []int) {
+				fmt.Fprintln(cmd.ErrOrStderr(), "glassbox:", words.UnexposedPort(image, p.HostPort, p.ContainerPort, exposed))
+			}
 			if detach {
 				sb, err := e.Run(&req)
 				if err != nil {
@@ -90,29 +89,6 @@ sandbox created.`,
 	fl.BoolVar(&req.Remove, "rm", false, "remove the sandbox when it exits (a foreground run always does)")
 	fl.Var(logOptFlag{&req.Log}, "log-opt", fmt.Sprintf("cap a detached sandbox's log, as docker's local driver: max-size=SIZE (per file), max-file=N (files kept); default %s", lifecycle.LogConfig{}))
 	return cmd
-}
-
-// warnUnexposed says on stderr when a port is published to a port the
-// image's service does not listen on (-p 9000:9000 on an image that
-// exposes 8000): docker allows it, and nothing answers. A command of the
-// user's own may listen anywhere: then there is nothing to say.
-func warnUnexposed(e *lifecycle.Engine, req *lifecycle.Request, w io.Writer) {
-	if len(req.Ports) == 0 || len(req.Config.Args) > 0 {
-		return
-	}
-	im, err := image.NewStore(e.Roots).Get(req.Config.Image)
-	if err != nil {
-		return // the run says what is wrong with the image
-	}
-	exposed := im.Config.TCPPorts()
-	if len(exposed) == 0 {
-		return
-	}
-	for _, p := range req.Ports {
-		if p.ContainerPort != 0 && !slices.Contains(exposed, p.ContainerPort) {
-			fmt.Fprintln(w, "glassbox:", words.UnexposedPort(im.Name, p.HostPort, p.ContainerPort, exposed))
-		}
-	}
 }
 
 // runForeground runs the request in this process and returns the

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"time"
 
 	"glassbox/sandbox"
@@ -50,6 +51,14 @@ type Request struct {
 	// Log (--log-opt) caps a detached sandbox's log: the zero value is
 	// docker's local driver's 20 MB × 5 files.
 	Log LogConfig
+
+	// Unexposed, when set, hears of each published port whose container
+	// port the image's own command does not listen on (-p 9000:9000 on an
+	// image that exposes 8000): docker allows it, and nothing will answer
+	// there. It is told while the request is checked, from the image that
+	// check looked up; never for a command of the user's own, which may
+	// listen anywhere. Not a flag: the CLI warns through it.
+	Unexposed func(p state.Port, image string, exposed []int)
 }
 
 // check refuses what the engine cannot do with the request, before the
@@ -124,6 +133,13 @@ func (e *Engine) prepare(req *Request, detached bool) (*Spec, error) {
 	ports, err := imagePorts(req.Ports, &cfg)
 	if err != nil {
 		return nil, err
+	}
+	if req.Unexposed != nil && len(req.Config.Args) == 0 && len(cfg.Expose) > 0 {
+		for _, p := range ports {
+			if !slices.Contains(cfg.Expose, p.ContainerPort) {
+				req.Unexposed(p, cfg.Image, cfg.Expose)
+			}
+		}
 	}
 	if detached {
 		// A port in use is an error before anything exists; the supervisor
