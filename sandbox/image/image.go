@@ -28,7 +28,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -188,7 +187,7 @@ func (s *Store) resolve(ref string) (string, error) {
 		}
 	}
 	hexPart := strings.TrimPrefix(ref, "sha256:")
-	if isHex.MatchString(hexPart) {
+	if isHex(hexPart) {
 		ids, err := s.imageIDs()
 		if err != nil {
 			return "", err
@@ -209,7 +208,19 @@ func (s *Store) resolve(ref string) (string, error) {
 	return "", fmt.Errorf("%w %q (glassbox images lists them; built in: %s)", ErrUnknown, ref, strings.Join(Names(), ", "))
 }
 
-var isHex = regexp.MustCompile(`^[0-9a-f]{1,64}$`)
+// isHex says whether s is 1 to 64 lower-case hex digits (a loop, not a
+// package-level regexp, which every start of the binary would compile).
+func isHex(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // List returns every image in the store, built-in ones included (built if
 // they are not yet), newest first. A built-in image the host cannot

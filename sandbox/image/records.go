@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -46,7 +47,7 @@ func (s *Store) imageIDs() ([]string, error) {
 	}
 	var ids []string
 	for _, e := range entries {
-		if e.IsDir() && isHex.MatchString(e.Name()) && len(e.Name()) == 64 {
+		if e.IsDir() && len(e.Name()) == 64 && isHex(e.Name()) {
 			ids = append(ids, "sha256:"+e.Name())
 		}
 	}
@@ -181,10 +182,14 @@ func (s *Store) setTags(change func(tags map[string]string)) error {
 
 // Reference grammar, docker's: lower-case components separated by "/",
 // each alphanumerics joined by ".", "_", "__" or "-" runs; a tag of up to
-// 128 word characters, dots and dashes, not starting with either.
+// 128 word characters, dots and dashes, not starting with either. Compiled
+// on first use: a package-level regexp is compiled at every start of the
+// binary, the supervisor's and the calculator's included.
 var (
-	refName = regexp.MustCompile(`^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$`)
-	refTag  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	refName = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$`)
+	})
+	refTag = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`) })
 )
 
 // ParseReference splits NAME[:TAG] (":latest" when no tag is given) and
@@ -199,9 +204,9 @@ func ParseReference(ref string) (name, tag string, err error) {
 		return "", "", errors.New("invalid reference: empty")
 	case strings.Contains(ref, "@"):
 		return "", "", fmt.Errorf("invalid reference %q: digests (@sha256:…) are not supported, use NAME[:TAG]", ref)
-	case len(name) > 255 || !refName.MatchString(name):
+	case len(name) > 255 || !refName().MatchString(name):
 		return "", "", fmt.Errorf("invalid reference %q: a name is lower-case letters, digits and . _ - separators, in /-separated parts", ref)
-	case !refTag.MatchString(tag):
+	case !refTag().MatchString(tag):
 		return "", "", fmt.Errorf("invalid reference %q: a tag is up to 128 letters, digits, _ . -, not starting with . or -", ref)
 	}
 	return name, tag, nil

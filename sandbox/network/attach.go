@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/vishvananda/netlink"
@@ -24,8 +23,6 @@ func HostIf(id string) string { return vethPrefix + id }
 
 // SandboxIf is the name of the veth end inside the sandbox.
 const SandboxIf = "eth0"
-
-var idPattern = regexp.MustCompile(`^[0-9a-f]{1,12}$`)
 
 // Attach connects the network namespace of process pid (the sandbox's
 // init, already in its own namespace and not yet running the workload) the
@@ -57,7 +54,7 @@ func Attach(roots state.Roots, id string, pid int, mode Mode, opts ...Option) (s
 		if err := cfg.Validate(); err != nil {
 			return state.Network{}, err
 		}
-		if !idPattern.MatchString(id) {
+		if len(id) == 0 || len(id) > 12 || !isLowerHex(id) {
 			return state.Network{}, fmt.Errorf("sandbox id %q: want up to 12 lowercase hex digits", id)
 		}
 	}
@@ -346,4 +343,15 @@ func Detach(roots state.Roots, id string, n state.Network) error {
 		errs = append(errs, fmt.Errorf("release the address of %s: %w", id, err))
 	}
 	return errors.Join(errs...)
+}
+
+// isLowerHex says whether s is all lower-case hex digits (a loop, not a
+// package-level regexp, which every start of the binary would compile).
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
