@@ -191,13 +191,13 @@ func CheckHost(userns bool) error {
 // checkName refuses a name another recorded sandbox already has (a record
 // of the same id is the caller's own reservation).
 func checkName(store *state.Store, id, name string) error {
-	all, err := store.List()
+	names, err := store.Names()
 	if err != nil {
 		return err
 	}
-	for _, sb := range all {
-		if sb.ID != id && (sb.Name == name || sb.ID == name) {
-			return fmt.Errorf("the name %q is already in use by sandbox %s; remove it or choose another name", name, sb.ID)
+	for n, other := range names {
+		if other != id && (n == name || other == name) {
+			return fmt.Errorf("the name %q is already in use by sandbox %s; remove it or choose another name", name, other)
 		}
 	}
 	return nil

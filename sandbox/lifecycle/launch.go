@@ -37,13 +37,15 @@ func (e *Engine) create(sp *Spec) (*state.Sandbox, *state.Lock, error) {
 		return nil, nil, err
 	}
 	defer unlock()
-	all, err := e.List(true)
+	// A name stays taken until rm, whether its sandbox runs or not: no
+	// need to reconcile the records (List) to know the names.
+	names, err := e.store.Names()
 	if err != nil {
 		return nil, nil, err
 	}
 	taken := map[string]bool{}
-	for _, sb := range all {
-		taken[sb.Name] = true
+	for name := range names {
+		taken[name] = true
 	}
 	if sp.Name == "" {
 		sp.Name = generateName(taken)
