@@ -34,6 +34,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"glassbox/sandbox/state"
 )
 
@@ -190,9 +192,40 @@ func (e *Engine) waitSupervisor(id string, d time.Duration) bool {
 	return err != nil || waitProcess(p, d)
 }
 
-// waitProcess waits until p has exited, at most d.
+// waitProcess waits until p has exited, at most d. It sleeps on a pidfd
+// of p, which the kernel makes readable as p exits: rm and stop return as
+// soon as the supervisor is gone, not at the next tick of a poll.
 func waitProcess(p Process, d time.Duration) bool {
+	if !p.Alive() {
+		return true
+	}
 	deadline := time.Now().Add(d)
+	fd, err := unix.PidfdOpen(p.PID, 0)
+	if err == nil {
+		defer unix.Close(fd)
+		// The PID may have been reused since Alive: the pidfd is only
+		// p's if p still runs now that it is open.
+		if !p.Alive() {
+			return true
+		}
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		for {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return !p.Alive()
+			}
+			n, err := unix.Poll(fds, int(left.Milliseconds())+1)
+			if err == unix.EINTR {
+				continue
+			}
+			if err == nil && n > 0 {
+				return true
+			}
+			if err != nil {
+				break // poll cannot wait here: fall back to polling
+			}
+		}
+	}
 	for p.Alive() {
 		if time.Now().After(deadline) {
 			return false
