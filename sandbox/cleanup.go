@@ -49,6 +49,9 @@ func cleanup(roots state.Roots, sb *state.Sandbox, stateToo bool) error {
 	// damaged record cannot make Cleanup remove anything else.
 	dir := filepath.Join(roots.ContainersDir(), sb.ID)
 	errs = append(errs, removeShortLinks(roots, sb.ID))
-	errs = append(errs, removeFiles(state.NewStore(roots), sb.ID, dir, stateToo))
+	errs = append(errs, removeDir(dir, stateToo))
+	if stateToo {
+		errs = append(errs, state.NewStore(roots).Remove(sb.ID))
+	}
 	return errors.Join(errs...)
 }

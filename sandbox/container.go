@@ -141,6 +141,12 @@ func (c *Container) Destroy() error {
 	if c.conn != nil {
 		c.conn.Close()
 	}
+	// The sandbox's directory (with KeepState all but the writable layer)
+	// goes while the network and the cgroup do: they do not depend on each
+	// other, and on a busy host each takes milliseconds (unlinking a tree;
+	// a cgroup's rmdir waiting for the kernel).
+	dirGone := make(chan error, 1)
+	go func() { dirGone <- removeDir(c.dir, !c.cfg.KeepState) }()
 	if c.cfg.Hooks.OnDestroy != nil {
 		if err := c.cfg.Hooks.OnDestroy(c.sb); err != nil {
 			errs = append(errs, err)
@@ -157,7 +163,10 @@ func (c *Container) Destroy() error {
 		}
 	}
 	errs = append(errs, removeShortLinks(c.cfg.Roots, c.sb.ID))
-	errs = append(errs, removeFiles(c.store, c.sb.ID, c.dir, !c.cfg.KeepState))
+	errs = append(errs, <-dirGone)
+	if !c.cfg.KeepState {
+		errs = append(errs, c.store.Remove(c.sb.ID))
+	}
 	err := errors.Join(errs...)
 	if c.cfg.KeepState || err != nil {
 		c.ownLock.Release() // the record stays, or prune finds the rest by the lock file
@@ -166,21 +175,18 @@ func (c *Container) Destroy() error {
 	return c.ownLock.Remove()
 }
 
-// removeFiles removes a sandbox's directory dir and, with stateToo, its
-// state. Without stateToo the record stays, and so does the writable
-// layer (dir/upper) that belongs to it: only what a start makes anew goes
+// removeDir removes a sandbox's directory dir below the containers root
+// and, with all, the writable layer in it (dir/upper). Without all the
+// writable layer stays with the record: only what a start makes anew goes
 // (overlayfs's work directory, the mount point, the /etc files).
-func removeFiles(store *state.Store, id, dir string, stateToo bool) error {
-	var errs []error
-	if stateToo {
+func removeDir(dir string, all bool) error {
+	if all {
 		if err := os.RemoveAll(dir); err != nil {
-			errs = append(errs, fmt.Errorf("remove the writable layer %s: %w", dir, err))
+			return fmt.Errorf("remove the writable layer %s: %w", dir, err)
 		}
-		if err := store.Remove(id); err != nil {
-			errs = append(errs, err)
-		}
-		return errors.Join(errs...)
+		return nil
 	}
+	var errs []error
 	entries, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("clean %s: %w", dir, err)

@@ -29,7 +29,7 @@ func shortLinksDir(roots state.Roots, id string) string {
 // driver shortens its lowerdirs with l/ links. The kernel resolves them
 // once, at the mount; inspect resolves them back while the sandbox runs.
 // They belong to the sandbox and go with its mounts' directories
-// (removeFiles), so nothing outlives it; prune takes what a crash left.
+// (removeShortLinks), so nothing outlives it; prune takes what a crash left.
 func shortLowerDirs(roots state.Roots, id string, dirs []string) ([]string, error) {
 	if len(strings.Join(dirs, ":")) <= maxLowerLen {
 		return dirs, nil
