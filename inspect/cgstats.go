@@ -78,6 +78,7 @@ func openCgroup(mode string, dirs map[string]string, unifiedPath string) (*cgrou
 		r.cpuMax = open(cpu, "cpu.max")
 		r.freezer = open(dirs["unified"], "cgroup.events")
 		r.procs = open(dirs["unified"], "cgroup.procs")
+		r.procs.setRecords()
 	} else {
 		r.memUsage = open(mem, "memory.usage_in_bytes")
 		r.memLimit = open(mem, "memory.limit_in_bytes")
@@ -97,6 +98,7 @@ func openCgroup(mode string, dirs map[string]string, unifiedPath string) (*cgrou
 			procsDir = pids
 		}
 		r.procs = open(procsDir, "cgroup.procs")
+		r.procs.setRecords()
 	}
 	r.pidsCurrent = open(pids, "pids.current")
 	r.pidsMax = open(pids, "pids.max")

@@ -17,6 +17,13 @@ import (
 type heldFile struct {
 	path string
 	fd   int
+	// records: the file is a sequence of records (net/dev, mountinfo,
+	// cgroup.procs), which seq_file may hand over a page or so at a time
+	// however large the buffer; it is read until a read returns nothing.
+	// Every other file inspect holds is one record — a single value, or a
+	// stat or status file the kernel formats in one go — which one read
+	// into a buffer large enough returns whole.
+	records bool
 }
 
 func openHeld(path string) (*heldFile, error) {
@@ -27,8 +34,26 @@ func openHeld(path string) (*heldFile, error) {
 	return &heldFile{path: path, fd: fd}, nil
 }
 
+// openRecords opens a file of many records (see heldFile.records).
+func openRecords(path string) (*heldFile, error) {
+	f, err := openHeld(path)
+	if f != nil {
+		f.records = true
+	}
+	return f, err
+}
+
+// setRecords marks f (which may be nil) as a file of many records.
+func (f *heldFile) setRecords() {
+	if f != nil {
+		f.records = true
+	}
+}
+
 // read fills buf from offset 0 and returns the bytes read. A file larger
 // than buf is an error (the buffers are sized for the files inspect reads).
+// A one-record file takes one pread: a short read is its end, and the
+// second pread that would confirm it is half the cost of a refresh.
 func (f *heldFile) read(buf []byte) ([]byte, error) {
 	n := 0
 	for {
@@ -45,6 +70,9 @@ func (f *heldFile) read(buf []byte) ([]byte, error) {
 		n += m
 		if n == len(buf) {
 			return nil, &pathError{op: "read", path: f.path, err: errTooBig}
+		}
+		if !f.records {
+			return buf[:n], nil
 		}
 	}
 }

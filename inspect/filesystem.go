@@ -51,7 +51,7 @@ type fsReader struct {
 
 func openFilesystem(fs FS, pid int, sb *state.Sandbox) (*fsReader, []string) {
 	r := &fsReader{hostRoot: fs.HostRoot, sb: sb, buf: make([]byte, 64<<10), selfMountinfo: filepath.Join(fs.ProcRoot, "self", "mountinfo")}
-	f, err := openHeld(fs.procPath(pid, "mountinfo"))
+	f, err := openRecords(fs.procPath(pid, "mountinfo"))
 	if err != nil {
 		return r, []string{err.Error()}
 	}
