@@ -242,6 +242,9 @@ func (in *Inspector) Close() error {
 	if in.net != nil {
 		in.net.close()
 	}
+	if in.ns != nil {
+		in.ns.close()
+	}
 	if in.uts != nil {
 		in.uts.close()
 	}

@@ -5,12 +5,11 @@ package inspect
 import (
 	"bytes"
 	"fmt"
-	"net"
-	"sort"
 	"time"
 
-	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // The network view has two sources:
@@ -21,10 +20,11 @@ import (
 //   - netlink (RTM_GETLINK, RTM_GETADDR) on a socket created inside that
 //     netns, for what /proc does not show: flags (up), MAC and addresses.
 //     Creating the socket enters the netns on one locked thread for the
-//     duration of socket(2) (vishvananda/netlink's NewHandleAt) and changes
-//     nothing in it; the socket is kept, so later refreshes only ask.
-//     It needs CAP_SYS_ADMIN over the netns; without it, the interfaces
-//     come from net/dev alone and Errors says why addresses are missing.
+//     duration of socket(2) (vishvananda/netlink's GetNetlinkSocketAt) and
+//     changes nothing in it; the socket is kept, so later refreshes only
+//     ask (rtnetlink.go). It needs CAP_SYS_ADMIN over the netns; without
+//     it, the interfaces come from net/dev alone and Errors says why
+//     addresses are missing.
 
 type devCounters struct {
 	Name    string
@@ -77,20 +77,22 @@ func parseNetDev(b []byte, prev []devCounters) ([]devCounters, error) {
 type netReader struct {
 	dev     *heldFile
 	nsPath  string
-	handle  *netlink.Handle
+	sock    *nl.NetlinkSocket
+	rt      *rtnl
 	devPrev []devCounters
 
 	// links is the last netlink answer (counters not filled), re-asked
-	// when the interface names in net/dev change or every slowRefresh.
-	links   []Interface
-	linksAt time.Time
-	linkSig string
+	// when the interface names in net/dev change (linkNames are those it
+	// was asked for) or every slowRefresh.
+	links     []Interface
+	linksAt   time.Time
+	linkNames []string
 }
 
 func openNet(fs FS, pid int) (*netReader, []string) {
 	r := &netReader{nsPath: fs.procPath(pid, "ns", "net")}
 	var errs []string
-	f, err := openHeld(fs.procPath(pid, "net", "dev"))
+	f, err := openRecords(fs.procPath(pid, "net", "dev"))
 	if err != nil {
 		errs = append(errs, err.Error())
 	}
@@ -101,21 +103,31 @@ func openNet(fs FS, pid int) (*netReader, []string) {
 			errs = append(errs, fmt.Sprintf("open netns %s: %v (addresses not shown)", r.nsPath, err))
 			return r, errs
 		}
-		h, err := netlink.NewHandleAt(ns)
+		sock, err := nl.GetNetlinkSocketAt(ns, netns.None(), unix.NETLINK_ROUTE)
 		ns.Close()
+		if err == nil {
+			// Blocking reads, bounded: the kernel answers a dump at once.
+			err = unix.SetNonblock(sock.GetFd(), false)
+			if err == nil {
+				err = unix.SetsockoptTimeval(sock.GetFd(), unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 1})
+			}
+			if err != nil {
+				sock.Close()
+			}
+		}
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("netlink in netns %s: %v (addresses not shown)", r.nsPath, err))
 			return r, errs
 		}
-		r.handle = h
+		r.sock, r.rt = sock, newRTNL(sock.GetFd())
 	}
 	return r, errs
 }
 
 func (r *netReader) close() {
 	r.dev.close()
-	if r.handle != nil {
-		r.handle.Close()
+	if r.sock != nil {
+		r.sock.Close()
 	}
 }
 
@@ -131,7 +143,7 @@ func (r *netReader) read(c *collector, n *Network, now time.Time) {
 			}
 		}
 	}
-	if r.handle == nil {
+	if r.rt == nil {
 		n.Interfaces = make([]Interface, 0, len(r.devPrev))
 		for _, d := range r.devPrev {
 			n.Interfaces = append(n.Interfaces, Interface{Name: d.Name, RxBytes: d.RxBytes, TxBytes: d.TxBytes})
@@ -139,13 +151,17 @@ func (r *netReader) read(c *collector, n *Network, now time.Time) {
 		return
 	}
 	n.AddrSource = "netlink RTM_GETLINK/RTM_GETADDR in " + r.nsPath
-	if sig := r.signature(); r.links == nil || sig != r.linkSig || now.Sub(r.linksAt) >= slowRefresh {
-		links, err := r.ask()
+	if r.links == nil || r.namesChanged() || now.Sub(r.linksAt) >= slowRefresh {
+		links, err := r.rt.interfaces()
 		if err != nil {
-			c.add(err)
+			c.add(fmt.Errorf("netlink in %s: %w", r.nsPath, err))
 			return
 		}
-		r.links, r.linkSig, r.linksAt = links, sig, now
+		r.links, r.linksAt = links, now
+		r.linkNames = r.linkNames[:0]
+		for _, d := range r.devPrev {
+			r.linkNames = append(r.linkNames, d.Name)
+		}
 	}
 	n.Interfaces = make([]Interface, len(r.links))
 	copy(n.Interfaces, r.links)
@@ -158,44 +174,16 @@ func (r *netReader) read(c *collector, n *Network, now time.Time) {
 	}
 }
 
-// signature is the interface names net/dev lists, to notice a link added,
-// removed or renamed without asking netlink.
-func (r *netReader) signature() string {
-	n := 0
-	for _, d := range r.devPrev {
-		n += len(d.Name) + 1
+// namesChanged says whether net/dev lists other interfaces than when
+// netlink was last asked: a link added, removed or renamed.
+func (r *netReader) namesChanged() bool {
+	if len(r.devPrev) != len(r.linkNames) {
+		return true
 	}
-	b := make([]byte, 0, n)
-	for _, d := range r.devPrev {
-		b = append(b, d.Name...)
-		b = append(b, 0)
-	}
-	return string(b)
-}
-
-func (r *netReader) ask() ([]Interface, error) {
-	links, err := r.handle.LinkList()
-	if err != nil {
-		return nil, fmt.Errorf("list links in %s: %w", r.nsPath, err)
-	}
-	addrs, err := r.handle.AddrList(nil, netlink.FAMILY_ALL)
-	if err != nil {
-		return nil, fmt.Errorf("list addresses in %s: %w", r.nsPath, err)
-	}
-	out := make([]Interface, 0, len(links))
-	for _, l := range links {
-		a := l.Attrs()
-		it := Interface{Name: a.Name, Index: a.Index, Up: a.Flags&net.FlagUp != 0}
-		if len(a.HardwareAddr) > 0 {
-			it.MAC = a.HardwareAddr.String()
+	for i, d := range r.devPrev {
+		if d.Name != r.linkNames[i] {
+			return true
 		}
-		for _, ad := range addrs {
-			if ad.LinkIndex == a.Index && ad.IPNet != nil {
-				it.Addrs = append(it.Addrs, ad.IPNet.String())
-			}
-		}
-		out = append(out, it)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
-	return out, nil
+	return false
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -21,15 +22,24 @@ var nsKinds = [...]string{"cgroup", "ipc", "mnt", "net", "pid", "pid_for_childre
 
 // parseNSLink reads a namespace symlink's target, "pid:[4026531836]".
 func parseNSLink(b []byte) (kind string, inode uint64, err error) {
+	n, err := parseNSInode(b)
+	if err != nil {
+		return "", 0, err
+	}
+	return string(b[:bytes.Index(b, []byte(":["))]), n, nil
+}
+
+// parseNSInode is parseNSLink's inode alone.
+func parseNSInode(b []byte) (uint64, error) {
 	i := bytes.Index(b, []byte(":["))
 	if i < 0 || len(b) < i+3 || b[len(b)-1] != ']' {
-		return "", 0, fmt.Errorf("namespace link %q: %w", b, errSyntax)
+		return 0, fmt.Errorf("namespace link %q: %w", b, errSyntax)
 	}
 	n, ok := parseUint(b[i+2 : len(b)-1])
 	if !ok {
-		return "", 0, fmt.Errorf("namespace link %q: %w", b, errSyntax)
+		return 0, fmt.Errorf("namespace link %q: %w", b, errSyntax)
 	}
-	return string(b[:i]), n, nil
+	return n, nil
 }
 
 // nsReader reads a process's namespace links against the host's, read
@@ -46,7 +56,21 @@ type nsReader struct {
 	// work are the workload's links when it is not the centre process
 	// (the init): what the workload is in is what the sandbox is in.
 	work [len(nsKinds)]string
+	// dir and workDir hold /proc/PID/ns of the process and of the
+	// workload open: each link is then read with readlinkat(2) on its
+	// short name, without walking /proc to it again (-1: not open, read
+	// by path).
+	dir, workDir int
 }
+
+// nsNames are nsKinds as C strings, for readlinkat(2) without converting
+// (and allocating) a Go string on every read.
+var nsNames = func() (out [len(nsKinds)][]byte) {
+	for i, k := range nsKinds {
+		out[i] = append([]byte(k), 0)
+	}
+	return out
+}()
 
 // openNS reads the host's namespaces once: those of the host's PID 1, the
 // reference every container tool compares against. Reading another
@@ -57,11 +81,12 @@ type nsReader struct {
 // would fail the whole set on the first unreadable link, hence readlink
 // here.)
 func openNS(fs FS, pid, workload int) (*nsReader, []string) {
-	r := &nsReader{}
+	r := &nsReader{dir: openDir(fs.procPath(pid, "ns")), workDir: -1}
 	if workload > 0 && workload != pid {
 		for i, k := range nsKinds {
 			r.work[i] = fs.procPath(workload, "ns", k)
 		}
+		r.workDir = openDir(fs.procPath(workload, "ns"))
 	}
 	var errs []string
 	self := fs.ProcRoot + "/self"
@@ -94,13 +119,13 @@ func (r *nsReader) read(c *collector, now time.Time) []Namespace {
 	}
 	out := make([]Namespace, 0, len(nsKinds))
 	for i, k := range nsKinds {
-		ino, ok := readNSLink(c, r.paths[i])
+		ino, ok := readNSLink(c, r.dir, i, r.paths[i])
 		if !ok {
 			continue
 		}
 		n := Namespace{Kind: k, Inode: ino, HostInode: r.host[i], Source: r.paths[i], HostSource: r.hostP[i]}
 		if r.work[i] != "" {
-			if w, ok := readNSLink(c, r.work[i]); ok && w != ino {
+			if w, ok := readNSLink(c, r.workDir, i, r.work[i]); ok && w != ino {
 				n.InitInode, n.InitSource = ino, r.paths[i]
 				n.Inode, n.Source = w, r.work[i]
 			}
@@ -114,11 +139,18 @@ func (r *nsReader) read(c *collector, now time.Time) []Namespace {
 	return out
 }
 
-// readNSLink reads one namespace link; false when the kernel has no such
-// kind (time before 5.6), or on an error, which goes to c.
-func readNSLink(c *collector, path string) (uint64, bool) {
+// readNSLink reads the link of nsKinds[kind] in the held directory dir
+// (by path when dir is -1); false when the kernel has no such kind (time
+// before 5.6), or on an error, which goes to c.
+func readNSLink(c *collector, dir, kind int, path string) (uint64, bool) {
 	var buf [64]byte
-	n, err := unix.Readlink(path, buf[:])
+	var n int
+	var err error
+	if dir >= 0 {
+		n, err = readlinkat(dir, nsNames[kind], buf[:])
+	} else {
+		n, err = unix.Readlink(path, buf[:])
+	}
 	if errors.Is(err, unix.ENOENT) {
 		return 0, false
 	}
@@ -126,10 +158,38 @@ func readNSLink(c *collector, path string) (uint64, bool) {
 		c.add(&pathError{op: "readlink", path: path, err: err})
 		return 0, false
 	}
-	_, ino, err := parseNSLink(buf[:n])
+	ino, err := parseNSInode(buf[:n])
 	if err != nil {
 		c.add(&pathError{op: "parse", path: path, err: err})
 		return 0, false
 	}
 	return ino, true
+}
+
+// readlinkat is readlinkat(2) on a NUL-terminated name.
+func readlinkat(dir int, name []byte, buf []byte) (int, error) {
+	n, _, e := unix.Syscall6(unix.SYS_READLINKAT, uintptr(dir), uintptr(unsafe.Pointer(&name[0])),
+		uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}
+
+// openDir opens a directory to read links in, or returns -1.
+func openDir(path string) int {
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1
+	}
+	return fd
+}
+
+func (r *nsReader) close() {
+	for _, fd := range []int{r.dir, r.workDir} {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+	r.dir, r.workDir = -1, -1
 }
