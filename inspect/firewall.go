@@ -33,9 +33,16 @@ type Firewall struct {
 	Source     string `json:"source"`
 }
 
-// rateFirewall fills cur's DroppedDelta from prev's counters.
+// rateFirewall fills cur's DroppedDelta from prev's counters; a reading
+// both snapshots share keeps the delta it was read with.
 func rateFirewall(prev, cur *Snapshot, dt float64) {
-	p, c := prev.Network.Firewall, cur.Network.Firewall
+	if prev.Network.Firewall != cur.Network.Firewall {
+		deltaFirewall(prev.Network.Firewall, cur.Network.Firewall, dt)
+	}
+}
+
+// deltaFirewall fills c's DroppedDelta from p's counters, dt seconds older.
+func deltaFirewall(p, c *Firewall, dt float64) {
 	if p == nil || c == nil || p.Bridge != c.Bridge || c.Unmeasured != "" || p.Unmeasured != "" {
 		return
 	}

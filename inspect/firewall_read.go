@@ -117,3 +117,18 @@ func readIptablesNft(c *nftables.Conn, bridge string) (policy string, inPlace bo
 	}
 	return policy, false
 }
+
+// firewall returns the reading of the host's firewall for the sandbox's
+// network, read again once it is slowRefresh old; DroppedDelta then
+// covers the time between the two readings.
+func (in *Inspector) firewall(n state.Network, now time.Time) *Firewall {
+	if in.fw != nil && in.fw.Bridge == n.Bridge && now.Sub(in.fwAt) < slowRefresh {
+		return in.fw
+	}
+	prev, prevAt := in.fw, in.fwAt
+	in.fw, in.fwAt = readFirewall(n.Bridge, n.Firewall), now
+	if prev != nil {
+		deltaFirewall(prev, in.fw, now.Sub(prevAt).Seconds())
+	}
+	return in.fw
+}

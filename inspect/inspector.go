@@ -56,6 +56,11 @@ type Inspector struct {
 	procsPath string
 	container *Container // another engine's container (ForContainer)
 	env       environReader
+	// fw is the last reading of the host's firewall (firewall.go), taken
+	// every slowRefresh: it asks nftables for two chains and the whole of
+	// iptables-nft's FORWARD, hundreds of netlink objects a time.
+	fw   *Firewall
+	fwAt time.Time
 }
 
 // New opens an Inspector on a glassbox sandbox: its init process (InitPID)
@@ -196,7 +201,7 @@ func (in *Inspector) Snapshot() (*Snapshot, error) {
 	if in.sb != nil {
 		s.Network.Ports = in.sb.Network.Ports
 		if n := in.sb.Network; n.Mode == "bridge" && n.Bridge != "" {
-			s.Network.Firewall = readFirewall(n.Bridge, n.Firewall)
+			s.Network.Firewall = in.firewall(n, s.Taken)
 		}
 	}
 	in.uts.read(c, &s.UTS, s.Taken)
