@@ -7,11 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/nftables"
-	"github.com/google/nftables/expr"
-	"github.com/google/nftables/userdata"
-	"github.com/mdlayher/netlink"
-
 	"glassbox/sandbox/state"
 )
 
@@ -20,39 +15,34 @@ import (
 const iptablesForwardChain = "GLASSBOX-FORWARD"
 
 // readFirewall reads bridge's counters and what iptables-nft shows of the
-// FORWARD chain. It changes nothing.
+// FORWARD chain. It changes nothing. The rules are asked of nfnetlink
+// directly and read where they lie (netlink.go): google/nftables builds
+// every expression of every chain of the table iptables-nft fills, a
+// thousand objects a reading once dockerd has run.
 func readFirewall(bridge, note string) *Firewall {
 	fw := &Firewall{Bridge: bridge, Note: note, Source: "nft list table ip " + state.HostTable}
-	c, err := nftables.New(nftables.WithSockOptions(func(c *netlink.Conn) error {
-		return c.SetDeadline(time.Now().Add(2 * time.Second))
-	}))
+	nf, err := openNFT()
 	if err != nil {
-		fw.Unmeasured = err.Error()
+		fw.Unmeasured = fmt.Sprintf("nftables: %v", err)
 		return fw
 	}
-	t := &nftables.Table{Name: state.HostTable, Family: nftables.TableFamilyIPv4}
+	defer nf.close()
 	found := 0
 	for _, name := range []string{state.ForwardSeenChain, state.ForwardPassedChain} {
-		rules, err := c.GetRules(t, &nftables.Chain{Name: name, Table: t})
+		err := nf.rules(state.HostTable, name, func(r nftRule) {
+			if b, ok := state.BridgeOfCounter(string(r.comment)); !ok || b != bridge {
+				return
+			}
+			found++
+			if name == state.ForwardSeenChain {
+				fw.Seen += r.packets
+			} else {
+				fw.Passed += r.packets
+			}
+		})
 		if err != nil {
 			fw.Unmeasured = fmt.Sprintf("nftables: %v", err)
 			return fw
-		}
-		for _, r := range rules {
-			s, _ := userdata.GetString(r.UserData, userdata.TypeComment)
-			if b, ok := state.BridgeOfCounter(s); !ok || b != bridge {
-				continue
-			}
-			found++
-			for _, e := range r.Exprs {
-				if ctr, ok := e.(*expr.Counter); ok {
-					if name == state.ForwardSeenChain {
-						fw.Seen += ctr.Packets
-					} else {
-						fw.Passed += ctr.Packets
-					}
-				}
-			}
 		}
 	}
 	if found < 2 {
@@ -61,61 +51,44 @@ func readFirewall(bridge, note string) *Firewall {
 	if fw.Seen > fw.Passed {
 		fw.Dropped = fw.Seen - fw.Passed
 	}
-	fw.ForwardPolicy, fw.RuleInPlace = readIptablesNft(c, bridge)
+	fw.ForwardPolicy, fw.RuleInPlace = readIptablesNft(nf, bridge)
 	return fw
 }
 
 // readIptablesNft reads, from the nftables table that iptables-nft keeps
 // its filter rules in, FORWARD's policy and whether glassbox's rule for
 // bridge is reached from it.
-func readIptablesNft(c *nftables.Conn, bridge string) (policy string, inPlace bool) {
-	chains, err := c.ListChainsOfTableFamily(nftables.TableFamilyIPv4)
-	if err != nil {
-		return "", false
-	}
-	var forward, ours *nftables.Chain
-	for _, ch := range chains {
-		if ch.Table.Name != "filter" {
-			continue
-		}
-		switch ch.Name {
+func readIptablesNft(nf *nft, bridge string) (policy string, inPlace bool) {
+	forward, ours := false, false
+	err := nf.chains("filter", func(name []byte, pol int32, hasPolicy bool) {
+		switch string(name) {
 		case "FORWARD":
-			forward = ch
+			forward = true
+			if hasPolicy {
+				policy = "ACCEPT"
+				if pol == nfDrop {
+					policy = "DROP"
+				}
+			}
 		case iptablesForwardChain:
-			ours = ch
+			ours = true
 		}
-	}
-	if forward == nil {
-		return "", false
-	}
-	if forward.Policy != nil {
-		policy = "ACCEPT"
-		if *forward.Policy == nftables.ChainPolicyDrop {
-			policy = "DROP"
-		}
-	}
-	if ours == nil {
+	})
+	if err != nil || !forward || !ours {
 		return policy, false
 	}
 	jumps := false
-	rules, _ := c.GetRules(forward.Table, forward)
-	for _, r := range rules {
-		for _, e := range r.Exprs {
-			if v, ok := e.(*expr.Verdict); ok && v.Kind == expr.VerdictJump && v.Chain == iptablesForwardChain {
-				jumps = true
-			}
+	nf.rules("filter", "FORWARD", func(r nftRule) {
+		jumps = jumps || string(r.jump) == iptablesForwardChain
+	})
+	matches := false
+	nf.rules("filter", iptablesForwardChain, func(r nftRule) {
+		// -i BR is the interface's name, NUL-terminated, compared.
+		for _, v := range r.cmps {
+			matches = matches || string(bytes.TrimRight(v, "\x00")) == bridge
 		}
-	}
-	rules, _ = c.GetRules(ours.Table, ours)
-	for _, r := range rules {
-		for _, e := range r.Exprs {
-			// -i BR is the interface's name, NUL-terminated, compared.
-			if cmp, ok := e.(*expr.Cmp); ok && bytes.Equal(bytes.TrimRight(cmp.Data, "\x00"), []byte(bridge)) {
-				return policy, jumps
-			}
-		}
-	}
-	return policy, false
+	})
+	return policy, jumps && matches
 }
 
 // firewall returns the reading of the host's firewall for the sandbox's

@@ -1,3 +1,5 @@
+//go:build linux
+
 package inspect
 
 import (
@@ -20,9 +22,7 @@ import (
 // a Link and an Addr with all their attributes per answer, made this the
 // costliest part of a refresh.)
 type rtnl struct {
-	fd   int
-	seq  uint32
-	buf  []byte
+	c    nlConn
 	last []Interface
 	// scratch holds one dump's links, parsed as views into buf.
 	scratch []rawLink
@@ -36,9 +36,8 @@ type rawLink struct {
 	addrs []netip.Prefix
 }
 
-// newRTNL asks on fd. A dump's datagram is at most the largest buffer a
-// reader has offered (and 32 KiB at first): 64 KiB holds any.
-func newRTNL(fd int) *rtnl { return &rtnl{fd: fd, buf: make([]byte, 64<<10)} }
+// newRTNL asks on fd, a NETLINK_ROUTE socket.
+func newRTNL(fd int) *rtnl { return &rtnl{c: newNLConn(fd, 32<<10)} }
 
 // interfaces returns the namespace's interfaces, sorted by index, without
 // their byte counters.
@@ -47,10 +46,19 @@ func (r *rtnl) interfaces() ([]Interface, error) {
 		r.scratch[i].addrs = r.scratch[i].addrs[:0]
 	}
 	r.scratch = r.scratch[:0]
-	if err := r.dump(unix.RTM_GETLINK, unix.SizeofIfInfomsg, r.link); err != nil {
+	var zero [unix.SizeofIfInfomsg]byte // the request's family header: any family, any link
+	if err := r.c.dump(unix.RTM_GETLINK, zero[:unix.SizeofIfInfomsg], nil, func(_ uint16, msg []byte) {
+		if len(msg) >= unix.SizeofIfInfomsg {
+			r.link(msg[:unix.SizeofIfInfomsg], msg[nlmAlign(unix.SizeofIfInfomsg):])
+		}
+	}); err != nil {
 		return nil, fmt.Errorf("list links: %w", err)
 	}
-	if err := r.dump(unix.RTM_GETADDR, unix.SizeofIfAddrmsg, r.addr); err != nil {
+	if err := r.c.dump(unix.RTM_GETADDR, zero[:unix.SizeofIfAddrmsg], nil, func(_ uint16, msg []byte) {
+		if len(msg) >= unix.SizeofIfAddrmsg {
+			r.addr(msg[:unix.SizeofIfAddrmsg], msg[nlmAlign(unix.SizeofIfAddrmsg):])
+		}
+	}); err != nil {
 		return nil, fmt.Errorf("list addresses: %w", err)
 	}
 	slices.SortFunc(r.scratch, func(a, b rawLink) int { return a.index - b.index })
@@ -113,73 +121,6 @@ func samePrefix(s string, p netip.Prefix) bool {
 	return err == nil && q == p
 }
 
-// dump sends a dump request of type typ with a zeroed header of hdrLen
-// bytes and hands each answer's header and attributes to each.
-func (r *rtnl) dump(typ uint16, hdrLen int, each func(hdr, attrs []byte)) error {
-	r.seq++
-	var req [unix.SizeofNlMsghdr + unix.SizeofIfInfomsg]byte
-	n := unix.SizeofNlMsghdr + hdrLen
-	binary.NativeEndian.PutUint32(req[0:], uint32(n))
-	binary.NativeEndian.PutUint16(req[4:], typ)
-	binary.NativeEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
-	binary.NativeEndian.PutUint32(req[8:], r.seq)
-	// An unconnected netlink socket writes to the kernel.
-	if _, err := unix.Write(r.fd, req[:n]); err != nil {
-		return err
-	}
-	for {
-		m, err := unix.Read(r.fd, r.buf)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		b := r.buf[:m]
-		for len(b) >= unix.SizeofNlMsghdr {
-			l := int(binary.NativeEndian.Uint32(b[0:]))
-			t := binary.NativeEndian.Uint16(b[4:])
-			seq := binary.NativeEndian.Uint32(b[8:])
-			if l < unix.SizeofNlMsghdr || l > len(b) {
-				return fmt.Errorf("netlink: truncated message")
-			}
-			msg := b[unix.SizeofNlMsghdr:l]
-			b = b[nlmAlign(l):]
-			if seq != r.seq {
-				continue // an answer to an earlier, abandoned request
-			}
-			switch t {
-			case unix.NLMSG_DONE:
-				return nil
-			case unix.NLMSG_ERROR:
-				if len(msg) >= 4 {
-					if e := int32(binary.NativeEndian.Uint32(msg)); e != 0 {
-						return unix.Errno(-e)
-					}
-				}
-				return nil
-			}
-			if len(msg) >= hdrLen {
-				each(msg[:hdrLen], msg[nlmAlign(hdrLen):])
-			}
-		}
-	}
-}
-
-func nlmAlign(n int) int { return (n + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1) }
-
-// attrs calls f with each route attribute's type and value.
-func attrs(b []byte, f func(typ uint16, v []byte)) {
-	for len(b) >= unix.SizeofRtAttr {
-		l := int(binary.NativeEndian.Uint16(b[0:]))
-		if l < unix.SizeofRtAttr || l > len(b) {
-			return
-		}
-		f(binary.NativeEndian.Uint16(b[2:])&^unix.NLA_F_NESTED, b[unix.SizeofRtAttr:l])
-		b = b[min(len(b), nlmAlign(l)):]
-	}
-}
-
 // link takes one RTM_NEWLINK answer: struct ifinfomsg, then attributes.
 func (r *rtnl) link(hdr, as []byte) {
 	l := rawLink{
@@ -189,10 +130,7 @@ func (r *rtnl) link(hdr, as []byte) {
 	attrs(as, func(typ uint16, v []byte) {
 		switch typ {
 		case unix.IFLA_IFNAME:
-			if i := slices.Index(v, 0); i >= 0 {
-				v = v[:i]
-			}
-			l.name = v
+			l.name = cString(v)
 		case unix.IFLA_ADDRESS:
 			l.mac = v
 		}
