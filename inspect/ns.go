@@ -61,6 +61,9 @@ type nsReader struct {
 	// short name, without walking /proc to it again (-1: not open, read
 	// by path).
 	dir, workDir int
+	// buf takes a link's target: a buffer of the reader's, because one on
+	// the stack escapes through the system call.
+	buf [64]byte
 }
 
 // nsNames are nsKinds as C strings, for readlinkat(2) without converting
@@ -119,13 +122,13 @@ func (r *nsReader) read(c *collector, now time.Time) []Namespace {
 	}
 	out := make([]Namespace, 0, len(nsKinds))
 	for i, k := range nsKinds {
-		ino, ok := readNSLink(c, r.dir, i, r.paths[i])
+		ino, ok := readNSLink(c, r.buf[:], r.dir, i, r.paths[i])
 		if !ok {
 			continue
 		}
 		n := Namespace{Kind: k, Inode: ino, HostInode: r.host[i], Source: r.paths[i], HostSource: r.hostP[i]}
 		if r.work[i] != "" {
-			if w, ok := readNSLink(c, r.workDir, i, r.work[i]); ok && w != ino {
+			if w, ok := readNSLink(c, r.buf[:], r.workDir, i, r.work[i]); ok && w != ino {
 				n.InitInode, n.InitSource = ino, r.paths[i]
 				n.Inode, n.Source = w, r.work[i]
 			}
@@ -140,16 +143,15 @@ func (r *nsReader) read(c *collector, now time.Time) []Namespace {
 }
 
 // readNSLink reads the link of nsKinds[kind] in the held directory dir
-// (by path when dir is -1); false when the kernel has no such kind (time
+// (by path when dir is -1) into buf; false when the kernel has no such kind (time
 // before 5.6), or on an error, which goes to c.
-func readNSLink(c *collector, dir, kind int, path string) (uint64, bool) {
-	var buf [64]byte
+func readNSLink(c *collector, buf []byte, dir, kind int, path string) (uint64, bool) {
 	var n int
 	var err error
 	if dir >= 0 {
-		n, err = readlinkat(dir, nsNames[kind], buf[:])
+		n, err = readlinkat(dir, nsNames[kind], buf)
 	} else {
-		n, err = unix.Readlink(path, buf[:])
+		n, err = unix.Readlink(path, buf)
 	}
 	if errors.Is(err, unix.ENOENT) {
 		return 0, false
