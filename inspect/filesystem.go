@@ -281,7 +281,19 @@ type sharing struct {
 	fs      FS
 	modTime time.Time
 	loaded  time.Time
-	records []*state.Sandbox
+	// sharers are the records that were live when read; source is
+	// Lower.SharedSource. A count then allocates only the names' slices:
+	// it runs on every refresh of every sandbox a UI shows.
+	sharers []sharer
+	source  string
+	dir     []byte // the sandboxes' directory, NUL-terminated
+}
+
+// sharer is one live sandbox's record as count uses it.
+type sharer struct {
+	name string
+	proc []byte   // "/proc/PID", NUL-terminated: it counts while its init exists
+	dirs []string // its layers' directories, cleaned
 }
 
 const sharingReload = 5 * time.Second
@@ -291,30 +303,48 @@ func (s *sharing) count(lowers []Lower) {
 		return
 	}
 	now := time.Now()
-	fi, err := os.Stat(s.store.Roots.SandboxesDir())
-	if err == nil && (!fi.ModTime().Equal(s.modTime) || now.Sub(s.loaded) > sharingReload) {
+	if s.source == "" {
+		s.source = filepath.Join(s.store.Roots.SandboxesDir(), "*", "state.json")
+		s.dir = append([]byte(s.store.Roots.SandboxesDir()), 0)
+	}
+	mod, err := modTime(s.dir)
+	if err == nil && (!mod.Equal(s.modTime) || now.Sub(s.loaded) > sharingReload) {
 		if recs, err := s.store.List(); err == nil {
-			s.records, s.modTime, s.loaded = recs, fi.ModTime(), now
+			s.load(recs)
+			s.modTime, s.loaded = mod, now
 		}
 	}
 	for i := range lowers {
-		lowers[i].SharedSource = filepath.Join(s.store.Roots.SandboxesDir(), "*", "state.json")
+		lowers[i].SharedSource = s.source
 	}
-	for _, rec := range s.records {
-		if !rec.Status.Live() {
-			continue
-		}
-		if rec.InitPID <= 0 || !exists(s.fs.procPath(rec.InitPID)) {
+	for _, sh := range s.sharers {
+		if !s.fs.procExists(sh.proc) {
 			continue
 		}
 		for i := range lowers {
-			for _, l := range rec.Layers {
-				if filepath.Clean(l.Dir) == filepath.Clean(lowers[i].Dir) {
+			dir := filepath.Clean(lowers[i].Dir)
+			for _, d := range sh.dirs {
+				if d == dir {
 					lowers[i].SharedBy++
-					lowers[i].SharedWith = append(lowers[i].SharedWith, rec.Name)
+					lowers[i].SharedWith = append(lowers[i].SharedWith, sh.name)
 					break
 				}
 			}
 		}
+	}
+}
+
+// load keeps, of recs, the live records with an init.
+func (s *sharing) load(recs []*state.Sandbox) {
+	s.sharers = s.sharers[:0]
+	for _, rec := range recs {
+		if !rec.Status.Live() || rec.InitPID <= 0 {
+			continue
+		}
+		sh := sharer{name: rec.Name, proc: append([]byte(s.fs.procPath(rec.InitPID)), 0)}
+		for _, l := range rec.Layers {
+			sh.dirs = append(sh.dirs, filepath.Clean(l.Dir))
+		}
+		s.sharers = append(s.sharers, sh)
 	}
 }
