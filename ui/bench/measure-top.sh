@@ -37,18 +37,20 @@ tmux -L "$SOCK" new-session -d -x 160 -y 50 "TERM=xterm-256color exec $BIN top -
 PID=$(tmux -L "$SOCK" list-panes -F '#{pane_pid}')
 sleep 5 # the first frames and the Inspectors' opens are not the steady state
 
-ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
-HZ=$(getconf CLK_TCK)
-T0=$(ticks)
+# CPU time in ns from the scheduler's own accounting of every thread
+# (/proc/PID/task/*/schedstat, first field): the clock ticks of
+# /proc/PID/stat count in 10 ms steps, coarser than what is measured here.
+cpu_ns() { cat /proc/"$PID"/task/*/schedstat | awk '{s += $1} END {printf "%d", s}'; }
+T0=$(cpu_ns)
 sleep "$SECS"
-T1=$(ticks)
+T1=$(cpu_ns)
 RSS=$(awk '/^VmRSS/ {print $2}' "/proc/$PID/status")
 HWM=$(awk '/^VmHWM/ {print $2}' "/proc/$PID/status")
 SCREEN=$(tmux -L "$SOCK" capture-pane -p | grep -c 'measure' || true)
 
-awk -v t0="$T0" -v t1="$T1" -v hz="$HZ" -v s="$SECS" -v n="$N" -v iv="$INTERVAL" -v rss="$RSS" -v hwm="$HWM" 'BEGIN {
+awk -v t0="$T0" -v t1="$T1" -v s="$SECS" -v n="$N" -v iv="$INTERVAL" -v rss="$RSS" -v hwm="$HWM" 'BEGIN {
 	printf "glassbox top, %d sandboxes, interval %s, over %d s:\n", n, iv, s
-	printf "  CPU  %.2f%% of one core (%d ticks of 1/%d s)\n", (t1 - t0) / hz / s * 100, t1 - t0, hz
+	printf "  CPU  %.2f%% of one core (%.1f ms of CPU time)\n", (t1 - t0) / 1e9 / s * 100, (t1 - t0) / 1e6
 	printf "  RSS  %.1f MiB now, %.1f MiB peak\n", rss / 1024, hwm / 1024
 }'
 [ "$SCREEN" -gt 0 ] || echo "warning: the sandboxes' names were not on screen" >&2
