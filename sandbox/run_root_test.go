@@ -248,13 +248,13 @@ func TestRunBadInput(t *testing.T) {
 		want string
 	}{
 		{[]string{"nosuchimage"}, "unknown image"},
-		{[]string{"--memory", "abc"}, `for "-m, --memory" flag`},
-		{[]string{"--memory", "-5m"}, `for "-m, --memory" flag`},
-		{[]string{"--memory", "0"}, `for "-m, --memory" flag`},
+		{[]string{"--memory", "abc"}, `run -m abc: memory "abc": invalid size`},
+		{[]string{"--memory", "-5m"}, `run -m -5m: memory "-5m": invalid size`},
+		{[]string{"--memory", "0"}, "run -m 0: 0 is no limit"},
 		{[]string{"--memory", "4m"}, "below the minimum"},
-		{[]string{"--cpus", "0"}, `for "--cpus" flag`},
-		{[]string{"--cpus", "-1"}, `for "--cpus" flag`},
-		{[]string{"--pids-limit", "0"}, `for "--pids-limit" flag`},
+		{[]string{"--cpus", "0"}, "run --cpus 0: must be more than 0"},
+		{[]string{"--cpus", "-1"}, "run --cpus -1: must be more than 0"},
+		{[]string{"--pids-limit", "0"}, "run --pids-limit 0: must be more than 0"},
 		{[]string{"--restart", "always"}, "needs -d"},
 		{[]string{"--stop-timeout", "3s"}, "needs -d"},
 		{[]string{"--cpus", "64"}, "more than the"},
@@ -312,7 +312,7 @@ func TestRunNeedsRoot(t *testing.T) {
 	}
 	cmd := execAs(bin, 65534, "run")
 	out, _ := cmd.CombinedOutput()
-	if cmd.ProcessState.ExitCode() == 0 || !strings.Contains(string(out), "glassbox needs root to create namespaces and cgroups; try sudo") {
+	if cmd.ProcessState.ExitCode() == 0 || !strings.Contains(string(out), "glassbox: run needs root: glassbox creates and reads namespaces, cgroups, mounts") {
 		t.Errorf("as nobody: exit %d, output %q", cmd.ProcessState.ExitCode(), out)
 	}
 	assertNothingLeft(t, roots)

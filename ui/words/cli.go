@@ -14,11 +14,13 @@ import (
 // it: run (namespaces, cgroups, mounts), or ps, inspect, logs (the
 // sandboxes' records under /run/glassbox are root's).
 func NeedsRoot(verb string) string {
-	cmd := "glassbox"
+	cmd, what := "glassbox", "glassbox"
 	if verb != "" && verb != "glassbox" {
-		cmd += " " + verb
+		cmd, what = "glassbox "+verb, verb
 	}
-	return cmd + " needs root: glassbox creates and reads namespaces, cgroups, mounts and the sandboxes' records (/run/glassbox); try sudo " + cmd
+	// The program's name starts every error line already: the verb alone
+	// says which command met it.
+	return what + " needs root: glassbox creates and reads namespaces, cgroups, mounts and the sandboxes' records (/run/glassbox); try sudo " + cmd
 }
 
 // dockerOnly are docker's verbs that glassbox does not have, each with

@@ -28,7 +28,7 @@ func TestProjectorWords(t *testing.T) {
 		{PortTaken(8000, PortHolder{PID: 4242, Command: "python3"}) + PortGiveAnother(), "port 8000 is taken by PID 4242 (python3): give another with --port N"},
 		{PortTaken(8000, PortHolder{}), "port 8000 is taken by another program"},
 		{UnexposedPort("calculator", 9000, 9000, []int{8000}), "warning: -p 9000:9000 publishes port 9000 inside, but calculator listens on 8000: nothing will answer (did you mean -p 9000:8000?)"},
-		{NeedsRoot("ps"), "glassbox ps needs root: glassbox creates and reads namespaces, cgroups, mounts and the sandboxes' records (/run/glassbox); try sudo glassbox ps"},
+		{NeedsRoot("ps"), "ps needs root: glassbox creates and reads namespaces, cgroups, mounts and the sandboxes' records (/run/glassbox); try sudo glassbox ps"},
 		{NeedsRoot(""), "glassbox needs root: glassbox creates and reads namespaces, cgroups, mounts and the sandboxes' records (/run/glassbox); try sudo glassbox"},
 		{MemoryWithoutUnit("256", "6MiB"), "256 is 256 bytes, below the minimum of 6MiB: did you mean 256m (256 MiB)?"},
 		{UnknownVerb("", "stpo", []string{"stop"}), `unknown command "stpo"; did you mean stop? (glassbox --help lists the commands)`},
