@@ -194,3 +194,47 @@ func TestFlowSkipsWhatTheMachineLacks(t *testing.T) {
 	f.space()
 	f.wait("⊘ skipped: this machine needs qemu: has no qemu-system-x86_64")
 }
+
+// The progress kept: a lesson started again goes on at the step the
+// student left (the steps before it in that chapter redone unattended, as
+// the sandboxes they made are gone); --chapter jumps; --reset starts over.
+func TestFlowResumeJumpReset(t *testing.T) {
+	left := Progress{Chapter: 1, Step: 3, Done: map[string]bool{"1.1": true, "1.2": true}}
+
+	w := newFakeWorld()
+	w.progress = left
+	f := startLesson(t, Student, 0, time.Minute, w)
+	f.wait("1 Namespaces", "step 3 of 4", "glassbox run -d --name lesson-c --hostname web-1")
+	calls := strings.Join(f.final(), "\n")
+	for _, want := range []string{"run glassbox run -d --name lesson-a calculator", "run glassbox run -dit --name lesson-b busybox sh"} {
+		if !strings.Contains(calls, want) {
+			t.Errorf("resuming at 1.3 did not redo %q; the lesson did:\n%s", want, calls)
+		}
+	}
+	if p := w.progress; p.Chapter != 1 || p.Step != 3 {
+		t.Errorf("the progress after resuming: %+v", p)
+	}
+
+	w = newFakeWorld()
+	w.progress = left
+	f = startLesson(t, Student, 3, time.Minute, w)
+	f.wait("3 Cgroups", "step 1 of 5")
+	if calls := f.final(); len(calls) > 0 {
+		t.Errorf("--chapter 3 ran something before the student did: %q", calls)
+	}
+
+	w = newFakeWorld()
+	w.progress = left
+	c, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(Options{Course: c, World: w, Mode: Student, Reset: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := w.progress; p.Chapter != 1 || p.Step != 1 || len(p.Done) > 0 {
+		t.Errorf("--reset kept the progress: %+v", p)
+	}
+	r.Close()
+}
