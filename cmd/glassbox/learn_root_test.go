@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"glassbox/sandbox/sandboxtest"
+	"glassbox/ui"
 	"glassbox/ui/lesson"
+	"glassbox/ui/replay"
 )
 
 // TestLearnScript runs the whole lesson unattended, for real, as CI does on
@@ -24,7 +26,8 @@ func TestLearnScript(t *testing.T) {
 	sandboxtest.AlsoOnCgroupV2(t)
 	c := sandboxtest.NewCLI(t)
 	dirsBefore := lessonDirs(t)
-	args := []string{"learn", "--script"}
+	recording := filepath.Join(t.TempDir(), "learn.jsonl.zst")
+	args := []string{"learn", "--script", "--record", recording}
 	chapter := 0 // all
 	if sandboxtest.InV2VM() {
 		chapter = 3
@@ -41,11 +44,13 @@ func TestLearnScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	steps := 0
 	for _, ch := range course.Chapters {
 		if chapter != 0 && ch.Number != chapter {
 			continue
 		}
 		for _, s := range ch.Steps {
+			steps++
 			line := regexp.MustCompile(`(?m)^([✓⊘]) ` + regexp.QuoteMeta(s.ID()+" "+s.Title) + ` \(.*$`).FindStringSubmatch(out)
 			switch {
 			case line == nil:
@@ -70,6 +75,24 @@ func TestLearnScript(t *testing.T) {
 		if !dirsBefore[d] {
 			t.Errorf("the lesson left %s", d)
 		}
+	}
+	// The recording (learn --record) holds each step's screen as it was
+	// done, and replays.
+	rec, err := replay.Open(recording)
+	if err != nil {
+		t.Fatalf("the lesson's recording: %v", err)
+	}
+	doneSteps := map[string]bool{}
+	for _, e := range rec.Entries {
+		if e.Guide != nil && (e.Guide.State == ui.GuideDone || e.Guide.State == ui.GuideSkipped) {
+			doneSteps[e.Guide.Heading+" "+e.Guide.Title] = true
+		}
+	}
+	if len(doneSteps) != steps {
+		t.Errorf("the recording has %d steps done or skipped, the lesson ran %d", len(doneSteps), steps)
+	}
+	if f := replay.Once(rec, rec.Length(), 100, 30); !strings.Contains(f, "glassbox learn") {
+		t.Errorf("the recording's last frame:\n%s", f)
 	}
 	var p lesson.Progress
 	b, err := os.ReadFile(filepath.Join(c.Roots.Lib, "learn", "progress.json"))
