@@ -25,7 +25,10 @@ func firewallView(t *testing.T) map[string]string {
 		}
 		var keep []string
 		for _, l := range strings.Split(string(out), "\n") {
-			if !strings.HasPrefix(l, "#") {
+			// glassbox's own chain is left out: its rules come and go
+			// with the bridges of glassbox tests that run meanwhile in
+			// other packages, and neither dockerd nor the kit touches it.
+			if !strings.HasPrefix(l, "#") && !strings.Contains(l, "GLASSBOX-FORWARD") {
 				keep = append(keep, counters.ReplaceAllString(l, ""))
 			}
 		}
