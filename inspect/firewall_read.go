@@ -10,10 +10,6 @@ import (
 	"glassbox/sandbox/state"
 )
 
-// iptablesForwardChain is glassbox's chain in iptables' filter table
-// (sandbox/network's ForwardChain, which inspect does not import).
-const iptablesForwardChain = "GLASSBOX-FORWARD"
-
 // readFirewall reads bridge's counters and what iptables-nft shows of the
 // FORWARD chain. It changes nothing. The rules are asked of nfnetlink
 // directly and read where they lie (netlink.go): google/nftables builds
@@ -70,7 +66,7 @@ func readIptablesNft(nf *nft, bridge string) (policy string, inPlace bool) {
 					policy = "DROP"
 				}
 			}
-		case iptablesForwardChain:
+		case state.IptablesChain:
 			ours = true
 		}
 	})
@@ -79,10 +75,10 @@ func readIptablesNft(nf *nft, bridge string) (policy string, inPlace bool) {
 	}
 	jumps := false
 	nf.rules("filter", "FORWARD", func(r nftRule) {
-		jumps = jumps || string(r.jump) == iptablesForwardChain
+		jumps = jumps || string(r.jump) == state.IptablesChain
 	})
 	matches := false
-	nf.rules("filter", iptablesForwardChain, func(r nftRule) {
+	nf.rules("filter", state.IptablesChain, func(r nftRule) {
 		// -i BR is the interface's name, NUL-terminated, compared.
 		for _, v := range r.cmps {
 			matches = matches || string(bytes.TrimRight(v, "\x00")) == bridge

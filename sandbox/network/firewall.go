@@ -11,6 +11,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"glassbox/sandbox/state"
 )
 
 // The host's firewall and glassbox's bridges.
@@ -69,12 +71,13 @@ func RemoveBridge(bridge string) error {
 	return errors.Join(errs...)
 }
 
-// ForwardChain is glassbox's chain in the host's iptables filter table.
-const ForwardChain = "GLASSBOX-FORWARD"
-
-// IptablesLock serialises glassbox's own changes to its chain across
-// processes (iptables -w serialises each command, not check-then-change).
-const IptablesLock = "/run/glassbox-iptables.lock"
+// ForwardChain is glassbox's chain in the host's iptables filter table;
+// IptablesLock serialises glassbox's own changes to it across processes
+// (iptables -w serialises each command, not check-then-change).
+const (
+	ForwardChain = state.IptablesChain
+	IptablesLock = state.IptablesLock
+)
 
 // iptablesCmd is the iptables command; tests point it elsewhere.
 var iptablesCmd = "iptables"

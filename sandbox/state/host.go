@@ -60,6 +60,16 @@ const (
 	ForwardPassedChain = "forward_passed"
 )
 
+// IptablesChain is glassbox's chain in the host's iptables filter table,
+// which FORWARD jumps to: one rule per bridge that lets its sandboxes'
+// traffic through (sandbox/network's firewall.go). `iptables -S
+// GLASSBOX-FORWARD` shows it. IptablesLock is the lock whoever changes it
+// holds (iptables -w serialises each command, not check-then-change).
+const (
+	IptablesChain = "GLASSBOX-FORWARD"
+	IptablesLock  = "/run/glassbox-iptables.lock"
+)
+
 // BridgeCounterComment is the comment on a bridge's counter rule in both
 // chains; BridgeOfCounter reads the bridge back from it.
 func BridgeCounterComment(bridge string) string {
