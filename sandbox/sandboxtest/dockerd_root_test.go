@@ -2,6 +2,7 @@ package sandboxtest
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
@@ -9,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"glassbox/sandbox/state"
 )
 
 // firewallView is what a dockerd changes on the host, in a form two runs can
@@ -27,8 +30,9 @@ func firewallView(t *testing.T) map[string]string {
 		for _, l := range strings.Split(string(out), "\n") {
 			// glassbox's own chain is left out: its rules come and go
 			// with the bridges of glassbox tests that run meanwhile in
-			// other packages, and neither dockerd nor the kit touches it.
-			if !strings.HasPrefix(l, "#") && !strings.Contains(l, "GLASSBOX-FORWARD") {
+			// other packages, and the restore keeps them as they are
+			// (TestRestoreKeepsGlassboxRules).
+			if !strings.HasPrefix(l, "#") && !isGlassboxRule(l) {
 				keep = append(keep, counters.ReplaceAllString(l, ""))
 			}
 		}
@@ -98,6 +102,14 @@ func TestDockerdRunsAndLeavesTheHostAsItWas(t *testing.T) {
 	RequireRoot(t)
 	lock := holdDockerdLock(t)
 	before := firewallView(t)
+	bridge := fmt.Sprintf("gbkit%d", os.Getpid()%100000)
+	created := false
+	t.Cleanup(func() {
+		exec.Command("iptables", "-D", state.IptablesChain, "-i", bridge, "-o", bridge, "-j", "ACCEPT").Run()
+		if created {
+			exec.Command("iptables", "-X", state.IptablesChain).Run() // if no one else's rules came meanwhile
+		}
+	})
 	var dir string
 	t.Run("with dockerd", func(t *testing.T) {
 		d := startDockerd(t, &Docker{lock: lock})
@@ -127,7 +139,14 @@ func TestDockerdRunsAndLeavesTheHostAsItWas(t *testing.T) {
 		}
 		// A container left running: the clean-up must remove it.
 		d.Run(t, "start", "kit-test")
+		// A bridge another test sets up meanwhile: its rule stays.
+		created = iptablesOK(t, "-N", state.IptablesChain) // exists already, or now
+		iptablesOK(t, "-A", state.IptablesChain, "-i", bridge, "-o", bridge, "-j", "ACCEPT")
 	})
+	if err := exec.Command("iptables", "-C", state.IptablesChain, "-i", bridge, "-o", bridge, "-j", "ACCEPT").Run(); err != nil {
+		t.Errorf("the restore took the rule of a bridge set up while dockerd ran: %v", err)
+	}
+	exec.Command("iptables", "-D", state.IptablesChain, "-i", bridge, "-o", bridge, "-j", "ACCEPT").Run()
 	compareViews(t, before, firewallView(t))
 	if _, err := os.Stat(dir); err == nil {
 		t.Errorf("%s is still there", dir)
@@ -200,4 +219,15 @@ func TestDockerdCleansUpAfterAKilledTest(t *testing.T) {
 	if _, err := os.Stat(dir); err == nil {
 		t.Errorf("%s is still there", dir)
 	}
+}
+
+// iptablesOK runs iptables and says whether it changed something; an error
+// for a chain that exists already is no failure.
+func iptablesOK(t *testing.T, args ...string) bool {
+	t.Helper()
+	out, err := exec.Command("iptables", append([]string{"-w"}, args...)...).CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "already exists") {
+		t.Fatalf("iptables %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return err == nil
 }

@@ -10,6 +10,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"glassbox/sandbox/state"
 )
 
 // hostState is what a dockerd changes on the host beyond its own state
@@ -214,7 +218,19 @@ var iptablesTable = map[string]bool{"filter": true, "nat": true, "mangle": true,
 // of the saved dump: tables in the dump are replaced whole (iptables-restore
 // flushes what it restores), tables created since are emptied, with their
 // built-in chains back at ACCEPT and their user chains deleted.
+//
+// Except glassbox's own chain and FORWARD's jump to it (state.IptablesChain):
+// sandboxes that other tests start or remove while the dockerd runs add and
+// delete its rules, so they are kept as they are now, not as they were. The
+// restore holds the lock glassbox takes to change them.
 func restoreIPTables(cmd, before string) error {
+	if cmd == "iptables" {
+		unlock, err := lockFile(state.IptablesLock)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	now, err := exec.Command(cmd + "-save").Output()
 	if err != nil {
 		return fmt.Errorf("%s-save: %w", cmd, err)
@@ -231,15 +247,81 @@ func restoreIPTables(cmd, before string) error {
 		}
 		input += "COMMIT\n"
 	}
+	input = withGlassboxRules(input, string(now))
 	if strings.TrimSpace(input) == "" {
 		return nil
 	}
-	restore := exec.Command(cmd + "-restore")
+	restore := exec.Command(cmd+"-restore", "-w")
 	restore.Stdin = strings.NewReader(input)
 	if out, err := restore.CombinedOutput(); err != nil {
 		return fmt.Errorf("%s-restore: %v: %s", cmd, err, bytes.TrimSpace(out))
 	}
 	return nil
+}
+
+// isGlassboxRule: a line of an iptables-save dump that declares glassbox's
+// chain, or is a rule in it or a jump to it.
+func isGlassboxRule(line string) bool {
+	return strings.HasPrefix(line, ":"+state.IptablesChain+" ") ||
+		strings.HasPrefix(line, "-A "+state.IptablesChain+" ") ||
+		line == "-A FORWARD -j "+state.IptablesChain
+}
+
+// withGlassboxRules is the restore input with the filter table's glassbox
+// lines taken from the dump now instead: the chain declared with the
+// others, its rules and FORWARD's jump after the rest.
+func withGlassboxRules(input, now string) string {
+	var decls, rules []string
+	table := ""
+	for _, line := range strings.Split(now, "\n") {
+		if strings.HasPrefix(line, "*") {
+			table = line[1:]
+		}
+		if table == "filter" && isGlassboxRule(line) {
+			if strings.HasPrefix(line, ":") {
+				decls = append(decls, line)
+			} else {
+				rules = append(rules, line)
+			}
+		}
+	}
+	var out []string
+	table = ""
+	declared := false
+	for _, line := range strings.Split(input, "\n") {
+		if strings.HasPrefix(line, "*") {
+			table = line[1:]
+		}
+		if table != "filter" {
+			out = append(out, line)
+			continue
+		}
+		if isGlassboxRule(line) {
+			continue
+		}
+		if !declared && (strings.HasPrefix(line, "-") || line == "COMMIT") {
+			out, declared = append(out, decls...), true
+		}
+		if line == "COMMIT" {
+			out = append(out, rules...)
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}
+
+// lockFile takes an exclusive flock on path (created if need be) and
+// returns its release.
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
 }
 
 // dumpTables reads an iptables-save dump: each table with its built-in
