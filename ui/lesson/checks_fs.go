@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"glassbox/inspect"
 	"glassbox/ui/words"
 )
 
@@ -63,10 +64,19 @@ func init() {
 			if len(la) == 0 || len(lb) == 0 {
 				return waiting("reading the layers")
 			}
-			shared := 0
+			// The screen's snapshots may be a refresh behind: one taken
+			// before the other sandbox started counts it out. The fact
+			// waits until both say the layer is shared.
+			shared, common := 0, inspect.Lower{}
 			for _, x := range la {
 				for _, y := range lb {
 					if x.Dir == y.Dir {
+						if shared == 0 {
+							common = x
+							if y.SharedBy < x.SharedBy {
+								common = y
+							}
+						}
 						shared++
 					}
 				}
@@ -74,8 +84,11 @@ func init() {
 			if shared == 0 {
 				return failed("%s and %s share no layer: were they started from the same image?", a.Name, b.Name)
 			}
-			return done("%d layer(s) shared, on disk once (%s is used by %d sandboxes); the upper layers differ: %s vs %s",
-				shared, la[0].Dir, la[0].SharedBy, a.Snap.Filesystem.Upper.Dir, b.Snap.Filesystem.Upper.Dir)
+			if common.SharedBy < 2 {
+				return waiting("%s and %s stack the same layers: counting who uses them", a.Name, b.Name)
+			}
+			return done("%d layer(s) shared, on disk once (%s is %s); the upper layers differ: %s vs %s",
+				shared, common.Dir, words.SharedBy(common.SharedBy, common.SharedWith), a.Snap.Filesystem.Upper.Dir, b.Snap.Filesystem.Upper.Dir)
 		}})
 	register("whiteout", Check{Args: 2, About: "a deleted file is a whiteout in the upper layer; the image layer keeps the file",
 		Test: func(c *Ctx) Verdict {

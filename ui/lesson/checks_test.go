@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"glassbox/inspect"
 	"glassbox/sandbox/state"
 	"glassbox/ui"
 )
@@ -23,7 +24,7 @@ func ctxFor(t *testing.T, w *fakeWorld, setup func(*fakeWorld), args ...string) 
 	list, _ := w.Sandboxes()
 	s := ui.Seen{Now: w.now()}
 	for _, sb := range list {
-		s.Boxes = append(s.Boxes, ui.SeenBox{ID: sb.ID, Name: sb.Name, Snap: snapshotOf(sb, w.now()), Record: sb})
+		s.Boxes = append(s.Boxes, ui.SeenBox{ID: sb.ID, Name: sb.Name, Snap: snapshotOf(sb, w.now(), list), Record: sb})
 	}
 	return &Ctx{Args: args, List: list, Seen: s, World: w, Sess: sess, Since: t0, Now: t0, Notes: map[string]string{}}
 }
@@ -170,4 +171,25 @@ func names(list []*state.Sandbox) []string {
 		out = append(out, sb.Name)
 	}
 	return out
+}
+
+// Layers shared: said once both sandboxes' snapshots count each other (a
+// snapshot taken before the second one started counts it out).
+func TestSharedWaitsForBothSnapshots(t *testing.T) {
+	w := newFakeWorld()
+	c := ctxFor(t, w, func(w *fakeWorld) {
+		w.Add("lesson-a", "busybox")
+		w.Add("lesson-b", "busybox")
+	}, "lesson-a", "lesson-b")
+	v := verdictOf(t, "shared", c)
+	if v.State != ui.GuideDone || !strings.Contains(v.Say, "shared by 2 (lesson-a, lesson-b)") {
+		t.Errorf("both counted: %s %q", v.State, v.Say)
+	}
+	stale := *c.Seen.Boxes[0].Snap
+	stale.Filesystem.Lowers = []inspect.Lower{c.Seen.Boxes[0].Snap.Filesystem.Lowers[0]}
+	stale.Filesystem.Lowers[0].SharedBy, stale.Filesystem.Lowers[0].SharedWith = 1, []string{"lesson-a"}
+	c.Seen.Boxes[0].Snap = &stale
+	if v := verdictOf(t, "shared", c); v.State != ui.GuideWaiting {
+		t.Errorf("a's snapshot from before b: %s %q", v.State, v.Say)
+	}
 }

@@ -190,11 +190,13 @@ type fakeSource struct{ w *fakeWorld }
 func (s fakeSource) List() ([]*state.Sandbox, error) { return s.w.Sandboxes() }
 
 func (s fakeSource) Snapshot(sb *state.Sandbox) (*inspect.Snapshot, error) {
-	return snapshotOf(sb, s.w.now()), nil
+	all, _ := s.w.Sandboxes()
+	return snapshotOf(sb, s.w.now(), all), nil
 }
 
-// snapshotOf is a snapshot of a fake sandbox.
-func snapshotOf(sb *state.Sandbox, at time.Time) *inspect.Snapshot {
+// snapshotOf is a snapshot of a fake sandbox, among all of them (every one
+// stacks the same image layer: the running ones share it).
+func snapshotOf(sb *state.Sandbox, at time.Time, all []*state.Sandbox) *inspect.Snapshot {
 	s := &inspect.Snapshot{Taken: at, Sandbox: sb, PID: sb.InitPID}
 	if !sb.Status.Live() {
 		return s
@@ -222,7 +224,13 @@ func snapshotOf(sb *state.Sandbox, at time.Time) *inspect.Snapshot {
 	}
 	s.UTS = inspect.UTS{Hostname: sb.Hostname, HostHostname: "host", KernelRelease: "6.1.0-test"}
 	s.Filesystem = inspect.Filesystem{RootType: "overlay", Upper: inspect.Upper{Dir: "/var/lib/glassbox/containers/" + sb.ID + "/upper"},
-		Lowers: []inspect.Lower{{Dir: "/var/lib/glassbox/layers/l1/fs", CreatedBy: "COPY busybox /bin/busybox", SizeBytes: 1 << 21, SharedBy: 1}}}
+		Lowers: []inspect.Lower{{Dir: "/var/lib/glassbox/layers/l1/fs", CreatedBy: "COPY busybox /bin/busybox", SizeBytes: 1 << 21}}}
+	for _, o := range all {
+		if o.Status.Live() {
+			s.Filesystem.Lowers[0].SharedBy++
+			s.Filesystem.Lowers[0].SharedWith = append(s.Filesystem.Lowers[0].SharedWith, o.Name)
+		}
+	}
 	s.Cgroup.Mode = "v2"
 	s.Cgroup.Memory.Usage = inspect.Value{Value: 12 << 20, Valid: true, Source: "/sys/fs/cgroup/glassbox/" + sb.ID + "/memory.current"}
 	if sb.Limits.MemoryBytes > 0 {
@@ -237,7 +245,7 @@ func (w *fakeWorld) round() ui.Entry {
 	sort.Slice(list, func(i, j int) bool { return list[i].Created.Before(list[j].Created) })
 	r := &ui.Round{At: w.now(), Asked: w.now(), List: list}
 	for _, sb := range list {
-		r.Snaps = append(r.Snaps, snapshotOf(sb, w.now()))
+		r.Snaps = append(r.Snaps, snapshotOf(sb, w.now(), list))
 		r.Refs = append(r.Refs, sb.ID)
 	}
 	return ui.Entry{At: w.now(), Round: r}

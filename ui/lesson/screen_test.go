@@ -61,7 +61,7 @@ func (b *bench) seen() ui.Seen {
 	s := ui.Seen{Now: b.w.now(), Current: b.cur}
 	list, _ := b.w.Sandboxes()
 	for _, sb := range list {
-		s.Boxes = append(s.Boxes, ui.SeenBox{ID: sb.ID, Name: sb.Name, Snap: snapshotOf(sb, b.w.now()), Record: sb})
+		s.Boxes = append(s.Boxes, ui.SeenBox{ID: sb.ID, Name: sb.Name, Snap: snapshotOf(sb, b.w.now(), list), Record: sb})
 	}
 	return s
 }
