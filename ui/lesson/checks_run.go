@@ -139,8 +139,13 @@ func init() {
 			if got != kv {
 				return failed("%s has %s, not %s: start it again with -e %s", b.Name, orWord(got, "no "+k), kv, kv)
 			}
-			info := workerCount(c, b.Record)
-			return done("%s has %s (the image said otherwise: -e wins)%s", b.Name, kv, info)
+			image := "the image sets no " + k + ": -e adds it"
+			for _, e := range b.Record.ImageEnv {
+				if strings.HasPrefix(e, k+"=") {
+					image = "the image says " + e + ": -e wins"
+				}
+			}
+			return done("%s has %s (%s)%s", b.Name, kv, image, workerCount(c, b.Record))
 		}})
 	register("limits", Check{Args: 3, About: "the sandbox's cgroup has the memory and CPU limits asked for",
 		Test: func(c *Ctx) Verdict {

@@ -96,8 +96,15 @@ func TestChecks(t *testing.T) {
 		{name: "env overridden", check: "env", args: []string{"lesson-b", "WORKER_COUNT=1"},
 			setup: func(w *fakeWorld) {
 				w.Add("lesson-b", "calculator")
-				w.Set("lesson-b", func(sb *state.Sandbox) { sb.Env = []string{"WORKER_COUNT=4", "WORKER_COUNT=1"} })
-			}, want: ui.GuideDone, say: "lesson-b has WORKER_COUNT=1"},
+				w.Set("lesson-b", func(sb *state.Sandbox) {
+					sb.ImageEnv, sb.Env = []string{"WORKER_COUNT=4"}, []string{"WORKER_COUNT=4", "WORKER_COUNT=1"}
+				})
+			}, want: ui.GuideDone, say: "lesson-b has WORKER_COUNT=1 (the image says WORKER_COUNT=4: -e wins)"},
+		{name: "env the image lacks", check: "env", args: []string{"lesson-b", "WORKER_COUNT=1"},
+			setup: func(w *fakeWorld) {
+				w.Add("lesson-b", "calculator")
+				w.Set("lesson-b", func(sb *state.Sandbox) { sb.Env = []string{"WORKER_COUNT=1"} })
+			}, want: ui.GuideDone, say: "(the image sets no WORKER_COUNT: -e adds it)"},
 		{name: "env from the image", check: "env", args: []string{"lesson-b", "WORKER_COUNT=1"},
 			setup: func(w *fakeWorld) {
 				w.Add("lesson-b", "calculator")
