@@ -7,6 +7,8 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/x/ansi"
+
+	"glassbox/sandbox/state"
 )
 
 // footer is the status of the last action and the short key help. However
@@ -21,7 +23,8 @@ func (m Model) footer(w, h int) []string {
 	if status == "" {
 		status = fmt.Sprintf("refreshing every %s", m.opt.Interval)
 	}
-	binds := m.c.keys.footer()
+	b := m.focused()
+	binds := m.c.keys.footer(b != nil && b.record().Status == state.Exited)
 	if h < 30 {
 		// Short terminals: one line, the status first, cut to leave room
 		// for at least the keys that must stay.

@@ -97,6 +97,7 @@ func DefaultKeyMap(stressMB int) KeyMap {
 		footerWords: map[string]string{
 			"m": fmt.Sprintf("+%dMiB", stressMB), "M/r": "release", "c": "cpu burn", "x": "calculate",
 			"p": "pause", "s": "stop", "b": "A/B", "L": "log", "$": "env", "tab/→": "focus", "?": "help", "q": "quit",
+			"R": "start again", "d": "remove",
 		},
 	}
 }
@@ -106,10 +107,22 @@ func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.StressMem, k.ReleaseMem, k.BurnCPU, k.Calculate, k.Pause, k.Stop, k.NextPanel, k.SideBySide, k.Logs, k.Env, k.Help, k.Quit}
 }
 
-// footer is ShortHelp with one-word descriptions.
-func (k KeyMap) footer() []key.Binding {
+// stoppedHelp is the footer line under a stopped sandbox: the keys that
+// poke a workload have none to poke; starting it again and removing it
+// are what is left to do.
+func (k KeyMap) stoppedHelp() []key.Binding {
+	return []key.Binding{k.Restart, k.Remove, k.NextPanel, k.SideBySide, k.Logs, k.Env, k.Help, k.Quit}
+}
+
+// footer is ShortHelp (stoppedHelp under a stopped sandbox) with
+// one-word descriptions.
+func (k KeyMap) footer(stopped bool) []key.Binding {
+	binds := k.ShortHelp()
+	if stopped {
+		binds = k.stoppedHelp()
+	}
 	var out []key.Binding
-	for _, b := range k.ShortHelp() {
+	for _, b := range binds {
 		h := b.Help()
 		out = append(out, key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(h.Key, k.footerWords[h.Key])))
 	}

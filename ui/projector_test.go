@@ -119,6 +119,37 @@ func TestFooterKeepsHelpAndQuit(t *testing.T) {
 	}
 }
 
+// Under a stopped sandbox the footer offers what can be done to it — start
+// it again (R), remove it (d) — not the keys that poke a workload it no
+// longer has; under a running one, those.
+func TestFooterFollowsTheSandboxsState(t *testing.T) {
+	stopped := calc()
+	stopped.status, stopped.running, stopped.health = state.Exited, false, state.HealthNone
+	stopped.exit = &state.Exit{Code: 0, Signal: "SIGTERM", FinishedAt: t0}
+	for _, c := range []struct {
+		f          fixture
+		want, lack []string
+	}{
+		{calc(), []string{"m +64MiB", "s stop", "? help", "q quit"}, []string{"R start again"}},
+		{stopped, []string{"R start again", "d remove", "? help", "q quit"}, []string{"m +64MiB", "s stop", "c cpu burn"}},
+	} {
+		for _, sz := range [][2]int{{100, 30}, {120, 35}} {
+			m := fixtureModel(t, sz[0], sz[1], rounds(1, c.f)...)
+			all := strings.Join(m.footer(sz[0], sz[1]), "\n")
+			for _, w := range c.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("%s at %dx%d: the footer lacks %q:\n%s", c.f.status, sz[0], sz[1], w, all)
+				}
+			}
+			for _, l := range c.lack {
+				if strings.Contains(all, l) {
+					t.Errorf("%s at %dx%d: the footer offers %q:\n%s", c.f.status, sz[0], sz[1], l, all)
+				}
+			}
+		}
+	}
+}
+
 func stripANSI(s string) string {
 	var b strings.Builder
 	esc := false
