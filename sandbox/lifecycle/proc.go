@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"syscall"
-	"time"
 
 	"github.com/prometheus/procfs"
 )
@@ -68,22 +66,6 @@ func (p Process) Alive() bool {
 	return st.State != "Z" && st.State != "X"
 }
 
-// startedBefore says whether process pid started no later than t (with a
-// second of slack for btime's resolution). A record's owner must have
-// started before the record was created: if the PID now belongs to a
-// younger process, the owner is gone and its PID was reused.
-func startedBefore(pid int, t time.Time) bool {
-	st, err := procStat(pid)
-	if err != nil {
-		return false
-	}
-	started, err := st.StartTime()
-	if err != nil {
-		return true // cannot tell; trust the PID
-	}
-	return !time.Unix(0, int64(started*1e9)).After(t.Add(time.Second))
-}
-
 // supervisorFile names the file in a sandbox's state directory where its
 // supervisor writes who it is.
 const supervisorFile = "supervisor.json"
@@ -105,12 +87,4 @@ func readProcess(path string) (Process, error) {
 	}
 	err = json.Unmarshal(data, &p)
 	return p, err
-}
-
-// signalProcess sends sig to the process if it is still this process.
-func signalProcess(p Process, sig syscall.Signal) error {
-	if !p.Alive() {
-		return syscall.ESRCH
-	}
-	return syscall.Kill(p.PID, sig)
 }

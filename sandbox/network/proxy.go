@@ -68,15 +68,6 @@ func Forward(ls []*net.TCPListener, ports []state.Port, target netip.Addr) *Prox
 	return p
 }
 
-// Addrs are the addresses the proxy listens on.
-func (p *Proxy) Addrs() []net.Addr {
-	out := make([]net.Addr, len(p.ls))
-	for i, l := range p.ls {
-		out[i] = l.Addr()
-	}
-	return out
-}
-
 // Close stops listening, cuts every forwarded connection and returns once
 // every goroutine of the proxy has ended. It may be called more than once.
 func (p *Proxy) Close() error {

@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sort"
 	"strings"
 
 	"github.com/elastic/go-seccomp-bpf/arch"
@@ -177,15 +176,6 @@ var notable = []string{
 	"perf_event_open", "ptrace", "process_vm_readv", "kexec_load", "init_module", "finit_module",
 	"delete_module", "reboot", "open_by_handle_at", "name_to_handle_at", "clock_settime", "settimeofday",
 	"sethostname", "swapon", "acct", "userfaultfd", "io_uring_setup", "iopl", "ioperm", "syslog",
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func quoteAll(names []string) string {
