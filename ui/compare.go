@@ -179,5 +179,3 @@ func (r *compareRun) stop() {
 		r.cancel()
 	}
 }
-
-// elapsed is a step's time: "97 ms", "4.31 s".
