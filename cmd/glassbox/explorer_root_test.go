@@ -193,16 +193,7 @@ func TestImageVerbsWithoutRoot(t *testing.T) {
 	if err := os.Chmod(top, 0o755); err != nil { // the test's root is 0700
 		t.Fatal(err)
 	}
-	// A copy of the binary nobody may run (the v2 VM's is in a directory
-	// only root enters).
-	data, err := os.ReadFile(sandboxtest.Binary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(top, "glassbox")
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	bin := binaryNobodyCanRun(t, sandboxtest.Binary(t), top)
 	for _, args := range [][]string{
 		{"image", "ls", "busybox", "/etc"},
 		{"image", "cat", "busybox", "/etc/passwd"},

@@ -140,14 +140,7 @@ func TestVerbsWithoutRootSayOneThing(t *testing.T) {
 	if err := os.Chmod(top, 0o755); err != nil { // the test's root is 0700; its sandboxes' records stay root's
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(c.Bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(top, "glassbox")
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	bin := binaryNobodyCanRun(t, c.Bin, top)
 	for _, args := range [][]string{
 		{"ps"}, {"ps", "-a"}, {"inspect", sb.Name}, {"logs", sb.Name}, {"events", sb.Name},
 		{"run", "calculator"}, {"run", "-d", "calculator"}, {"top", "--once"}, {"stop", sb.Name},
@@ -163,4 +156,20 @@ func TestVerbsWithoutRootSayOneThing(t *testing.T) {
 			t.Errorf("glassbox %s as nobody: %v, stderr\n  %q\nwant\n  %q", strings.Join(args, " "), err, stderr.String(), want)
 		}
 	}
+}
+
+// binaryNobodyCanRun copies the binary under test into dir, where nobody
+// may run it (the cgroup v2 VM keeps its own in a directory only root
+// enters); it goes with dir.
+func binaryNobodyCanRun(t *testing.T, bin, dir string) string {
+	t.Helper()
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := filepath.Join(dir, "glassbox")
+	if err := os.WriteFile(copied, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return copied
 }
