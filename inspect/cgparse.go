@@ -87,6 +87,16 @@ func parseMemoryEvents(b []byte, src string, m *Memory) {
 	})
 }
 
+// parsePidsEvents reads pids.events: "max" counts the forks (and clones)
+// that failed because the cgroup was at pids.max.
+func parsePidsEvents(b []byte, src string, p *Pids) {
+	flatKeyed(b, func(k, v []byte) {
+		if x, ok := parseInt(v); ok && string(k) == "max" {
+			p.Refused = Value{Value: x, Source: src, Valid: true}
+		}
+	})
+}
+
 // parseOOMControl reads v1 memory.oom_control. v1 keeps no count of OOM
 // events, only whether the cgroup is under OOM now (under_oom, which stays
 // 1 only while oom_kill_disable holds tasks) and, since 4.13, oom_kill.

@@ -27,7 +27,7 @@ type cgroupReader struct {
 
 	cpuUsage, cpuStat, cpuMax, cfsQuota, cfsPeriod *heldFile
 
-	pidsCurrent, pidsMax *heldFile
+	pidsCurrent, pidsMax, pidsEvents *heldFile
 
 	psi     [3]*heldFile // cpu, memory, io
 	freezer *heldFile    // v2 cgroup.events, v1 freezer.state
@@ -102,6 +102,7 @@ func openCgroup(mode string, dirs map[string]string, unifiedPath string) (*cgrou
 	}
 	r.pidsCurrent = open(pids, "pids.current")
 	r.pidsMax = open(pids, "pids.max")
+	r.pidsEvents = open(pids, "pids.events")
 	// PSI is per cgroup only in a cgroup2 hierarchy. On hybrid hosts the
 	// process's cgroup2 path is usually "/", whose files are the whole
 	// host's pressure, not the sandbox's: show them only below the root.
@@ -121,7 +122,7 @@ func (r *cgroupReader) files() []*heldFile {
 	return []*heldFile{r.memUsage, r.memLimit, r.memPeak, r.memStat, r.memEvents,
 		r.memOOMControl, r.memFailcnt, r.memKmem, r.memSwap,
 		r.cpuUsage, r.cpuStat, r.cpuMax, r.cfsQuota, r.cfsPeriod,
-		r.pidsCurrent, r.pidsMax, r.psi[0], r.psi[1], r.psi[2], r.freezer, r.procs}
+		r.pidsCurrent, r.pidsMax, r.pidsEvents, r.psi[0], r.psi[1], r.psi[2], r.freezer, r.procs}
 }
 
 func (r *cgroupReader) close() {
@@ -228,6 +229,9 @@ func (r *cgroupReader) read(c *collector, cg *Cgroup, now time.Time) {
 
 	c.number(r.pidsCurrent, &cg.Pids.Current)
 	cg.Pids.Limit = r.limits.pids
+	if b := c.read(r.pidsEvents); b != nil {
+		parsePidsEvents(b, r.pidsEvents.path, &cg.Pids)
+	}
 
 	for i, f := range r.psi {
 		if b := c.read(f); b != nil {

@@ -128,7 +128,7 @@ func TestFixtureCgroupV1(t *testing.T) {
 		t.Errorf("cpu:\n got %+v\nwant %+v", c.CPU, wantCPU)
 	}
 	pids := filepath.Join(root, "pids/glassbox", fixtureID)
-	if c.Pids.Current != vv(pids+"/pids.current", 2) || c.Pids.Limit != vv(pids+"/pids.max", 64) {
+	if c.Pids.Current != vv(pids+"/pids.current", 2) || c.Pids.Limit != vv(pids+"/pids.max", 64) || c.Pids.Refused != vv(pids+"/pids.events", 0) {
 		t.Errorf("pids: %+v", c.Pids)
 	}
 	if c.Frozen || c.FrozenSource == "" || len(c.Pressure) != 0 {
@@ -164,7 +164,7 @@ func TestFixtureCgroupV2(t *testing.T) {
 	if !reflect.DeepEqual(c.CPU, wantCPU) {
 		t.Errorf("cpu:\n got %+v\nwant %+v", c.CPU, wantCPU)
 	}
-	if c.Pids.Current != vv(f("pids.current"), 7) || c.Pids.Limit != vv(f("pids.max"), 512) {
+	if c.Pids.Current != vv(f("pids.current"), 7) || c.Pids.Limit != vv(f("pids.max"), 512) || c.Pids.Refused != vv(f("pids.events"), 3) {
 		t.Errorf("pids: %+v", c.Pids)
 	}
 	if !reflect.DeepEqual(c.Pressure, map[string]float64{"cpu": 12.55, "memory": 0.31, "io": 0}) || c.PressureSources["cpu"] != f("cpu.pressure") {

@@ -71,7 +71,8 @@ func TestRootForeignProcess(t *testing.T) {
 	if q := s.Cgroup.CPU.QuotaCores(); q != 0.5 {
 		t.Errorf("quota %v cores", q)
 	}
-	if !s.Cgroup.Pids.Limit.Valid || s.Cgroup.Pids.Limit.Value != 100 || s.Cgroup.Pids.Current.Value < 2 {
+	if !s.Cgroup.Pids.Limit.Valid || s.Cgroup.Pids.Limit.Value != 100 || s.Cgroup.Pids.Current.Value < 2 ||
+		!s.Cgroup.Pids.Refused.Valid || s.Cgroup.Pids.Refused.Value != 0 {
 		t.Errorf("pids %+v", s.Cgroup.Pids)
 	}
 	if s.UTS.Hostname != "inspect-test" || s.UTS.HostHostname == "inspect-test" || s.UTS.KernelRelease == "" {

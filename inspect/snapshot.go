@@ -228,6 +228,9 @@ type CPU struct {
 type Pids struct {
 	Current Value `json:"current"`
 	Limit   Value `json:"limit"` // Valid=false when "max"
+	// Refused counts the forks the limit refused (pids.events "max", v1
+	// and v2 alike): the proof that a fork failed with EAGAIN.
+	Refused Value `json:"refused"`
 }
 
 // Network is what the sandbox's network namespace holds.
