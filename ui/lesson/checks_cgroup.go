@@ -93,7 +93,7 @@ func init() {
 			return done("throttled in %d of the last %d periods (nr_throttled %d→%d): the workers wanted 2 cores and got %s — the quota",
 				cpu.ThrottledDelta, cpu.PeriodsDelta, before, cpu.Throttled.Value, cpuWord(cpu.CoresUsed))
 		}})
-	register("pids-full", Check{Args: 1, About: "the sandbox's processes reached its pids limit",
+	register("pids-full", Check{Args: 1, About: "the sandbox's processes reached its pids limit and the kernel refused a fork",
 		Test: func(c *Ctx) Verdict {
 			b, v := c.running(c.Args[0])
 			if v != nil {
@@ -103,11 +103,18 @@ func init() {
 			if !p.Limit.Valid {
 				return failed("%s has no pids limit: start it with --pids-limit", b.Name)
 			}
-			if p.Current.Value < p.Limit.Value-1 {
-				return waiting("%s has %d of its %d processes", b.Name, p.Current.Value, p.Limit.Value)
+			if !p.Refused.Valid { // a kernel without pids.events: the count alone
+				if p.Current.Value < p.Limit.Value-1 {
+					return waiting("%s has %d of its %d processes", b.Name, p.Current.Value, p.Limit.Value)
+				}
+				return done("pids.current %d of pids.max %d: the cgroup is full; a fork past it fails with EAGAIN; the processes already there run on",
+					p.Current.Value, p.Limit.Value)
 			}
-			return done("pids.current %d of pids.max %d: the next fork failed (EAGAIN, \"can't fork\"); the processes already there run on",
-				p.Current.Value, p.Limit.Value)
+			if p.Refused.Value == 0 {
+				return waiting("%s has %d of its %d processes; no fork refused yet", b.Name, p.Current.Value, p.Limit.Value)
+			}
+			return done("pids.current %d of pids.max %d, and the kernel refused %d fork(s) (%s says max %d): fork failed with EAGAIN (\"can't fork\"); the processes already there run on",
+				p.Current.Value, p.Limit.Value, p.Refused.Value, p.Refused.Source, p.Refused.Value)
 		}})
 	register("paused", Check{Args: 1, About: "the sandbox is paused: its processes frozen by the cgroup freezer",
 		Test: func(c *Ctx) Verdict {

@@ -200,3 +200,25 @@ func TestSharedWaitsForBothSnapshots(t *testing.T) {
 		t.Errorf("a's snapshot from before b: %s %q", v.State, v.Say)
 	}
 }
+
+// A pids limit reached: done once the kernel has refused a fork (pids.events
+// max), not merely when the count is near the limit.
+func TestPidsFullWaitsForARefusedFork(t *testing.T) {
+	w := newFakeWorld()
+	c := ctxFor(t, w, func(w *fakeWorld) { w.Add("lesson-c", "busybox") }, "lesson-c")
+	p := &c.Seen.Boxes[0].Snap.Cgroup.Pids
+	src := "/sys/fs/cgroup/glassbox/x/pids.events"
+	p.Current, p.Limit = inspect.Value{Value: 4, Valid: true}, inspect.Value{Value: 5, Valid: true}
+	p.Refused = inspect.Value{Value: 0, Valid: true, Source: src}
+	if v := verdictOf(t, "pids-full", c); v.State != ui.GuideWaiting {
+		t.Errorf("4 of 5, nothing refused: %s %q", v.State, v.Say)
+	}
+	p.Refused.Value = 2
+	if v := verdictOf(t, "pids-full", c); v.State != ui.GuideDone || !strings.Contains(v.Say, "the kernel refused 2 fork(s) ("+src) {
+		t.Errorf("2 forks refused: %s %q", v.State, v.Say)
+	}
+	p.Refused = inspect.Value{}
+	if v := verdictOf(t, "pids-full", c); v.State != ui.GuideDone || strings.Contains(v.Say, "refused") {
+		t.Errorf("no pids.events, 4 of 5: %s %q", v.State, v.Say)
+	}
+}
