@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/state"
@@ -50,7 +51,18 @@ func newSuperviseCmd() *cobra.Command {
 			}
 			ready := os.NewFile(lifecycle.ReadyFD, "ready")
 			lock := os.NewFile(lifecycle.LockFD, "lock")
+			// Supervise lets go of its descriptor of the lock as it
+			// returns; this second one keeps the lock held until the
+			// process is gone (the kernel closes it at exit), so that
+			// a command waiting for the lock (rm, start) returns with
+			// no supervisor left.
+			if _, err := unix.FcntlInt(uintptr(lifecycle.LockFD), unix.F_DUPFD_CLOEXEC, 0); err != nil {
+				return fmt.Errorf("supervisor: hold the sandbox's lock: %w", err)
+			}
 			err := lifecycle.Supervise(state.Roots{Lib: lib, Run: run}, args[0], ready, lock)
+			if d, perr := time.ParseDuration(os.Getenv(lifecycle.SupervisorExitDelayEnv)); perr == nil {
+				time.Sleep(d)
+			}
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "supervisor:", err)
 				return exitError{1}

@@ -193,6 +193,11 @@ func (e *Engine) start(ref, verb string) (*state.Sandbox, error) {
 // supervisor has not written its files yet, its creator killed meanwhile.
 const SupervisorDelayEnv = "GLASSBOX_TEST_SUPERVISOR_DELAY"
 
+// SupervisorExitDelayEnv, set like SupervisorDelayEnv, keeps a supervisor
+// alive that long after it has let go of the sandbox's lock: the moment
+// between the two, stretched, for tests of what waits for a supervisor.
+const SupervisorExitDelayEnv = "GLASSBOX_TEST_SUPERVISOR_EXIT_DELAY"
+
 // The supervisor's inherited descriptors (exec.Cmd.ExtraFiles).
 const (
 	ReadyFD = 3 // the ready pipe: one readyMsg

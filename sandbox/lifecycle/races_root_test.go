@@ -238,3 +238,25 @@ func TestPruneAgainstRunStress(t *testing.T) {
 	}
 	t.Logf("%d rounds against two prune loops; %d sandboxes running at the end", rounds, len(order))
 }
+
+// rm returns once the sandbox's supervisor is gone, not only its hold on the
+// sandbox: a supervisor whose workload exited lingers a moment after it
+// let go of the sandbox (here, held back a second), and rm must not leave
+// it behind (seen: a supervisor alive just after rm -f).
+func TestRemoveWaitsForTheSupervisor(t *testing.T) {
+	c := newCLI(t)
+	name := sandboxtest.UniqueName("lingers")
+	run := exec.Command(c.Bin, "run", "-d", "--name", name, "busybox", "true")
+	run.Env = append(os.Environ(), lifecycle.SupervisorExitDelayEnv+"=1s")
+	if out, err := run.CombinedOutput(); err != nil {
+		t.Fatalf("run -d: %v\n%s", err, out)
+	}
+	sb := c.waitFor(name, "exited", func(sb *state.Sandbox) bool { return sb.Status == state.Exited })
+	if !alive(sb.SupervisorPID) {
+		t.Fatal("the supervisor was gone before rm: the test shows nothing")
+	}
+	c.Ok("rm", name)
+	if alive(sb.SupervisorPID) {
+		t.Errorf("rm returned with the supervisor (pid %d) still running", sb.SupervisorPID)
+	}
+}
