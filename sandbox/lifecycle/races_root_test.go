@@ -260,3 +260,43 @@ func TestRemoveWaitsForTheSupervisor(t *testing.T) {
 		t.Errorf("rm returned with the supervisor (pid %d) still running", sb.SupervisorPID)
 	}
 }
+
+// Two commands on one name at once. Two run -d of the same name: one
+// sandbox, and the other command says the name is taken. Two rm -f of
+// one running sandbox: both succeed (the second finds it gone or being
+// removed, as asked), and nothing of it is left.
+func TestTwoCommandsOnOneName(t *testing.T) {
+	c := newCLI(t)
+	for round := 0; round < inVM(3, 1); round++ {
+		name := sandboxtest.UniqueName("same")
+		a := c.background("run", "-d", "--name", name, "busybox", "sleep", "600")
+		b := c.background("run", "-d", "--name", name, "busybox", "sleep", "600")
+		won := 0
+		for _, wait := range []func() (string, string, int){a, b} {
+			out, errs, code := wait()
+			switch {
+			case code == 0:
+				won++
+			case !strings.Contains(errs, "already in use"):
+				t.Errorf("round %d: the losing run -d: exit %d, stderr %q (stdout %q); want the name in use", round, code, errs, out)
+			}
+		}
+		n := 0
+		for _, r := range c.ps() {
+			if r.Name == name {
+				n++
+			}
+		}
+		if won != 1 || n != 1 {
+			t.Fatalf("round %d: %d of two run -d --name %s succeeded, %d sandboxes hold the name", round, won, name, n)
+		}
+		sb := c.waitFor(name, "running", func(sb *state.Sandbox) bool { return sb.Status == state.Running })
+		a, b = c.background("rm", "-f", name), c.background("rm", "-f", name)
+		for _, wait := range []func() (string, string, int){a, b} {
+			if out, errs, code := wait(); code != 0 && !strings.Contains(errs, "no such sandbox") {
+				t.Errorf("round %d: rm -f beside another: exit %d, stderr %q (stdout %q)", round, code, errs, out)
+			}
+		}
+		assertGone(t, c.Roots, sb)
+	}
+}
