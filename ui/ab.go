@@ -115,7 +115,7 @@ func abColumn(st *Styles, b *box, evs []Event, now time.Time, w, h int) []string
 	case sb.Status.Live():
 		line := string(sb.Status)
 		if !sb.Started.IsZero() {
-			line += ", up " + duration(now.Sub(sb.Started))
+			line += ", up " + words.Span(now.Sub(sb.Started))
 		}
 		if sb.Health != "" {
 			line += ", " + string(sb.Health)
@@ -132,7 +132,7 @@ func abColumn(st *Styles, b *box, evs []Event, now time.Time, w, h int) []string
 		}
 	} else {
 		if e := sb.Exit; e != nil && !e.FinishedAt.IsZero() {
-			out = append(out, cut(fmt.Sprintf("ended %s ago; its PID 1 was host %d", duration(now.Sub(e.FinishedAt)), b.snap.PID), w))
+			out = append(out, cut(fmt.Sprintf("ended %s ago; its PID 1 was host %d", words.Span(now.Sub(e.FinishedAt)), b.snap.PID), w))
 		} else {
 			out = append(out, fmt.Sprintf("its PID 1 was host %d", b.snap.PID))
 		}

@@ -109,7 +109,7 @@ func compareStatus(st *Styles, r *compareRun, now time.Time) string {
 	case r.done && r.err != "":
 		return st.Bad.Render("✗ " + r.err)
 	case r.done:
-		return st.Good.Render(fmt.Sprintf("✓ measured in %s; everything it started is stopped and removed", duration(r.ended.Sub(r.started))))
+		return st.Good.Render(fmt.Sprintf("✓ measured in %s; everything it started is stopped and removed", words.Span(r.ended.Sub(r.started))))
 	case r.stopping:
 		return st.Warn.Render("stopping: removing the VMs and sandboxes it started…")
 	case r.current != "":

@@ -54,10 +54,10 @@ func renderHeader(st *Styles, boxes []*box, cur int, now time.Time, w int) []str
 	up := "not running"
 	if sb.Status.Live() {
 		if !sb.Started.IsZero() {
-			up = "up " + duration(now.Sub(sb.Started))
+			up = "up " + words.Span(now.Sub(sb.Started))
 		}
 	} else if sb.Exit != nil && !sb.Exit.FinishedAt.IsZero() {
-		up = "ended " + duration(now.Sub(sb.Exit.FinishedAt)) + " ago"
+		up = "ended " + words.Span(now.Sub(sb.Exit.FinishedAt)) + " ago"
 	}
 	image := sb.Image
 	if image == "" {

@@ -204,8 +204,8 @@ func renderBanner(st *Styles, b *box, stops map[string]stopping, confirm string,
 			deaf = " (it ignores it: t)"
 		}
 		var out []string
-		for _, l := range joinWrapped([]string{fmt.Sprintf("STOPPING %s: SIGTERM sent %s ago%s", b.name, duration(now.Sub(s.since)), deaf),
-			fmt.Sprintf("SIGKILL in %s if it has not exited", duration(left.Round(time.Second)))}, "; ", w-1) {
+		for _, l := range joinWrapped([]string{fmt.Sprintf("STOPPING %s: SIGTERM sent %s ago%s", b.name, words.Span(now.Sub(s.since)), deaf),
+			fmt.Sprintf("SIGKILL in %s if it has not exited", words.Span(left.Round(time.Second)))}, "; ", w-1) {
 			out = append(out, bar(" "+l))
 		}
 		return out

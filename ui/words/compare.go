@@ -225,17 +225,13 @@ func CompareStepDone(e state.CompareEvent) string {
 	return CompareStep(e) + " (" + Took(e.Elapsed) + ")"
 }
 
+// uptime is a kernel's uptime: to a tenth of a second in its first
+// minute (a VM's is a second or two when it is measured), then Uptime's.
 func uptime(s float64) string {
-	d := time.Duration(s * float64(time.Second))
-	switch {
-	case d < time.Minute:
+	if s < 60 {
 		return fmt.Sprintf("%.1f s", s)
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
-	return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
+	return Span(time.Duration(s * float64(time.Second)))
 }
 
 func rate(r float64) string {

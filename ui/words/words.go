@@ -207,6 +207,22 @@ func Ago(d time.Duration) string {
 	return units.HumanDuration(max(d, 0))
 }
 
+// Span is a span of time, compactly: how long something has run, how
+// long ago it ended, how long until it is killed — "42s", "5m12s",
+// "3h04m", "2d07h".
+func Span(d time.Duration) string {
+	d = max(d, 0).Truncate(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
+}
+
 // Seconds is a span in seconds, to a tenth: "1 s", "0.2 s", "105.6 s".
 func Seconds(s float64) string {
 	return strconv.FormatFloat(math.Round(s*10)/10, 'f', -1, 64) + " s"
