@@ -127,18 +127,22 @@ func (r *rtnl) link(hdr, as []byte) {
 		index: int(int32(binary.NativeEndian.Uint32(hdr[4:]))),
 		up:    binary.NativeEndian.Uint32(hdr[8:])&unix.IFF_UP != 0,
 	}
+	// Keep the slices of an earlier refresh.
+	if i := len(r.scratch); i < cap(r.scratch) {
+		old := r.scratch[:i+1][i]
+		l.addrs, l.name, l.mac = old.addrs[:0], old.name[:0], old.mac[:0]
+	}
+	// The name and the MAC are copied out: the next read of the dump (a
+	// dump of many links spans datagrams) and the address dump after it
+	// overwrite the buffer they lie in.
 	attrs(as, func(typ uint16, v []byte) {
 		switch typ {
 		case unix.IFLA_IFNAME:
-			l.name = cString(v)
+			l.name = append(l.name[:0], cString(v)...)
 		case unix.IFLA_ADDRESS:
-			l.mac = v
+			l.mac = append(l.mac[:0], v...)
 		}
 	})
-	// Keep the address slices of an earlier refresh.
-	if i := len(r.scratch); i < cap(r.scratch) {
-		l.addrs = r.scratch[:i+1][i].addrs[:0]
-	}
 	r.scratch = append(r.scratch, l)
 }
 
