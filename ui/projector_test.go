@@ -446,3 +446,14 @@ func TestThrottlingFitsEveryWidth(t *testing.T) {
 		}
 	}
 }
+
+// At a projector's 100×30 one sandbox's screen lists every namespace kind:
+// the row of sandboxes, which says nothing with one, gives its line to them.
+func TestEveryNamespaceAt100x30(t *testing.T) {
+	out := fixtureModel(t, 100, 30, rounds(2, calc())...).View()
+	for _, kind := range []string{"pid", "net", "mnt", "uts", "ipc", "user", "cgroup", "time"} {
+		if !strings.Contains(out, "┃ "+fmt.Sprintf("%-7s", kind)) && !strings.Contains(out, "│ "+fmt.Sprintf("%-7s", kind)) {
+			t.Errorf("the %s namespace is not listed at 100×30:\n%s", kind, out)
+		}
+	}
+}

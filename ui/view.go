@@ -88,7 +88,7 @@ func (m Model) screen(w, h int) string {
 	header := renderHeader(st, m.boxes, m.cur, m.now, w)
 	banner := renderBanner(st, b, m.stops, m.confirm, m.now, w)
 	footer := m.footer(w, h)
-	if h > 0 && h < 30 && len(m.boxes) <= 1 {
+	if h > 0 && h <= 30 && len(m.boxes) <= 1 {
 		header = header[:2] // the row of sandboxes says nothing with one
 	}
 
