@@ -246,9 +246,16 @@ func TestRootSandbox(t *testing.T) {
 		}
 	})
 	t.Run("network and uts", func(t *testing.T) {
-		var addrs []string
+		var addrs, names []string
 		for _, it := range s.Network.Interfaces {
 			addrs = append(addrs, it.Addrs...)
+			names = append(names, it.Name)
+		}
+		// Each name and address as the kernel gave it, the first link's
+		// too (its bytes come first in the answers' buffer).
+		if sb.Network.IP != "" && (strings.Join(names, " ") != "lo eth0" || len(s.Network.Interfaces[0].Addrs) == 0 ||
+			s.Network.Interfaces[0].Addrs[0] != "127.0.0.1/8" || s.Network.Interfaces[0].MAC != "00:00:00:00:00:00") {
+			t.Errorf("interfaces %+v, want lo (127.0.0.1/8) and eth0", s.Network.Interfaces)
 		}
 		if sb.Network.IP != "" && !strings.Contains(strings.Join(addrs, " "), sb.Network.IP+"/") {
 			t.Errorf("addresses %v lack the sandbox's %s", addrs, sb.Network.IP)
