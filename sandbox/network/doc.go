@@ -38,12 +38,14 @@
 // and runs a userland proxy on it. Connections made on this host — a
 // browser, curl, wrk — never reach that proxy: the DNAT rule in the output
 // hook rewrites them on their first packet, and the kernel routes them
-// over the bridge like any other packet. The proxy serves what the rule
-// does not see: connections from other machines (when the port is
-// published on 0.0.0.0 or a public address) and from other sandboxes.
-// Doing that in the kernel too would need ip_forward, which glassbox does
-// not change. Where nftables is missing, or for an IPv6 host address, the
-// proxy carries everything; the record says which (state.Port.Via).
+// over the bridge like any other packet. Connections from the sandboxes
+// on the bridge are rewritten the same way in the prerouting hook where
+// the bridge forwards (ip_forward, which dockerd turns on; glassbox does
+// not change it). The proxy serves what the rules do not see: connections
+// from other machines (when the port is published on 0.0.0.0 or a public
+// address), and from sandboxes where the bridge does not forward. Where
+// nftables is missing, or for an IPv6 host address, the proxy carries
+// everything; the record says which (state.Port.Via).
 //
 // # Where it fits in the start protocol
 //

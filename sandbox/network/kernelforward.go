@@ -43,16 +43,30 @@ var loopbackNet = netip.MustParsePrefix("127.0.0.0/8")
 //	chain output      (nat, hook output, priority dstnat)
 //	  ip daddr HOST_IP tcp dport HOST_PORT counter dnat to IP:CONTAINER_PORT
 //	  (fib daddr type local … when HOST_IP is 0.0.0.0)
+//	chain prerouting  (nat, hook prerouting, priority dstnat)
+//	  iifname BRIDGE ip daddr HOST_IP tcp dport HOST_PORT counter dnat to IP:CONTAINER_PORT
 //	chain postrouting (nat, hook postrouting, priority srcnat)
 //	  oifname BRIDGE ip saddr 127.0.0.0/8 ip daddr IP counter masquerade
+//	  oifname BRIDGE ip daddr IP ct status dnat fib saddr type != local counter masquerade
 //
-// The rules see connections made on this host only (the output hook):
-// what arrives from other machines or from other sandboxes still goes to
-// the supervisor's listener and its proxy, so the host's ip_forward
-// setting is never touched. A connection to 127.0.0.1 keeps its loopback
-// source after the DNAT, which the kernel refuses to route off the loopback
-// device unless route_localnet is set on the bridge; masquerade then gives
-// it the bridge's address, which the sandbox can answer.
+// The output rules see connections made on this host; the prerouting ones
+// connections from the sandboxes on the bridge (another sandbox, or this
+// one, reaching the port at the bridge's address). What arrives from other
+// machines still goes to the supervisor's listener and its proxy. A
+// connection to 127.0.0.1 keeps its loopback source after the DNAT, which
+// the kernel refuses to route off the loopback device unless
+// route_localnet is set on the bridge; masquerade then gives it the
+// bridge's address, which the sandbox can answer. A sandbox's connection
+// rewritten to another sandbox on the same bridge is masqueraded too:
+// otherwise the answer would go straight back over the bridge from an
+// address the client never called.
+//
+// A connection from a sandbox that the prerouting rule rewrites is routed
+// back out of the bridge: the kernel does that only where the bridge
+// forwards (net.ipv4.conf.BRIDGE.forwarding, which ip_forward sets, as
+// dockerd does). glassbox never changes it; where it is off, the
+// prerouting rules are left out and the proxy carries the sandboxes'
+// connections, as it carries the other machines'.
 //
 // It returns ports with Via set: IPv6 host addresses stay with the proxy.
 // An error means nothing was installed (and the proxy carries every port).
@@ -105,6 +119,11 @@ func ForwardInKernel(roots state.Roots, id string, n state.Network, ports []stat
 		Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityNATDest})
 	post := c.AddChain(&nftables.Chain{Name: "postrouting", Table: t, Type: nftables.ChainTypeNAT,
 		Hooknum: nftables.ChainHookPostrouting, Priority: nftables.ChainPriorityNATSource})
+	var pre *nftables.Chain
+	if bridgeForwards(bridge) {
+		pre = c.AddChain(&nftables.Chain{Name: "prerouting", Table: t, Type: nftables.ChainTypeNAT,
+			Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityNATDest})
+	}
 	for _, i := range fwd {
 		p := ports[i]
 		host := netip.MustParseAddr(p.HostIP)
@@ -117,7 +136,24 @@ func ForwardInKernel(roots state.Roots, id string, n state.Network, ports []stat
 			Exprs:    concat(dst, matchTCPDport(p.HostPort), []expr.Any{&expr.Counter{}}, dnatTo(to)),
 			UserData: ruleComment(roots, id, fmt.Sprintf("%s -> %s", hostAddr(p), to)),
 		})
+		// A sandbox cannot reach the host's loopback (the guard drops it).
+		if pre != nil && !host.IsLoopback() {
+			c.AddRule(&nftables.Rule{Table: t, Chain: pre,
+				Exprs: concat(matchIfname(expr.MetaKeyIIFNAME, bridge, true), dst, matchTCPDport(p.HostPort),
+					[]expr.Any{&expr.Counter{}}, dnatTo(to)),
+				UserData: ruleComment(roots, id, fmt.Sprintf("sandboxes on %s: %s -> %s", bridge, hostAddr(p), to)),
+			})
+		}
 		out[i].Via = ViaKernel
+	}
+	if pre != nil {
+		c.AddRule(&nftables.Rule{Table: t, Chain: post,
+			Exprs: concat(matchIfname(expr.MetaKeyOIFNAME, bridge, true),
+				matchIPv4(ipv4DaddrOffset, netip.PrefixFrom(target, 32)),
+				matchDNATed(), matchLocalSaddr(false),
+				[]expr.Any{&expr.Counter{}, &expr.Masq{}}),
+			UserData: ruleComment(roots, id, "sandboxes reach "+target.String()+" through a published port from the bridge's address"),
+		})
 	}
 	if loopback {
 		c.AddRule(&nftables.Rule{Table: t, Chain: post,
@@ -135,6 +171,13 @@ func ForwardInKernel(roots state.Roots, id string, n state.Network, ports []stat
 		return withProxyReason(out, fwd, ProxyKernelFailed), fmt.Errorf("kernel forwarding (nftables): %w", err)
 	}
 	return out, nil
+}
+
+// bridgeForwards says whether the kernel routes packets that arrive on
+// bridge on to another address (its forwarding setting).
+func bridgeForwards(bridge string) bool {
+	b, err := os.ReadFile(filepath.Join("/proc/sys/net/ipv4/conf", bridge, "forwarding"))
+	return err == nil && strings.TrimSpace(string(b)) == "1"
 }
 
 // Why the proxy carries a port that could be forwarded in the kernel
@@ -318,15 +361,20 @@ func KernelForwardedConnections(id string) (uint64, error) {
 		return 0, err
 	}
 	t := &nftables.Table{Name: state.ForwardTable(id), Family: nftables.TableFamilyIPv4}
-	rules, err := c.GetRules(t, &nftables.Chain{Name: "output", Table: t})
-	if err != nil {
-		return 0, fmt.Errorf("read the rules of table %s: %w", state.ForwardTable(id), err)
-	}
 	var n uint64
-	for _, r := range rules {
-		for _, e := range r.Exprs {
-			if ctr, ok := e.(*expr.Counter); ok {
-				n += ctr.Packets
+	for _, chain := range []string{"output", "prerouting"} {
+		rules, err := c.GetRules(t, &nftables.Chain{Name: chain, Table: t})
+		if chain == "prerouting" && errors.Is(err, unix.ENOENT) {
+			break // the bridge did not forward when the rules were made
+		}
+		if err != nil {
+			return 0, fmt.Errorf("read the rules of table %s: %w", state.ForwardTable(id), err)
+		}
+		for _, r := range rules {
+			for _, e := range r.Exprs {
+				if ctr, ok := e.(*expr.Counter); ok {
+					n += ctr.Packets
+				}
 			}
 		}
 	}

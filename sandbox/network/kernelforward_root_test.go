@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
+	"github.com/google/nftables/userdata"
 	"github.com/vishvananda/netlink"
 
 	"glassbox/sandbox/sandboxtest"
@@ -108,6 +109,51 @@ func TestForwardInKernel(t *testing.T) {
 	}
 	if k, err := KernelForwardedConnections(id); err != nil || k != 4 {
 		t.Errorf("KernelForwardedConnections = %d, %v; want 4", k, err)
+	}
+
+	// Another sandbox on the bridge reaches the ports published on the
+	// wildcard and on the bridge's address at the bridge's address: in
+	// the kernel where the bridge forwards (and masqueraded, or the answer
+	// would come from an address it never called), else through the
+	// proxy — here the held listener, which never answers.
+	client := netnsProcess(t)
+	cn, err := Attach(roots, testID(601), client, Bridge, opts...)
+	if err != nil {
+		t.Fatalf("attach the client: %v", err)
+	}
+	t.Cleanup(func() { Detach(roots, testID(601), cn) })
+	forwards := bridgeForwards(n.Bridge)
+	for _, addr := range []string{net.JoinHostPort(n.Gateway, wild), hostAddr(ports[2])} {
+		c, err := DialInNetns(client, addr)
+		if err != nil {
+			t.Fatalf("another sandbox → %s: %v", addr, err)
+		}
+		if forwards {
+			if a := ask(t, c, nil); a != "sbx: hello\n" {
+				t.Errorf("another sandbox → %s answered %q, want the sandbox's answer through the kernel's rule", addr, a)
+			}
+			continue
+		}
+		c.SetDeadline(time.Now().Add(300 * time.Millisecond))
+		c.Write([]byte("hello\n"))
+		if b, err := c.Read(make([]byte, 64)); err == nil {
+			t.Errorf("another sandbox → %s: %d bytes answered on a bridge that does not forward: want the proxy's listener", addr, b)
+		}
+		c.Close()
+	}
+	if forwards {
+		// Both were masqueraded (where br_netfilter hands bridged answers to
+		// conntrack the connection would work without, but not elsewhere).
+		if m := masqueraded(t, id, "sandboxes reach"); m != 2 {
+			t.Errorf("the sandboxes' masquerade rule counted %d connections, want 2", m)
+		}
+	}
+	want := uint64(4)
+	if forwards {
+		want = 6
+	}
+	if k, err := KernelForwardedConnections(id); err != nil || k != want {
+		t.Errorf("after the other sandbox's connections KernelForwardedConnections = %d, %v; want %d (bridge forwards: %v)", k, err, want, forwards)
 	}
 
 	// A second call (a restart) replaces the rules rather than adding to them.
@@ -267,6 +313,33 @@ func guardDrops(t *testing.T) uint64 {
 		}
 	}
 	t.Fatal("the guard rule has no counter")
+	return 0
+}
+
+// masqueraded is the packet counter of the postrouting rule of sandbox
+// id's table whose comment starts with what.
+func masqueraded(t *testing.T, id, what string) uint64 {
+	t.Helper()
+	c, err := nftables.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := &nftables.Table{Name: state.ForwardTable(id), Family: nftables.TableFamilyIPv4}
+	rules, err := c.GetRules(tb, &nftables.Chain{Name: "postrouting", Table: tb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rules {
+		if s, _ := userdata.GetString(r.UserData, userdata.TypeComment); !strings.HasPrefix(s, what) {
+			continue
+		}
+		for _, e := range r.Exprs {
+			if ctr, ok := e.(*expr.Counter); ok {
+				return ctr.Packets
+			}
+		}
+	}
+	t.Fatalf("no postrouting rule %q in table %s", what, state.ForwardTable(id))
 	return 0
 }
 

@@ -64,6 +64,36 @@ func matchLocalDaddr() []expr.Any {
 	}
 }
 
+// matchLocalSaddr is "fib saddr type [!=] local": whether the source is
+// one of this host's addresses.
+func matchLocalSaddr(equal bool) []expr.Any {
+	rtnLocal := make([]byte, 4)
+	binary.NativeEndian.PutUint32(rtnLocal, unix.RTN_LOCAL)
+	op := expr.CmpOpEq
+	if !equal {
+		op = expr.CmpOpNeq
+	}
+	return []expr.Any{
+		&expr.Fib{Register: 1, FlagSADDR: true, ResultADDRTYPE: true},
+		&expr.Cmp{Op: op, Register: 1, Data: rtnLocal},
+	}
+}
+
+// matchDNATed is "ct status dnat": the connection's destination was
+// rewritten (by a DNAT rule of any table).
+func matchDNATed() []expr.Any {
+	mask := make([]byte, 4)
+	binary.NativeEndian.PutUint32(mask, ipsDstNAT)
+	return []expr.Any{
+		&expr.Ct{Register: 1, Key: expr.CtKeySTATUS},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: mask, Xor: make([]byte, 4)},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: make([]byte, 4)},
+	}
+}
+
+// ipsDstNAT is IPS_DST_NAT of the kernel's enum ip_conntrack_status.
+const ipsDstNAT = 1 << 5
+
 // matchIfname is "iifname|oifname [!=] NAME".
 func matchIfname(key expr.MetaKey, name string, equal bool) []expr.Any {
 	op := expr.CmpOpEq

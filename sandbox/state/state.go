@@ -82,7 +82,7 @@ type Port struct {
 
 // Port.Via values.
 const (
-	ViaKernel = "kernel" // an nftables DNAT rule rewrites local connections
+	ViaKernel = "kernel" // nftables DNAT rules rewrite the host's (and its sandboxes') connections
 	ViaProxy  = "proxy"  // the supervisor's userland proxy copies them
 )
 
