@@ -131,21 +131,30 @@ func lockDockerd(t testing.TB) (*os.File, error) {
 			return nil, err
 		}
 	}
-	if dir := strings.TrimSpace(readString(DockerdLock)); dir != "" {
-		t.Logf("a previous test died with its dockerd in %s running: cleaning up after it", dir)
-		stale := &Docker{}
-		stale.setDir(dir)
-		if b, err := loadHostState(filepath.Join(dir, "host-state.json")); err == nil {
-			stale.before = b
-		}
-		if err := stale.teardown(); err != nil {
-			t.Logf("cleaning up after the previous dockerd: %v", err)
-		}
-		// Done with: a holder that runs no dockerd of its own
-		// (WithoutDockerd) must not leave the record to the next one.
-		f.Truncate(0)
-	}
+	cleanUpAfterPrevious(t, f)
 	return f, nil
+}
+
+// cleanUpAfterPrevious, for the holder of DockerdLock (f), cleans up after
+// a previous holder that died with a dockerd running, from the record it
+// left in the lock file.
+func cleanUpAfterPrevious(t testing.TB, f *os.File) {
+	dir := strings.TrimSpace(readString(DockerdLock))
+	if dir == "" {
+		return
+	}
+	t.Logf("a previous test died with its dockerd in %s running: cleaning up after it", dir)
+	stale := &Docker{}
+	stale.setDir(dir)
+	if b, err := loadHostState(filepath.Join(dir, "host-state.json")); err == nil {
+		stale.before = b
+	}
+	if err := stale.teardown(); err != nil {
+		t.Logf("cleaning up after the previous dockerd: %v", err)
+	}
+	// Done with: a holder that runs no dockerd of its own
+	// (WithoutDockerd) must not leave the record to the next one.
+	f.Truncate(0)
 }
 
 func (d *Docker) setDir(dir string) {

@@ -161,9 +161,12 @@ func TestDockerdRunsAndLeavesTheHostAsItWas(t *testing.T) {
 
 // A test process killed with its dockerd running (^C twice, a timeout, kill
 // -9) cannot clean up: the next Dockerd does it, from the record in the lock.
+// The helper process is that test: it runs its dockerd under the lock this
+// test holds (inherited, so that no other test on the machine takes the
+// lock when the helper dies and cleans up first), and is killed.
 func TestDockerdCleansUpAfterAKilledTest(t *testing.T) {
 	if os.Getenv("GLASSBOX_DOCKERD_HELPER") == "1" {
-		d := Dockerd(t)
+		d := startDockerd(t, &Docker{lock: os.NewFile(3, DockerdLock), ownsLock: true})
 		d.Run(t, "run", "-d", d.ImportBusybox(t), "sleep", "600")
 		os.Stdout.WriteString("ready " + d.Dir + "\n")
 		time.Sleep(time.Hour)
@@ -173,9 +176,9 @@ func TestDockerdCleansUpAfterAKilledTest(t *testing.T) {
 	HostOnly(t, "the kit's recovery after a killed test (TestDockerdRunsAndLeavesTheHostAsItWas checks its clean-up on cgroup v2)")
 	lock := holdDockerdLock(t)
 	before := firewallView(t)
-	lock.Close() // the helper takes it
 	helper := exec.Command(os.Args[0], "-test.run=^TestDockerdCleansUpAfterAKilledTest$", "-test.v")
 	helper.Env = append(os.Environ(), "GLASSBOX_DOCKERD_HELPER=1")
+	helper.ExtraFiles = []*os.File{lock}
 	stdout, err := helper.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -200,9 +203,10 @@ func TestDockerdCleansUpAfterAKilledTest(t *testing.T) {
 	if len(processesMentioning(dir)) == 0 {
 		t.Fatalf("the killed helper's dockerd is not running: nothing to clean up")
 	}
-	lock = holdDockerdLock(t) // which cleans up after the helper
-	// and lets go of its record, though it starts no dockerd itself (as
-	// WithoutDockerd): the leak check would report it.
+	// What the next holder of the lock does first.
+	cleanUpAfterPrevious(t, lock)
+	// It lets go of the record, though it may start no dockerd itself
+	// (WithoutDockerd): the leak check would report it.
 	if s := strings.TrimSpace(readString(DockerdLock)); s != "" {
 		t.Errorf("after the clean-up %s still names %q", DockerdLock, s)
 	}
