@@ -58,7 +58,7 @@ func (e *Engine) reconcile(sb *state.Sandbox) *state.Sandbox {
 
 // claimsOwner: the record says a process is at work on the sandbox.
 func claimsOwner(sb *state.Sandbox) bool {
-	return sb.Status == state.Created || sb.Status == state.Running || sb.Status == state.Paused
+	return sb.Status == state.Created || sb.Status.Live()
 }
 
 // reconcileLocked is reconcile for a caller that holds the sandbox's lock:
