@@ -170,9 +170,9 @@ func TestFlowFailCheck(t *testing.T) {
 // and back.
 func TestFlowPresenter(t *testing.T) {
 	f := startLesson(t, Presenter, 1, time.Minute, nil)
-	f.wait("(answer first, then space shows what to do)", "there is no lesson-a yet")
+	f.wait("(answer first, then space shows what to do)", "the question first")
 	f.press(tea.KeyRight)
-	f.wait("Do:   glassbox run -d --name lesson-a calculator")
+	f.wait("Do:   glassbox run -d --name lesson-a calculator", "there is no lesson-a yet (run the command above)")
 	f.w.Add("lesson-a", "calculator")
 	f.wait("✓ inside lesson-a")
 	f.press(tea.KeyRight)

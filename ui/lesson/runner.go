@@ -816,6 +816,11 @@ func (r *Runner) Pane() ui.GuidePane {
 	if r.hint {
 		p.Hint = r.fill.hint
 	}
+	if r.hold && r.phase == ui.GuideWaiting {
+		// The presenter's question stands alone: what to do, and what
+		// the check waits for, come after it.
+		p.Status = "the question first"
+	}
 	if r.concealed {
 		p.State, p.Status = ui.GuideWaiting, "the machine's answer is ready: do it, then space shows it"
 	}
