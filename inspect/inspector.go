@@ -159,7 +159,7 @@ func open(fs FS, pid int, sb *state.Sandbox, store *state.Store) (*Inspector, er
 	in.fsv, errs = openFilesystem(fs, pid, sb)
 	in.openErrs = append(in.openErrs, errs...)
 	if store != nil {
-		in.sharing = &sharing{store: store, fs: fs}
+		in.sharing = sharingFor(store, fs)
 	}
 	return in, nil
 }
