@@ -140,7 +140,8 @@ func ForgetBridge(bridge string) error {
 		return err
 	}
 	if fw.bridges[bridge] {
-		if err := iptables(append([]string{"-D", ForwardChain}, acceptRule(bridge)...)...); err != nil {
+		err := iptables(append([]string{"-D", ForwardChain}, acceptRule(bridge)...)...)
+		if err != nil && !goneMeanwhile(func(now forward) bool { return !now.bridges[bridge] }) {
 			return err
 		}
 		delete(fw.bridges, bridge)
@@ -149,11 +150,24 @@ func ForgetBridge(bridge string) error {
 		return nil
 	}
 	if fw.jump {
-		if err := iptables("-D", "FORWARD", "-j", ForwardChain); err != nil {
+		err := iptables("-D", "FORWARD", "-j", ForwardChain)
+		if err != nil && !goneMeanwhile(func(now forward) bool { return !now.jump }) {
 			return err
 		}
 	}
-	return iptables("-X", ForwardChain)
+	err = iptables("-X", ForwardChain)
+	if err != nil && goneMeanwhile(func(now forward) bool { return !now.chain }) {
+		return nil
+	}
+	return err
+}
+
+// goneMeanwhile says whether what a failed delete was to remove is gone
+// all the same: the lock is glassbox's, and an iptables-restore of someone
+// else's (a firewall reload, docker's test kit) may have taken it first.
+func goneMeanwhile(gone func(forward) bool) bool {
+	now, err := readForward()
+	return err == nil && gone(now)
 }
 
 // forward is what the host's filter table holds of glassbox's.
