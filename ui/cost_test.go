@@ -18,11 +18,18 @@ import (
 // measures the whole process.
 func BenchmarkRound(b *testing.B) {
 	b.Run("no-colour", func(b *testing.B) { benchRound(b, asciiStyles()) })
-	b.Run("truecolour", func(b *testing.B) {
-		r := lipgloss.NewRenderer(io.Discard)
-		r.SetColorProfile(termenv.TrueColor)
-		benchRound(b, NewStyles(r))
-	})
+	// 256 colours is what a terminal multiplexer (tmux, screen) offers by
+	// default: every colour is mapped onto its palette.
+	for _, p := range []struct {
+		name    string
+		profile termenv.Profile
+	}{{"256-colour", termenv.ANSI256}, {"truecolour", termenv.TrueColor}} {
+		b.Run(p.name, func(b *testing.B) {
+			r := lipgloss.NewRenderer(io.Discard)
+			r.SetColorProfile(p.profile)
+			benchRound(b, NewStyles(r))
+		})
+	}
 }
 
 func benchRound(b *testing.B, st *Styles) {

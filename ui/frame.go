@@ -44,12 +44,18 @@ func frame(st *Styles, title string, focused bool, content []string, w, h int) s
 	var b strings.Builder
 	b.WriteString(top)
 	content = clampLines(content, h-2)
+	// The side edges are the same on every line: styled once, not per line.
+	left, right := bs.Render(vt)+" ", " "+bs.Render(vt)
+	b.Grow(len(top) + h*(len(left)+len(right)+4*w))
 	for i := 0; i < h-2; i++ {
 		line := ""
 		if i < len(content) {
 			line = content[i]
 		}
-		b.WriteString("\n" + bs.Render(vt) + " " + fit(line, inner) + " " + bs.Render(vt))
+		b.WriteString("\n")
+		b.WriteString(left)
+		b.WriteString(fit(line, inner))
+		b.WriteString(right)
 	}
 	b.WriteString("\n" + bs.Render(bl+strings.Repeat(hz, w-2)+br))
 	return b.String()

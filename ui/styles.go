@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"strconv"
+
 	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 )
 
 // Styles are built once per renderer. Colours are adaptive (one shade for
@@ -49,6 +52,8 @@ func NewStyles(r *lipgloss.Renderer) *Styles {
 		r = lipgloss.DefaultRenderer()
 	}
 	s := &Styles{r: r}
+	colText, colDim, colGood, colWarn, colBad := fixed(r, colText), fixed(r, colDim), fixed(r, colGood), fixed(r, colWarn), fixed(r, colBad)
+	colAccent, colAnon, colFile, colBorder := fixed(r, colAccent), fixed(r, colAnon), fixed(r, colFile), fixed(r, colBorder)
 	s.Title = r.NewStyle().Bold(true).Foreground(colText)
 	s.Dim = r.NewStyle().Foreground(colDim)
 	s.Label = r.NewStyle().Foreground(colDim)
@@ -67,4 +72,29 @@ func NewStyles(r *lipgloss.Renderer) *Styles {
 	s.File = r.NewStyle().Foreground(colFile)
 	s.CPU = r.NewStyle().Foreground(colAccent)
 	return s
+}
+
+// fixed settles an adaptive colour for r once: the shade for its background,
+// in the form its colour profile takes without converting. lipgloss would
+// otherwise pick the shade and convert the hex value on every Render — for
+// a 256- or 16-colour terminal a search of the palette by perceptual
+// distance (HSLuv: cube roots, powers, atan2), dozens of times a frame for
+// colours that cannot change while the program runs. The palette index, as
+// a string, is what the profile reads back as that same index.
+func fixed(r *lipgloss.Renderer, ac lipgloss.AdaptiveColor) lipgloss.TerminalColor {
+	p := r.ColorProfile()
+	if p == termenv.Ascii {
+		return lipgloss.NoColor{}
+	}
+	hex := ac.Light
+	if r.HasDarkBackground() {
+		hex = ac.Dark
+	}
+	switch c := p.Color(hex).(type) {
+	case termenv.ANSI256Color:
+		return lipgloss.Color(strconv.Itoa(int(c)))
+	case termenv.ANSIColor:
+		return lipgloss.Color(strconv.Itoa(int(c)))
+	}
+	return lipgloss.Color(hex)
 }
