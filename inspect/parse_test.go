@@ -118,22 +118,35 @@ func TestStatusAgreesWithProcfs(t *testing.T) {
 	}
 }
 
-func TestParseStatCPU(t *testing.T) {
+func TestParseStat(t *testing.T) {
 	tests := []struct {
 		in   string
-		want uint64
+		want procStat
 		err  bool
 	}{
-		{"4251 (calculator) S 4242 4251 4242 0 -1 4194560 3120 0 0 0 137 21 0 0 20 0 7 0", 158, false},
+		{"4251 (calculator) S 4242 4251 4242 0 -1 4194560 3120 0 0 0 137 21 0 0 20 0 7 0 1605850 1270419456 3136 18446744073709551615 1 1",
+			procStat{comm: []byte("calculator"), State: "sleeping", PPID: 4242, CPU: 158, Threads: 7, RSS: 3136}, false},
 		// A comm with spaces and parentheses: fields count from the last ')'.
-		{"77 (a b) (c)) R 1 77 77 0 -1 0 0 0 0 0 5 6 0 0 20 0 1 0", 11, false},
-		{"77 (x) R 1 2", 0, true},
-		{"no paren", 0, true},
+		{"77 (a b) (c)) R 1 77 77 0 -1 0 0 0 0 0 5 6 0 0 20 0 1 0 9 4096 12 0",
+			procStat{comm: []byte("a b) (c)"), State: "running", PPID: 1, CPU: 11, Threads: 1, RSS: 12}, false},
+		// Cut before the resident pages (field 24).
+		{"4251 (calculator) S 4242 4251 4242 0 -1 4194560 3120 0 0 0 137 21 0 0 20 0 7 0", procStat{}, true},
+		{"77 (x) R 1 2", procStat{}, true},
+		{"no paren", procStat{}, true},
+		{"77 (x) R notanumber 77 77", procStat{}, true},
 	}
 	for _, tt := range tests {
-		got, err := parseStatCPU([]byte(tt.in))
-		if (err != nil) != tt.err || got != tt.want {
-			t.Errorf("parseStatCPU(%q) = %d, %v; want %d, error %v", tt.in, got, err, tt.want, tt.err)
+		got, err := parseStat([]byte(tt.in))
+		if (err != nil) != tt.err {
+			t.Errorf("parseStat(%q): error %v, want error %v", tt.in, err, tt.err)
+			continue
+		}
+		if tt.err {
+			continue
+		}
+		if string(got.comm) != string(tt.want.comm) || got.State != tt.want.State || got.PPID != tt.want.PPID ||
+			got.CPU != tt.want.CPU || got.Threads != tt.want.Threads || got.RSS != tt.want.RSS {
+			t.Errorf("parseStat(%q) = %+v; want %+v", tt.in, got, tt.want)
 		}
 	}
 }

@@ -160,29 +160,58 @@ func stateName(val []byte) string {
 	return string(val)
 }
 
-// parseStatCPU returns utime+stime in clock ticks from /proc/PID/stat.
-// The comm field (2nd) may hold spaces and parentheses, so fields are
-// counted from the last ')'.
-func parseStatCPU(b []byte) (uint64, error) {
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("stat: no ')': %w", errSyntax)
+// procStat is what inspect takes from /proc/PID/stat on every refresh: the
+// figures that move. The kernel formats stat from a handful of counters;
+// status, which has the same state, PPID, thread count and resident pages
+// among its fifty lines (Uid, CapEff, Seccomp, the memory breakdown…), costs
+// twice as much to produce, so it is read only for what stat lacks (see
+// procHandle.read).
+type procStat struct {
+	comm    []byte // in buf: valid until buf is read into again
+	State   string
+	PPID    int
+	Threads int
+	RSS     int64  // pages
+	CPU     uint64 // utime+stime, clock ticks
+}
+
+// parseStat reads /proc/PID/stat. The comm field (2nd) may hold spaces and
+// parentheses, so fields are counted from the last ')'.
+func parseStat(b []byte) (procStat, error) {
+	var s procStat
+	open, i := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
+	if open < 0 || i < open {
+		return s, fmt.Errorf("stat: no (comm): %w", errSyntax)
 	}
-	// After ") " come fields 3 (state) onwards; utime is field 14, stime 15.
-	rest := b[i+1:]
+	s.comm = b[open+1 : i]
 	field := 2
-	var utime, stime uint64
-	for f := range bytes.FieldsSeq(rest) {
+	var utime uint64
+	for f := range bytes.FieldsSeq(b[i+1:]) {
 		field++
 		switch field {
+		case 3:
+			s.State = stateName(f)
+		case 4:
+			n, ok := parseUint(f)
+			if !ok {
+				return s, fmt.Errorf("stat: ppid %q: %w", f, errSyntax)
+			}
+			s.PPID = int(n)
 		case 14:
 			utime, _ = parseUint(f)
 		case 15:
-			stime, _ = parseUint(f)
-			return utime + stime, nil
+			stime, _ := parseUint(f)
+			s.CPU = utime + stime
+		case 20:
+			n, _ := parseUint(f)
+			s.Threads = int(n)
+		case 24:
+			n, _ := parseUint(f)
+			s.RSS = int64(n)
+			return s, nil
 		}
 	}
-	return 0, fmt.Errorf("stat: too few fields: %w", errSyntax)
+	return s, fmt.Errorf("stat: too few fields: %w", errSyntax)
 }
 
 // clockTicks is USER_HZ, the unit of /proc/PID/stat times. The kernel

@@ -5,7 +5,9 @@ package inspect
 import (
 	"cmp"
 	"errors"
+	"os"
 	"slices"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,9 +20,15 @@ type procHandle struct {
 	status *heldFile
 	stat   *heldFile
 	args   []string // cmdline, read once: it is set at exec
-	name   string
-	nspid  []int
-	seen   bool // still listed in cgroup.procs this refresh
+	seen   bool     // still listed in cgroup.procs this refresh
+	// ident is the last reading of status, for what stat does not carry:
+	// NSpid, the effective uid and gid, capabilities, seccomp, no_new_privs.
+	// They change at exec, setuid, capset, prctl — at a process's start,
+	// almost never after — so status is read when the process is first
+	// seen, when its comm changes (an exec), and once it is slowRefresh
+	// old, like the sandbox's other slow figures.
+	ident   procStatus
+	identAt time.Time
 }
 
 func openProc(fs FS, pid int) (*procHandle, error) {
@@ -49,8 +57,8 @@ func (h *procHandle) close() {
 
 // read fills a Process from the held files; gone=true when the process
 // has exited.
-func (h *procHandle) read(c *collector) (p Process, gone bool) {
-	b, err := h.status.read(c.buf)
+func (h *procHandle) read(c *collector, now time.Time) (p Process, gone bool) {
+	b, err := h.stat.read(c.buf)
 	if err != nil {
 		if isGone(err) {
 			return p, true
@@ -58,41 +66,48 @@ func (h *procHandle) read(c *collector) (p Process, gone bool) {
 		c.add(err)
 		return p, false
 	}
-	st, err := parseStatus(b, h.name, h.nspid)
-	if err != nil {
-		c.add(&pathError{op: "parse", path: h.status.path, err: err})
-		return p, false
-	}
-	h.name, h.nspid = st.Name, st.NSpid
-	p = Process{
-		HostPID: h.pid, NSpid: st.NSpid, PPID: st.PPID, Command: st.Name, Args: h.args,
-		State: st.State, Threads: st.Threads, RSSBytes: st.RSSKiB * 1024, Source: h.status.path,
-		StatSource: h.stat.path, Seccomp: st.Seccomp, SeccompFilters: st.SeccompFilters, NoNewPrivs: st.NoNewPrivs,
-		UID: st.UID, GID: st.GID,
-	}
-	if len(st.NSpid) > 0 {
-		p.SandboxPID = st.NSpid[len(st.NSpid)-1]
-	}
-	if st.hasCaps {
-		ci := decodeCaps(st.CapEff)
-		p.CapEff, p.Caps = ci.hex, ci.names
-	}
-	b, err = h.stat.read(c.buf)
-	if err != nil {
-		if isGone(err) {
-			return p, true
-		}
-		c.add(err)
-		return p, false
-	}
-	ticks, err := parseStatCPU(b)
+	st, err := parseStat(b)
 	if err != nil {
 		c.add(&pathError{op: "parse", path: h.stat.path, err: err})
-	} else {
-		p.CPUTime = float64(ticks) / clockTicks
+		return p, false
+	}
+	if h.identAt.IsZero() || now.Sub(h.identAt) >= slowRefresh || string(st.comm) != h.ident.Name {
+		// st.comm lives in c.buf, which this read overwrites: it is not
+		// used below.
+		b, err := h.status.read(c.buf)
+		if err != nil {
+			if isGone(err) {
+				return p, true
+			}
+			c.add(err)
+			return p, false
+		}
+		id, err := parseStatus(b, h.ident.Name, h.ident.NSpid)
+		if err != nil {
+			c.add(&pathError{op: "parse", path: h.status.path, err: err})
+			return p, false
+		}
+		h.ident, h.identAt = id, now
+	}
+	id := h.ident
+	p = Process{
+		HostPID: h.pid, NSpid: id.NSpid, PPID: st.PPID, Command: id.Name, Args: h.args,
+		State: st.State, Threads: st.Threads, RSSBytes: st.RSS * pageSize, CPUTime: float64(st.CPU) / clockTicks,
+		Source: h.status.path, StatSource: h.stat.path, Seccomp: id.Seccomp, SeccompFilters: id.SeccompFilters,
+		NoNewPrivs: id.NoNewPrivs, UID: id.UID, GID: id.GID,
+	}
+	if len(id.NSpid) > 0 {
+		p.SandboxPID = id.NSpid[len(id.NSpid)-1]
+	}
+	if id.hasCaps {
+		ci := decodeCaps(id.CapEff)
+		p.CapEff, p.Caps = ci.hex, ci.names
 	}
 	return p, false
 }
+
+// pageSize is the unit of stat's resident set (field 24).
+var pageSize = int64(os.Getpagesize())
 
 func isGone(err error) bool {
 	return errors.Is(err, unix.ESRCH) || errors.Is(err, unix.ENOENT)
@@ -135,7 +150,7 @@ func (in *Inspector) readProcesses(c *collector, s *Snapshot) (gone bool) {
 			delete(in.procs, pid)
 			continue
 		}
-		p, g := h.read(c)
+		p, g := h.read(c, s.Taken)
 		if g {
 			if h == in.target {
 				gone = true

@@ -88,8 +88,8 @@ type Process struct {
 	Seccomp        int    `json:"seccomp"`
 	SeccompFilters int    `json:"seccomp_filters"`
 	NoNewPrivs     bool   `json:"no_new_privs"`
-	Source         string `json:"source"`      // /proc/PID/status (capabilities, seccomp too)
-	StatSource     string `json:"stat_source"` // /proc/PID/stat (CPU time)
+	Source         string `json:"source"`      // /proc/PID/status (NSpid, uid, gid, capabilities, seccomp)
+	StatSource     string `json:"stat_source"` // /proc/PID/stat (state, PPID, threads, RSS, CPU time)
 	// Joined: the process entered the running sandbox with setns(2)
 	// (glassbox exec, a health check), rather than being forked by one of
 	// its processes: its parent is outside the sandbox, so inside its PPID

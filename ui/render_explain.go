@@ -86,7 +86,7 @@ func sources(p Panel, s *inspect.Snapshot) [][2]string {
 				what += fmt.Sprintf(", entered by setns: its parent, host %d, is outside", pr.PPID)
 			}
 			add(what, pr.Source)
-			add(fmt.Sprintf("PID %d RSS %s (VmRSS: its resident pages)", pr.SandboxPID, words.Bytes(pr.RSSBytes)), pr.Source)
+			add(fmt.Sprintf("PID %d RSS %s (rss, field 24: its resident pages, status's VmRSS)", pr.SandboxPID, words.Bytes(pr.RSSBytes)), pr.StatSource)
 			if pr.CPUCores != nil && pr.StatSource != "" {
 				add(fmt.Sprintf("PID %d CPU %.1f%% (utime+stime, over the last %s)", pr.SandboxPID, *pr.CPUCores*100, words.Seconds(s.Cgroup.CPU.IntervalSeconds)),
 					pr.StatSource+", read twice")
