@@ -78,7 +78,7 @@ func openCgroup(mode string, dirs map[string]string, unifiedPath string) (*cgrou
 		r.cpuMax = open(cpu, "cpu.max")
 		r.freezer = open(dirs["unified"], "cgroup.events")
 		r.procs = open(dirs["unified"], "cgroup.procs")
-		r.procs.setRecords()
+		r.procs.setShortRecords()
 	} else {
 		r.memUsage = open(mem, "memory.usage_in_bytes")
 		r.memLimit = open(mem, "memory.limit_in_bytes")
@@ -98,7 +98,7 @@ func openCgroup(mode string, dirs map[string]string, unifiedPath string) (*cgrou
 			procsDir = pids
 		}
 		r.procs = open(procsDir, "cgroup.procs")
-		r.procs.setRecords()
+		r.procs.setShortRecords()
 	}
 	r.pidsCurrent = open(pids, "pids.current")
 	r.pidsMax = open(pids, "pids.max")

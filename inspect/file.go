@@ -5,6 +5,7 @@ package inspect
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,6 +25,10 @@ type heldFile struct {
 	// stat or status file the kernel formats in one go — which one read
 	// into a buffer large enough returns whole.
 	records bool
+	// shortRecords: each record is far shorter than a page (a PID in
+	// cgroup.procs, an interface's counters in net/dev), so a read that
+	// returns little is the whole file (see read).
+	shortRecords bool
 }
 
 func openHeld(path string) (*heldFile, error) {
@@ -43,12 +48,21 @@ func openRecords(path string) (*heldFile, error) {
 	return f, err
 }
 
-// setRecords marks f (which may be nil) as a file of many records.
-func (f *heldFile) setRecords() {
+// setShortRecords marks f (which may be nil) as a file of many records,
+// each shorter than shortRecordMax.
+func (f *heldFile) setShortRecords() {
 	if f != nil {
-		f.records = true
+		f.records, f.shortRecords = true, true
 	}
 }
+
+// shortRecordMax bounds one record of a shortRecords file: a cgroup.procs
+// line is at most 8 bytes, a net/dev line under 350.
+const shortRecordMax = 512
+
+// seqPage is the size of the buffer seq_file formats records into before it
+// copies them out: one page, grown only when a single record does not fit.
+var seqPage = os.Getpagesize()
 
 // read fills buf from offset 0 and returns the bytes read. A file larger
 // than buf is an error (the buffers are sized for the files inspect reads).
@@ -72,6 +86,13 @@ func (f *heldFile) read(buf []byte) ([]byte, error) {
 			return nil, &pathError{op: "read", path: f.path, err: errTooBig}
 		}
 		if !f.records {
+			return buf[:n], nil
+		}
+		// seq_file stops filling its page only when the next record does
+		// not fit, or when there is none: if a short record would still
+		// have fitted, there was none, and the read that would return 0
+		// to confirm it can be spared.
+		if f.shortRecords && n == m && n+shortRecordMax <= seqPage {
 			return buf[:n], nil
 		}
 	}

@@ -92,10 +92,11 @@ type netReader struct {
 func openNet(fs FS, pid int) (*netReader, []string) {
 	r := &netReader{nsPath: fs.procPath(pid, "ns", "net")}
 	var errs []string
-	f, err := openRecords(fs.procPath(pid, "net", "dev"))
+	f, err := openHeld(fs.procPath(pid, "net", "dev"))
 	if err != nil {
 		errs = append(errs, err.Error())
 	}
+	f.setShortRecords()
 	r.dev = f
 	if fs.live {
 		ns, err := netns.GetFromPath(r.nsPath)
