@@ -46,6 +46,7 @@ import (
 
 func main() {
 	bin := flag.String("glassbox", "", "the glassbox binary")
+	baseline := flag.String("baseline", "", "another glassbox binary (e.g. main's) measured interleaved beside -glassbox as \"glassbox/base\" (optional)")
 	lean := flag.String("lean-calculator", "", "a static calculator build for the crun/lean peer (optional)")
 	rounds := flag.Int("rounds", 10, "measured rounds (each: two detached starts and one foreground start per runtime)")
 	gap := flag.Duration("gap", 100*time.Millisecond, "idle gap after each sample")
@@ -71,7 +72,7 @@ func main() {
 	// become this process's children, reaped between samples, instead of
 	// zombies of a PID 1 that may not reap.
 	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-	code, err := run(*bin, *lean, *rounds, *gap, strings.Split(*flows, ","))
+	code, err := run(*bin, *baseline, *lean, *rounds, *gap, strings.Split(*flows, ","))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchstart:", err)
 		if code == 0 {
@@ -92,7 +93,7 @@ type sample struct {
 	cpu               []float64
 }
 
-func run(bin, lean string, rounds int, gap time.Duration, flows []string) (int, error) {
+func run(bin, baseline, lean string, rounds int, gap time.Duration, flows []string) (int, error) {
 	tmp, err := os.MkdirTemp("", "glassbox-bench-start-")
 	if err != nil {
 		return 1, err
@@ -106,7 +107,7 @@ func run(bin, lean string, rounds int, gap time.Duration, flows []string) (int, 
 	}
 	defer logf.Close()
 
-	gb := &glassbox{bin: bin, roots: state.RootsAt(rootDir), log: logf}
+	gb := &glassbox{name: "glassbox", bin: bin, roots: state.RootsAt(rootDir), log: logf}
 	// The first run builds the calculator image; the peers copy its layers.
 	if _, err := gb.startDetached("bench-warm"); err != nil {
 		return 1, fmt.Errorf("glassbox: %w", err)
@@ -125,6 +126,9 @@ func run(bin, lean string, rounds int, gap time.Duration, flows []string) (int, 
 	env := append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, im.Config.Env...)
 
 	runtimes := []peer{gb}
+	if baseline != "" {
+		runtimes = append(runtimes, &glassbox{name: "glassbox/base", bin: baseline, roots: gb.roots, log: logf})
+	}
 	missing, failed := 0, 0
 	for _, name := range []string{"crun", "runc"} {
 		path, err := exec.LookPath(name)
@@ -157,7 +161,7 @@ func run(bin, lean string, rounds int, gap time.Duration, flows []string) (int, 
 			runtimes = append(runtimes, &oci{name: "crun/lean", bin: path, bundle: lb.dir, tmp: tmp, log: logf})
 		}
 	}
-	if len(runtimes) == 1 && failed == 0 {
+	if missing == 2 && failed == 0 {
 		return 1, errors.New("neither runc nor crun is installed: nothing to compare with")
 	}
 	fmt.Printf("kernel %s, %d CPUs, load %s, cgroups %s; %s; %s\n", uname(), numCPU(), loadavg(), cgroupWorld(),
@@ -269,12 +273,13 @@ type peer interface {
 
 // glassbox drives the glassbox CLI.
 type glassbox struct {
+	name  string
 	bin   string
 	roots state.Roots
 	log   *os.File
 }
 
-func (g *glassbox) label() string { return "glassbox" }
+func (g *glassbox) label() string { return g.name }
 
 func (g *glassbox) cpuParts() []string { return []string{"CLI", "supervisor", "init", "calculator"} }
 

@@ -75,7 +75,7 @@ func report(rts []peer, detached, removed, stopped, foreground map[string][]samp
 		if len(p) == 0 {
 			continue
 		}
-		fmt.Printf("%-19s", "glassbox/"+rt.label())
+		fmt.Printf("%-19s", "glassbox÷"+rt.label())
 		for i := range p {
 			if i < len(g) && p[i] > 0 {
 				fmt.Printf(" %16.2f×", g[i]/p[i])
