@@ -82,6 +82,14 @@ type Config struct {
 	// Security: capabilities, seccomp filter, read-only root.
 	Security Security `json:"security"`
 
+	// ThrowawayUpper: the writable layer lives and dies with the sandbox's
+	// record, which is runtime state (Roots.Run, emptied at boot), so no
+	// host crash could keep it: its overlay is mounted volatile where the
+	// kernel has it (rootfs.Spec.Volatile), and the sandbox's exit does not
+	// wait for the host's disk. Not for a build step, whose writable layer
+	// becomes an image layer.
+	ThrowawayUpper bool `json:"throwaway_upper,omitempty"`
+
 	Hooks Hooks `json:"-"`
 
 	// KeepState: Destroy leaves the state directory (the record, logs) to

@@ -207,6 +207,7 @@ func (c *Container) spec(etc map[string]string, stdio Stdio) ([]byte, error) {
 		EtcFiles: etc, Cgroups: cgs, UserNS: c.cfg.UserNS,
 		Hostname: c.cfg.Hostname, NewNet: c.cfg.Network != NetworkHost,
 		ReadOnly: c.cfg.Security.ReadOnly,
+		Volatile: c.cfg.ThrowawayUpper && volatileOverlay(),
 	})
 	if err != nil {
 		return nil, err

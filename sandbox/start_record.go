@@ -51,6 +51,12 @@ func limits(r cgroup.Resources) state.Limits {
 // point. With a user namespace the sandbox's root is UIDMapStart on the
 // host, which must own the writable layer to write to it.
 func makeDirs(sb *state.Sandbox, userns bool) error {
+	// overlayfs's work directory is made anew for each start: the kernel
+	// refuses one a volatile mount used (work/incompat/volatile), and a
+	// crash may have left one behind.
+	if err := os.RemoveAll(sb.WorkDir); err != nil {
+		return fmt.Errorf("clear %s: %w", sb.WorkDir, err)
+	}
 	for _, d := range []string{sb.UpperDir, sb.WorkDir, sb.RootFS} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("create %s: %w", d, err)

@@ -91,6 +91,9 @@ func (e *Engine) prepare(req *Request, detached bool) (*Spec, error) {
 	}
 	cfg := req.Config
 	cfg.Roots = e.Roots
+	// A sandbox's writable layer goes with its record, which is runtime
+	// state: no host crash keeps it (sandbox.Config.ThrowawayUpper).
+	cfg.ThrowawayUpper = true
 	if cfg.Network == "" {
 		cfg.Network = sandbox.NetworkBridge
 	}

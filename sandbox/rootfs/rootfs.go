@@ -45,6 +45,15 @@ type Spec struct {
 	// ReadOnly makes the root read-only, with a writable tmpfs on /run
 	// (/tmp always is one).
 	ReadOnly bool
+	// Volatile mounts the overlay with "volatile" (Linux 5.10): overlayfs
+	// then skips syncing the upper directory's filesystem — the whole of
+	// it, everyone's dirty pages — when the mount goes away with the
+	// sandbox's last process, and turns the workload's fsync/syncfs of
+	// its writable layer into no-ops. For a writable layer that no host
+	// crash could keep anyway; never for one that becomes an image layer.
+	// The kernel refuses a later mount on a work directory a volatile
+	// mount used: each start makes it anew (sandbox.makeDirs).
+	Volatile bool
 }
 
 // Mount flags the sandbox cannot undo (it has no CAP_SYS_ADMIN): nosuid
@@ -128,6 +137,9 @@ func overlayOptions(s *Spec) (string, error) {
 		// renamed directory recorded as a redirect xattr, no copy-up of
 		// metadata only (kernel build options some distributions enable).
 		opts += ",redirect_dir=off,metacopy=off"
+	}
+	if s.Volatile {
+		opts += ",volatile"
 	}
 	if len(opts) > 4000 {
 		return "", fmt.Errorf("mount overlay: %d layers make options longer than a page", len(s.Lower))

@@ -127,3 +127,20 @@ func TestHostCgroupMounts(t *testing.T) {
 		t.Error("a directory outside every hierarchy: no error")
 	}
 }
+
+// A throwaway writable layer is mounted volatile; without the flag the
+// overlay keeps the kernel's sync at unmount (a build step's upper
+// directory becomes an image layer).
+func TestPlanVolatile(t *testing.T) {
+	for _, volatile := range []bool{false, true} {
+		s := spec()
+		s.Volatile = volatile
+		ops, err := Plan(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.HasSuffix(ops[1].Data, ",volatile"); ops[1].FSType != "overlay" || got != volatile {
+			t.Errorf("Volatile %v: overlay options %q", volatile, ops[1].Data)
+		}
+	}
+}
