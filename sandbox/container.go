@@ -108,6 +108,14 @@ func (c *Container) wait() (*state.Exit, error) {
 			return exit, err
 		}
 	}
+	// A supervisor (KeepState) records the exit itself, with what it adds
+	// to the runtime's record (restarts, health, how ports go): a record
+	// written here from the runtime's copy would show, until the
+	// supervisor's, the exit beside those fields as they were at the start
+	// (a restarted sandbox "exited, restarts 0"), and cost the stop a write.
+	if c.cfg.KeepState {
+		return exit, nil
+	}
 	// A record removed meanwhile (Cleanup by crash recovery, rm -f) stays removed.
 	if _, err := os.Stat(c.store.Roots.StateFile(c.sb.ID)); err != nil {
 		return exit, nil
