@@ -13,11 +13,13 @@ N=${N:-5}
 SECS=${SECS:-60}
 INTERVAL=${INTERVAL:-1s}
 ROOT=$(mktemp -d /tmp/glassbox-measure-XXXXXX)
-SOCK=glassbox-measure-$$
+# The tmux server's socket lives in the root, so that it goes with it: a
+# server killed by name leaves its socket file behind in /tmp/tmux-UID.
+SOCK=$ROOT/tmux.sock
 export GLASSBOX_ROOT=$ROOT
 
 cleanup() {
-	tmux -L "$SOCK" kill-server 2>/dev/null || true
+	tmux -S "$SOCK" kill-server 2>/dev/null || true
 	i=1
 	while [ "$i" -le "$N" ]; do
 		"$BIN" rm -f "measure$i" >/dev/null 2>&1 || true
@@ -31,8 +33,10 @@ trap cleanup EXIT INT TERM
 # fault maps the cached pages around it too, as many as the page cache holds
 # together: the same binary, copied, measures 1.5 MiB apart depending on how
 # its pages came into the cache (written by the linker, read by an exec…).
-# Drop them first (posix_fadvise DONTNEED), so that every run reads the
+# Drop them first (written back, then posix_fadvise DONTNEED: a fresh
+# build's pages are still dirty and would stay), so that every run reads the
 # binary in the same way and runs of two binaries compare.
+sync "$(command -v "$BIN")"
 dd if="$(command -v "$BIN")" iflag=nocache count=0 status=none
 
 i=1
@@ -41,8 +45,8 @@ while [ "$i" -le "$N" ]; do
 	i=$((i + 1))
 done
 
-tmux -L "$SOCK" new-session -d -x 160 -y 50 "TERM=xterm-256color exec $BIN top --interval $INTERVAL"
-PID=$(tmux -L "$SOCK" list-panes -F '#{pane_pid}')
+tmux -S "$SOCK" new-session -d -x 160 -y 50 "TERM=xterm-256color exec $BIN top --interval $INTERVAL"
+PID=$(tmux -S "$SOCK" list-panes -F '#{pane_pid}')
 sleep 5 # the first frames and the Inspectors' opens are not the steady state
 
 # CPU time in ns from the scheduler's own accounting of every thread
@@ -56,7 +60,7 @@ RSS=$(awk '/^VmRSS/ {print $2}' "/proc/$PID/status")
 HWM=$(awk '/^VmHWM/ {print $2}' "/proc/$PID/status")
 ANON=$(awk '/^RssAnon/ {print $2}' "/proc/$PID/status")
 FILE=$(awk '/^RssFile/ {print $2}' "/proc/$PID/status")
-SCREEN=$(tmux -L "$SOCK" capture-pane -p | grep -c 'measure' || true)
+SCREEN=$(tmux -S "$SOCK" capture-pane -p | grep -c 'measure' || true)
 
 awk -v t0="$T0" -v t1="$T1" -v s="$SECS" -v n="$N" -v iv="$INTERVAL" -v rss="$RSS" -v hwm="$HWM" -v anon="$ANON" -v file="$FILE" 'BEGIN {
 	printf "glassbox top, %d sandboxes, interval %s, over %d s:\n", n, iv, s
