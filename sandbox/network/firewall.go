@@ -87,6 +87,11 @@ func acceptRule(bridge string) []string {
 		"glassbox: sandboxes on " + bridge + " reach each other", "-j", "ACCEPT"}
 }
 
+// savedAcceptRule is acceptRule(bridge) as iptables-save prints it.
+func savedAcceptRule(bridge string) string {
+	return "-A " + ForwardChain + " -i " + bridge + " -o " + bridge + ` -m comment --comment "glassbox: sandboxes on ` + bridge + ` reach each other" -j ACCEPT`
+}
+
 // allowBridge makes sure the host's iptables FORWARD chain lets traffic
 // between the sandboxes on bridge through. It looks first (one
 // iptables-save) and changes only what is missing.
@@ -193,8 +198,10 @@ func readForward() (forward, error) {
 		case line == "-A FORWARD -j "+ForwardChain:
 			fw.jump = true
 		case strings.HasPrefix(line, "-A "+ForwardChain+" "):
+			// A bridge's rule is one exactly as allowBridge writes it;
+			// any other rule in the chain is someone else's, left alone.
 			f := strings.Fields(line)
-			if len(f) >= 6 && f[2] == "-i" && f[4] == "-o" && f[3] == f[5] && strings.HasSuffix(line, "-j ACCEPT") {
+			if len(f) >= 4 && f[2] == "-i" && line == savedAcceptRule(f[3]) {
 				fw.bridges[f[3]] = true
 			} else {
 				fw.others = true

@@ -58,3 +58,23 @@ func TestForgetBridgeWhenTheRuleWentMeanwhile(t *testing.T) {
 		t.Errorf("a delete that failed with the rule still there: got %v, want iptables' error", err)
 	}
 }
+
+// A rule in glassbox's chain that glassbox did not write (no comment of
+// its own: by hand, or another tool's) is not a bridge's, even for a
+// bridge that is gone: prune leaves it and the chain alone.
+func TestForgetLeavesRulesItDidNotWrite(t *testing.T) {
+	sandboxtest.RequireRoot(t) // glassbox's iptables lock is in /run
+	byHand := "*filter\n:FORWARD ACCEPT [0:0]\n:GLASSBOX-FORWARD - [0:0]\n-A FORWARD -j GLASSBOX-FORWARD\n" +
+		"-A GLASSBOX-FORWARD -i gone0 -o gone0 -j ACCEPT\nCOMMIT\n"
+	fakeIptables(t, byHand, `echo "$@" >> "$STATE.calls"`)
+	forgot, err := ForgetGoneBridges()
+	if err != nil || len(forgot) != 0 {
+		t.Errorf("ForgetGoneBridges with only a rule glassbox did not write: forgot %v, %v", forgot, err)
+	}
+	if err := ForgetBridge("gone0"); err != nil {
+		t.Errorf("ForgetBridge of a bridge whose only rule is someone else's: %v", err)
+	}
+	if calls, err := os.ReadFile(filepath.Join(filepath.Dir(iptablesCmd), "rules.calls")); err == nil {
+		t.Errorf("iptables was asked to change the firewall: %s", calls)
+	}
+}
