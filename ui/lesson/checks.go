@@ -114,6 +114,35 @@ func (c *Ctx) running(name string) (ui.SeenBox, *Verdict) {
 	return b, nil
 }
 
+// ended is a sandbox on screen that has exited, with how it ended.
+func (c *Ctx) ended(name string) (ui.SeenBox, *state.Exit, *Verdict) {
+	b, v := c.box(name)
+	if v != nil {
+		return b, nil, v
+	}
+	if b.Record.Status != state.Exited || b.Record.Exit == nil {
+		v := waiting("%s is %s", b.Name, b.Record.Status)
+		return b, nil, &v
+	}
+	return b, b.Record.Exit, nil
+}
+
+// upperFile is what a running sandbox's writable (upper) layer holds at a
+// path, and what its image layers below hold there.
+func (c *Ctx) upperFile(name, path string) (b ui.SeenBox, up, low File, v *Verdict) {
+	b, v = c.running(name)
+	if v != nil {
+		return b, up, low, v
+	}
+	up, err := c.World.Stat(b.ID, path, true)
+	if err != nil {
+		w := waiting("%v", err)
+		return b, up, low, &w
+	}
+	low, _ = c.World.Stat(b.ID, path, false)
+	return b, up, low, nil
+}
+
 // record is the lesson's sandbox of a name in the store, nil when there
 // is none.
 func (c *Ctx) record(name string) (*state.Sandbox, error) {

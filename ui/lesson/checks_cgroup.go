@@ -129,13 +129,9 @@ func init() {
 		}})
 	register("stopped", Check{Args: 1, About: "the sandbox stopped gracefully on SIGTERM (exit 0, within the grace period)",
 		Test: func(c *Ctx) Verdict {
-			b, v := c.box(c.Args[0])
+			b, e, v := c.ended(c.Args[0])
 			if v != nil {
 				return *v
-			}
-			e := b.Record.Exit
-			if b.Record.Status != state.Exited || e == nil {
-				return waiting("%s is %s", b.Name, b.Record.Status)
 			}
 			if e.Code != 0 && e.Code != 143 {
 				return failed("%s ended %s, not by a graceful stop", b.Name, e)
@@ -152,13 +148,9 @@ func init() {
 		}})
 	register("killed", Check{Args: 1, About: "the sandbox ignored SIGTERM and was killed with SIGKILL when its grace period ran out",
 		Test: func(c *Ctx) Verdict {
-			b, v := c.box(c.Args[0])
+			b, e, v := c.ended(c.Args[0])
 			if v != nil {
 				return *v
-			}
-			e := b.Record.Exit
-			if b.Record.Status != state.Exited || e == nil {
-				return waiting("%s is %s", b.Name, b.Record.Status)
 			}
 			if e.Signal != "SIGKILL" || e.OOMKilled {
 				return failed("%s ended %s, not by SIGKILL at the end of its grace period", b.Name, e)

@@ -31,19 +31,14 @@ func init() {
 		}})
 	register("upper-file", Check{Args: 2, About: "a file the sandbox wrote is in its writable (upper) layer",
 		Test: func(c *Ctx) Verdict {
-			b, v := c.running(c.Args[0])
+			p := c.Args[1]
+			b, up, low, v := c.upperFile(c.Args[0], p)
 			if v != nil {
 				return *v
-			}
-			p := c.Args[1]
-			up, err := c.World.Stat(b.ID, p, true)
-			if err != nil {
-				return waiting("%v", err)
 			}
 			if !up.Exists || up.Kind != "file" {
 				return waiting("%s is not in %s's writable layer yet", p, b.Name)
 			}
-			low, _ := c.World.Stat(b.ID, p, false)
 			below := "no image layer has it"
 			if low.Exists {
 				below = "the image's layers still hold the old one"
@@ -92,19 +87,14 @@ func init() {
 		}})
 	register("whiteout", Check{Args: 2, About: "a deleted file is a whiteout in the upper layer; the image layer keeps the file",
 		Test: func(c *Ctx) Verdict {
-			b, v := c.running(c.Args[0])
+			p := c.Args[1]
+			b, up, low, v := c.upperFile(c.Args[0], p)
 			if v != nil {
 				return *v
-			}
-			p := c.Args[1]
-			up, err := c.World.Stat(b.ID, p, true)
-			if err != nil {
-				return waiting("%v", err)
 			}
 			if !up.Exists || up.Kind != "whiteout" {
 				return waiting("%s is not deleted in %s yet", p, b.Name)
 			}
-			low, _ := c.World.Stat(b.ID, p, false)
 			if !low.Exists {
 				return failed("%s was never in the image's layers: nothing to hide", p)
 			}
@@ -164,16 +154,11 @@ func init() {
 		}})
 	register("fresh", Check{Args: 2, About: "a new sandbox of the same image does not have the file the old one wrote",
 		Test: func(c *Ctx) Verdict {
-			b, v := c.running(c.Args[0])
+			p := c.Args[1]
+			b, up, low, v := c.upperFile(c.Args[0], p)
 			if v != nil {
 				return *v
 			}
-			p := c.Args[1]
-			up, err := c.World.Stat(b.ID, p, true)
-			if err != nil {
-				return waiting("%v", err)
-			}
-			low, _ := c.World.Stat(b.ID, p, false)
 			if up.Exists || low.Exists {
 				return failed("%s has %s: it was written again, or the image has it", b.Name, p)
 			}
