@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -327,13 +328,17 @@ func (r *Runner) enter(ch, st int, newChapter bool) tea.Cmd {
 	}
 }
 
-// created are the names of the sandboxes the command lines create.
-var nameFlag = regexp.MustCompile(`glassbox run\b[^|;&]*?--name[ =]([A-Za-z0-9_.-]+)`)
+// nameFlag finds a --name in a glassbox run command line; compiled on
+// first use, not at every start of the binary.
+var nameFlag = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`glassbox run\b[^|;&]*?--name[ =]([A-Za-z0-9_.-]+)`)
+})
 
+// created are the names of the sandboxes the command lines create.
 func created(lines []string) []string {
 	var out []string
 	for _, l := range lines {
-		for _, m := range nameFlag.FindAllStringSubmatch(l, -1) {
+		for _, m := range nameFlag().FindAllStringSubmatch(l, -1) {
 			out = append(out, m[1])
 		}
 	}

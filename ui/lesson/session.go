@@ -31,11 +31,13 @@ type Session struct {
 // sandboxVars are the lesson's sandboxes' names.
 var sandboxVars = []string{"a", "b", "c", "d"}
 
-var varPattern = regexp.MustCompile(`\{([a-z0-9]+)\}`)
+// varPattern finds a {variable} in a step's text; compiled on first use,
+// not at every start of the binary.
+var varPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{([a-z0-9]+)\}`) })
 
 // unknownVar names a variable text uses that no session fills, or "".
 func unknownVar(text string) string {
-	for _, m := range varPattern.FindAllStringSubmatch(text, -1) {
+	for _, m := range varPattern().FindAllStringSubmatch(text, -1) {
 		switch m[1] {
 		case "a", "b", "c", "d", "app", "port", "port2", "dir":
 		default:
@@ -102,7 +104,7 @@ func free(name string, taken func(string) bool) string {
 // Fill puts the session's values into text; {dir} is made on first use.
 func (s *Session) Fill(w World, text string) (string, error) {
 	var err error
-	out := varPattern.ReplaceAllStringFunc(text, func(m string) string {
+	out := varPattern().ReplaceAllStringFunc(text, func(m string) string {
 		v := m[1 : len(m)-1]
 		if v == "dir" {
 			d, e := s.dir(w)

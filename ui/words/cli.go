@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The command line's own messages: what went wrong before a verb could
@@ -76,23 +77,31 @@ func DockerAlternative(verb string) (string, bool) {
 	return alt, ok
 }
 
-var (
-	invalidArg = regexp.MustCompile(`^invalid argument "(.*)" for "(?:-(\w), )?--([\w-]+)" flag: (.*)$`)
-	parseError = regexp.MustCompile(`^strconv\.Parse\w+: parsing ".*": (.*)$`)
-	needsArg   = regexp.MustCompile(`^flag needs an argument: (?:'(\w)' in -\w|--([\w-]+))$`)
-	unknownArg = regexp.MustCompile(`^unknown (?:shorthand )?flag: (?:'(\w)' in (-\S+)|(--[\w-]+))$`)
-)
+// The flag parser's messages, compiled the first time one is worded: a
+// regexp compiled at package init would cost every start of the binary
+// (the supervisor's, the calculator's) for a message most never print.
+var flagShapes = sync.OnceValue(func() *flagMessages {
+	return &flagMessages{
+		invalidArg: regexp.MustCompile(`^invalid argument "(.*)" for "(?:-(\w), )?--([\w-]+)" flag: (.*)$`),
+		parseError: regexp.MustCompile(`^strconv\.Parse\w+: parsing ".*": (.*)$`),
+		needsArg:   regexp.MustCompile(`^flag needs an argument: (?:'(\w)' in -\w|--([\w-]+))$`),
+		unknownArg: regexp.MustCompile(`^unknown (?:shorthand )?flag: (?:'(\w)' in (-\S+)|(--[\w-]+))$`),
+	}
+})
+
+type flagMessages struct{ invalidArg, parseError, needsArg, unknownArg *regexp.Regexp }
 
 // FlagError words an error of the flag parser for verb. usage is the
 // flag's help (what it is for), found by its long name; "" when unknown.
 func FlagError(verb, msg string, usage func(long, short string) string) string {
-	if m := invalidArg.FindStringSubmatch(msg); m != nil {
+	re := flagShapes()
+	if m := re.invalidArg.FindStringSubmatch(msg); m != nil {
 		value, short, long, why := m[1], m[2], m[3], m[4]
 		name := "--" + long
 		if short != "" {
 			name = "-" + short
 		}
-		p := parseError.FindStringSubmatch(why)
+		p := re.parseError.FindStringSubmatch(why)
 		if p == nil {
 			// The flag's own parser said what it wants.
 			return fmt.Sprintf("%s %s %s: %s", verb, name, value, why)
@@ -111,7 +120,7 @@ func FlagError(verb, msg string, usage func(long, short string) string) string {
 		}
 		return s
 	}
-	if m := needsArg.FindStringSubmatch(msg); m != nil {
+	if m := re.needsArg.FindStringSubmatch(msg); m != nil {
 		name := "--" + m[2]
 		if m[1] != "" {
 			name = "-" + m[1]
@@ -122,7 +131,7 @@ func FlagError(verb, msg string, usage func(long, short string) string) string {
 		}
 		return s
 	}
-	if m := unknownArg.FindStringSubmatch(msg); m != nil {
+	if m := re.unknownArg.FindStringSubmatch(msg); m != nil {
 		name := m[3]
 		if m[1] != "" {
 			name = "-" + m[1]
@@ -199,21 +208,26 @@ func DockerOnlyVerbs() []string {
 }
 
 // argsShapes are the parser's complaints about a verb's arguments, each
-// with its wording: m holds the figures the complaint gives.
-var argsShapes = []struct {
+// with its wording: m holds the figures the complaint gives. Compiled the
+// first time one is worded, as flagShapes.
+var argsShapes = sync.OnceValue(func() []argsShape {
+	return []argsShape{
+		{regexp.MustCompile(`^requires at least (\d+) arg\(s\), only received \d+$`),
+			func(m []string) string { return "needs at least " + arguments(m[1]) }},
+		{regexp.MustCompile(`^accepts (\d+) arg\(s\), received (\d+)$`),
+			func(m []string) string { return "takes " + arguments(m[1]) + ", not " + m[2] }},
+		{regexp.MustCompile(`^accepts at most (\d+) arg\(s\), received (\d+)$`),
+			func(m []string) string { return "takes at most " + arguments(m[1]) + ", not " + m[2] }},
+		{regexp.MustCompile(`^accepts between (\d+) and (\d+) arg\(s\), received (\d+)$`),
+			func(m []string) string { return "takes " + m[1] + " to " + m[2] + " arguments, not " + m[3] }},
+		{regexp.MustCompile(`^unknown command "(.*)" for "[^"]*"$`),
+			func(m []string) string { return "takes no arguments, yet was given " + strconv.Quote(m[1]) }},
+	}
+})
+
+type argsShape struct {
 	re   *regexp.Regexp
 	word func(m []string) string
-}{
-	{regexp.MustCompile(`^requires at least (\d+) arg\(s\), only received \d+$`),
-		func(m []string) string { return "needs at least " + arguments(m[1]) }},
-	{regexp.MustCompile(`^accepts (\d+) arg\(s\), received (\d+)$`),
-		func(m []string) string { return "takes " + arguments(m[1]) + ", not " + m[2] }},
-	{regexp.MustCompile(`^accepts at most (\d+) arg\(s\), received (\d+)$`),
-		func(m []string) string { return "takes at most " + arguments(m[1]) + ", not " + m[2] }},
-	{regexp.MustCompile(`^accepts between (\d+) and (\d+) arg\(s\), received (\d+)$`),
-		func(m []string) string { return "takes " + m[1] + " to " + m[2] + " arguments, not " + m[3] }},
-	{regexp.MustCompile(`^unknown command "(.*)" for "[^"]*"$`),
-		func(m []string) string { return "takes no arguments, yet was given " + strconv.Quote(m[1]) }},
 }
 
 // ArgsError words the parser's complaint about a verb's arguments — too
@@ -222,7 +236,7 @@ var argsShapes = []struct {
 // at least 1 argument: glassbox rm NAME...". ok is false for any other
 // error.
 func ArgsError(verb, usage, msg string) (string, bool) {
-	for _, a := range argsShapes {
+	for _, a := range argsShapes() {
 		if m := a.re.FindStringSubmatch(msg); m != nil {
 			return verb + " " + a.word(m) + ": glassbox " + usage, true
 		}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"glassbox/sandbox/sandboxtest"
+)
+
+// Every start of the binary runs the init of every package it links: the
+// CLI's for each verb, the supervisor's, the calculator's. What glassbox's
+// own packages do there is paid by all of them, for whatever few use it (a
+// regexp wording one rare error, a lesson's table). The bound is on bytes
+// the Go runtime counts, not on time: it does not move with the machine's
+// load. Work that only some commands need waits for first use
+// (sync.OnceValue).
+func TestOwnPackageInitsStayLight(t *testing.T) {
+	const maxBytes = 16 << 10
+	cmd := exec.Command(sandboxtest.Binary(t), "version")
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("glassbox version: %v\n%s", err, stderr.String())
+	}
+	// init glassbox/ui/words @4.2 ms, 0.003 ms clock, 2384 bytes, 12 allocs
+	seen := 0
+	sc := bufio.NewScanner(bytes.NewReader(stderr.Bytes()))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 10 || f[0] != "init" || f[8] != "bytes," {
+			continue
+		}
+		seen++
+		if !strings.HasPrefix(f[1], "glassbox/") {
+			continue
+		}
+		n, err := strconv.Atoi(f[7])
+		if err != nil {
+			t.Fatalf("inittrace line %q: %v", sc.Text(), err)
+		}
+		if n > maxBytes {
+			t.Errorf("package %s allocates %d bytes in its init (at most %d): every start of the binary pays it; defer the work to first use", f[1], n, maxBytes)
+		}
+	}
+	if seen == 0 {
+		t.Fatalf("no inittrace lines in the output of GODEBUG=inittrace=1 glassbox version:\n%s", stderr.String())
+	}
+}
