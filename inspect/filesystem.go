@@ -296,9 +296,20 @@ type sharer struct {
 	name string
 	proc []byte   // "/proc/PID", NUL-terminated: it counts while its init exists
 	dirs []string // its layers' directories, cleaned
+	// alive is whether proc existed when last looked at, at checked.
+	alive   bool
+	checked time.Time
 }
 
 const sharingReload = 5 * time.Second
+
+// sharerRecheck is how long a sharer's init found alive (or gone) is
+// believed: every Inspector of a UI counts on every refresh, and asking
+// /proc each time was N² lookups a round (10 000 at 100 sandboxes, a
+// quarter of the round). Within it one round asks once per sandbox; an
+// init that ends shows in the counts at most this late, less than the
+// UI's shortest interval.
+const sharerRecheck = 100 * time.Millisecond
 
 // sharings holds one sharing per state root and proc root for every
 // Inspector of the process: a UI that shows N sandboxes holds N Inspectors,
@@ -346,12 +357,20 @@ func (s *sharing) count(lowers []Lower) {
 	for i := range lowers {
 		lowers[i].SharedSource = s.source
 	}
-	for _, sh := range s.sharers {
-		if !s.fs.procExists(sh.proc) {
+	var clean [8]string
+	dirs := clean[:0]
+	for i := range lowers {
+		dirs = append(dirs, filepath.Clean(lowers[i].Dir))
+	}
+	for j := range s.sharers {
+		sh := &s.sharers[j]
+		if now.Sub(sh.checked) >= sharerRecheck {
+			sh.alive, sh.checked = s.fs.procExists(sh.proc), now
+		}
+		if !sh.alive {
 			continue
 		}
-		for i := range lowers {
-			dir := filepath.Clean(lowers[i].Dir)
+		for i, dir := range dirs {
 			for _, d := range sh.dirs {
 				if d == dir {
 					lowers[i].SharedBy++
