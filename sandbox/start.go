@@ -27,17 +27,17 @@ import (
 //	----  ---------------------------------------  --------------------------------------------------  -----------
 //	1     validate (the command and the user are   –                                                   state dir
 //	      looked up in the layers); record
-//	      "created"; mkdir upper/work/rootfs;
-//	      write the /etc files;
-//	      create the cgroup; plan the root; socket
+//	      "created"; socket
 //	2     clone+exec /proc/self/exe sandbox-init   born PID 1 in new pid/mnt/uts/ipc/net namespaces;   clone flags
 //	      init|noinit with CLONE_NEW{PID,NS,UTS,   an ELF constructor takes over before the Go
 //	      IPC,NET}(+USER), PDEATHSIG, own session  runtime starts (no threads, no PIDs taken);
-//	      (fds 0-2 + the socket as 3)              closes every fd above 3 (a caller's leaks);
-//	                                               blocks reading fd 3
-//	3     AddProc(init) into the cgroup; write     read 'c'; unshare CLONE_NEWCGROUP (its root is      fd 3 →
-//	      'c' + the spec (plan, command, caps,     the sandbox's cgroup) and, in init mode,
-//	      seccomp BPF compiled in Go)              CLONE_NEWTIME (for its children); read the spec
+//	      (fds 0-2 + the socket as 3); meanwhile   closes every fd above 3 (a caller's leaks);
+//	      mkdir upper/work/rootfs, write the /etc  blocks reading fd 3
+//	      files, create the cgroup
+//	3     AddProc(init) into the cgroup, meanwhile read 'c'; unshare CLONE_NEWCGROUP (its root is      fd 3 →
+//	      plan the root; then write 'c' + the spec the sandbox's cgroup) and, in init mode,
+//	      (plan, command, caps, seccomp BPF        CLONE_NEWTIME (for its children); read the spec
+//	      compiled in Go)
 //	4     Hooks.OnCreated (network attach), while  carry out the plan: / private; overlay, proc, dev,  –
 //	      the init builds the root                 sys, cgroupfs ro, tmp, /etc binds, masks,
 //	                                               read-only paths (--read-only: /run tmpfs, the
@@ -128,31 +128,29 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 	if err := store.Save(sb); err != nil {
 		return nil, err
 	}
-	if err := makeDirs(sb, cfg.UserNS); err != nil {
-		return nil, err
+	// Two waits on the kernel overlap the set-up instead of adding to it
+	// (see startOverlap): the clone of the init into its namespaces, while
+	// the directories, the /etc files and the cgroup are made; then the
+	// init's move into its cgroup, while the spec is worked out.
+	launched := make(chan error, 1)
+	go func() { launched <- c.launch(stdio) }()
+	etc, err := c.prepare()
+	if lerr := <-launched; err == nil {
+		err = lerr
 	}
-	etc, err := etcFiles(filepath.Join(dir, "etc"), cfg.Hostname, cfg.Network)
 	if err != nil {
 		return nil, err
 	}
-	if c.cg, err = cgroup.New(cfg.ID, cfg.Resources); err != nil {
-		return nil, fmt.Errorf("create the cgroup: %w", err)
-	}
-	sb.Cgroup = state.Cgroup{Mode: c.cg.Mode(), Path: c.cg.Path(), Dirs: c.cg.Dirs()}
-	if c.oomBefore, err = c.cg.OOMKills(); err != nil {
-		return nil, err
-	}
+	added := make(chan error, 1)
+	go func(pid int) { added <- c.cg.AddProc(pid) }(sb.InitPID)
 	spec, err := c.spec(etc, stdio)
+	if err == nil {
+		err = writeProcess(store, cfg.ID, c.proc)
+	}
+	if aerr := <-added; err == nil {
+		err = aerr
+	}
 	if err != nil {
-		return nil, err
-	}
-	if err := writeProcess(store, cfg.ID, c.proc); err != nil {
-		return nil, err
-	}
-	if err := c.launch(stdio); err != nil {
-		return nil, err
-	}
-	if err := c.cg.AddProc(sb.InitPID); err != nil {
 		return nil, err
 	}
 	// Without a hook there is nothing to wait for: 'g' goes with the spec.
@@ -182,6 +180,37 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// startOverlap: the clone of an init into new namespaces takes
+// milliseconds (a network namespace, a copy of the mount table), and so
+// does its move into a cgroup: writing cgroup.procs takes the kernel's
+// cgroup_threadgroup_rwsem for writing, which waits for an RCU grace
+// period (≈ 10 ms on a 2-CPU VM) whenever no other move happened just
+// before. Neither needs the set-up the parent does meanwhile, and the init
+// waits on its socket for 'c' (step 3) before it does anything: it is in
+// its cgroup before it reads its spec, as before.
+
+// prepare makes what the init's spec names (step 1): the writable layer's
+// directories, the /etc files, the cgroup. It runs while the init is being
+// cloned; what it makes is the sandbox's (Destroy removes it) even when it
+// fails half-way.
+func (c *Container) prepare() (map[string]string, error) {
+	if err := makeDirs(c.sb, c.cfg.UserNS); err != nil {
+		return nil, err
+	}
+	etc, err := etcFiles(filepath.Join(c.dir, "etc"), c.cfg.Hostname, c.cfg.Network)
+	if err != nil {
+		return nil, err
+	}
+	if c.cg, err = cgroup.New(c.cfg.ID, c.cfg.Resources); err != nil {
+		return nil, fmt.Errorf("create the cgroup: %w", err)
+	}
+	c.sb.Cgroup = state.Cgroup{Mode: c.cg.Mode(), Path: c.cg.Path(), Dirs: c.cg.Dirs()}
+	if c.oomBefore, err = c.cg.OOMKills(); err != nil {
+		return nil, err
+	}
+	return etc, nil
 }
 
 // spec is what the init carries out: the root filesystem's plan and the
