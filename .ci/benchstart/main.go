@@ -127,7 +127,10 @@ func run(bin, baseline, lean string, rounds int, gap time.Duration, flows []stri
 
 	runtimes := []peer{gb}
 	if baseline != "" {
-		runtimes = append(runtimes, &glassbox{name: "glassbox/base", bin: baseline, roots: gb.roots, log: logf})
+		// A root of its own: a store's built-in image is built for the
+		// binary that asks for it, so two binaries sharing one would
+		// rebuild it at every start of the other.
+		runtimes = append(runtimes, &glassbox{name: "glassbox/base", bin: baseline, roots: state.RootsAt(rootDir + "-base"), log: logf})
 	}
 	missing, failed := 0, 0
 	for _, name := range []string{"crun", "runc"} {
@@ -285,6 +288,7 @@ func (g *glassbox) cpuParts() []string { return []string{"CLI", "supervisor", "i
 
 func (g *glassbox) command(args ...string) *exec.Cmd {
 	cmd := exec.Command(g.bin, args...)
+	cmd.Env = append(os.Environ(), "GLASSBOX_ROOT="+filepath.Dir(g.roots.Lib))
 	cmd.Stdout, cmd.Stderr = g.log, g.log
 	return cmd
 }
