@@ -2,6 +2,8 @@ package image
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -31,13 +33,24 @@ func calculatorConfig() Config {
 // buildCalculator builds the image in the Dockerfile's steps. Each layer
 // step goes through putLayer, so a step whose output did not change reuses
 // the stored layer: a new glassbox binary rebuilds the app layer only.
+//
+// The app layer carries the lean calculator (Store.Lean: a static build of
+// the same service, with nothing else to load), or, from a glassbox built
+// without one, glassbox itself with its shared libraries in the base layer
+// (a multi-call binary: under the name calculator it is the calculator).
+// Either way Self's stamp decides when the image is rebuilt; an app layer
+// whose content did not change is reused.
 func (s *Store) buildCalculator(name string) (*Image, []stamp, error) {
 	if _, err := stampOf(s.Self); err != nil {
 		return nil, nil, fmt.Errorf("build image %s: the binary to carry: %w", name, err)
 	}
-	libs, err := SharedLibraries(s.Self)
-	if err != nil {
-		return nil, nil, fmt.Errorf("build image %s: %w", name, err)
+	lean := s.Lean != nil
+	var libs []string
+	if !lean {
+		var err error
+		if libs, err = SharedLibraries(s.Self); err != nil {
+			return nil, nil, fmt.Errorf("build image %s: %w", name, err)
+		}
 	}
 	sources, err := stampAll(append([]string{s.Self}, libs...))
 	if err != nil {
@@ -56,7 +69,11 @@ func (s *Store) buildCalculator(name string) (*Image, []stamp, error) {
 		return nil, nil, err
 	}
 	if err := s.addLayer(im, "COPY calculator "+calculatorPath, func(dir string) error {
-		return copyFile(s.Self, filepath.Join(dir, calculatorPath), 0o755)
+		dst := filepath.Join(dir, calculatorPath)
+		if lean {
+			return writeLean(s.Lean, dst)
+		}
+		return copyFile(s.Self, dst, 0o755)
 	}); err != nil {
 		return nil, nil, err
 	}
@@ -68,4 +85,23 @@ func (s *Store) buildCalculator(name string) (*Image, []stamp, error) {
 		`CMD ["`+calculatorPath+`"]`,
 	)
 	return im, sources, nil
+}
+
+// writeLean writes the lean calculator to dst, executable.
+func writeLean(lean func(io.Writer) (int64, error), dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := lean(out); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Chmod(dst, 0o755) // the umask may have narrowed it
 }

@@ -27,12 +27,14 @@ package image
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"glassbox/sandbox/image/leancalc"
 	"glassbox/sandbox/state"
 )
 
@@ -115,10 +117,17 @@ func (im *Image) Argv() []string {
 // Store holds images and layers below a state root.
 type Store struct {
 	Roots state.Roots
-	// Self is the binary the built-in image carries as /app/calculator
-	// (glassbox is a multi-call binary: under that name it is the
-	// calculator). NewStore sets it to os.Executable().
+	// Self is the glassbox binary the built-in calculator image is built
+	// for: a new one rebuilds the image. Without Lean the image carries it
+	// as /app/calculator, with its shared libraries (glassbox is a
+	// multi-call binary: under that name it is the calculator). NewStore
+	// sets it to os.Executable().
 	Self string
+	// Lean, when set, writes the calculator the image carries instead: a
+	// static build of the same service, with nothing else to load or
+	// initialise. NewStore sets it to the lean calculator this glassbox
+	// embeds (package leancalc), when it was built with one.
+	Lean func(w io.Writer) (int64, error)
 	// Busybox is the static busybox the built-in busybox image carries.
 	// NewStore sets it to the first of BusyboxCandidates that exists.
 	Busybox string
@@ -137,7 +146,11 @@ func NewStore(roots state.Roots) *Store {
 	if err != nil {
 		self = "/proc/self/exe"
 	}
-	return &Store{Roots: roots, Self: self, Busybox: hostBusybox()}
+	s := &Store{Roots: roots, Self: self, Busybox: hostBusybox()}
+	if leancalc.Present() {
+		s.Lean = leancalc.WriteTo
+	}
+	return s
 }
 
 // Names are the built-in images.

@@ -1,8 +1,10 @@
 package image
 
 import (
+	"bytes"
 	"debug/elf"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +27,7 @@ func testStore(t testing.TB) *Store {
 	}
 	s := NewStore(state.RootsAt(filepath.Join(dir, "glassbox-root")))
 	s.Self = self
+	s.Lean = nil // the image carries Self (TestBuiltinImageCarriesLean sets one)
 	return s
 }
 
@@ -388,4 +391,54 @@ func mapsEqual(a, b map[string]uint64) bool {
 		}
 	}
 	return true
+}
+
+// With a lean calculator the app layer carries it instead of Self, the
+// base layer no shared libraries (it needs none), and a new Self rebuilds
+// the image but reuses the app layer, whose content did not change.
+func TestBuiltinImageCarriesLean(t *testing.T) {
+	s := testStore(t)
+	lean := []byte("\x7fELF a static calculator")
+	s.Lean = func(w io.Writer) (int64, error) {
+		n, err := w.Write(lean)
+		return int64(n), err
+	}
+	first, err := s.Get("calculator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, app := first.Layers[0], first.Layers[1]
+	carried, err := os.ReadFile(filepath.Join(app.Dir, "app/calculator"))
+	if fi, serr := os.Stat(filepath.Join(app.Dir, "app/calculator")); err != nil || serr != nil || fi.Mode().Perm() != 0o755 || !bytes.Equal(carried, lean) {
+		t.Fatalf("/app/calculator = %q, %v: want the lean calculator, mode 0755", carried, err)
+	}
+	if app.CreatedBy != "COPY calculator /app/calculator" || strings.Contains(base.CreatedBy, "shared libraries") {
+		t.Errorf("created_by: %q, %q", base.CreatedBy, app.CreatedBy)
+	}
+	libs, err := SharedLibraries(s.Self) // what carrying Self would have added
+	if err != nil || len(libs) == 0 {
+		t.Fatalf("Self's libraries: %v, %v", libs, err)
+	}
+	for _, lib := range libs {
+		if _, err := os.Lstat(filepath.Join(base.Dir, lib)); err == nil {
+			t.Errorf("base layer carries %s, which the lean calculator does not need", lib)
+		}
+	}
+
+	f, err := os.OpenFile(s.Self, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("a new build"))
+	f.Close()
+	second, err := s.Get("calculator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.ID == first.ID {
+		t.Error("image not rebuilt after Self changed")
+	}
+	if second.Layers[0].Digest != base.Digest || second.Layers[1].Digest != app.Digest {
+		t.Error("layers changed though the lean calculator did not")
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"glassbox/sandbox/image"
 	"glassbox/sandbox/vm/cpio"
 	"glassbox/sandbox/vm/guest"
 )
@@ -35,9 +36,12 @@ type tree map[string]*node
 // WriteInitramfs writes the micro-VM's initramfs to w: the image's layers
 // merged as overlayfs would show them (layers base first), the kernel
 // modules for qemu's network card, the init's configuration, /dev/console,
-// and /init, a link to the workload's own binary (glassbox itself: it is
-// the init too). It returns the number of bytes written.
-func WriteInitramfs(w io.Writer, layers []string, k *Kernel, cfg guest.Config) (int64, error) {
+// and /init: the host file init (a glassbox binary, which is the VM's init
+// under that name) with the shared libraries it needs that the layers do
+// not have, or, when init is "", a link to the workload's own binary (an
+// image that carries glassbox itself). It returns the number of bytes
+// written.
+func WriteInitramfs(w io.Writer, layers []string, init string, k *Kernel, cfg guest.Config) (int64, error) {
 	t := tree{}
 	for _, l := range layers {
 		if err := t.addLayer(l); err != nil {
@@ -79,8 +83,36 @@ func WriteInitramfs(w io.Writer, layers []string, k *Kernel, cfg guest.Config) (
 	}
 	t.addFile(strings.TrimPrefix(guest.ConfigPath, "/"), &node{mode: 0o644, data: conf, size: int64(len(conf))})
 	t.addFile("dev/console", &node{mode: fs.ModeDevice | fs.ModeCharDevice | 0o600, major: 5, minor: 1})
-	t.addFile("init", &node{mode: fs.ModeSymlink | 0o777, target: cfg.Args[0]})
+	if init == "" {
+		t.addFile("init", &node{mode: fs.ModeSymlink | 0o777, target: cfg.Args[0]})
+	} else if err := t.addInit(init); err != nil {
+		return 0, fmt.Errorf("initramfs: %w", err)
+	}
 	return t.write(w)
+}
+
+// addInit adds the host binary bin as /init, with the shared libraries it
+// needs at the paths its loader looks for them, where the layers have
+// none.
+func (t tree) addInit(bin string) error {
+	libs, err := image.SharedLibraries(bin)
+	if err != nil {
+		return err
+	}
+	for _, p := range append(libs, bin) {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		at := strings.TrimPrefix(p, "/")
+		if p == bin {
+			at = "init"
+		} else if _, ok := t[at]; ok {
+			continue
+		}
+		t.addFile(at, &node{mode: fi.Mode().Perm(), src: p, size: fi.Size()})
+	}
+	return nil
 }
 
 // addFile adds n at p, with any missing parent directories.

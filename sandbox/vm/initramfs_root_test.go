@@ -28,7 +28,7 @@ func TestInitramfsHonoursWhiteouts(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	cfg := GuestConfig("h", []string{"/app/calculator"}, nil, "/")
-	if _, err := WriteInitramfs(&buf, []string{base, top}, &Kernel{}, cfg); err != nil {
+	if _, err := WriteInitramfs(&buf, []string{base, top}, "", &Kernel{}, cfg); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := readArchive(t, buf.Bytes())

@@ -11,6 +11,7 @@ import (
 
 	gocpio "github.com/cavaliergopher/cpio"
 
+	"glassbox/sandbox/image"
 	"glassbox/sandbox/vm/guest"
 )
 
@@ -57,7 +58,7 @@ func TestInitramfsCarriesTheImage(t *testing.T) {
 	cfg := GuestConfig("glassbox-vm", []string{"/app/calculator"}, []string{"SERVER_PORT=8000"}, "/app")
 
 	var buf bytes.Buffer
-	n, err := WriteInitramfs(&buf, []string{base, app}, k, cfg)
+	n, err := WriteInitramfs(&buf, []string{base, app}, "", k, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestInitramfsRefusesAMissingCommand(t *testing.T) {
 	base := t.TempDir()
 	writeFile(t, base+"/etc/passwd", "")
 	cfg := GuestConfig("h", []string{"/app/calculator"}, nil, "/")
-	_, err := WriteInitramfs(io.Discard, []string{base}, &Kernel{}, cfg)
+	_, err := WriteInitramfs(io.Discard, []string{base}, "", &Kernel{}, cfg)
 	if err == nil || !strings.Contains(err.Error(), "/app/calculator is not a file of the image") {
 		t.Errorf("command missing from the layers: %v", err)
 	}
@@ -138,5 +139,45 @@ func TestDetectAccel(t *testing.T) {
 	a := detectAccel(sys, dev)
 	if !a.KVM || a.Name != "KVM" || !strings.Contains(strings.Join(a.args, " "), "-accel kvm") {
 		t.Errorf("kvm_intel and a usable /dev/kvm: %+v", a)
+	}
+}
+
+// An image that does not carry glassbox (the lean calculator) gets it as
+// /init, a regular file, with the shared libraries its loader looks for;
+// a library the layers have already is theirs.
+func TestInitramfsAddsTheInit(t *testing.T) {
+	base := t.TempDir()
+	writeFile(t, base+"/app/calculator", "lean calculator")
+	os.Chmod(base+"/app/calculator", 0o755)
+	libs, err := image.SharedLibraries("/bin/ls")
+	if err != nil || len(libs) < 2 {
+		t.Fatalf("ls's libraries: %v, %v", libs, err)
+	}
+	writeFile(t, base+libs[1], "the image's own")
+	cfg := GuestConfig("h", []string{"/app/calculator"}, nil, "/")
+
+	var buf bytes.Buffer
+	if _, err := WriteInitramfs(&buf, []string{base}, "/bin/ls", &Kernel{}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := readArchive(t, buf.Bytes())
+	ls, _ := os.ReadFile("/bin/ls")
+	if e := got["init"]; e.data != string(ls) || e.mode != 0o100755 {
+		t.Errorf("init: mode %o, %d bytes; want /bin/ls, a 0755 file", e.mode, len(e.data))
+	}
+	if e := got["app/calculator"]; e.data != "lean calculator" {
+		t.Errorf("app/calculator: %q", e.data)
+	}
+	for i, lib := range libs {
+		e, ok := got[strings.TrimPrefix(lib, "/")]
+		host, _ := os.ReadFile(lib)
+		switch {
+		case !ok:
+			t.Errorf("%s: missing", lib)
+		case i == 1 && e.data != "the image's own":
+			t.Errorf("%s: the image's file was replaced", lib)
+		case i != 1 && e.data != string(host):
+			t.Errorf("%s: %d bytes, want the host's %d", lib, len(e.data), len(host))
+		}
 	}
 }

@@ -59,14 +59,14 @@ type Initramfs struct {
 
 // NewInitramfs writes the initramfs for the workload (see WriteInitramfs)
 // into a memory file.
-func NewInitramfs(layers []string, k *Kernel, cfg guest.Config) (*Initramfs, error) {
+func NewInitramfs(layers []string, init string, k *Kernel, cfg guest.Config) (*Initramfs, error) {
 	fd, err := unix.MemfdCreate("glassbox-vm-initramfs", unix.MFD_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("initramfs: memfd_create: %w", err)
 	}
 	f := os.NewFile(uintptr(fd), "glassbox-vm-initramfs")
 	bw := bufio.NewWriterSize(f, 1<<20)
-	n, err := WriteInitramfs(bw, layers, k, cfg)
+	n, err := WriteInitramfs(bw, layers, init, k, cfg)
 	if err == nil {
 		err = bw.Flush()
 	}

@@ -113,6 +113,7 @@ type runner struct {
 	kernel *vm.Kernel
 	accel  vm.Accel
 	image  *image.Image
+	init   string // the VM's /init when the image does not carry glassbox ("": it does)
 	initrd *vm.Initramfs
 
 	mu        sync.Mutex // guards machines: VMs boot in parallel for --vms
@@ -200,8 +201,14 @@ func (r *runner) measure(ctx context.Context) error {
 	r.emit(state.CompareEvent{Setup: &setup})
 
 	if err := r.step("find the calculator image", func() (string, error) {
-		im, err := image.NewStore(r.opts.Roots).Get(image.Builtin)
+		store := image.NewStore(r.opts.Roots)
+		im, err := store.Get(image.Builtin)
 		r.image = im
+		// An image with the lean calculator does not carry glassbox, the
+		// VM's init: the initramfs adds it.
+		if store.Lean != nil {
+			r.init = store.Self
+		}
 		if err != nil {
 			return "", err
 		}
@@ -285,7 +292,7 @@ func (r *runner) writeInitramfs() (string, []state.FigurePart, error) {
 	}
 	env := append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, im.Config.Env...)
 	cfg := vm.GuestConfig("glassbox-vm", im.Argv(), env, im.Config.WorkingDir)
-	initrd, err := vm.NewInitramfs(layers, r.kernel, cfg)
+	initrd, err := vm.NewInitramfs(layers, r.init, r.kernel, cfg)
 	if err != nil {
 		return "", nil, err
 	}
