@@ -94,7 +94,8 @@ type Config struct {
 
 	// KeepState: Destroy leaves the state directory (the record, logs) to
 	// its owner — the supervisor, whose `rm` removes it. Otherwise Destroy
-	// removes it too, as a foreground run does.
+	// removes it too, as a foreground run does. The owner also records the
+	// running sandbox and its exit (State, Wait): Start and Wait do not.
 	KeepState bool `json:"-"`
 
 	// Lock is the sandbox's lock (state/lock.go) when the caller holds it

@@ -176,8 +176,13 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 	if err := sb.Transition(state.Running); err != nil {
 		return nil, err
 	}
-	if err := store.Save(sb); err != nil {
-		return nil, err
+	// A supervisor (KeepState) records the running sandbox itself as soon
+	// as Start returns, with what it adds (ports, health, restarts): a save
+	// here would be replaced at once, and each costs the start a new file.
+	if !cfg.KeepState {
+		if err := store.Save(sb); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }
