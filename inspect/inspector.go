@@ -61,6 +61,7 @@ type Inspector struct {
 	// iptables-nft's FORWARD, hundreds of netlink objects a time.
 	fw   *Firewall
 	fwAt time.Time
+	nf   *nft // the nfnetlink socket fw is read on, once opened
 }
 
 // New opens an Inspector on a glassbox sandbox: its init process (InitPID)
@@ -255,6 +256,9 @@ func (in *Inspector) Close() error {
 	}
 	if in.fsv != nil {
 		in.fsv.close()
+	}
+	if in.nf != nil {
+		in.nf.close()
 	}
 	return nil
 }
