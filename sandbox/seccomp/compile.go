@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/elastic/go-seccomp-bpf/arch"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -60,7 +59,7 @@ func Compile(p *specs.LinuxSeccomp) (*Filter, error) {
 			}
 		}
 	}
-	arches := []*arch.Info{nat}
+	arches := []*archInfo{nat}
 	for _, a := range p.Architectures {
 		if info := specArch[a]; info != nil {
 			for _, s := range subs {
@@ -82,7 +81,7 @@ func Compile(p *specs.LinuxSeccomp) (*Filter, error) {
 			natRules = byNr
 		}
 		next := as.newLabel()
-		as.jump(unix.BPF_JEQ, uint32(a.ID), 1, 0)
+		as.jump(unix.BPF_JEQ, a.id, 1, 0)
 		as.ja(next)
 		as.load(offNr)
 		as.tree(intervals(byNr, def), def)
@@ -97,8 +96,8 @@ func Compile(p *specs.LinuxSeccomp) (*Filter, error) {
 		return nil, fmt.Errorf("the profile compiles to %d BPF instructions, more than the kernel's %d", len(prog), maxInstructions)
 	}
 	f := &Filter{Program: prog}
-	for name, nr := range nat.SyscallNames {
-		rs := natRules[uint32(nr)]
+	for _, c := range nat.calls {
+		name, rs := c.name, natRules[uint32(c.nr)]
 		switch {
 		case len(rs) == 0 && allows(def), len(rs) > 0 && len(rs[0].conds) == 0 && allows(rs[0].action):
 			f.Allowed++
@@ -159,7 +158,7 @@ type rule struct {
 // profile's order. An unconditional rule ends the list (later ones could
 // never apply); one that contradicts an earlier unconditional rule is an
 // error rather than a silent choice.
-func rulesFor(p *specs.LinuxSeccomp, a *arch.Info) (map[uint32][]rule, error) {
+func rulesFor(p *specs.LinuxSeccomp, a *archInfo) (map[uint32][]rule, error) {
 	byNr := map[uint32][]rule{}
 	closed := map[uint32]string{}
 	for i, sc := range p.Syscalls {
@@ -173,7 +172,7 @@ func rulesFor(p *specs.LinuxSeccomp, a *arch.Info) (map[uint32][]rule, error) {
 			}
 		}
 		for _, name := range sc.Names {
-			n, ok := a.SyscallNames[name]
+			n, ok := a.number(name)
 			if !ok {
 				continue // a call of another architecture
 			}

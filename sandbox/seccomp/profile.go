@@ -20,7 +20,6 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/elastic/go-seccomp-bpf/arch"
 	mobyseccomp "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -111,30 +110,30 @@ func ociSpec(caps []string) *specs.Spec {
 
 // Native is the architecture of this machine, and the ones whose system
 // calls its kernel also takes (32-bit x86 on x86_64, 32-bit ARM on arm64).
-func native() (*arch.Info, []*arch.Info, error) {
+func native() (*archInfo, []*archInfo, error) {
 	switch runtime.GOARCH {
 	case "amd64":
-		return arch.X86_64, []*arch.Info{arch.I386}, nil
+		return archX86_64, []*archInfo{archI386}, nil
 	case "arm64":
-		return arch.AARCH64, []*arch.Info{arch.ARM}, nil
+		return archAARCH64, []*archInfo{archARM}, nil
 	}
 	return nil, nil, fmt.Errorf("seccomp filters are not supported on %s; use --security-opt seccomp=unconfined", runtime.GOARCH)
 }
 
 // specArch maps the profile's architecture names to syscall tables.
-var specArch = map[specs.Arch]*arch.Info{
-	specs.ArchX86_64:  arch.X86_64,
-	specs.ArchX86:     arch.I386,
-	specs.ArchAARCH64: arch.AARCH64,
-	specs.ArchARM:     arch.ARM,
+var specArch = map[specs.Arch]*archInfo{
+	specs.ArchX86_64:  archX86_64,
+	specs.ArchX86:     archI386,
+	specs.ArchAARCH64: archAARCH64,
+	specs.ArchARM:     archARM,
 }
 
 // knownAnywhere says whether name is a system call of some architecture:
 // docker's profile names 32-bit calls (fstat64, _llseek, …) that x86_64
 // lacks, which are skipped there; a name no architecture has is a typo.
 func knownAnywhere(name string) bool {
-	for _, a := range []*arch.Info{arch.X86_64, arch.I386, arch.X32, arch.AARCH64, arch.ARM} {
-		if _, ok := a.SyscallNames[name]; ok {
+	for _, a := range []*archInfo{archX86_64, archI386, archX32, archAARCH64, archARM} {
+		if _, ok := a.number(name); ok {
 			return true
 		}
 	}
