@@ -188,6 +188,10 @@ func supervise(roots state.Roots, id string, lockFile *os.File, started func(err
 			s.end(exit)
 			return nil
 		}
+		// The exit is on record while the back-off runs.
+		if err := s.save(); err != nil {
+			s.log.note("glassbox: %v", err)
+		}
 		s.release()
 		// As docker: a workload that ran for a while before it failed
 		// starts the back-off over; only quick failures in a row climb it.
@@ -282,7 +286,9 @@ func (s *supervisor) start() error {
 	return nil
 }
 
-// waitExit waits for the current workload to exit and records it.
+// waitExit waits for the current workload to exit and logs how it ended;
+// the caller records it (before a restart's back-off, or as the sandbox's
+// end in finish).
 func (s *supervisor) waitExit() *state.Exit {
 	s.mu.Lock()
 	exited := s.exited
@@ -292,9 +298,6 @@ func (s *supervisor) waitExit() *state.Exit {
 	exit := s.lastExit
 	s.mu.Unlock()
 	s.log.note("glassbox: the workload ended: %s", exit)
-	if err := s.save(); err != nil {
-		s.log.note("glassbox: %v", err)
-	}
 	return exit
 }
 
@@ -335,22 +338,47 @@ func (s *supervisor) end(exit *state.Exit) {
 }
 
 // finish releases everything, writes the final record and lets waiting
-// stop requests answer. exit is nil when the sandbox never ran.
+// stop requests answer. exit is nil when the sandbox never ran. The record
+// (the exit, written once) and the release do not depend on each other:
+// they go at once, and a stop answers when both are done.
 func (s *supervisor) finish(exit *state.Exit) {
-	s.release()
+	var saved chan error
 	if exit != nil {
-		if err := s.save(); err != nil {
+		saved = make(chan error, 1)
+		s.mu.Lock()
+		sb, err := s.record() // from the runtime's record, before release drops it
+		s.mu.Unlock()
+		go func() {
+			if err == nil {
+				err = s.store.Save(sb)
+			}
+			saved <- err
+		}()
+	}
+	s.release()
+	if saved != nil {
+		if err := <-saved; err != nil {
 			s.log.note("glassbox: %v", err)
 		}
 	}
 	close(s.finished)
 }
 
-// save writes the record: what the runtime knows (c.State(), or the last
-// record between runs) with what the supervisor adds.
+// save writes the record.
 func (s *supervisor) save() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	sb, err := s.record()
+	if err != nil {
+		return err
+	}
+	return s.store.Save(sb)
+}
+
+// record is the sandbox's record as of now: what the runtime knows
+// (c.State(), or the last record between runs) with what the supervisor
+// adds. The caller holds s.mu.
+func (s *supervisor) record() (*state.Sandbox, error) {
 	var sb *state.Sandbox
 	if s.c != nil {
 		cp := *s.c.State()
@@ -358,7 +386,7 @@ func (s *supervisor) save() error {
 	} else if rec, err := s.store.Load(s.spec.ID); err == nil {
 		sb = rec
 	} else {
-		return err
+		return nil, err
 	}
 	sb.ID, sb.Name = s.spec.ID, s.spec.Name
 	if sb.Image == "" {
@@ -392,13 +420,13 @@ func (s *supervisor) save() error {
 	}
 	if sb.Status != to {
 		if err := sb.Transition(to); err != nil {
-			return fmt.Errorf("record %s: %w", s.spec.Name, err)
+			return nil, fmt.Errorf("record %s: %w", s.spec.Name, err)
 		}
 	}
 	if to != state.Exited {
 		sb.Exit = nil
 	}
-	return s.store.Save(sb)
+	return sb, nil
 }
 
 func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
