@@ -13,7 +13,7 @@ import (
 	"glassbox/ui/words"
 )
 
-func init() { verbs = append(verbs, newLoadCmd, newSaveCmd) }
+func init() { verb("load", newLoadCmd); verb("save", newSaveCmd) }
 
 func newLoadCmd() *cobra.Command {
 	var input string
@@ -101,7 +101,7 @@ bytes, and the image keeps its ID through save and load.`,
 	return cmd
 }
 
-func init() { verbs = append(verbs, newImportCmd, newExportCmd) }
+func init() { verb("import", newImportCmd); verb("export", newExportCmd) }
 
 func newImportCmd() *cobra.Command {
 	return &cobra.Command{

@@ -20,7 +20,7 @@ import (
 	"glassbox/ui/words"
 )
 
-func init() { verbs = append(verbs, newBuildCmd) }
+func init() { verb("build", newBuildCmd) }
 
 func newBuildCmd() *cobra.Command {
 	var (

@@ -6,7 +6,7 @@ import (
 	"glassbox/cmd/calculator/service"
 )
 
-func init() { verbs = append(verbs, newCalculatorCmd) }
+func init() { verb("calculator", newCalculatorCmd) }
 
 func newCalculatorCmd() *cobra.Command {
 	return &cobra.Command{

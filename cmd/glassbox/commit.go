@@ -10,7 +10,7 @@ import (
 	"glassbox/sandbox/state"
 )
 
-func init() { verbs = append(verbs, newCommitCmd) }
+func init() { verb("commit", newCommitCmd) }
 
 func newCommitCmd() *cobra.Command {
 	var o build.CommitOptions

@@ -9,7 +9,7 @@ import (
 	"glassbox/sandbox/state"
 )
 
-func init() { verbs = append(verbs, newDiffCmd) }
+func init() { verb("diff", newDiffCmd) }
 
 func newDiffCmd() *cobra.Command {
 	return &cobra.Command{

@@ -6,7 +6,7 @@ import (
 	"glassbox/sandbox/lifecycle"
 )
 
-func init() { verbs = append(verbs, newEventsCmd) }
+func init() { verb("events", newEventsCmd) }
 
 func newEventsCmd() *cobra.Command {
 	opts := lifecycle.LogOptions{Notes: true, Timestamps: true}

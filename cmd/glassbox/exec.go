@@ -12,7 +12,7 @@ import (
 	"glassbox/sandbox"
 )
 
-func init() { verbs = append(verbs, newExecCmd) }
+func init() { verb("exec", newExecCmd) }
 
 func newExecCmd() *cobra.Command {
 	var x sandbox.ExecConfig

@@ -17,7 +17,11 @@ import (
 )
 
 func init() {
-	verbs = append(verbs, newImagesCmd, newHistoryCmd, newTagCmd, newRmiCmd, newImageCmd)
+	verb("images", newImagesCmd)
+	verb("history", newHistoryCmd)
+	verb("tag", newTagCmd)
+	verb("rmi", newRmiCmd)
+	verb("image", newImageCmd)
 }
 
 // imageRow is one line of `images`, and its JSON form.

@@ -15,7 +15,7 @@ import (
 	"glassbox/ui/words"
 )
 
-func init() { verbs = append(verbs, newInspectCmd) }
+func init() { verb("inspect", newInspectCmd) }
 
 type inspectOptions struct {
 	json     bool

@@ -8,7 +8,7 @@ import (
 	"glassbox/sandbox/lifecycle"
 )
 
-func init() { verbs = append(verbs, newKillCmd) }
+func init() { verb("kill", newKillCmd) }
 
 func newKillCmd() *cobra.Command {
 	var sigName string

@@ -19,7 +19,7 @@ import (
 	"glassbox/ui/lesson"
 )
 
-func init() { verbs = append(verbs, newLearnCmd) }
+func init() { verb("learn", newLearnCmd) }
 
 type learnOptions struct {
 	chapter   int

@@ -11,7 +11,7 @@ import (
 	"glassbox/sandbox/lifecycle"
 )
 
-func init() { verbs = append(verbs, newLogsCmd) }
+func init() { verb("logs", newLogsCmd) }
 
 func newLogsCmd() *cobra.Command {
 	var opts lifecycle.LogOptions

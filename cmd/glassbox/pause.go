@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { verbs = append(verbs, newPauseCmd, newUnpauseCmd) }
+func init() { verb("pause", newPauseCmd); verb("unpause", newUnpauseCmd) }
 
 func newPauseCmd() *cobra.Command {
 	return &cobra.Command{

@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { verbs = append(verbs, newPruneCmd) }
+func init() { verb("prune", newPruneCmd) }
 
 func newPruneCmd() *cobra.Command {
 	return &cobra.Command{

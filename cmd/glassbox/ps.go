@@ -13,7 +13,7 @@ import (
 	"glassbox/ui/words"
 )
 
-func init() { verbs = append(verbs, newPsCmd) }
+func init() { verb("ps", newPsCmd) }
 
 func newPsCmd() *cobra.Command {
 	var all, asJSON, quiet, withEngines, noTrunc bool

@@ -10,7 +10,7 @@ import (
 	"glassbox/ui/replay"
 )
 
-func init() { verbs = append(verbs, replay.Command) }
+func init() { verb("replay", replay.Command) }
 
 // startRecording opens a recording of the live view (--record FILE) for
 // the command line given, stamped with glassbox's version and this host's

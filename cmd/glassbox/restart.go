@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { verbs = append(verbs, newRestartCmd) }
+func init() { verb("restart", newRestartCmd) }
 
 func newRestartCmd() *cobra.Command {
 	return &cobra.Command{

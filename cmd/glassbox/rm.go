@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { verbs = append(verbs, newRmCmd) }
+func init() { verb("rm", newRmCmd) }
 
 func newRmCmd() *cobra.Command {
 	var force bool

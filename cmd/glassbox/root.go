@@ -20,11 +20,30 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-// verbs are registered by each verb's file in its init function, so that
-// each verb lives in a file of its own.
-var verbs []func() *cobra.Command
+// verbs are registered by each verb's file in its init function (verb),
+// so that each verb lives in a file of its own.
+var verbs []namedVerb
 
-func newRootCmd() *cobra.Command {
+type namedVerb struct {
+	name string // the command's Name()
+	build func() *cobra.Command
+}
+
+func verb(name string, build func() *cobra.Command) {
+	verbs = append(verbs, namedVerb{name, build})
+}
+
+// newRootCmd is the whole command tree: every verb, for help, completion
+// and the suggestions for a mistyped verb.
+func newRootCmd() *cobra.Command { return newRootCmdFor(nil) }
+
+// newRootCmdFor is the command tree args need: when args start with one
+// of the verbs by its name, that verb alone. Every start of the binary
+// builds it (each verb, each supervisor), and the whole tree is some forty
+// commands with their flags: `glassbox stop NAME` needs one. A line that
+// starts otherwise (a flag, help, completion, a mistyped or aliased verb)
+// gets the whole tree, and with it cobra's help and suggestions as ever.
+func newRootCmdFor(args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "glassbox",
 		Short: "A container you can see through",
@@ -35,8 +54,18 @@ the kernel sees.`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().String("root", "", "state root for images, layers and runtime state (default: $GLASSBOX_ROOT, else /var/lib/glassbox and /run/glassbox)")
-	for _, v := range verbs {
-		root.AddCommand(v())
+	only := -1
+	if len(args) > 0 {
+		for i, v := range verbs {
+			if v.name == args[0] {
+				only = i
+			}
+		}
+	}
+	for i, v := range verbs {
+		if only < 0 || i == only {
+			root.AddCommand(v.build())
+		}
 	}
 	defaultVerb(root) // no verb: the live view on the default sandbox (top.go)
 	return root
@@ -47,7 +76,7 @@ func execute(args []string) int { return executeTo(args, os.Stderr) }
 // executeTo runs the command line args, printing what went wrong to
 // stderr, worded for people; it returns the exit status.
 func executeTo(args []string, stderr io.Writer) int {
-	root := newRootCmd()
+	root := newRootCmdFor(args)
 	if err := checkVerb(root, args); err != nil {
 		fmt.Fprintln(stderr, "glassbox:", err)
 		return 1

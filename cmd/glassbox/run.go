@@ -15,7 +15,7 @@ import (
 	"glassbox/ui/words"
 )
 
-func init() { verbs = append(verbs, newRunCmd) }
+func init() { verb("run", newRunCmd) }
 
 // newRunCmd is flag wiring only: each flag is bound to its field of a
 // lifecycle.Request (parsed by its pflag.Value where it needs parsing, see

@@ -17,7 +17,7 @@ import (
 	"glassbox/sandbox/lifecycle"
 )
 
-func init() { verbs = append(verbs, newServeCmd) }
+func init() { verb("serve", newServeCmd) }
 
 func newServeCmd() *cobra.Command {
 	var listen string

@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { verbs = append(verbs, newStartCmd) }
+func init() { verb("start", newStartCmd) }
 
 func newStartCmd() *cobra.Command {
 	return &cobra.Command{

@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { verbs = append(verbs, newStopCmd) }
+func init() { verb("stop", newStopCmd) }
 
 func newStopCmd() *cobra.Command {
 	var seconds float64

@@ -13,7 +13,7 @@ import (
 	"glassbox/sandbox/state"
 )
 
-func init() { verbs = append(verbs, newSuperviseCmd) }
+func init() { verb(lifecycle.SupervisorVerb, newSuperviseCmd) }
 
 // stateRoots returns the state roots in force for a command: --root, else
 // $GLASSBOX_ROOT, else the system defaults.

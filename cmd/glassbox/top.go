@@ -26,7 +26,7 @@ import (
 	"glassbox/ui"
 )
 
-func init() { verbs = append(verbs, newTopCmd) }
+func init() { verb("top", newTopCmd) }
 
 // topOptions are the flags of `glassbox top` (and of `glassbox` alone).
 type topOptions struct {

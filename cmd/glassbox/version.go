@@ -15,7 +15,7 @@ var (
 	commit  = ""
 )
 
-func init() { verbs = append(verbs, newVersionCmd) }
+func init() { verb("version", newVersionCmd) }
 
 func buildCommit() string {
 	if commit != "" {

@@ -15,7 +15,7 @@ import (
 	"glassbox/ui/words"
 )
 
-func init() { verbs = append(verbs, newVMvsContainerCmd) }
+func init() { verb("vm-vs-container", newVMvsContainerCmd) }
 
 type vmvsFlags struct {
 	json   bool
