@@ -187,15 +187,21 @@ func (e *Engine) Remove(ref string, force bool) error {
 }
 
 // removeLocked releases everything of a sandbox whose lock the caller
-// holds, then its record, state directory and lock.
+// holds, then its writable layer, record and state directory, and last
+// its lock. The layer and the state directory are two trees to unlink
+// that do not depend on each other: they go at once. Should the command
+// die in between, the lock file, removed last, keeps the id for prune.
 func (e *Engine) removeLocked(sb *state.Sandbox, l *state.Lock) error {
 	if err := e.release(sb); err != nil {
 		return fmt.Errorf("remove %s: %w", sb.Name, err)
 	}
-	if err := e.forget(sb.ID); err != nil {
-		return fmt.Errorf("remove %s: %w", sb.Name, err)
+	layerGone := make(chan error, 1)
+	go func() { layerGone <- e.forget(sb.ID) }()
+	err := e.store.Remove(sb.ID)
+	if lerr := <-layerGone; lerr != nil {
+		return fmt.Errorf("remove %s: %w", sb.Name, lerr)
 	}
-	if err := e.store.Remove(sb.ID); err != nil {
+	if err != nil {
 		return err
 	}
 	return l.Remove()
