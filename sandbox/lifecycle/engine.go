@@ -16,6 +16,8 @@
 //	… (rotated, logrotate.go)
 //	supervisor.log                      the supervisor's own   people, after a crash
 //	                                    stderr
+//	released (empty)                    the supervisor, after  rm, prune: nothing of
+//	                                    a clean release        the run is left
 //
 // While its supervisor lives, only the supervisor writes state.json, and
 // it holds the sandbox's lock (state/lock.go), which its creator took

@@ -113,8 +113,12 @@ func (e *Engine) neverStarted(sb *state.Sandbox) *state.Exit {
 // processes of its cgroup (the workload of a dead supervisor), the cgroup,
 // its mounts' directories (sandbox.CleanupResources), and its veth and
 // address lease. The writable layer stays with the record (forget removes
-// it). Every step is idempotent.
+// it). Every step is idempotent; none is needed when the supervisor has
+// said it left nothing (releasedFile).
 func (e *Engine) release(sb *state.Sandbox) error {
+	if released(e.store, sb.ID) {
+		return nil
+	}
 	var errs []error
 	if m, err := loadCgroup(e.Roots, sb.ID); err == nil {
 		if err := m.Kill(); err != nil {

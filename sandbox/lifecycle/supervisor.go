@@ -69,6 +69,9 @@ type supervisor struct {
 	ports      []state.Port // the published ports, with how each is forwarded now
 	// restartedAfter is the exit that made the policy restart the workload last.
 	restartedAfter *state.Exit
+	// unreleased: a release since the last start left something behind
+	// (its error is in the log); no releasedFile then.
+	unreleased bool
 
 	// healthLog is the health check's last probes; failingStreak the
 	// failures in a row.
@@ -226,6 +229,14 @@ func supervise(roots state.Roots, id string, lockFile *os.File, started func(err
 
 // start starts the sandbox once and publishes its ports.
 func (s *supervisor) start() error {
+	// From here on the run's resources may exist: the word that they are
+	// gone goes first.
+	if err := os.Remove(s.store.Path(s.spec.ID, releasedFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("start %s: %w", s.spec.Name, err)
+	}
+	s.mu.Lock()
+	s.unreleased = false
+	s.mu.Unlock()
 	var ls []*net.TCPListener
 	if len(s.spec.Ports) > 0 {
 		var err error
@@ -315,6 +326,9 @@ func (s *supervisor) release() {
 	if c != nil {
 		if err := c.Destroy(); err != nil {
 			s.log.note("glassbox: release resources: %v", err)
+			s.mu.Lock()
+			s.unreleased = true
+			s.mu.Unlock()
 		}
 	}
 }
@@ -356,6 +370,14 @@ func (s *supervisor) finish(exit *state.Exit) {
 		}()
 	}
 	s.release()
+	s.mu.Lock()
+	clean := !s.unreleased
+	s.mu.Unlock()
+	if exit != nil && clean {
+		// (A start that failed is the runtime's to roll back, and the
+		// run's creator releases what may be left: no word here.)
+		s.markReleased()
+	}
 	if saved != nil {
 		if err := <-saved; err != nil {
 			s.log.note("glassbox: %v", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -31,6 +32,11 @@ type fakeRuntime struct {
 	lifetimes  []time.Duration
 	ignoreTerm bool
 	destroyed  int
+	// destroyErr, when set, is what Destroy returns.
+	destroyErr error
+	// releasedAtStart says, for each start, whether the supervisor's
+	// word that the last run left nothing (releasedFile) was still there.
+	releasedAtStart []bool
 }
 
 type fakeContainer struct {
@@ -43,9 +49,11 @@ type fakeContainer struct {
 }
 
 func (f *fakeRuntime) start(cfg *sandbox.Config, stdout, stderr io.Writer) (container, error) {
+	_, err := os.Stat(state.NewStore(cfg.Roots).Path(cfg.ID, releasedFile))
 	f.mu.Lock()
 	n := f.starts
 	f.starts++
+	f.releasedAtStart = append(f.releasedAtStart, err == nil)
 	f.mu.Unlock()
 	c := &fakeContainer{rt: f, done: make(chan *state.Exit, 1), out: stdout,
 		sb: state.Sandbox{ID: cfg.ID, Name: cfg.Name, Status: state.Running, InitPID: os.Getpid(), Created: time.Now()}}
@@ -85,9 +93,9 @@ func (c *fakeContainer) Signal(sig syscall.Signal) error {
 }
 func (c *fakeContainer) Destroy() error {
 	c.rt.mu.Lock()
+	defer c.rt.mu.Unlock()
 	c.rt.destroyed++
-	c.rt.mu.Unlock()
-	return nil
+	return c.rt.destroyErr
 }
 func (c *fakeContainer) State() *state.Sandbox {
 	c.mu.Lock()
@@ -99,6 +107,13 @@ func (c *fakeContainer) State() *state.Sandbox {
 // startFake creates a sandbox record and runs its supervisor in this
 // process on the fake runtime; it returns once the sandbox "runs".
 func startFake(t *testing.T, rt *fakeRuntime, restart string) (*Engine, string, chan error) {
+	t.Helper()
+	return startFakeAfter(t, rt, restart, nil)
+}
+
+// startFakeAfter is startFake that calls before(e, id) once the record
+// exists, before the supervisor starts.
+func startFakeAfter(t *testing.T, rt *fakeRuntime, restart string, before func(e *Engine, id string)) (*Engine, string, chan error) {
 	t.Helper()
 	old := startSandbox
 	startSandbox = rt.start
@@ -113,6 +128,9 @@ func startFake(t *testing.T, rt *fakeRuntime, restart string) (*Engine, string, 
 		t.Fatal(err)
 	}
 	defer l.Release() // as Engine.launch: the supervisor holds on
+	if before != nil {
+		before(e, sb.ID)
+	}
 	r, w, _ := os.Pipe()
 	done := make(chan error, 1)
 	lock := inherit(t, l)
@@ -286,5 +304,48 @@ func TestSupervisorKillAndFollow(t *testing.T) {
 	}
 	if err := e.Pause("calc"); err == nil || !strings.Contains(err.Error(), "cannot pause calc: it is exited") {
 		t.Errorf("pause of an exited sandbox: %v", err)
+	}
+}
+
+// A supervisor whose release of the last run succeeded says so
+// (releasedFile), and rm then looks for nothing of the run; one whose
+// release failed says nothing, and rm releases everything itself. A start
+// takes the word back before it creates anything.
+func TestSupervisorSaysWhenItReleasedEverything(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		destroyErr error
+	}{
+		{"clean", nil},
+		{"failed", errors.New("cgroup busy")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cleanups := 0
+			old := cleanupSandbox
+			cleanupSandbox = func(state.Roots, *state.Sandbox) error { cleanups++; return nil }
+			t.Cleanup(func() { cleanupSandbox = old })
+			rt := &fakeRuntime{destroyErr: tc.destroyErr}
+			stale := false
+			e, id, done := startFakeAfter(t, rt, "no", func(e *Engine, id string) {
+				// A word left by a run before this one.
+				stale = os.WriteFile(e.store.Path(id, releasedFile), nil, 0o600) == nil
+			})
+			if !stale || len(rt.releasedAtStart) != 1 || rt.releasedAtStart[0] {
+				t.Fatalf("the start found the last run's word still there (%v; written %v)", rt.releasedAtStart, stale)
+			}
+			if err := e.Kill("calc", syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			waitDone(t, done)
+			if got, want := released(e.store, id), tc.destroyErr == nil; got != want {
+				t.Errorf("after the workload's end: released %v, want %v", got, want)
+			}
+			if err := e.Remove("calc", false); err != nil {
+				t.Fatal(err)
+			}
+			if want := map[bool]int{true: 0, false: 1}[tc.destroyErr == nil]; cleanups != want {
+				t.Errorf("rm cleaned up the run's resources %d times, want %d", cleanups, want)
+			}
+		})
 	}
 }
