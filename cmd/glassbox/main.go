@@ -25,11 +25,10 @@ func main() {
 		os.Exit(guest.Main())
 	}
 	// What the caller left open without close-on-exec stays out of
-	// everything glassbox starts; the supervisor keeps its ready pipe and
-	// the sandbox's lock.
+	// everything glassbox starts; the supervisor keeps its socket.
 	var keep []int
 	if len(os.Args) > 1 && os.Args[1] == lifecycle.SupervisorVerb {
-		keep = append(keep, lifecycle.ReadyFD, lifecycle.LockFD)
+		keep = append(keep, lifecycle.ReadyFD)
 	}
 	sandbox.CloseInheritedFiles(keep...)
 	os.Exit(execute(os.Args[1:]))

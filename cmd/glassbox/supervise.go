@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"syscall"
 	"time"
@@ -30,36 +32,42 @@ func engineOf(cmd *cobra.Command) *lifecycle.Engine {
 }
 
 // The supervisor of one detached sandbox: started by `run -d` (Engine.Run)
-// in a session of its own, with the ready pipe as fd 3 and the sandbox's
-// lock as fd 4. Not for people.
+// in a session of its own, with its socket as fd 3, on which it waits for
+// the sandbox it is to supervise (lifecycle.AwaitHandoff). Not for people.
 func newSuperviseCmd() *cobra.Command {
 	var lib, run string
 	cmd := &cobra.Command{
-		Use:    lifecycle.SupervisorVerb + " ID",
+		Use:    lifecycle.SupervisorVerb,
 		Short:  "Supervise a detached sandbox (internal)",
 		Hidden: true,
-		Args:   cobra.ExactArgs(1),
+		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if lib == "" || run == "" {
 				return fmt.Errorf("supervise needs --lib and --run")
 			}
-			// Its own children (the sandbox's init) must not inherit them.
+			// Its own children (the sandbox's init) must not inherit it.
 			syscall.CloseOnExec(lifecycle.ReadyFD)
-			syscall.CloseOnExec(lifecycle.LockFD)
+			conn := os.NewFile(lifecycle.ReadyFD, "supervisor-socket")
+			id, lock, err := lifecycle.AwaitHandoff(conn)
+			if errors.Is(err, io.EOF) {
+				return nil // the sandbox was not to be: nothing was done
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "supervisor:", err)
+				return exitError{1}
+			}
 			if d, err := time.ParseDuration(os.Getenv(lifecycle.SupervisorDelayEnv)); err == nil {
 				time.Sleep(d)
 			}
-			ready := os.NewFile(lifecycle.ReadyFD, "ready")
-			lock := os.NewFile(lifecycle.LockFD, "lock")
 			// Supervise lets go of its descriptor of the lock as it
 			// returns; this second one keeps the lock held until the
 			// process is gone (the kernel closes it at exit), so that
 			// a command waiting for the lock (rm, start) returns with
 			// no supervisor left.
-			if _, err := unix.FcntlInt(uintptr(lifecycle.LockFD), unix.F_DUPFD_CLOEXEC, 0); err != nil {
+			if _, err := unix.FcntlInt(lock.Fd(), unix.F_DUPFD_CLOEXEC, 0); err != nil {
 				return fmt.Errorf("supervisor: hold the sandbox's lock: %w", err)
 			}
-			err := lifecycle.Supervise(state.Roots{Lib: lib, Run: run}, args[0], ready, lock)
+			err = lifecycle.Supervise(state.Roots{Lib: lib, Run: run}, id, conn, lock)
 			if d, perr := time.ParseDuration(os.Getenv(lifecycle.SupervisorExitDelayEnv)); perr == nil {
 				time.Sleep(d)
 			}

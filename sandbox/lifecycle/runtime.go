@@ -26,11 +26,14 @@ func init() {
 // the sandbox's supervisor and returns once the workload runs, or with the
 // start error and nothing left behind.
 func (e *Engine) Run(req *Request) (*state.Sandbox, error) {
+	// The supervisor starts up while the request is checked (prestart).
+	sup := e.prestart()
 	sp, err := e.prepare(req, true)
 	if err != nil {
+		sup.abandon()
 		return nil, err
 	}
-	return e.launch(sp)
+	return e.launch(sp, sup)
 }
 
 // RunForeground runs a sandbox owned by this process, as `glassbox run`

@@ -49,3 +49,58 @@ func TestSpawnFailureSaysWhy(t *testing.T) {
 		})
 	}
 }
+
+// A supervisor started before its sandbox (run -d's prestart) writes to a
+// nameless log: abandoned — the request was refused — it ends on EOF and
+// leaves no file; handed a sandbox, its log gets the sandbox's name, and a
+// start that fails still says why with its words.
+func TestPrestartedSupervisor(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "fake-glassbox")
+	// Like the real one: it waits on fd 3 for the handoff; EOF ends it
+	// quietly, a handoff gets its last words and exit 1.
+	os.WriteFile(bin, []byte("#!/bin/sh\nif head -c 1 <&3 | grep -q .; then echo 'supervisor: the sandbox failed' >&2; exit 1; fi\nexit 0\n"), 0o755)
+	e := New(state.RootsAt(filepath.Join(dir, "root")))
+	e.Binary = bin
+	if p := e.prestart(); p != nil {
+		p.abandon()
+		t.Fatal("prestart without a sandboxes directory: want none (made for a valid request only)")
+	}
+	os.MkdirAll(e.Roots.SandboxesDir(), 0o700)
+
+	p := e.prestart()
+	if p == nil {
+		t.Fatal("prestart: none")
+	}
+	p.abandon()
+	select {
+	case <-p.exited:
+	default:
+		t.Fatal("abandon returned before the supervisor ended")
+	}
+	if entries, _ := os.ReadDir(e.Roots.SandboxesDir()); len(entries) != 0 {
+		t.Errorf("an abandoned supervisor left %v", entries)
+	}
+
+	const id = "abcdefabcdef"
+	l, err := e.store.TryLock(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Remove()
+	os.MkdirAll(e.Roots.SandboxDir(id), 0o700)
+	if p = e.prestart(); p == nil {
+		t.Fatal("prestart: none")
+	}
+	err = p.handoff(e, id, l)
+	if want := "the supervisor exited before the sandbox started: supervisor: the sandbox failed"; err == nil || err.Error() != want {
+		t.Fatalf("handoff: %v, want %q", err, want)
+	}
+	if b, _ := os.ReadFile(e.store.Path(id, "supervisor.log")); string(b) != "supervisor: the sandbox failed\n" {
+		t.Errorf("supervisor.log: %q", b)
+	}
+	l.Release()
+	if e.store.Busy(id) {
+		t.Error("the failed supervisor still holds the sandbox's lock")
+	}
+}

@@ -143,8 +143,8 @@ func startFakeAfter(t *testing.T, rt *fakeRuntime, restart string, before func(e
 	return e, sb.ID, done
 }
 
-// inherit is what a supervisor started by Engine.spawn gets as LockFD: a
-// second descriptor of the locked file (exec dups it the same way).
+// inherit is what a supervisor started by Engine.spawn gets with the handoff: a
+// second descriptor of the locked file (SCM_RIGHTS dups it the same way).
 func inherit(t *testing.T, l *state.Lock) *os.File {
 	t.Helper()
 	fd, err := unix.Dup(int(l.File().Fd()))
