@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"syscall"
@@ -468,17 +467,9 @@ var errNotRunning = errors.New("not running")
 // plan) is garbage once the workload runs, and Go would otherwise hold the
 // freed heap, and grow to 4 MiB before its first collection. Every
 // detached sandbox has a supervisor: this is host memory per sandbox.
-//
-// From then on the supervisor runs on one P. What it does for a running
-// sandbox — copy log lines, splice a proxied connection, answer a control
-// request — is short work woken by the network poller, and with one P the
-// thread that wakes from epoll runs the goroutine itself: with two, a
-// second thread is woken (futex) to take it, a context switch per request
-// that the proxy's clients pay for.
 func settle() {
 	debug.SetGCPercent(supervisorGC)
 	debug.FreeOSMemory()
-	runtime.GOMAXPROCS(1)
 }
 
 // supervisorGC is the supervisor's GOGC: a quarter of Go's default, so the
