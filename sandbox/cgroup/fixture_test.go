@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 const testdata = "testdata/cgroupfs"
@@ -86,7 +88,11 @@ func (fx *fixture) mkdir(dir string) error {
 	return nil
 }
 
-func (fx *fixture) rmdir(dir string) {
+func (fx *fixture) rmdir(dir string) error {
+	// The kernel refuses to remove a cgroup that holds processes.
+	if b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs")); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return unix.EBUSY
+	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		// Child cgroups stay (rmdir must fail on them); anything else goes.
@@ -95,6 +101,7 @@ func (fx *fixture) rmdir(dir string) {
 			os.RemoveAll(p)
 		}
 	}
+	return nil
 }
 
 func (fx *fixture) write(file, value string) {

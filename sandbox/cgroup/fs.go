@@ -41,7 +41,7 @@ type FS struct {
 	// nil on a real cgroup filesystem.
 	onMkdir func(dir string) error   // fill a new cgroup directory with its files
 	onWrite func(file, value string) // react to a write (freeze, kill)
-	onRmdir func(dir string)         // empty a directory as rmdir of a cgroup does
+	onRmdir func(dir string) error   // empty a directory as rmdir of a cgroup does, or refuse (EBUSY) as it does one with processes
 }
 
 // Host is the host's cgroup filesystem at /sys/fs/cgroup, its layout detected

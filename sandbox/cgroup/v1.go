@@ -100,7 +100,7 @@ func newV1(f *FS, id string, res Resources) (_ Manager, err error) {
 	defer func() {
 		if err != nil {
 			for _, dir := range slices.Backward(made) {
-				f.rmdir(dir)
+				f.rmdir(dir, nil)
 			}
 		}
 	}()
@@ -301,15 +301,7 @@ func (m *v1) Delete() error {
 	var errs []string
 	for _, c := range m.controllers() {
 		dir := m.dirs[c]
-		if !exists(dir) {
-			continue
-		}
-		pids, err := readPids(filepath.Join(dir, "cgroup.procs"))
-		if err == nil && len(pids) > 0 {
-			errs = append(errs, fmt.Sprintf("%s still holds processes %v", dir, pids))
-			continue
-		}
-		if err := m.fs.rmdir(dir); err != nil {
+		if err := m.fs.rmdir(dir, holdsProcesses(dir)); err != nil {
 			errs = append(errs, err.Error())
 		}
 	}

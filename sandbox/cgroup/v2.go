@@ -138,7 +138,7 @@ func newV2(f *FS, id string, res Resources) (_ Manager, err error) {
 	}
 	defer func() {
 		if err != nil {
-			f.rmdir(dir)
+			f.rmdir(dir, nil)
 		}
 	}()
 	m := &v2{fs: f, path: path, dir: dir, controllers: want}
@@ -288,13 +288,7 @@ func (m *v2) Kill() error {
 // Delete removes the sandbox's directory; the shared "glassbox" parent stays.
 // A missing directory is no error.
 func (m *v2) Delete() error {
-	if !exists(m.dir) {
-		return nil
-	}
-	if pids, err := readPids(m.file("cgroup.procs")); err == nil && len(pids) > 0 {
-		return fmt.Errorf("delete cgroup %s: %s still holds processes %v", m.path, m.dir, pids)
-	}
-	if err := m.fs.rmdir(m.dir); err != nil {
+	if err := m.fs.rmdir(m.dir, holdsProcesses(m.dir)); err != nil {
 		return fmt.Errorf("delete cgroup %s: %w", m.path, err)
 	}
 	return nil
