@@ -7,7 +7,9 @@
 //     returned;
 //   - rm -f of the running sandbox (peers: delete -f);
 //   - stop -t 0 then rm (peers: delete -f, their one command for both);
-//   - the foreground run → /health.
+//   - the foreground run → /health;
+//   - the start of the CLI itself, which every verb pays: glassbox version
+//     (peers: --version), five samples a round.
 //
 // Each runtime runs the calculator with glassbox's defaults for `run
 // --memory 256m --cpus 0.5 --network none`: new pid, mount, uts, ipc,
@@ -50,7 +52,7 @@ func main() {
 	lean := flag.String("lean-calculator", "", "a static calculator build for the crun/lean peer (optional)")
 	rounds := flag.Int("rounds", 10, "measured rounds (each: two detached starts and one foreground start per runtime)")
 	gap := flag.Duration("gap", 100*time.Millisecond, "idle gap after each sample")
-	flows := flag.String("flows", "detached,remove,foreground", "what to measure: detached (run -d → /health), remove (rm -f, stop -t 0 + rm), foreground")
+	flows := flag.String("flows", "detached,remove,foreground,cli", "what to measure: detached (run -d → /health), remove (rm -f, stop -t 0 + rm), foreground, cli (the CLI's start: version)")
 	flag.Parse()
 	if *bin == "" {
 		fmt.Fprintln(os.Stderr, "usage: benchstart -glassbox BIN [-lean-calculator BIN] [-rounds N]")
@@ -90,6 +92,7 @@ var errInterrupted = errors.New("interrupted")
 type sample struct {
 	returned, healthy float64 // ms from invoking the CLI
 	remove            float64 // ms of the removal command(s)
+	cli               float64 // ms of the version command
 	cpu               []float64
 }
 
@@ -175,9 +178,10 @@ func run(bin, baseline, lean string, rounds int, gap time.Duration, flows []stri
 	removed := map[string][]sample{}
 	stopped := map[string][]sample{}
 	foreground := map[string][]sample{}
+	cli := map[string][]sample{}
 	bad := map[string]error{}
 	for r := -1; r < rounds; r++ { // round -1 warms up
-		for _, flow := range []string{"detached", "remove", "foreground"} {
+		for _, flow := range []string{"detached", "remove", "foreground", "cli"} {
 			if !want(flow) && !(flow == "detached" && want("remove")) {
 				continue
 			}
@@ -202,6 +206,18 @@ func run(bin, baseline, lean string, rounds int, gap time.Duration, flows []stri
 					}
 				case "foreground":
 					s, err = rt.startForeground(id)
+				case "cli":
+					var runs []sample
+					for range 5 {
+						var v sample
+						if v.cli, err = timed(rt.version); err != nil {
+							break
+						}
+						runs = append(runs, v)
+					}
+					if err == nil && r >= 0 {
+						cli[rt.label()] = append(cli[rt.label()], runs...)
+					}
 				}
 				reapOrphans()
 				if err != nil {
@@ -229,7 +245,7 @@ func run(bin, baseline, lean string, rounds int, gap time.Duration, flows []stri
 	if bad[gb.label()] != nil {
 		return 1, fmt.Errorf("glassbox: %w", bad[gb.label()])
 	}
-	report(runtimes, detached, removed, stopped, foreground, want)
+	report(runtimes, detached, removed, stopped, foreground, cli, want)
 	if len(bad) > 0 || failed > 0 || missing == 2 {
 		return 1, nil
 	}
@@ -270,6 +286,7 @@ type peer interface {
 	removeForce(id string) error
 	stopRemove(id string) error
 	startForeground(id string) (sample, error)
+	version() error
 	cleanup(id string)
 	cpuParts() []string
 }
@@ -328,6 +345,8 @@ func (g *glassbox) record(id string) (*state.Sandbox, error) {
 	}
 	return &sb, nil
 }
+
+func (g *glassbox) version() error { return g.command("version").Run() }
 
 func (g *glassbox) removeForce(id string) error {
 	return g.command("rm", "-f", id).Run()
@@ -415,6 +434,8 @@ func (o *oci) startDetached(id string) (sample, error) {
 	healthy := time.Since(t0)
 	return sample{returned: ms(returned), healthy: ms(healthy), cpu: []float64{cpuOf(cmd.ProcessState), cpuMS(pid)}}, nil
 }
+
+func (o *oci) version() error { return o.command("--version").Run() }
 
 func (o *oci) removeForce(id string) error {
 	defer os.Remove(o.pidFile(id))

@@ -31,7 +31,7 @@ func column(ss []sample, f func(sample) float64) []float64 {
 	return out
 }
 
-func report(rts []peer, detached, removed, stopped, foreground map[string][]sample, want func(string) bool) {
+func report(rts []peer, detached, removed, stopped, foreground, cli map[string][]sample, want func(string) bool) {
 	type col struct {
 		title string
 		data  map[string][]sample
@@ -44,6 +44,7 @@ func report(rts []peer, detached, removed, stopped, foreground map[string][]samp
 		{"rm -f", removed, func(s sample) float64 { return s.remove }, want("detached")},
 		{"stop -t 0 + rm", stopped, func(s sample) float64 { return s.remove }, want("remove")},
 		{"run → /health", foreground, func(s sample) float64 { return s.healthy }, want("foreground")},
+		{"CLI (version)", cli, func(s sample) float64 { return s.cli }, want("cli")},
 	}
 	fmt.Printf("\n%-14s %4s", "median ms", "n")
 	for _, c := range cols {
@@ -55,10 +56,10 @@ func report(rts []peer, detached, removed, stopped, foreground map[string][]samp
 	med := map[string][]float64{}
 	for _, rt := range rts {
 		l := rt.label()
-		if len(detached[l]) == 0 && len(foreground[l]) == 0 {
+		if len(detached[l]) == 0 && len(foreground[l]) == 0 && len(cli[l]) == 0 {
 			continue
 		}
-		fmt.Printf("%-14s %4d", l, max(len(detached[l]), len(foreground[l])))
+		fmt.Printf("%-14s %4d", l, max(len(detached[l]), len(foreground[l]), len(cli[l])))
 		for _, c := range cols {
 			if !c.show {
 				continue
