@@ -72,6 +72,7 @@ func BenchmarkRefreshRealSandboxes(b *testing.B) {
 // reconciled listing, and one Inspector per running sandbox kept open.
 type heldSource struct {
 	eng  *lifecycle.Engine
+	recs *lifecycle.Lister
 	fs   inspect.FS
 	mu   sync.Mutex
 	open map[string]*inspect.Inspector
@@ -82,10 +83,10 @@ func newHeldSource(b *testing.B, eng *lifecycle.Engine) *heldSource {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &heldSource{eng: eng, fs: fs, open: map[string]*inspect.Inspector{}}
+	return &heldSource{eng: eng, recs: eng.NewLister(), fs: fs, open: map[string]*inspect.Inspector{}}
 }
 
-func (s *heldSource) List() ([]*state.Sandbox, error) { return s.eng.List(true) }
+func (s *heldSource) List() ([]*state.Sandbox, error) { return s.recs.List() }
 
 func (s *heldSource) Snapshot(sb *state.Sandbox) (*inspect.Snapshot, error) {
 	s.mu.Lock()

@@ -21,6 +21,9 @@ import (
 type topSource struct {
 	Engine *lifecycle.Engine
 	fs     inspect.FS
+	// records lists the records every refresh, decoding only those that
+	// changed since the last.
+	records *lifecycle.Lister
 
 	// ctx ends the OOM watches when the source closes.
 	ctx    context.Context
@@ -43,13 +46,13 @@ func newTopSource(e *lifecycle.Engine) (*topSource, error) {
 		return nil, fmt.Errorf("open /proc and cgroupfs: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &topSource{Engine: e, fs: fs, ctx: ctx, cancel: cancel, open: map[string]*inspector{}}, nil
+	return &topSource{Engine: e, fs: fs, records: e.NewLister(), ctx: ctx, cancel: cancel, open: map[string]*inspector{}}, nil
 }
 
 // List returns every sandbox, running or not, and other engines'
 // containers when asked for (WithEngines).
 func (l *topSource) List() ([]*state.Sandbox, error) {
-	sbs, err := l.Engine.List(true)
+	sbs, err := l.records.List()
 	if err != nil {
 		return nil, err
 	}

@@ -70,6 +70,10 @@ func (e *Engine) List(all bool) ([]*state.Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
+	return e.reconciled(sbs, all), nil
+}
+
+func (e *Engine) reconciled(sbs []*state.Sandbox, all bool) []*state.Sandbox {
 	var out []*state.Sandbox
 	for _, sb := range sbs {
 		sb = e.reconcile(sb)
@@ -77,7 +81,27 @@ func (e *Engine) List(all bool) ([]*state.Sandbox, error) {
 			out = append(out, sb)
 		}
 	}
-	return out, nil
+	return out
+}
+
+// Lister lists every sandbox as List(true) does, again and again, decoding
+// a record only when its file changed (state.Records): for a caller that
+// lists every second and treats the records as read-only (the live view).
+type Lister struct {
+	e    *Engine
+	recs *state.Records
+}
+
+// NewLister returns a Lister on the engine's store.
+func (e *Engine) NewLister() *Lister { return &Lister{e: e, recs: state.NewRecords(e.store)} }
+
+// List returns every sandbox, oldest first, reconciled.
+func (l *Lister) List() ([]*state.Sandbox, error) {
+	sbs, err := l.recs.List()
+	if err != nil {
+		return nil, err
+	}
+	return l.e.reconciled(sbs, true), nil
 }
 
 // Get finds a sandbox by name, id or unique id prefix.
