@@ -25,7 +25,7 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 var verbs []namedVerb
 
 type namedVerb struct {
-	name string // the command's Name()
+	name  string // the command's Name()
 	build func() *cobra.Command
 }
 
