@@ -99,6 +99,7 @@ func openCgroup(mode string, dirs map[string]string, unifiedPath string) (*cgrou
 		}
 		r.procs = open(procsDir, "cgroup.procs")
 		r.procs.setShortRecords()
+		r.procs.setFreshOpen()
 	}
 	r.pidsCurrent = open(pids, "pids.current")
 	r.pidsMax = open(pids, "pids.max")

@@ -29,6 +29,9 @@ type heldFile struct {
 	// cgroup.procs, an interface's counters in net/dev), so a read that
 	// returns little is the whole file (see read).
 	shortRecords bool
+	// freshOpen: the file is opened anew for every read (see
+	// setFreshOpen); fd is then unused and stays -1 between reads.
+	freshOpen bool
 }
 
 func openHeld(path string) (*heldFile, error) {
@@ -56,6 +59,21 @@ func (f *heldFile) setShortRecords() {
 	}
 }
 
+// setFreshOpen makes f (which may be nil) open its file anew for every
+// read. A cgroup v1 cgroup.procs needs it: the kernel builds the PID list
+// when a descriptor first reads it and hands the same list to every later
+// read at offset 0 until the list is dropped, one second after its last
+// reader stopped — so a descriptor re-read more often than once a second
+// never sees a process that joined (an exec) or left. cgroup2's
+// cgroup.procs walks the cgroup on every read and can be held.
+func (f *heldFile) setFreshOpen() {
+	if f != nil {
+		f.freshOpen = true
+		unix.Close(f.fd)
+		f.fd = -1
+	}
+}
+
 // shortRecordMax bounds one record of a shortRecords file: a cgroup.procs
 // line is at most 8 bytes, a net/dev line under 350.
 const shortRecordMax = 512
@@ -69,6 +87,14 @@ var seqPage = os.Getpagesize()
 // A one-record file takes one pread: a short read is its end, and the
 // second pread that would confirm it is half the cost of a refresh.
 func (f *heldFile) read(buf []byte) ([]byte, error) {
+	if f.freshOpen {
+		fd, err := unix.Open(f.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, &pathError{op: "open", path: f.path, err: err}
+		}
+		f.fd = fd
+		defer func() { unix.Close(fd); f.fd = -1 }()
+	}
 	n := 0
 	for {
 		m, err := unix.Pread(f.fd, buf[n:], int64(n))

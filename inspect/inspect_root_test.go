@@ -107,6 +107,40 @@ func TestRootForeignProcess(t *testing.T) {
 		t.Errorf("new mount not seen: %+v", s.Filesystem.Mounts)
 	}
 
+	// A process that joins the cgroup (as an exec does) is listed at the
+	// very next snapshot, and gone at the one after it leaves, however
+	// soon the snapshots follow each other.
+	joined := exec.Command("sh", append([]string{"-c", `for f; do echo $$ > "$f"; done; exec sleep 300`, "sh"}, cg.procs...)...)
+	if err := joined.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { joined.Process.Kill(); joined.Wait() }()
+	listed := func() bool {
+		s, err := in.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range s.Processes {
+			if p.HostPID == joined.Process.Pid {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if listed() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a process that joined the cgroup was not listed by snapshots 20 ms apart")
+		}
+	}
+	joined.Process.Kill()
+	joined.Wait()
+	if listed() {
+		t.Error("a process that left the cgroup was still listed at the next snapshot")
+	}
+
 	// The process ends: the next snapshot says so.
 	exec.Command("kill", "-9", strconv.Itoa(pid)).Run()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
