@@ -39,11 +39,14 @@
 // browser, curl, wrk — never reach that proxy: the DNAT rule in the output
 // hook rewrites them on their first packet, and the kernel routes them
 // over the bridge like any other packet. Connections from the sandboxes
-// on the bridge are rewritten the same way in the prerouting hook where
-// the bridge forwards (ip_forward, which dockerd turns on; glassbox does
-// not change it). The proxy serves what the rules do not see: connections
-// from other machines (when the port is published on 0.0.0.0 or a public
-// address), and from sandboxes where the bridge does not forward. Where
+// on the bridge are rewritten the same way in the prerouting hook, which
+// needs the bridge to forward: where the host does not (ip_forward 0),
+// glassbox turns forwarding on for its bridge alone, behind a rule that
+// drops whatever the bridge would forward elsewhere (hairpin.go; the
+// global ip_forward is never changed). The proxy serves what the rules do
+// not see: connections from other machines (when the port is published
+// on 0.0.0.0 or a public address), and from sandboxes where the bridge
+// cannot forward. Where
 // nftables is missing, or for an IPv6 host address, the proxy carries
 // everything; the record says which (state.Port.Via).
 //

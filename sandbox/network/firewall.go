@@ -59,7 +59,8 @@ func hostFirewall(bridge string) string {
 
 // RemoveBridge deletes a bridge that no sandbox uses any more, with what
 // glassbox set up for it on the host: its iptables rule (and the chain,
-// once empty) and its packet counters.
+// once empty), its packet counters and its forwarding guard (the bridge's
+// forwarding setting goes with the device).
 func RemoveBridge(bridge string) error {
 	var errs []error
 	if l, err := netlink.LinkByName(bridge); err == nil {
@@ -67,7 +68,7 @@ func RemoveBridge(bridge string) error {
 			errs = append(errs, fmt.Errorf("delete bridge %s: %w", bridge, err))
 		}
 	}
-	errs = append(errs, ForgetBridge(bridge), forgetCounters(bridge))
+	errs = append(errs, ForgetBridge(bridge), forgetCounters(bridge), forgetForwardGuard(bridge))
 	return errors.Join(errs...)
 }
 
@@ -249,7 +250,7 @@ func ForgetGoneBridges() ([]string, error) {
 			}
 		}
 	}
-	for _, b := range countedBridges() {
+	for _, b := range append(countedBridges(), guardedBridges()...) {
 		named[b] = true
 	}
 	var gone []string
@@ -258,7 +259,7 @@ func ForgetGoneBridges() ([]string, error) {
 		if _, err := netlink.LinkByName(b); err == nil || !isNotFound(err) {
 			continue
 		}
-		if err := errors.Join(ForgetBridge(b), forgetCounters(b)); err != nil {
+		if err := errors.Join(ForgetBridge(b), forgetCounters(b), forgetForwardGuard(b)); err != nil {
 			errs = append(errs, err)
 			continue
 		}

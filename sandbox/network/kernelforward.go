@@ -63,10 +63,11 @@ var loopbackNet = netip.MustParsePrefix("127.0.0.0/8")
 //
 // A connection from a sandbox that the prerouting rule rewrites is routed
 // back out of the bridge: the kernel does that only where the bridge
-// forwards (net.ipv4.conf.BRIDGE.forwarding, which ip_forward sets, as
-// dockerd does). glassbox never changes it; where it is off, the
-// prerouting rules are left out and the proxy carries the sandboxes'
-// connections, as it carries the other machines'.
+// forwards (net.ipv4.conf.BRIDGE.forwarding). Where the host does not
+// forward, glassbox turns it on for the bridge alone, behind a rule that
+// keeps it to the bridge (hairpin.go); where that fails, the prerouting
+// rules are left out and the proxy carries the sandboxes' connections, as
+// it carries the other machines'.
 //
 // It returns ports with Via set: IPv6 host addresses stay with the proxy.
 // An error means nothing was installed (and the proxy carries every port).
@@ -120,7 +121,9 @@ func ForwardInKernel(roots state.Roots, id string, n state.Network, ports []stat
 	post := c.AddChain(&nftables.Chain{Name: "postrouting", Table: t, Type: nftables.ChainTypeNAT,
 		Hooknum: nftables.ChainHookPostrouting, Priority: nftables.ChainPriorityNATSource})
 	var pre *nftables.Chain
-	if bridgeForwards(bridge) {
+	// Where the bridge cannot forward (hairpin.go), the sandboxes'
+	// connections are left to the proxy.
+	if ok, _ := forwardBetweenSandboxes(bridge); ok {
 		pre = c.AddChain(&nftables.Chain{Name: "prerouting", Table: t, Type: nftables.ChainTypeNAT,
 			Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityNATDest})
 	}
@@ -171,13 +174,6 @@ func ForwardInKernel(roots state.Roots, id string, n state.Network, ports []stat
 		return withProxyReason(out, fwd, ProxyKernelFailed), fmt.Errorf("kernel forwarding (nftables): %w", err)
 	}
 	return out, nil
-}
-
-// bridgeForwards says whether the kernel routes packets that arrive on
-// bridge on to another address (its forwarding setting).
-func bridgeForwards(bridge string) bool {
-	b, err := os.ReadFile(filepath.Join("/proc/sys/net/ipv4/conf", bridge, "forwarding"))
-	return err == nil && strings.TrimSpace(string(b)) == "1"
 }
 
 // Why the proxy carries a port that could be forwarded in the kernel

@@ -1,0 +1,201 @@
+package network
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"github.com/google/nftables/userdata"
+
+	"glassbox/sandbox/state"
+)
+
+// Sandboxes reaching each other's published ports in the kernel.
+//
+// A sandbox that connects to a port published on the bridge's address (or
+// on 0.0.0.0) sends its packets to the host; the prerouting DNAT rule
+// rewrites them to the other sandbox, and the kernel must then route them
+// back out of the bridge. IPv4 forwards a packet only when forwarding is on
+// for the device it came in on (net.ipv4.conf.DEV.forwarding: route.c
+// refuses the route with EHOSTUNREACH otherwise; ip-sysctl.rst: "whether
+// packets received on this interface can be forwarded"), whatever the
+// other devices' setting. net.ipv4.ip_forward only writes the same value
+// into every device's.
+//
+// So where the host does not forward (ip_forward 0), glassbox turns
+// forwarding on for its bridge alone, and only after it has added, to its
+// own table, a rule that drops every packet from the bridge that would be
+// forwarded to any other device:
+//
+//	chain forward_guard (filter, hook forward, priority filter)
+//	  iifname BRIDGE oifname != BRIDGE counter drop
+//
+// The sandboxes gain no route to the outside world or to the host's other
+// networks: what they reach is what they reached before (the host, and
+// each other on the bridge), plus the ports published to them. A drop in
+// any base chain is final, whatever another table accepts. The setting
+// goes with the bridge (its conf directory is the device's), the rule
+// with RemoveBridge and ForgetGoneBridges. Where the host forwards
+// already, its choice and its firewall stand, as before, and nothing is
+// added.
+
+const (
+	forwardGuardChain = "forward_guard"
+	confDir           = "/proc/sys/net/ipv4/conf"
+)
+
+func forwardGuardComment(bridge string) string {
+	return "glassbox: " + bridge + " forwards only between its sandboxes (published ports)"
+}
+
+func bridgeOfForwardGuard(comment string) (string, bool) {
+	s, ok := strings.CutPrefix(comment, "glassbox: ")
+	if !ok {
+		return "", false
+	}
+	return strings.CutSuffix(s, " forwards only between its sandboxes (published ports)")
+}
+
+func sysctlOn(path string) bool {
+	b, err := os.ReadFile(path)
+	return err == nil && strings.TrimSpace(string(b)) == "1"
+}
+
+// hostForwards: the host routes IPv4 between its devices (ip_forward).
+func hostForwards() bool { return sysctlOn(filepath.Join(confDir, "all", "forwarding")) }
+
+// bridgeForwards says whether the kernel routes packets that arrive on
+// bridge on to another address (its forwarding setting).
+func bridgeForwards(bridge string) bool {
+	return sysctlOn(filepath.Join(confDir, bridge, "forwarding"))
+}
+
+// forwardBetweenSandboxes makes bridge forward its sandboxes' packets to
+// each other, and says whether it does. Where the host forwards, it
+// reports the bridge's own setting and changes nothing. Otherwise it makes
+// sure the guard rule is there before forwarding is on; when the rule
+// cannot be ensured, forwarding is turned off again (it may be glassbox's
+// own from an earlier start, with the rule flushed since).
+func forwardBetweenSandboxes(bridge string) (bool, error) {
+	if hostForwards() {
+		return bridgeForwards(bridge), nil
+	}
+	f := filepath.Join(confDir, bridge, "forwarding")
+	if err := ensureForwardGuard(bridge); err != nil {
+		if bridgeForwards(bridge) {
+			os.WriteFile(f, []byte("0"), 0)
+		}
+		return false, err
+	}
+	if bridgeForwards(bridge) {
+		return true, nil
+	}
+	if err := os.WriteFile(f, []byte("1"), 0); err != nil {
+		return false, fmt.Errorf("turn on forwarding for %s: %w", bridge, err)
+	}
+	return true, nil
+}
+
+func forwardGuardChainOf(t *nftables.Table) *nftables.Chain {
+	policy := nftables.ChainPolicyAccept
+	return &nftables.Chain{Name: forwardGuardChain, Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityFilter, Policy: &policy}
+}
+
+func forwardGuardRule(c *nftables.Conn, ch *nftables.Chain, bridge string) *nftables.Rule {
+	rules, err := c.GetRules(ch.Table, ch)
+	if err != nil {
+		return nil
+	}
+	for _, r := range rules {
+		if s, ok := userdata.GetString(r.UserData, userdata.TypeComment); ok {
+			if b, ok := bridgeOfForwardGuard(s); ok && b == bridge {
+				return r
+			}
+		}
+	}
+	return nil
+}
+
+// ensureForwardGuard adds bridge's guard rule if it is not there.
+func ensureForwardGuard(bridge string) error {
+	if err := NftablesError(); err != nil {
+		return err
+	}
+	c, err := nftConn()
+	if err != nil {
+		return fmt.Errorf("guard forwarding on %s: %w", bridge, err)
+	}
+	t := &nftables.Table{Name: state.HostTable, Family: nftables.TableFamilyIPv4}
+	ch := forwardGuardChainOf(t)
+	if forwardGuardRule(c, ch, bridge) != nil {
+		return nil
+	}
+	c.AddTable(t)
+	c.AddChain(ch)
+	c.AddRule(&nftables.Rule{Table: t, Chain: ch,
+		Exprs: concat(matchIfname(expr.MetaKeyIIFNAME, bridge, true),
+			matchIfname(expr.MetaKeyOIFNAME, bridge, false),
+			[]expr.Any{&expr.Counter{}, &expr.Verdict{Kind: expr.VerdictDrop}}),
+		UserData: userdata.AppendString(nil, userdata.TypeComment, forwardGuardComment(bridge)),
+	})
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("guard forwarding on %s (nftables): %w", bridge, err)
+	}
+	return nil
+}
+
+// forgetForwardGuard deletes bridge's guard rule. The bridge is gone by
+// then, or is going: the rule must not outlive its forwarding setting.
+func forgetForwardGuard(bridge string) error {
+	if !nftablesWorks() {
+		return nil
+	}
+	c, err := nftConn()
+	if err != nil {
+		return err
+	}
+	ch := forwardGuardChainOf(&nftables.Table{Name: state.HostTable, Family: nftables.TableFamilyIPv4})
+	r := forwardGuardRule(c, ch, bridge)
+	if r == nil {
+		return nil
+	}
+	if err := c.DelRule(r); err != nil {
+		return err
+	}
+	if rules, err := c.GetRules(ch.Table, ch); err == nil && len(rules) == 1 {
+		c.DelChain(ch) // the last bridge's: no hook left behind
+	}
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("remove the forwarding guard of %s (nftables): %w", bridge, err)
+	}
+	return nil
+}
+
+// guardedBridges lists the bridges that have a guard rule.
+func guardedBridges() []string {
+	if !nftablesWorks() {
+		return nil
+	}
+	c, err := nftConn()
+	if err != nil {
+		return nil
+	}
+	ch := forwardGuardChainOf(&nftables.Table{Name: state.HostTable, Family: nftables.TableFamilyIPv4})
+	rules, err := c.GetRules(ch.Table, ch)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, r := range rules {
+		if s, ok := userdata.GetString(r.UserData, userdata.TypeComment); ok {
+			if b, ok := bridgeOfForwardGuard(s); ok {
+				out = append(out, b)
+			}
+		}
+	}
+	return out
+}
