@@ -11,12 +11,14 @@ import (
 )
 
 // readFirewall reads bridge's counters and what iptables-nft shows of the
-// FORWARD chain. It changes nothing. The rules are asked of nfnetlink
+// FORWARD chain; when keep is not nil, the ruleset has not changed since
+// keep was read (nft.generation), and its reading of iptables-nft stands:
+// three dumps of the five spared. It changes nothing. The rules are asked of nfnetlink
 // directly and read where they lie (netlink.go): google/nftables builds
 // every expression of every chain of the table iptables-nft fills, a
 // thousand objects a reading once dockerd has run. It asks on nf, or
 // says why it could not when nf is nil (openErr); the error is a dump's.
-func readFirewall(nf *nft, openErr error, bridge, note string) (*Firewall, error) {
+func readFirewall(nf *nft, openErr error, bridge, note string, keep *Firewall) (*Firewall, error) {
 	fw := &Firewall{Bridge: bridge, Note: note, Source: "nft list table ip " + state.HostTable}
 	if openErr != nil {
 		fw.Unmeasured = fmt.Sprintf("nftables: %v", openErr)
@@ -45,6 +47,10 @@ func readFirewall(nf *nft, openErr error, bridge, note string) (*Firewall, error
 	}
 	if fw.Seen > fw.Passed {
 		fw.Dropped = fw.Seen - fw.Passed
+	}
+	if keep != nil {
+		fw.ForwardPolicy, fw.RuleInPlace = keep.ForwardPolicy, keep.RuleInPlace
+		return fw, nil
 	}
 	fw.ForwardPolicy, fw.RuleInPlace = readIptablesNft(nf, bridge)
 	return fw, nil
@@ -102,8 +108,20 @@ func (in *Inspector) firewall(n state.Network, now time.Time) *Firewall {
 	if in.nf == nil {
 		in.nf, err = openNFT()
 	}
-	in.fw, err = readFirewall(in.nf, err, n.Bridge, n.Firewall)
+	// The generation is asked before the dumps: a change made while they
+	// run moves it, and the next reading reads everything again.
+	var keep *Firewall
+	var gen uint32
+	genErr := err
+	if in.nf != nil {
+		gen, genErr = in.nf.generation()
+	}
+	if prev != nil && prev.Bridge == n.Bridge && prev.Unmeasured == "" && genErr == nil && in.fwGenOK && gen == in.fwGen {
+		keep = prev
+	}
+	in.fw, err = readFirewall(in.nf, err, n.Bridge, n.Firewall, keep)
 	in.fwAt = now
+	in.fwGen, in.fwGenOK = gen, genErr == nil && err == nil
 	if err != nil {
 		in.nf.close()
 		in.nf = nil

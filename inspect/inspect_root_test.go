@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -105,6 +106,32 @@ func TestRootForeignProcess(t *testing.T) {
 	}
 	if !mounted {
 		t.Errorf("new mount not seen: %+v", s.Filesystem.Mounts)
+	}
+
+	// An interface set up and an address added inside its network
+	// namespace show at the next snapshot too (the kernel announces them),
+	// long before the slow figures' next re-read.
+	for _, args := range [][]string{{"link", "set", "lo", "up"}, {"addr", "add", "10.99.0.1/24", "dev", "lo"}} {
+		cmd := append([]string{"-t", strconv.Itoa(pid), "-n", "ip"}, args...)
+		if out, err := exec.Command("nsenter", cmd...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v in the test's namespace: %v: %s", args, err, out)
+		}
+		s, err = in.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo := s.Network.Interfaces[0]
+		if !lo.Up || args[0] == "addr" && !slices.Contains(lo.Addrs, "10.99.0.1/24") {
+			t.Errorf("after ip %v: %+v", args, lo)
+		}
+	}
+	// Nothing changed: the snapshot after shows the same.
+	s2, err := in.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := s.Network.Interfaces[0], s2.Network.Interfaces[0]; a.Up != b.Up || !slices.Equal(a.Addrs, b.Addrs) {
+		t.Errorf("interfaces moved without a change: %+v, then %+v", a, b)
 	}
 
 	// A process that joins the cgroup (as an exec does) is listed at the

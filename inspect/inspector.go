@@ -62,6 +62,10 @@ type Inspector struct {
 	fw   *Firewall
 	fwAt time.Time
 	nf   *nft // the nfnetlink socket fw is read on, once opened
+	// fwGen is the ruleset's generation fw was read at (fwGenOK: it
+	// could be asked, and fw was read whole).
+	fwGen   uint32
+	fwGenOK bool
 }
 
 // New opens an Inspector on a glassbox sandbox: its init process (InitPID)

@@ -18,6 +18,10 @@ type nlConn struct {
 	seq uint32
 	buf []byte
 	req []byte
+	// stray is set when a dump met a message that answers no request of
+	// its own: a notification of a multicast group the socket joined (see
+	// rtnl.changed), read and set aside while the dump was waited for.
+	stray bool
 }
 
 // newNLConn asks on fd with a buffer of size bytes. The kernel fills a
@@ -32,13 +36,19 @@ var errTruncated = errors.New("netlink: truncated message")
 // attributes attrs (already encoded) — and calls each with every answer's
 // type and payload until the kernel says it is done.
 func (c *nlConn) dump(typ uint16, hdr, attrs []byte, each func(typ uint16, msg []byte)) error {
+	return c.ask(typ, unix.NLM_F_REQUEST|unix.NLM_F_DUMP, hdr, attrs, each)
+}
+
+// ask sends a request with flags and reads its answers: until the kernel
+// says it is done (a dump), or the one answer to a request that is not.
+func (c *nlConn) ask(typ, flags uint16, hdr, attrs []byte, each func(typ uint16, msg []byte)) error {
 	c.seq++
 	n := unix.SizeofNlMsghdr + nlmAlign(len(hdr)) + len(attrs)
 	req := slices.Grow(c.req[:0], n)[:n]
 	clear(req)
 	binary.NativeEndian.PutUint32(req[0:], uint32(n))
 	binary.NativeEndian.PutUint16(req[4:], typ)
-	binary.NativeEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
+	binary.NativeEndian.PutUint16(req[6:], flags)
 	binary.NativeEndian.PutUint32(req[8:], c.seq)
 	copy(req[unix.SizeofNlMsghdr:], hdr)
 	copy(req[unix.SizeofNlMsghdr+nlmAlign(len(hdr)):], attrs)
@@ -66,7 +76,10 @@ func (c *nlConn) dump(typ uint16, hdr, attrs []byte, each func(typ uint16, msg [
 			msg := b[unix.SizeofNlMsghdr:l]
 			b = b[min(len(b), nlmAlign(l)):]
 			if seq != c.seq {
-				continue // an answer to an earlier, abandoned request
+				// An answer to an earlier, abandoned request, or a
+				// notification (sequence number 0).
+				c.stray = c.stray || seq == 0
+				continue
 			}
 			switch t {
 			case unix.NLMSG_DONE:
@@ -80,8 +93,17 @@ func (c *nlConn) dump(typ uint16, hdr, attrs []byte, each func(typ uint16, msg [
 				return nil
 			}
 			each(t, msg)
+			if flags&unix.NLM_F_DUMP == 0 {
+				return nil
+			}
 		}
 	}
+}
+
+// get sends a request of type typ that is not a dump, and calls each with
+// the answer's type and payload: one message, or an error.
+func (c *nlConn) get(typ uint16, hdr, attrs []byte, each func(typ uint16, msg []byte)) error {
+	return c.ask(typ, unix.NLM_F_REQUEST, hdr, attrs, each)
 }
 
 func nlmAlign(n int) int { return (n + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1) }

@@ -81,9 +81,11 @@ type netReader struct {
 	rt      *rtnl
 	devPrev []devCounters
 
-	// links is the last netlink answer (counters not filled), re-asked
-	// when the interface names in net/dev change (linkNames are those it
-	// was asked for) or every slowRefresh.
+	// links is the last netlink answer (counters not filled), asked again
+	// when the kernel has announced a change of a link or an address
+	// (rtnl.changed), or the interface names in net/dev changed
+	// (linkNames are those it was asked for). Without the announcements
+	// (joining their groups failed) it is asked every slowRefresh.
 	links     []Interface
 	linksAt   time.Time
 	linkNames []string
@@ -152,7 +154,7 @@ func (r *netReader) read(c *collector, n *Network, now time.Time) {
 		return
 	}
 	n.AddrSource = "netlink RTM_GETLINK/RTM_GETADDR in " + r.nsPath
-	if r.links == nil || r.namesChanged() || now.Sub(r.linksAt) >= slowRefresh {
+	if r.links == nil || r.namesChanged() || r.stale(now) {
 		links, err := r.rt.interfaces()
 		if err != nil {
 			c.add(fmt.Errorf("netlink in %s: %w", r.nsPath, err))
@@ -173,6 +175,15 @@ func (r *netReader) read(c *collector, n *Network, now time.Time) {
 			}
 		}
 	}
+}
+
+// stale says whether the links must be asked again: the kernel has
+// announced a change, or (without announcements) slowRefresh has passed.
+func (r *netReader) stale(now time.Time) bool {
+	if r.rt.notified {
+		return r.rt.changed()
+	}
+	return now.Sub(r.linksAt) >= slowRefresh
 }
 
 // namesChanged says whether net/dev lists other interfaces than when

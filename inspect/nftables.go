@@ -4,6 +4,7 @@ package inspect
 
 import (
 	"encoding/binary"
+	"errors"
 
 	"golang.org/x/sys/unix"
 )
@@ -176,6 +177,28 @@ func (n *nft) chains(table string, each func(name []byte, policy int32, hasPolic
 			each(name, policy, has)
 		}
 	})
+}
+
+// generation is the ruleset's generation: nftables counts every commit of
+// a change to any table, iptables-nft's included, so while it stays the
+// same every chain and rule does (their counters aside).
+func (n *nft) generation() (uint32, error) {
+	var gen uint32
+	found := false
+	err := n.c.get(unix.NFNL_SUBSYS_NFTABLES<<8|unix.NFT_MSG_GETGEN, []byte{unix.AF_UNSPEC, unix.NFNETLINK_V0, 0, 0}, nil, func(_ uint16, msg []byte) {
+		if len(msg) < len(nfgen) {
+			return
+		}
+		attrs(msg[len(nfgen):], func(typ uint16, v []byte) {
+			if typ == unix.NFTA_GEN_ID && len(v) == 4 {
+				gen, found = binary.BigEndian.Uint32(v), true
+			}
+		})
+	})
+	if err == nil && !found {
+		err = errors.New("nftables: no generation in the answer")
+	}
+	return gen, err
 }
 
 // nfDrop is the kernel's NF_DROP verdict, a base chain's drop policy.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,7 +27,17 @@ type rtnl struct {
 	last []Interface
 	// scratch holds one dump's links, parsed as views into buf.
 	scratch []rawLink
+	// notified: the socket has joined the groups in which the kernel
+	// announces every change of a link (RTM_NEWLINK/DELLINK: its name,
+	// flags, address) and of an address (RTM_NEWADDR/DELADDR), so an
+	// empty receive queue means nothing the dumps show has changed (see
+	// changed). False when joining failed: then every check dumps.
+	notified bool
 }
+
+// rtnlGroups are the multicast groups whose notifications say a dump
+// would answer otherwise: links, IPv4 and IPv6 addresses.
+var rtnlGroups = [...]int{unix.RTNLGRP_LINK, unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR}
 
 type rawLink struct {
 	index int
@@ -36,12 +47,50 @@ type rawLink struct {
 	addrs []netip.Prefix
 }
 
-// newRTNL asks on fd, a NETLINK_ROUTE socket.
-func newRTNL(fd int) *rtnl { return &rtnl{c: newNLConn(fd, 32<<10)} }
+// newRTNL asks on fd, a NETLINK_ROUTE socket, and joins rtnlGroups on it
+// (no privilege needed: rtnetlink lets anyone listen).
+func newRTNL(fd int) *rtnl {
+	r := &rtnl{c: newNLConn(fd, 32<<10), notified: true}
+	for _, g := range rtnlGroups {
+		if unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, g) != nil {
+			r.notified = false
+		}
+	}
+	return r
+}
+
+// changed says whether the links or addresses may have changed since the
+// last dump: a notification is waiting (read, without blocking, and
+// dropped), one came in the middle of the last dump, the queue overflowed
+// (ENOBUFS: notifications were lost), or the socket listens to none. A
+// dump's answers and the notifications share the socket: the dump sets
+// those aside (nlConn.stray) and the check here reads what came after.
+// It costs one receive when nothing changed, where the dumps cost four
+// system calls and the kernel formatting every link and address.
+func (r *rtnl) changed() bool {
+	// The queue is emptied first in every case, so that the dump that
+	// follows a change meets only what came after it began.
+	any := !r.notified || r.last == nil || r.c.stray
+	for r.notified {
+		n, err := recvNow(r.c.fd, r.c.buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN {
+			break
+		}
+		if err != nil || n == 0 {
+			return true // ENOBUFS: lost notifications; or a closed socket, which the dump reports
+		}
+		any = true
+	}
+	return any
+}
 
 // interfaces returns the namespace's interfaces, sorted by index, without
 // their byte counters.
 func (r *rtnl) interfaces() ([]Interface, error) {
+	r.c.stray = false
 	for i := range r.scratch {
 		r.scratch[i].addrs = r.scratch[i].addrs[:0]
 	}
@@ -176,4 +225,15 @@ func (r *rtnl) addr(hdr, as []byte) {
 			r.scratch[i].addrs = append(r.scratch[i].addrs, netip.PrefixFrom(ip, bits))
 		}
 	}
+}
+
+// recvNow is recv(2) without waiting, and without the sender's address
+// (unix.Recvfrom allocates one on every call, a check that found nothing
+// included).
+func recvNow(fd int, buf []byte) (int, error) {
+	n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), unix.MSG_DONTWAIT, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
 }
