@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -19,8 +18,7 @@ const dialTimeout = 5 * time.Second
 
 // Proxy forwards the published ports of one sandbox: it accepts on each
 // HOST_IP:HOST_PORT and copies bytes both ways to the sandbox's address and
-// CONTAINER_PORT. Between two TCP sockets Go's io.Copy uses splice(2), so
-// the bytes move inside the kernel and never through this process.
+// CONTAINER_PORT, with two system calls per message (proxycopy.go).
 type Proxy struct {
 	ls     []*net.TCPListener
 	ctx    context.Context // cancelled by Close: ends pending dials
@@ -149,7 +147,7 @@ func (p *Proxy) forward(client *net.TCPConn, to string) {
 // reads the whole answer; an error (a reset, a Close) tears down both
 // connections, which ends the copy in the other direction too.
 func pipe(dst, src *net.TCPConn) {
-	if _, err := io.Copy(dst, src); err != nil {
+	if err := copyConn(dst, src); err != nil {
 		dst.Close()
 		src.Close()
 		return
