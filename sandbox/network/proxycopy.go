@@ -108,4 +108,3 @@ func rawSend(fd uintptr, b []byte) (int, error) {
 		return 0, e
 	}
 }
-
