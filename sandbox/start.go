@@ -28,16 +28,17 @@ import (
 //	1     validate (the command and the user are   –                                                   state dir
 //	      looked up in the layers); record
 //	      "created"; socket
-//	2     clone+exec /proc/self/exe sandbox-init   born PID 1 in new pid/mnt/uts/ipc/net namespaces;   clone flags
-//	      init|noinit with CLONE_NEW{PID,NS,UTS,   an ELF constructor takes over before the Go
-//	      IPC,NET}(+USER), PDEATHSIG, own session  runtime starts (no threads, no PIDs taken);
-//	      (fds 0-2 + the socket as 3); meanwhile   closes every fd above 3 (a caller's leaks);
-//	      mkdir upper/work/rootfs, write the /etc  blocks reading fd 3
-//	      files, create the cgroup
-//	3     AddProc(init) into the cgroup, meanwhile read 'c'; unshare CLONE_NEWCGROUP (its root is      fd 3 →
-//	      plan the root; then write 'c' + the spec the sandbox's cgroup) and, in init mode,
-//	      (plan, command, caps, seccomp BPF        CLONE_NEWTIME (for its children); read the spec
-//	      compiled in Go)
+//	2     create the cgroup, then clone+exec       born PID 1 in new pid/mnt/uts/ipc/net namespaces    clone flags
+//	      /proc/self/exe sandbox-init init|noinit  (and, with cgroup.Starter, in its cgroup); an ELF
+//	      with CLONE_NEW{PID,NS,UTS,IPC,NET}       constructor takes over before the Go runtime
+//	      (+USER), PDEATHSIG, own session (fds     starts (no threads, no PIDs taken); closes every
+//	      0-2 + the socket as 3) from a thread in  fd above 3 (a caller's leaks); blocks reading
+//	      the cgroup (else AddProc after); mean-   fd 3
+//	      while mkdir upper/work/rootfs, write
+//	      the /etc files, plan the root
+//	3     write 'c' + the spec (plan, command,     read 'c'; unshare CLONE_NEWCGROUP (its root is      fd 3 →
+//	      caps, seccomp BPF compiled in Go)        the sandbox's cgroup) and, in init mode,
+//	                                               CLONE_NEWTIME (for its children); read the spec
 //	4     Hooks.OnCreated (network attach), while  carry out the plan: / private; overlay, proc, dev,  –
 //	      the init builds the root                 sys, cgroupfs ro, tmp, /etc binds, masks,
 //	                                               read-only paths (--read-only: /run tmpfs, the
@@ -128,27 +129,26 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 	if err := store.Save(sb); err != nil {
 		return nil, err
 	}
-	// Two waits on the kernel overlap the set-up instead of adding to it
-	// (see startOverlap): the clone of the init into its namespaces, while
-	// the directories, the /etc files and the cgroup are made; then the
-	// init's move into its cgroup, while the spec is worked out.
+	// The init's start overlaps the set-up instead of adding to it (see
+	// startOverlap): its cgroup is made and it is cloned into its
+	// namespaces — born in the cgroup where the host allows — while the
+	// directories and the /etc files are made and the spec is worked out.
+	cgReady := make(chan error, 1)
 	launched := make(chan error, 1)
-	go func() { launched <- c.launch(stdio) }()
+	go func() { launched <- c.launchInCgroup(stdio, cgReady) }()
 	etc, err := c.prepare()
-	if lerr := <-launched; err == nil {
-		err = lerr
+	if cerr := <-cgReady; err == nil {
+		err = cerr
 	}
-	if err != nil {
-		return nil, err
+	var spec []byte
+	if err == nil {
+		spec, err = c.spec(etc, stdio)
 	}
-	added := make(chan error, 1)
-	go func(pid int) { added <- c.cg.AddProc(pid) }(sb.InitPID)
-	spec, err := c.spec(etc, stdio)
 	if err == nil {
 		err = writeProcess(store, cfg.ID, c.proc)
 	}
-	if aerr := <-added; err == nil {
-		err = aerr
+	if lerr := <-launched; err == nil {
+		err = lerr
 	}
 	if err != nil {
 		return nil, err
@@ -189,33 +189,52 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 
 // startOverlap: the clone of an init into new namespaces takes
 // milliseconds (a network namespace, a copy of the mount table), and so
-// does its move into a cgroup: writing cgroup.procs takes the kernel's
+// does a move into a cgroup: writing cgroup.procs takes the kernel's
 // cgroup_threadgroup_rwsem for writing, which waits for an RCU grace
 // period (≈ 10 ms on a 2-CPU VM) whenever no other move happened just
-// before. Neither needs the set-up the parent does meanwhile, and the init
-// waits on its socket for 'c' (step 3) before it does anything: it is in
-// its cgroup before it reads its spec, as before.
+// before. Where the cgroup can take the cloning thread alone
+// (cgroup.Starter: v1 and hybrid hosts), the init is born in its cgroup
+// and no move happens at all; elsewhere it is moved in right after its
+// clone. Either way the parent's other set-up goes on meanwhile, and the
+// init waits on its socket for 'c' (step 3) before it does anything: it
+// is in its cgroup before it reads its spec.
 
-// prepare makes what the init's spec names (step 1): the writable layer's
-// directories, the /etc files, the cgroup. It runs while the init is being
-// cloned; what it makes is the sandbox's (Destroy removes it) even when it
-// fails half-way.
+// launchInCgroup makes the sandbox's cgroup, says so on cgReady (the spec
+// names its directories), then starts the init in it (step 2). What it
+// makes is the sandbox's (Destroy removes it) even when it fails.
+func (c *Container) launchInCgroup(stdio Stdio, cgReady chan<- error) error {
+	cg, err := cgroup.New(c.cfg.ID, c.cfg.Resources)
+	if err == nil {
+		c.cg = cg
+		c.sb.Cgroup = state.Cgroup{Mode: cg.Mode(), Path: cg.Path(), Dirs: cg.Dirs()}
+		c.oomBefore, err = cg.OOMKills()
+	} else {
+		err = fmt.Errorf("create the cgroup: %w", err)
+	}
+	cgReady <- err
+	if err != nil {
+		return nil // said on cgReady
+	}
+	if s, ok := cg.(cgroup.Starter); ok {
+		err := s.StartIn(func() error { return c.launch(stdio) })
+		if !errors.Is(err, cgroup.ErrNoStartIn) {
+			return err
+		}
+	}
+	if err := c.launch(stdio); err != nil {
+		return err
+	}
+	return cg.AddProc(c.sb.InitPID)
+}
+
+// prepare makes the files the init's spec names (step 1): the writable
+// layer's directories and the /etc files. What it makes is the sandbox's
+// (Destroy removes it) even when it fails half-way.
 func (c *Container) prepare() (map[string]string, error) {
 	if err := makeDirs(c.sb, c.cfg.UserNS); err != nil {
 		return nil, err
 	}
-	etc, err := etcFiles(filepath.Join(c.dir, "etc"), c.cfg.Hostname, c.cfg.Network)
-	if err != nil {
-		return nil, err
-	}
-	if c.cg, err = cgroup.New(c.cfg.ID, c.cfg.Resources); err != nil {
-		return nil, fmt.Errorf("create the cgroup: %w", err)
-	}
-	c.sb.Cgroup = state.Cgroup{Mode: c.cg.Mode(), Path: c.cg.Path(), Dirs: c.cg.Dirs()}
-	if c.oomBefore, err = c.cg.OOMKills(); err != nil {
-		return nil, err
-	}
-	return etc, nil
+	return etcFiles(filepath.Join(c.dir, "etc"), c.cfg.Hostname, c.cfg.Network)
 }
 
 // spec is what the init carries out: the root filesystem's plan and the

@@ -21,6 +21,8 @@ type v1 struct {
 	path string            // "/glassbox/<id>"
 	dirs map[string]string // controller → absolute directory
 	cg   cgroup1.Cgroup
+
+	pidsLimit int64 // as created (StartIn); 0 when loaded
 }
 
 // v1Present lists the hierarchies of v1Controllers that the host mounts.
@@ -89,7 +91,7 @@ func newV1(f *FS, id string, res Resources) (_ Manager, err error) {
 			return nil, fmt.Errorf("create cgroup %s: a %s limit needs the %s hierarchy, which is not mounted at %s", path, c, c, filepath.Join(f.root, c))
 		}
 	}
-	m := &v1{fs: f, path: path, dirs: map[string]string{}}
+	m := &v1{fs: f, path: path, dirs: map[string]string{}, pidsLimit: res.PidsLimit}
 	for _, c := range names {
 		if dir := filepath.Join(f.root, c, path); exists(dir) {
 			return nil, fmt.Errorf("create cgroup %s: %s exists already", path, dir)
