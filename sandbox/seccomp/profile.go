@@ -42,9 +42,20 @@ type Filter struct {
 	Denied []string
 }
 
-// DefaultFilter compiles docker's default profile for a sandbox that keeps
-// the capabilities caps (names as CAP_SYS_ADMIN).
+// DefaultFilter is docker's default profile compiled for a sandbox that
+// keeps the capabilities caps (names as CAP_SYS_ADMIN): for docker's
+// default set the program compiled at build time (prebuilt.go), else
+// CompileDefault's.
 func DefaultFilter(caps []string) (*Filter, error) {
+	if f := prebuiltDefault.lookup(caps); f != nil {
+		return f, nil
+	}
+	return CompileDefault(caps)
+}
+
+// CompileDefault compiles docker's default profile for a sandbox that
+// keeps the capabilities caps.
+func CompileDefault(caps []string) (*Filter, error) {
 	p, err := mobyseccomp.GetDefaultProfile(ociSpec(caps))
 	if err != nil {
 		return nil, fmt.Errorf("the default seccomp profile: %w", err)
