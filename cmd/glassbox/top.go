@@ -187,15 +187,20 @@ func runTop(cmd *cobra.Command, names []string, o topOptions, refs []string) err
 	// the only parallel work here, take about as long on one (union's
 	// BenchmarkRead50k: 111 ms on one, 90–118 ms on two).
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	// The screen changes once per refresh or key press: 20 redraws a second
-	// are plenty, and a third of bubbletea's default wake-ups.
-	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithFPS(20)}
+	// The screen changes once per refresh or key press: ui.Live draws each
+	// change at once, and bubbletea's renderer, which would wake the
+	// process 20 times a second to look for one, runs at its slowest.
+	term := ui.NewTerminal(os.Stdout)
+	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithFPS(ui.LiveFPS), tea.WithOutput(term)}
 	if o.mouse {
 		opts = append(opts, tea.WithMouseCellMotion())
 	}
-	final, err := tea.NewProgram(m, opts...).Run()
+	final, err := tea.NewProgram(ui.NewLive(m, term), opts...).Run()
 	if err != nil {
 		return fmt.Errorf("run the live view: %w", err)
+	}
+	if l, ok := final.(ui.Live); ok {
+		final = l.Model
 	}
 	if fm, ok := final.(ui.Model); ok {
 		if running := fm.Running(); len(running) > 0 {
