@@ -38,6 +38,16 @@ func TestWritableLayerLivesUntilRm(t *testing.T) {
 		t.Fatal(err)
 	}
 	upper := filepath.Join(roots.ContainersDir(), sb.ID, "upper")
+	// run -d returns once the workload started, as docker's does, not once
+	// its shell ran the echo: wait for the file, or stop could come first.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(upper, "note")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the workload's echo did not write /note in 10 s")
+		}
+	}
 	run("stop", "-t", "0", name)
 	if _, err := os.Stat(filepath.Join(upper, "note")); err != nil {
 		t.Fatalf("after stop the writable layer lost the file: %v", err)
