@@ -56,11 +56,13 @@ root; a sandbox's upper layer, and writing into it, does.`,
 			}
 			r := uiRenderer(o.noColor)
 			m := ui.New(ui.Options{Images: stacks, Actions: acts, Explore: args[0], Interval: o.interval, Styles: ui.NewStyles(r)})
-			opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithFPS(20)}
+			// As top's: each change drawn at once, the renderer at its slowest.
+			term := ui.NewTerminal(os.Stdout)
+			opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithFPS(ui.LiveFPS), tea.WithOutput(term)}
 			if o.mouse {
 				opts = append(opts, tea.WithMouseCellMotion())
 			}
-			if _, err := tea.NewProgram(m, opts...).Run(); err != nil {
+			if _, err := tea.NewProgram(ui.NewLive(m, term), opts...).Run(); err != nil {
 				return fmt.Errorf("run the Image view: %w", err)
 			}
 			return nil

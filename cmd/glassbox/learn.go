@@ -154,11 +154,15 @@ func runLearn(cmd *cobra.Command, o learnOptions) error {
 		}()
 		uo.Record = record
 	}
-	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithFPS(20)}
+	// As top's: each change drawn at once, the renderer at its slowest.
+	term := ui.NewTerminal(os.Stdout)
+	var m tea.Model = ui.NewLive(ui.New(uo), term)
+	opts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithFPS(ui.LiveFPS), tea.WithOutput(term)}
 	if o.script {
+		m = ui.New(uo)
 		opts = []tea.ProgramOption{tea.WithInput(nil), tea.WithOutput(io.Discard), tea.WithoutRenderer(), tea.WithoutSignalHandler()}
 	}
-	p := tea.NewProgram(ui.New(uo), opts...)
+	p := tea.NewProgram(m, opts...)
 	if o.script {
 		// No terminal: the screen a recording keeps is a projector's.
 		go p.Send(tea.WindowSizeMsg{Width: 100, Height: 30})
