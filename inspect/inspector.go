@@ -14,10 +14,13 @@ import (
 )
 
 // slowRefresh is how often the figures that (almost) never change while a
-// sandbox lives are re-read: its namespaces, its interfaces' flags, MACs and
-// addresses, the hostname inside and its cgroup limits (memory, CPU quota,
-// pids). The mount table is re-read when the kernel signals a change. Everything else — every counter,
-// limit, process, mount and the writable layer — is read on each snapshot.
+// sandbox lives are re-read: its namespaces, the hostname inside, its cgroup
+// limits (memory, CPU quota, pids), each process's identity (status) and
+// the host's firewall. The mount table, and the interfaces' flags, MACs and
+// addresses, are re-read when the kernel signals a change (checked on each
+// snapshot); without such signals, the interfaces every slowRefresh.
+// Everything else — every counter, process, mount and the writable layer —
+// is read on each snapshot.
 var slowRefresh = 5 * time.Second
 
 // Inspector takes repeated snapshots of one sandbox or process. It keeps the
