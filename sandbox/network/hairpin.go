@@ -40,7 +40,12 @@ import (
 // goes with the bridge (its conf directory is the device's), the rule
 // with RemoveBridge and ForgetGoneBridges. Where the host forwards
 // already, its choice and its firewall stand, as before, and nothing is
-// added.
+// added. Writing ip_forward (dockerd does at start, its test kit when it
+// puts the host back) rewrites every device's setting, the bridge's too:
+// after a 1 → 0 the next published port turns the bridge's back on, and
+// until then the sandboxes' connections to published ports are forwarded
+// only where br_netfilter carries them (it DNATs within a bridge without
+// IP forwarding).
 
 const (
 	forwardGuardChain = "forward_guard"
