@@ -89,7 +89,11 @@ func forwardBetweenSandboxes(bridge string) (bool, error) {
 		return bridgeForwards(bridge), nil
 	}
 	f := filepath.Join(confDir, bridge, "forwarding")
-	if err := ensureForwardGuard(bridge); err != nil {
+	if _, err := os.Stat(f); err != nil {
+		return false, fmt.Errorf("forwarding on %s: %w", bridge, err) // no such bridge: nothing to guard
+	}
+	added, err := ensureForwardGuard(bridge)
+	if err != nil {
 		if bridgeForwards(bridge) {
 			os.WriteFile(f, []byte("0"), 0)
 		}
@@ -99,6 +103,9 @@ func forwardBetweenSandboxes(bridge string) (bool, error) {
 		return true, nil
 	}
 	if err := os.WriteFile(f, []byte("1"), 0); err != nil {
+		if added {
+			forgetForwardGuard(bridge)
+		}
 		return false, fmt.Errorf("turn on forwarding for %s: %w", bridge, err)
 	}
 	return true, nil
@@ -125,19 +132,20 @@ func forwardGuardRule(c *nftables.Conn, ch *nftables.Chain, bridge string) *nfta
 	return nil
 }
 
-// ensureForwardGuard adds bridge's guard rule if it is not there.
-func ensureForwardGuard(bridge string) error {
+// ensureForwardGuard adds bridge's guard rule if it is not there, and
+// says whether it did.
+func ensureForwardGuard(bridge string) (bool, error) {
 	if err := NftablesError(); err != nil {
-		return err
+		return false, err
 	}
 	c, err := nftConn()
 	if err != nil {
-		return fmt.Errorf("guard forwarding on %s: %w", bridge, err)
+		return false, fmt.Errorf("guard forwarding on %s: %w", bridge, err)
 	}
 	t := &nftables.Table{Name: state.HostTable, Family: nftables.TableFamilyIPv4}
 	ch := forwardGuardChainOf(t)
 	if forwardGuardRule(c, ch, bridge) != nil {
-		return nil
+		return false, nil
 	}
 	c.AddTable(t)
 	c.AddChain(ch)
@@ -148,9 +156,9 @@ func ensureForwardGuard(bridge string) error {
 		UserData: userdata.AppendString(nil, userdata.TypeComment, forwardGuardComment(bridge)),
 	})
 	if err := c.Flush(); err != nil {
-		return fmt.Errorf("guard forwarding on %s (nftables): %w", bridge, err)
+		return false, fmt.Errorf("guard forwarding on %s (nftables): %w", bridge, err)
 	}
-	return nil
+	return true, nil
 }
 
 // forgetForwardGuard deletes bridge's guard rule. The bridge is gone by

@@ -374,6 +374,9 @@ func TestForgetRemovesStaleForwards(t *testing.T) {
 		}
 		t.Cleanup(func() { Unforward(c.id) })
 	}
+	if slices.Contains(guardedBridges(), n.Bridge) {
+		t.Errorf("a forwarding guard for %s, a bridge that does not exist", n.Bridge)
+	}
 	if ids, err := Leftovers(mine); err != nil || !slices.Equal(ids, []string{stale, live}) {
 		t.Errorf("Leftovers = %v, %v; want %s and %s, not the other root's %s", ids, err, stale, live, foreign)
 	}
