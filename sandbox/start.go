@@ -216,12 +216,12 @@ func (c *Container) launchInCgroup(stdio Stdio, cgReady chan<- error) error {
 		return nil // said on cgReady
 	}
 	if s, ok := cg.(cgroup.Starter); ok {
-		err := s.StartIn(func() error { return c.launch(stdio) })
+		err := s.StartIn(func(cgroupFD int) error { return c.launch(stdio, cgroupFD) })
 		if !errors.Is(err, cgroup.ErrNoStartIn) {
 			return err
 		}
 	}
-	if err := c.launch(stdio); err != nil {
+	if err := c.launch(stdio, -1); err != nil {
 		return err
 	}
 	return cg.AddProc(c.sb.InitPID)
@@ -297,8 +297,9 @@ func (c *Container) spec(etc map[string]string, stdio Stdio) ([]byte, error) {
 	})
 }
 
-// launch clones the init into its new namespaces (step 2).
-func (c *Container) launch(stdio Stdio) error {
+// launch clones the init into its new namespaces (step 2), and into the
+// cgroup directory cgroupFD unless it is -1 (CLONE_INTO_CGROUP).
+func (c *Container) launch(stdio Stdio, cgroupFD int) error {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("socketpair: %w", err)
@@ -331,6 +332,9 @@ func (c *Container) launch(stdio Stdio) error {
 		// lose every capability at exec.
 		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
 	}
+	if cgroupFD >= 0 {
+		attr.UseCgroupFD, attr.CgroupFD = true, cgroupFD
+	}
 	mode := nsinit.ModeInit
 	if c.cfg.NoInit {
 		mode = nsinit.ModeNoInit
@@ -358,6 +362,10 @@ func (c *Container) launch(stdio Stdio) error {
 	}
 	if err := c.cmd.Start(); err != nil {
 		c.cmd = nil
+		// The parent's end goes too: a start refused by the kernel may be
+		// tried again (launch without CLONE_INTO_CGROUP).
+		c.conn.Close()
+		c.conn = nil
 		return fmt.Errorf("start the sandbox's init (%s): %w", bin, err)
 	}
 	c.sb.InitPID = c.cmd.Process.Pid

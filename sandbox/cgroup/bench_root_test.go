@@ -2,6 +2,7 @@ package cgroup
 
 import (
 	"os/exec"
+	"syscall"
 	"testing"
 	"time"
 
@@ -90,6 +91,61 @@ func BenchmarkHostAddProcKill(b *testing.B) {
 		}
 		b.StopTimer()
 		cmd.Wait()
+		b.StartTimer()
+	}
+}
+
+// BenchmarkHostStartMoved and BenchmarkHostStartBornIn: a process started
+// and then moved into a cgroup (AddProc, a write to cgroup.procs), against
+// one born in it (StartIn: the thread's own move on v1, CLONE_INTO_CGROUP
+// on v2), until the child exists in the cgroup. Each start comes after a
+// pause, as a sandbox's start does: a move's wait for an RCU grace period
+// is spared only right after another move. Interleave them:
+//
+//	go test -run '^$' -bench 'HostStart(Moved|BornIn)' -benchtime 40x -count 5 ./sandbox/cgroup
+func BenchmarkHostStartMoved(b *testing.B) {
+	benchStart(b, func(m Manager, cmd *exec.Cmd) error {
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		return m.AddProc(cmd.Process.Pid)
+	})
+}
+
+func BenchmarkHostStartBornIn(b *testing.B) {
+	benchStart(b, func(m Manager, cmd *exec.Cmd) error {
+		s, ok := m.(Starter)
+		if !ok {
+			b.Skipf("%T: no Starter", m)
+		}
+		return s.StartIn(func(fd int) error {
+			if fd >= 0 {
+				cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
+			}
+			return cmd.Start()
+		})
+	})
+}
+
+func benchStart(b *testing.B, start func(Manager, *exec.Cmd) error) {
+	f := benchFS(b)
+	m, err := f.New(testID(b), Resources{MemoryBytes: 64 << 20, PidsLimit: 16})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Delete()
+	defer m.Kill()
+	for b.Loop() {
+		cmd := exec.Command("sleep", "1000")
+		if err := start(m, cmd); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if err := m.Kill(); err != nil {
+			b.Fatal(err)
+		}
+		cmd.Wait()
+		time.Sleep(50 * time.Millisecond)
 		b.StartTimer()
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Starter is a Manager that can have a process born in its cgroup instead
@@ -17,13 +19,17 @@ import (
 // cgroup_threadgroup_rwsem for writing, which waits for an RCU grace
 // period whenever no other move happened just before — ≈ 10 ms on a
 // 2-CPU VM, the longest wait of a sandbox's start. A child of a thread that
-// is in the cgroup is born in it, with no move at all.
+// is in the cgroup is born in it (v1), and so is a child cloned with
+// CLONE_INTO_CGROUP (v2): no move at all.
 type Starter interface {
 	// StartIn calls start, which must fork on the calling goroutine (as
-	// exec.Cmd.Start does), with that goroutine's thread in the cgroup; the
-	// thread is back where it was when StartIn returns. ErrNoStartIn: it
-	// cannot be done here; start was not called.
-	StartIn(start func() error) error
+	// exec.Cmd.Start does). cgroupFD is -1 when the goroutine's thread is
+	// in the cgroup meanwhile (v1; the thread is back where it was when
+	// StartIn returns); otherwise start must clone with CLONE_INTO_CGROUP
+	// into that directory (syscall.SysProcAttr's UseCgroupFD and
+	// CgroupFD). ErrNoStartIn: it cannot be done here, and no process was
+	// started (start may have been called and failed to clone).
+	StartIn(start func(cgroupFD int) error) error
 }
 
 // ErrNoStartIn says StartIn was not done (the caller starts the process
@@ -41,7 +47,7 @@ var ErrNoStartIn = errors.New("cgroup: a process cannot be started inside this c
 //
 // Not done when a pids limit below 2 could not count the thread and the
 // child together.
-func (m *v1) StartIn(start func() error) error {
+func (m *v1) StartIn(start func(cgroupFD int) error) error {
 	if m.pidsLimit > 0 && m.pidsLimit < 2 {
 		return ErrNoStartIn
 	}
@@ -60,7 +66,7 @@ func (m *v1) StartIn(start func() error) error {
 		joined = append(joined, c)
 	}
 	if err == nil {
-		err = start()
+		err = start(-1)
 	}
 	// Home again, before any other goroutine may run on this thread. The
 	// thread's own cgroup cannot have gone: the process's other threads
@@ -83,6 +89,26 @@ func (m *v1) StartIn(start func() error) error {
 		return lerr
 	}
 	runtime.UnlockOSThread()
+	return err
+}
+
+// StartIn on v2: the child is cloned straight into the cgroup
+// (CLONE_INTO_CGROUP, clone3, Linux ≥ 5.7), which takes
+// cgroup_threadgroup_rwsem only for reading, as every fork does. A kernel
+// without it refuses the clone (ENOSYS: no clone3; E2BIG or EINVAL: no
+// such flag) before any child exists; that is ErrNoStartIn.
+func (m *v2) StartIn(start func(cgroupFD int) error) error {
+	fd, err := unix.Open(m.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("%w: open %s: %v", ErrNoStartIn, m.dir, err)
+	}
+	defer unix.Close(fd)
+	err = start(fd)
+	for _, refused := range []error{unix.ENOSYS, unix.E2BIG, unix.EINVAL} {
+		if errors.Is(err, refused) {
+			return fmt.Errorf("%w: clone into %s: %v", ErrNoStartIn, m.path, err)
+		}
+	}
 	return err
 }
 
