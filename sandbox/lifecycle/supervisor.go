@@ -181,7 +181,8 @@ func supervise(roots state.Roots, id string, lockFile *os.File, started func(err
 		return err
 	}
 	started(nil)
-	settle()
+	// Not now: the workload is still starting, on the same CPUs.
+	time.AfterFunc(settleAfter, settle)
 	for {
 		exit := s.waitExit()
 		s.mu.Lock()
@@ -467,6 +468,12 @@ var errNotRunning = errors.New("not running")
 // plan) is garbage once the workload runs, and Go would otherwise hold the
 // freed heap, and grow to 4 MiB before its first collection. Every
 // detached sandbox has a supervisor: this is host memory per sandbox.
+// It runs settleAfter the first start, not at once: the forced collection
+// and the return of the pages cost 0.5–2.5 ms of CPU, and right after the
+// ready word they would compete with the workload's own start (the
+// calculator answers /health some 10 ms later on a 2-CPU host). Until
+// then the supervisor keeps Go's default GOGC, under which its start
+// does not reach a first collection.
 func settle() {
 	debug.SetGCPercent(supervisorGC)
 	debug.FreeOSMemory()
@@ -476,3 +483,6 @@ func settle() {
 // heap of an idle supervisor (a health check now and then, log lines, a
 // control request) stays around a megabyte instead of four.
 const supervisorGC = 25
+
+// settleAfter is how long after the first start the supervisor settles.
+const settleAfter = time.Second
