@@ -134,11 +134,13 @@ func (s *liveScreen) draw(view string) []byte {
 			continue
 		}
 		b.WriteString(ansi.CursorPosition(1, i+1))
-		if ansi.StringWidth(line) > s.width {
+		w := ansi.StringWidth(line)
+		if w > s.width {
 			line = ansi.Truncate(line, s.width, "")
+			w = ansi.StringWidth(line) // a wide character at the edge may leave one column
 		}
 		b.WriteString(line)
-		if ansi.StringWidth(line) < s.width {
+		if w < s.width {
 			b.WriteString(ansi.EraseLineRight)
 		}
 	}
