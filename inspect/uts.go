@@ -21,6 +21,14 @@ import (
 // that thread into the target UTS namespace, calls uname, and setns's back;
 // nothing is written. If the way back fails, the goroutine exits still
 // locked, and the Go runtime destroys the thread rather than reuse it.
+//
+// Both hostnames are asked again only when one may have changed: every
+// sethostname(2), and every write to /proc/sys/kernel/hostname, in any
+// UTS namespace, signals POLLPRI|POLLERR to each open descriptor of
+// /proc/sys/kernel/hostname (the kernel keeps one event count for all
+// namespaces). A poll(2) of the held descriptor costs a tenth of the
+// setns/uname/setns round; a fixture's regular file never signals, and is
+// read again every slowRefresh instead.
 
 type utsReader struct {
 	target, self *heldFile // the namespace files, held open for setns
@@ -32,9 +40,11 @@ type utsReader struct {
 	hasRecord    bool
 	live         bool
 	name         string // the hostname inside as last asked
-	nameAt       time.Time
 	hostName     string
-	hostAt       time.Time
+	// stale: a hostname may have changed since name and hostName were
+	// read (the poll signalled, or a read failed): both are asked again.
+	stale    bool
+	lookedAt time.Time // the last look by time, without a poll
 }
 
 func openUTS(fs FS, pid int, hasRecord bool, recordHostname string, targetIno, hostIno uint64) (*utsReader, []string) {
@@ -71,9 +81,16 @@ func (r *utsReader) close() {
 func (r *utsReader) read(c *collector, u *UTS, now time.Time) {
 	u.KernelRelease = r.release
 	u.KernelSource = r.releasePath
-	if r.hostName == "" || now.Sub(r.hostAt) >= slowRefresh {
+	if r.changed(now) {
+		r.stale = true
+	}
+	stale := r.stale
+	r.stale = false
+	if r.hostName == "" || stale {
 		if b := c.read(r.hostname); b != nil {
-			r.hostName, r.hostAt = string(bytes.TrimSpace(b)), now
+			r.hostName = string(bytes.TrimSpace(b))
+		} else if r.hostname != nil {
+			r.stale = true
 		}
 	}
 	if r.hostName != "" {
@@ -84,20 +101,38 @@ func (r *utsReader) read(c *collector, u *UTS, now time.Time) {
 		u.Hostname = u.HostHostname
 		u.Source = u.HostSource + " (shares the host's UTS namespace)"
 	case r.target != nil && r.self != nil:
-		if r.name == "" || now.Sub(r.nameAt) >= slowRefresh {
+		if r.name == "" || stale {
 			name, err := unameIn(r.target, r.self)
 			if err != nil {
 				c.add(err)
+				r.stale = true
 				u.Hostname, u.Source = r.fallback, "sandbox record"
 				return
 			}
-			r.name, r.nameAt = name, now
+			r.name = name
 		}
 		u.Hostname = r.name
 		u.Source = "uname(2) in " + r.target.path
 	default:
 		r.useFallback(u)
 	}
+}
+
+// changed tells whether a hostname may have changed since the last look:
+// the held hostname file's poll on the live host (an error counts as a
+// change); without one (a fixture's regular file never signals), once
+// slowRefresh has passed.
+func (r *utsReader) changed(now time.Time) bool {
+	if r.live && r.hostname != nil {
+		fds := [1]unix.PollFd{{Fd: int32(r.hostname.fd), Events: unix.POLLPRI}}
+		n, err := unix.Poll(fds[:], 0)
+		return err != nil || n > 0
+	}
+	if now.Sub(r.lookedAt) < slowRefresh {
+		return false
+	}
+	r.lookedAt = now
+	return true
 }
 
 func (r *utsReader) useFallback(u *UTS) {
