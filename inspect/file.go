@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -32,6 +34,10 @@ type heldFile struct {
 	// freshOpen: the file is opened anew for every read (see
 	// setFreshOpen); fd is then unused and stays -1 between reads.
 	freshOpen bool
+	// dir holds the file's directory open (O_PATH) for a fresh open by
+	// its name alone, NUL-terminated in name (-1: opened by path).
+	dir  int
+	name []byte
 }
 
 func openHeld(path string) (*heldFile, error) {
@@ -39,7 +45,7 @@ func openHeld(path string) (*heldFile, error) {
 	if err != nil {
 		return nil, &pathError{op: "open", path: path, err: err}
 	}
-	return &heldFile{path: path, fd: fd}, nil
+	return &heldFile{path: path, fd: fd, dir: -1}, nil
 }
 
 // openRecords opens a file of many records (see heldFile.records).
@@ -66,11 +72,39 @@ func (f *heldFile) setShortRecords() {
 // reader stopped — so a descriptor re-read more often than once a second
 // never sees a process that joined (an exec) or left. cgroup2's
 // cgroup.procs walks the cgroup on every read and can be held.
+//
+// The file's directory is held instead, and the file opened in it by name:
+// the walk from / to a cgroup's directory (a tmpfs, then kernfs, checking
+// each component) was two fifths of the open. Like the held files, the
+// directory stays the cgroup's: a removed cgroup fails to open, even if
+// another of the same name replaced it.
 func (f *heldFile) setFreshOpen() {
 	if f != nil {
 		f.freshOpen = true
 		unix.Close(f.fd)
 		f.fd = -1
+		dir, err := unix.Open(filepath.Dir(f.path), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err == nil {
+			f.dir, f.name = dir, append([]byte(filepath.Base(f.path)), 0)
+		}
+	}
+}
+
+// openFresh opens a freshOpen file for one read.
+func (f *heldFile) openFresh() (int, error) {
+	if f.dir < 0 {
+		return unix.Open(f.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	}
+	for {
+		fd, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(f.dir), uintptr(unsafe.Pointer(&f.name[0])),
+			unix.O_RDONLY|unix.O_CLOEXEC, 0, 0, 0)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return -1, e
+		}
+		return int(fd), nil
 	}
 }
 
@@ -88,7 +122,7 @@ var seqPage = os.Getpagesize()
 // second pread that would confirm it is half the cost of a refresh.
 func (f *heldFile) read(buf []byte) ([]byte, error) {
 	if f.freshOpen {
-		fd, err := unix.Open(f.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		fd, err := f.openFresh()
 		if err != nil {
 			return nil, &pathError{op: "open", path: f.path, err: err}
 		}
@@ -125,9 +159,16 @@ func (f *heldFile) read(buf []byte) ([]byte, error) {
 }
 
 func (f *heldFile) close() {
-	if f != nil && f.fd >= 0 {
+	if f == nil {
+		return
+	}
+	if f.fd >= 0 {
 		unix.Close(f.fd)
 		f.fd = -1
+	}
+	if f.dir >= 0 {
+		unix.Close(f.dir)
+		f.dir = -1
 	}
 }
 
