@@ -69,6 +69,9 @@ type Inspector struct {
 	// could be asked, and fw was read whole).
 	fwGen   uint32
 	fwGenOK bool
+	// fwRefs are the bridge's counter rules that reading found
+	// (readCounters asks for them alone while the generation holds).
+	fwRefs []ruleRef
 }
 
 // New opens an Inspector on a glassbox sandbox: its init process (InitPID)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"slices"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,6 +19,9 @@ type nlConn struct {
 	seq uint32
 	buf []byte
 	req []byte
+	// msgs and iovs receive a batch's answers (askAll).
+	msgs []mmsghdr
+	iovs []unix.Iovec
 	// stray is set when a dump met a message that answers no request of
 	// its own: a notification of a multicast group the socket joined (see
 	// rtnl.changed), read and set aside while the dump was waited for.
@@ -98,6 +102,131 @@ func (c *nlConn) ask(typ, flags uint16, hdr, attrs []byte, each func(typ uint16,
 			}
 		}
 	}
+}
+
+// nlReq is one request of a batch (askAll): its type, family header and
+// encoded attributes.
+type nlReq struct {
+	typ        uint16
+	hdr, attrs []byte
+}
+
+// askAll sends requests that are not dumps in one write, and reads their
+// answers, one message each (an answer or an error), calling each with the
+// request's index; an error of the kernel's is passed as err, not
+// returned. The kernel handles the requests of one write in order, each to
+// its end, before the write returns.
+func (c *nlConn) askAll(reqs []nlReq, each func(i int, err error, typ uint16, msg []byte)) error {
+	first := c.seq + 1
+	req := c.req[:0]
+	for _, r := range reqs {
+		c.seq++
+		n := unix.SizeofNlMsghdr + nlmAlign(len(r.hdr)) + len(r.attrs)
+		at := len(req)
+		req = slices.Grow(req, nlmAlign(n))[:at+nlmAlign(n)]
+		m := req[at:]
+		clear(m)
+		binary.NativeEndian.PutUint32(m[0:], uint32(n))
+		binary.NativeEndian.PutUint16(m[4:], r.typ)
+		binary.NativeEndian.PutUint16(m[6:], unix.NLM_F_REQUEST)
+		binary.NativeEndian.PutUint32(m[8:], c.seq)
+		copy(m[unix.SizeofNlMsghdr:], r.hdr)
+		copy(m[unix.SizeofNlMsghdr+nlmAlign(len(r.hdr)):], r.attrs)
+	}
+	c.req = req
+	if _, err := unix.Write(c.fd, req); err != nil {
+		return err
+	}
+	for left := len(reqs); left > 0; {
+		// The answers are queued by the time the write returns, each in a
+		// datagram of its own: one recvmmsg(2) takes them all.
+		got, err := c.recvAll(left)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for k := range got {
+			if err := c.answers(c.slot(k)[:c.msgs[k].n], first, len(reqs), &left, each); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// mmsghdr is struct mmsghdr: a message header and the length received.
+type mmsghdr struct {
+	hdr unix.Msghdr
+	n   uint32
+}
+
+// batchSlot is the room each answer of a batch has in buf: a page, as
+// the kernel allots an answer that is not a dump.
+const batchSlot = 8 << 10
+
+func (c *nlConn) slot(k int) []byte { return c.buf[k*batchSlot : (k+1)*batchSlot] }
+
+// recvAll receives up to n datagrams, waiting for the first only.
+func (c *nlConn) recvAll(n int) (int, error) {
+	if len(c.buf) < n*batchSlot {
+		c.buf = make([]byte, n*batchSlot)
+	}
+	if len(c.msgs) < n {
+		c.msgs = make([]mmsghdr, n)
+		c.iovs = make([]unix.Iovec, n)
+	}
+	for k := range n {
+		c.iovs[k] = unix.Iovec{Base: &c.slot(k)[0]}
+		c.iovs[k].SetLen(batchSlot)
+		c.msgs[k] = mmsghdr{}
+		c.msgs[k].hdr.Iov = &c.iovs[k]
+		c.msgs[k].hdr.SetIovlen(1)
+	}
+	got, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(c.fd), uintptr(unsafe.Pointer(&c.msgs[0])), uintptr(n), unix.MSG_WAITFORONE, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	for k := range int(got) {
+		if c.msgs[k].hdr.Flags&unix.MSG_TRUNC != 0 {
+			return 0, errTruncated
+		}
+	}
+	return int(got), nil
+}
+
+// answers hands the answers in one datagram b to askAll's each, counting
+// them off left.
+func (c *nlConn) answers(b []byte, first uint32, n int, left *int, each func(i int, err error, typ uint16, msg []byte)) error {
+	for len(b) >= unix.SizeofNlMsghdr {
+		l := int(binary.NativeEndian.Uint32(b[0:]))
+		t := binary.NativeEndian.Uint16(b[4:])
+		seq := binary.NativeEndian.Uint32(b[8:])
+		if l < unix.SizeofNlMsghdr || l > len(b) {
+			return errTruncated
+		}
+		msg := b[unix.SizeofNlMsghdr:l]
+		b = b[min(len(b), nlmAlign(l)):]
+		i := seq - first // wraps with the sequence numbers
+		if i >= uint32(n) {
+			c.stray = c.stray || seq == 0
+			continue
+		}
+		*left--
+		if t == unix.NLMSG_ERROR {
+			var err error
+			if len(msg) < 4 {
+				err = errTruncated
+			} else if e := int32(binary.NativeEndian.Uint32(msg)); e != 0 {
+				err = unix.Errno(-e)
+			}
+			each(int(i), err, t, nil)
+			continue
+		}
+		each(int(i), nil, t, msg)
+	}
+	return nil
 }
 
 // get sends a request of type typ that is not a dump, and calls each with
