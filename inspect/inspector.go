@@ -72,6 +72,8 @@ type Inspector struct {
 	// fwRefs are the bridge's counter rules that reading found
 	// (readCounters asks for them alone while the generation holds).
 	fwRefs []ruleRef
+	// round counts the snapshots (1 at open).
+	round uint64
 }
 
 // New opens an Inspector on a glassbox sandbox: its init process (InitPID)
@@ -156,7 +158,8 @@ func open(fs FS, pid int, sb *state.Sandbox, store *state.Store) (*Inspector, er
 
 	var hostUTS, ownUTS uint64
 	c := &collector{buf: in.buf}
-	for _, n := range in.ns.read(c, time.Now()) {
+	in.round = 1
+	for _, n := range in.ns.read(c, time.Now(), settledness{round: in.round}) {
 		if n.Kind == "uts" {
 			hostUTS, ownUTS = n.HostInode, n.Inode
 		}
@@ -196,8 +199,11 @@ func (in *Inspector) Snapshot() (*Snapshot, error) {
 	}
 	c := &collector{buf: in.buf, errs: append([]string(nil), in.openErrs...)}
 
-	s.Namespaces = in.ns.read(c, s.Taken)
+	in.round++
+	// The processes first: their status tells the namespace reading which
+	// links it can spare (nsProc).
 	gone := in.readProcesses(c, s)
+	s.Namespaces = in.ns.read(c, s.Taken, in.settledness())
 	in.fsv.read(c, &s.Filesystem, s.Taken)
 	if in.sharing != nil {
 		in.sharing.count(s.Filesystem.Lowers)
@@ -217,11 +223,7 @@ func (in *Inspector) Snapshot() (*Snapshot, error) {
 	}
 	in.uts.read(c, &s.UTS, s.Taken)
 	if !gone {
-		workload := in.pid
-		if in.sb != nil && in.sb.WorkloadPID > 0 && in.container == nil {
-			workload = in.sb.WorkloadPID
-		}
-		s.Environ = in.env.read(in.fs, workload, c)
+		s.Environ = in.env.read(in.fs, in.workload(), c)
 	}
 
 	if in.prev != nil {
@@ -241,6 +243,15 @@ func (in *Inspector) Snapshot() (*Snapshot, error) {
 		return s, fmt.Errorf("%w: %d has exited", ErrNoProcess, in.pid)
 	}
 	return s, nil
+}
+
+// workload is the sandbox's workload process: the centre process unless
+// the record names another.
+func (in *Inspector) workload() int {
+	if in.sb != nil && in.sb.WorkloadPID > 0 && in.container == nil {
+		return in.sb.WorkloadPID
+	}
+	return in.pid
 }
 
 // Close releases every file descriptor and socket the Inspector holds.

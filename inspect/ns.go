@@ -43,10 +43,10 @@ func parseNSInode(b []byte) (uint64, error) {
 }
 
 // nsReader reads a process's namespace links against the host's, read
-// once: the host's PID 1 does not change namespaces. A process changes its
-// own only by setns(2)/unshare(2), which a sandbox's init does not do after
-// it starts; the links (ten readlinks, a fifth of a refresh's cost) are
-// re-read every slowRefresh rather than every refresh.
+// once: the host's PID 1 does not change namespaces. The links (ten
+// readlinks per process, a fifth of a full re-read) are re-read every
+// slowRefresh rather than every refresh, and even then not all of them
+// (see nsProc).
 type nsReader struct {
 	last  []Namespace
 	at    time.Time
@@ -56,14 +56,82 @@ type nsReader struct {
 	// work are the workload's links when it is not the centre process
 	// (the init): what the workload is in is what the sandbox is in.
 	work [len(nsKinds)]string
-	// dir and workDir hold /proc/PID/ns of the process and of the
-	// workload open: each link is then read with readlinkat(2) on its
-	// short name, without walking /proc to it again (-1: not open, read
-	// by path).
-	dir, workDir int
+	// proc and workProc are the centre process's and the workload's.
+	proc, workProc nsProc
 	// buf takes a link's target: a buffer of the reader's, because one on
 	// the stack escapes through the system call.
 	buf [64]byte
+}
+
+// Indexes in nsKinds of the two links nsProc treats apart.
+const (
+	nsPid  = 4
+	nsUser = 8
+)
+
+// nsProc reads one process's links. Of what the kernel lets a running
+// process do about its own namespaces, two rules spare most readlinks:
+//
+//   - Its pid namespace is fixed at fork (setns and unshare change only
+//     pid_for_children): the pid link is read once.
+//   - Moving into another namespace of any kind — setns(2), unshare(2) —
+//     needs CAP_SYS_ADMIN in the process's user namespace, except for
+//     entering or making another user namespace, from which it can never
+//     come back (going back needs CAP_SYS_ADMIN in the one it left, an
+//     ancestor). A process with no_new_privs set (for ever) and without
+//     CAP_SYS_ADMIN in its permitted set (which can then grow only through
+//     a new user namespace: exec grants nothing under no_new_privs, and no
+//     one can give capabilities to another process) is "settled": while
+//     its user link stays the one it was settled in, none of its links can
+//     have changed, and that one link is all a reading asks.
+//
+// A glassbox workload (docker's default capabilities, no_new_privs) is
+// settled; its init is not, and is read whole.
+type nsProc struct {
+	dir  int // /proc/PID/ns held open (-1: read by path)
+	ino  [len(nsKinds)]uint64
+	ok   [len(nsKinds)]bool
+	read uint64 // the Inspector's round (its snapshot count) of the last reading (0: none)
+	// user is the user link the process was proven settled in (0: not
+	// proven); left: it has been seen in another since, and is read
+	// whole from then on.
+	user uint64
+	left bool
+}
+
+// readProc reads p's links into p.ino and p.ok at round. settled says
+// what the process's status said of it at round statusRound (see nsProc).
+func (r *nsReader) readProc(c *collector, p *nsProc, paths *[len(nsKinds)]string, round uint64, settled bool, statusRound uint64) {
+	if p.user != 0 {
+		ino, ok := readNSLink(c, r.buf[:], p.dir, nsUser, paths[nsUser])
+		if ok && ino == p.user {
+			p.read = round
+			return
+		}
+		p.user, p.left = 0, true
+	}
+	prevUser, prevOK, prevRead := p.ino[nsUser], p.ok[nsUser], p.read
+	errs := len(c.errs)
+	any := false
+	for i := range nsKinds {
+		if i == nsPid && p.ok[i] {
+			continue // fixed at fork
+		}
+		p.ino[i], p.ok[i] = readNSLink(c, r.buf[:], p.dir, i, paths[i])
+		any = any || p.ok[i]
+	}
+	if !any {
+		p.ok[nsPid] = false // the process is gone: nothing is shown of it
+	}
+	p.read = round
+	// Settled from here on if the status that said so was read after the
+	// last reading, and the user link is the same at both readings: the
+	// process has not left that user namespace in between (it could not
+	// have come back), so the status spoke of it.
+	if settled && !p.left && prevRead != 0 && statusRound > prevRead && len(c.errs) == errs &&
+		prevOK && p.ok[nsUser] && prevUser == p.ino[nsUser] {
+		p.user = p.ino[nsUser]
+	}
 }
 
 // nsNames are nsKinds as C strings, for readlinkat(2) without converting
@@ -84,12 +152,12 @@ var nsNames = func() (out [len(nsKinds)][]byte) {
 // would fail the whole set on the first unreadable link, hence readlink
 // here.)
 func openNS(fs FS, pid, workload int) (*nsReader, []string) {
-	r := &nsReader{dir: openDir(fs.procPath(pid, "ns")), workDir: -1}
+	r := &nsReader{proc: nsProc{dir: openDir(fs.procPath(pid, "ns"))}, workProc: nsProc{dir: -1}}
 	if workload > 0 && workload != pid {
 		for i, k := range nsKinds {
 			r.work[i] = fs.procPath(workload, "ns", k)
 		}
-		r.workDir = openDir(fs.procPath(workload, "ns"))
+		r.workProc.dir = openDir(fs.procPath(workload, "ns"))
 	}
 	var errs []string
 	self := fs.ProcRoot + "/self"
@@ -116,19 +184,33 @@ func openNS(fs FS, pid, workload int) (*nsReader, []string) {
 	return r, errs
 }
 
-func (r *nsReader) read(c *collector, now time.Time) []Namespace {
+// settledness is what the processes' status readings say of the centre
+// process and of the workload (see nsProc), the round of each reading, and
+// the round of this snapshot.
+type settledness struct {
+	round                uint64
+	proc, work           bool
+	procRound, workRound uint64
+}
+
+func (r *nsReader) read(c *collector, now time.Time, st settledness) []Namespace {
 	if r.last != nil && now.Sub(r.at) < slowRefresh {
 		return r.last
 	}
+	errs := len(c.errs)
+	r.readProc(c, &r.proc, &r.paths, st.round, st.proc, st.procRound)
+	if r.work[0] != "" {
+		r.readProc(c, &r.workProc, &r.work, st.round, st.work, st.workRound)
+	}
 	out := make([]Namespace, 0, len(nsKinds))
 	for i, k := range nsKinds {
-		ino, ok := readNSLink(c, r.buf[:], r.dir, i, r.paths[i])
-		if !ok {
+		if !r.proc.ok[i] {
 			continue
 		}
+		ino := r.proc.ino[i]
 		n := Namespace{Kind: k, Inode: ino, HostInode: r.host[i], Source: r.paths[i], HostSource: r.hostP[i]}
 		if r.work[i] != "" {
-			if w, ok := readNSLink(c, r.buf[:], r.workDir, i, r.work[i]); ok && w != ino {
+			if w := r.workProc.ino[i]; r.workProc.ok[i] && w != ino {
 				n.InitInode, n.InitSource = ino, r.paths[i]
 				n.Inode, n.Source = w, r.work[i]
 			}
@@ -136,7 +218,7 @@ func (r *nsReader) read(c *collector, now time.Time) []Namespace {
 		n.Own = n.HostInode != 0 && n.Inode != n.HostInode
 		out = append(out, n)
 	}
-	if len(c.errs) == 0 {
+	if len(c.errs) == errs {
 		r.last, r.at = out, now
 	}
 	return out
@@ -188,10 +270,10 @@ func openDir(path string) int {
 }
 
 func (r *nsReader) close() {
-	for _, fd := range []int{r.dir, r.workDir} {
-		if fd >= 0 {
-			unix.Close(fd)
+	for _, p := range []*nsProc{&r.proc, &r.workProc} {
+		if p.dir >= 0 {
+			unix.Close(p.dir)
 		}
+		p.dir = -1
 	}
-	r.dir, r.workDir = -1, -1
 }

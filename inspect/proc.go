@@ -24,6 +24,9 @@ type procStatus struct {
 	UID, GID int
 	CapEff   uint64
 	hasCaps  bool
+	// capPrm is the permitted set (hasPrm: the line was there).
+	capPrm uint64
+	hasPrm bool
 	// Seccomp is the seccomp mode (0 none, 1 strict, 2 filter) and
 	// SeccompFilters the number of filters stacked (Linux 5.9+).
 	Seccomp        int
@@ -89,6 +92,12 @@ func parseStatus(b []byte, prevName string, prevNSpid []int) (procStatus, error)
 				return s, fmt.Errorf("CapEff %q: %w", val, errSyntax)
 			}
 			s.CapEff, s.hasCaps = n, true
+		case "CapPrm":
+			n, ok := parseHex(val)
+			if !ok {
+				return s, fmt.Errorf("CapPrm %q: %w", val, errSyntax)
+			}
+			s.capPrm, s.hasPrm = n, true
 		case "Seccomp":
 			n, _ := parseUint(val)
 			s.Seccomp = int(n)
@@ -230,4 +239,14 @@ func parsePids(b []byte, out []int) []int {
 		}
 	}
 	return out
+}
+
+// capSysAdmin is CAP_SYS_ADMIN's bit in a capability set.
+const capSysAdmin = 1 << 21
+
+// settled: the process can no longer move itself into other namespaces
+// without leaving its user namespace (see nsProc): no_new_privs is set,
+// and CAP_SYS_ADMIN is not in its permitted set.
+func (s procStatus) settled() bool {
+	return s.NoNewPrivs && s.hasPrm && s.capPrm&capSysAdmin == 0
 }

@@ -29,6 +29,9 @@ type procHandle struct {
 	// old, like the sandbox's other slow figures.
 	ident   procStatus
 	identAt time.Time
+	// identRound is the Inspector's round (snapshot count) ident was read
+	// at; readRound the last round the process was read alive.
+	identRound, readRound uint64
 }
 
 func openProc(fs FS, pid int) (*procHandle, error) {
@@ -57,7 +60,7 @@ func (h *procHandle) close() {
 
 // read fills a Process from the held files; gone=true when the process
 // has exited.
-func (h *procHandle) read(c *collector, now time.Time) (p Process, gone bool) {
+func (h *procHandle) read(c *collector, now time.Time, round uint64) (p Process, gone bool) {
 	b, err := h.stat.read(c.buf)
 	if err != nil {
 		if isGone(err) {
@@ -87,8 +90,9 @@ func (h *procHandle) read(c *collector, now time.Time) (p Process, gone bool) {
 			c.add(&pathError{op: "parse", path: h.status.path, err: err})
 			return p, false
 		}
-		h.ident, h.identAt = id, now
+		h.ident, h.identAt, h.identRound = id, now, round
 	}
+	h.readRound = round
 	id := h.ident
 	p = Process{
 		HostPID: h.pid, NSpid: id.NSpid, PPID: st.PPID, Command: id.Name, Args: h.args,
@@ -150,7 +154,7 @@ func (in *Inspector) readProcesses(c *collector, s *Snapshot) (gone bool) {
 			delete(in.procs, pid)
 			continue
 		}
-		p, g := h.read(c, s.Taken)
+		p, g := h.read(c, s.Taken, in.round)
 		if g {
 			if h == in.target {
 				gone = true
@@ -165,6 +169,22 @@ func (in *Inspector) readProcesses(c *collector, s *Snapshot) (gone bool) {
 	slices.SortFunc(s.Processes, func(a, b Process) int { return cmp.Compare(a.HostPID, b.HostPID) })
 	markJoined(s.Processes)
 	return gone
+}
+
+// settledness says, for the namespace reading, whether the centre process
+// and the workload were read alive this round with a status that says they
+// are settled (nsProc).
+func (in *Inspector) settledness() settledness {
+	st := settledness{round: in.round}
+	if h := in.target; h.readRound == in.round {
+		st.proc, st.procRound = h.ident.settled(), h.identRound
+	}
+	if w := in.workload(); w != in.pid {
+		if h := in.procs[w]; h != nil && h.readRound == in.round {
+			st.work, st.workRound = h.ident.settled(), h.identRound
+		}
+	}
+	return st
 }
 
 // markJoined marks the processes whose parent is not among the sandbox's

@@ -44,7 +44,7 @@ func TestProcReadStatusWhenNeeded(t *testing.T) {
 	c := &collector{buf: make([]byte, 64<<10)}
 	read := func(at time.Time) Process {
 		t.Helper()
-		p, gone := h.read(c, at)
+		p, gone := h.read(c, at, 1)
 		if gone || len(c.errs) > 0 {
 			t.Fatalf("read: gone %v, errors %v", gone, c.errs)
 		}
@@ -73,5 +73,27 @@ func TestProcReadStatusWhenNeeded(t *testing.T) {
 	write("status", strings.Replace(strings.Replace(string(status), "Name:\tcalculator", "Name:\tsh", 1), "Uid:\t0\t0", "Uid:\t0\t77", 1))
 	if p = read(t0.Add(slowRefresh + time.Second)); p.Command != "sh" || p.UID != 77 {
 		t.Errorf("after an exec: command %q uid %d, want sh and 77", p.Command, p.UID)
+	}
+}
+
+// settled needs no_new_privs and a permitted set without CAP_SYS_ADMIN.
+func TestStatusSettled(t *testing.T) {
+	for _, tc := range []struct {
+		status string
+		want   bool
+	}{
+		{"Name:\tcalculator\nNSpid:\t7\t1\nCapPrm:\t00000000a80425fb\nNoNewPrivs:\t1\n", true},
+		{"Name:\tcalculator\nNSpid:\t7\t1\nCapPrm:\t00000000a80425fb\nNoNewPrivs:\t0\n", false},
+		{"Name:\texe\nNSpid:\t7\t1\nCapPrm:\t000001fffeffffff\nNoNewPrivs:\t1\n", false},
+		{"Name:\texe\nNSpid:\t7\t1\nCapPrm:\t0000000000200000\nNoNewPrivs:\t1\n", false},
+		{"Name:\told\nNSpid:\t7\nNoNewPrivs:\t1\n", false}, // no CapPrm line: cannot tell
+	} {
+		s, err := parseStatus([]byte(tc.status), "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.settled() != tc.want {
+			t.Errorf("%q: settled %v", tc.status, s.settled())
+		}
 	}
 }

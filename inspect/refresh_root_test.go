@@ -1,9 +1,13 @@
 package inspect_test
 
 import (
+	"fmt"
 	"os/exec"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"glassbox/inspect"
 	"glassbox/sandbox/sandboxtest"
@@ -51,4 +55,98 @@ func TestRootHostnameChange(t *testing.T) {
 	hostname("inspect-renamed")
 	set("inspect-test")
 	hostname("inspect-test")
+}
+
+// TestRootSettledProcessLeavesItsNamespaces: a process that cannot move
+// itself between namespaces without a user namespace of its own (no
+// CAP_SYS_ADMIN, no_new_privs) has its links read again whole once it
+// does; a process with CAP_SYS_ADMIN has them read whole on every full
+// re-read. Either's move shows at the next one.
+func TestRootSettledProcessLeavesItsNamespaces(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	defer inspect.SetSlowRefresh(0)()
+	fs := hostFS(t)
+	for _, tc := range []struct {
+		name, prefix string
+		unshare      string
+	}{
+		{"settled", "setpriv --no-new-privs --inh-caps=-all --bounding-set=-all --reuid=65534 --regid=65534 --clear-groups", "unshare --user --uts"},
+		{"with CAP_SYS_ADMIN", "", "unshare --uts"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cg := newTestCgroup(t, fs, testMemLimit)
+			// The shell moves itself when told (SIGUSR1): exec keeps its PID.
+			inner := `trap 'exec ` + tc.unshare + ` sleep 300' USR1; echo ready; while :; do sleep 0.02; done`
+			script := `for f; do echo $$ > "$f"; done; exec ` + tc.prefix + ` sh -c "$0"`
+			cmd := exec.Command("sh", append([]string{"-c", script, inner}, cg.procs...)...)
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			if _, err := out.Read(make([]byte, 6)); err != nil {
+				t.Fatal(err)
+			}
+			pid := cmd.Process.Pid
+			in, err := inspect.ForPID(fs, pid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.Close()
+			check := func(when string) {
+				t.Helper()
+				s, err := in.Snapshot()
+				if err != nil {
+					t.Fatal(err)
+				}
+				seen := map[string]uint64{}
+				for _, n := range s.Namespaces {
+					seen[n.Kind] = n.Inode
+				}
+				for _, k := range []string{"user", "uts", "net", "pid"} {
+					want := nsInode(t, fmt.Sprintf("/proc/%d/ns/%s", pid, k))
+					if seen[k] != want {
+						t.Errorf("%s: %s namespace %d, the link says %d", when, k, seen[k], want)
+					}
+				}
+			}
+			for i := range 3 {
+				check(fmt.Sprintf("reading %d", i+1))
+			}
+			user := nsInode(t, fmt.Sprintf("/proc/%d/ns/user", pid))
+			uts := nsInode(t, fmt.Sprintf("/proc/%d/ns/uts", pid))
+			cmd.Process.Signal(syscall.SIGUSR1)
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				if nsInode(t, fmt.Sprintf("/proc/%d/ns/uts", pid)) != uts {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the process did not move to a new UTS namespace")
+				}
+			}
+			if tc.prefix == "" && nsInode(t, fmt.Sprintf("/proc/%d/ns/user", pid)) != user {
+				t.Fatal("the process with CAP_SYS_ADMIN left its user namespace: the case tests nothing")
+			}
+			check("after the move")
+			check("after the move, again")
+		})
+	}
+}
+
+// nsInode is the inode a namespace link names.
+func nsInode(t *testing.T, link string) uint64 {
+	t.Helper()
+	l := readlinkPath(t, link)
+	i := strings.Index(l, ":[")
+	if i < 0 {
+		t.Fatalf("%s: %q", link, l)
+	}
+	n, err := strconv.ParseUint(strings.TrimSuffix(l[i+2:], "]"), 10, 64)
+	if err != nil {
+		t.Fatalf("%s: %q", link, l)
+	}
+	return n
 }
