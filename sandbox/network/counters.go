@@ -53,10 +53,14 @@ func countBridge(bridge string) error {
 		if hasCounter(c, ch, bridge) {
 			continue
 		}
-		c.AddRule(&nftables.Rule{Table: t, Chain: ch,
+		// First in the chain, and ending its walk (an accept in one base
+		// chain does not skip the others): a packet between sandboxes
+		// is spared the rules below it, the forwarding guard's among
+		// them (hairpin.go).
+		c.InsertRule(&nftables.Rule{Table: t, Chain: ch,
 			Exprs: concat(matchIfname(expr.MetaKeyIIFNAME, bridge, true),
 				matchIfname(expr.MetaKeyOIFNAME, bridge, true),
-				[]expr.Any{&expr.Counter{}}),
+				[]expr.Any{&expr.Counter{}, &expr.Verdict{Kind: expr.VerdictAccept}}),
 			UserData: userdata.AppendString(nil, userdata.TypeComment, state.BridgeCounterComment(bridge)),
 		})
 	}

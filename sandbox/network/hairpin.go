@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/google/nftables"
@@ -30,8 +31,17 @@ import (
 // own table, a rule that drops every packet from the bridge that would be
 // forwarded to any other device:
 //
-//	chain forward_guard (filter, hook forward, priority filter)
+//	chain forward_seen (filter, hook forward, priority raw)
+//	  iifname BRIDGE oifname BRIDGE counter accept   (counters.go)
 //	  iifname BRIDGE oifname != BRIDGE counter drop
+//
+// The guard shares the chain that counts the bridge's packets before every
+// filter rather than hooking a chain of its own: each base chain on the
+// forward hook is one more walk for every packet a sandbox sends another,
+// and the counter rule's accept (which ends that chain's walk only) spares
+// those packets the guard's compare. An older glassbox kept the rule in a
+// chain forward_guard (priority filter); such a rule is still recognised,
+// and removed when the guard is made again or the bridge goes.
 //
 // The sandboxes gain no route to the outside world or to the host's other
 // networks: what they reach is what they reached before (the host, and
@@ -48,8 +58,8 @@ import (
 // IP forwarding).
 
 const (
-	forwardGuardChain = "forward_guard"
-	confDir           = "/proc/sys/net/ipv4/conf"
+	legacyForwardGuardChain = "forward_guard"
+	confDir                 = "/proc/sys/net/ipv4/conf"
 )
 
 func forwardGuardComment(bridge string) string {
@@ -111,10 +121,32 @@ func forwardBetweenSandboxes(bridge string) (bool, error) {
 	return true, nil
 }
 
+// forwardGuardChainOf is the chain the guard rule lives in: the counters'
+// forward_seen.
 func forwardGuardChainOf(t *nftables.Table) *nftables.Chain {
+	seen, _ := counterChains(t)
+	return seen
+}
+
+// legacyForwardGuardChainOf is where an older glassbox put the rule.
+func legacyForwardGuardChainOf(t *nftables.Table) *nftables.Chain {
 	policy := nftables.ChainPolicyAccept
-	return &nftables.Chain{Name: forwardGuardChain, Table: t, Type: nftables.ChainTypeFilter,
+	return &nftables.Chain{Name: legacyForwardGuardChain, Table: t, Type: nftables.ChainTypeFilter,
 		Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityFilter, Policy: &policy}
+}
+
+// dropLegacyGuard queues the deletion of an older glassbox's guard rule
+// for bridge, and of its chain once no rule is left in it, on c.
+func dropLegacyGuard(c *nftables.Conn, t *nftables.Table, bridge string) bool {
+	ch := legacyForwardGuardChainOf(t)
+	r := forwardGuardRule(c, ch, bridge)
+	if r == nil || c.DelRule(r) != nil {
+		return false
+	}
+	if rules, err := c.GetRules(t, ch); err == nil && len(rules) == 1 {
+		c.DelChain(ch) // the last bridge's: no hook left behind
+	}
+	return true
 }
 
 func forwardGuardRule(c *nftables.Conn, ch *nftables.Chain, bridge string) *nftables.Rule {
@@ -149,12 +181,18 @@ func ensureForwardGuard(bridge string) (bool, error) {
 	}
 	c.AddTable(t)
 	c.AddChain(ch)
+	// Appended: after the bridge's counter rule, which countBridge puts
+	// first. The rule compares oifname all the same, so that its meaning
+	// does not hang on the order.
 	c.AddRule(&nftables.Rule{Table: t, Chain: ch,
 		Exprs: concat(matchIfname(expr.MetaKeyIIFNAME, bridge, true),
 			matchIfname(expr.MetaKeyOIFNAME, bridge, false),
 			[]expr.Any{&expr.Counter{}, &expr.Verdict{Kind: expr.VerdictDrop}}),
 		UserData: userdata.AppendString(nil, userdata.TypeComment, forwardGuardComment(bridge)),
 	})
+	// An older glassbox's rule goes in the same transaction: the bridge is
+	// never without a guard, and never with two.
+	dropLegacyGuard(c, t, bridge)
 	if err := c.Flush(); err != nil {
 		return false, fmt.Errorf("guard forwarding on %s (nftables): %w", bridge, err)
 	}
@@ -171,16 +209,16 @@ func forgetForwardGuard(bridge string) error {
 	if err != nil {
 		return err
 	}
-	ch := forwardGuardChainOf(&nftables.Table{Name: state.HostTable, Family: nftables.TableFamilyIPv4})
-	r := forwardGuardRule(c, ch, bridge)
-	if r == nil {
+	t := &nftables.Table{Name: state.HostTable, Family: nftables.TableFamilyIPv4}
+	found := dropLegacyGuard(c, t, bridge)
+	if r := forwardGuardRule(c, forwardGuardChainOf(t), bridge); r != nil {
+		if err := c.DelRule(r); err != nil {
+			return err
+		}
+		found = true
+	}
+	if !found {
 		return nil
-	}
-	if err := c.DelRule(r); err != nil {
-		return err
-	}
-	if rules, err := c.GetRules(ch.Table, ch); err == nil && len(rules) == 1 {
-		c.DelChain(ch) // the last bridge's: no hook left behind
 	}
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("remove the forwarding guard of %s (nftables): %w", bridge, err)
@@ -197,16 +235,18 @@ func guardedBridges() []string {
 	if err != nil {
 		return nil
 	}
-	ch := forwardGuardChainOf(&nftables.Table{Name: state.HostTable, Family: nftables.TableFamilyIPv4})
-	rules, err := c.GetRules(ch.Table, ch)
-	if err != nil {
-		return nil
-	}
+	t := &nftables.Table{Name: state.HostTable, Family: nftables.TableFamilyIPv4}
 	var out []string
-	for _, r := range rules {
-		if s, ok := userdata.GetString(r.UserData, userdata.TypeComment); ok {
-			if b, ok := bridgeOfForwardGuard(s); ok {
-				out = append(out, b)
+	for _, ch := range []*nftables.Chain{forwardGuardChainOf(t), legacyForwardGuardChainOf(t)} {
+		rules, err := c.GetRules(t, ch)
+		if err != nil {
+			continue
+		}
+		for _, r := range rules {
+			if s, ok := userdata.GetString(r.UserData, userdata.TypeComment); ok {
+				if b, ok := bridgeOfForwardGuard(s); ok && !slices.Contains(out, b) {
+					out = append(out, b)
+				}
 			}
 		}
 	}
