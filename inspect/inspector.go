@@ -221,6 +221,7 @@ func (in *Inspector) Snapshot() (*Snapshot, error) {
 			s.Network.Firewall = in.firewall(n, s.Taken)
 		}
 	}
+	in.uts.follow(in.ns, in.fs, in.pid)
 	in.uts.read(c, &s.UTS, s.Taken)
 	if !gone {
 		s.Environ = in.env.read(in.fs, in.workload(), c)

@@ -184,6 +184,31 @@ func openNS(fs FS, pid, workload int) (*nsReader, []string) {
 	return r, errs
 }
 
+// nsUTS is the index of the uts link in nsKinds.
+const nsUTS = 9
+
+// utsInode is the centre process's UTS namespace as last read (0: not read).
+func (r *nsReader) utsInode() uint64 {
+	if !r.proc.ok[nsUTS] {
+		return 0
+	}
+	return r.proc.ino[nsUTS]
+}
+
+// openUTS opens the centre process's UTS namespace file in the held
+// directory: the process it was opened for, or an error.
+func (r *nsReader) openUTS(path string) (*heldFile, error) {
+	if r.proc.dir < 0 {
+		return openHeld(path)
+	}
+	fd, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(r.proc.dir), uintptr(unsafe.Pointer(&nsNames[nsUTS][0])),
+		unix.O_RDONLY|unix.O_CLOEXEC, 0, 0, 0)
+	if e != 0 {
+		return nil, &pathError{op: "open", path: path, err: e}
+	}
+	return &heldFile{path: path, fd: int(fd), dir: -1}, nil
+}
+
 // settledness is what the processes' status readings say of the centre
 // process and of the workload (see nsProc), the round of each reading, and
 // the round of this snapshot.

@@ -57,6 +57,58 @@ func TestRootHostnameChange(t *testing.T) {
 	hostname("inspect-test")
 }
 
+// TestRootHostnameAfterMove: a process that moves to another UTS namespace
+// has the hostname of that one shown, from the next full re-read on.
+func TestRootHostnameAfterMove(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	defer inspect.SetSlowRefresh(0)()
+	fs := hostFS(t)
+	cg := newTestCgroup(t, fs, testMemLimit)
+	inner := `trap 'exec unshare --uts sh -c "hostname inspect-moved && exec sleep 300"' USR1; hostname inspect-first; echo ready; while :; do sleep 0.02; done`
+	script := `for f; do echo $$ > "$f"; done; exec unshare --uts sh -c "$0"`
+	cmd := exec.Command("sh", append([]string{"-c", script, inner}, cg.procs...)...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if _, err := out.Read(make([]byte, 6)); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	in, err := inspect.ForPID(fs, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	hostname := func(want string) {
+		t.Helper()
+		s, err := in.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.UTS.Hostname != want {
+			t.Errorf("uts %+v, want hostname %q inside", s.UTS, want)
+		}
+	}
+	hostname("inspect-first")
+	uts := nsInode(t, fmt.Sprintf("/proc/%d/ns/uts", pid))
+	cmd.Process.Signal(syscall.SIGUSR1)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if b, _ := exec.Command("nsenter", "-t", strconv.Itoa(pid), "-u", "hostname").Output(); nsInode(t, fmt.Sprintf("/proc/%d/ns/uts", pid)) != uts && strings.TrimSpace(string(b)) == "inspect-moved" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the process did not move to a new UTS namespace")
+		}
+	}
+	hostname("inspect-moved")
+	hostname("inspect-moved")
+}
+
 // TestRootSettledProcessLeavesItsNamespaces: a process that cannot move
 // itself between namespaces without a user namespace of its own (no
 // CAP_SYS_ADMIN, no_new_privs) has its links read again whole once it

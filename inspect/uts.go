@@ -45,10 +45,14 @@ type utsReader struct {
 	// read (the poll signalled, or a read failed): both are asked again.
 	stale    bool
 	lookedAt time.Time // the last look by time, without a poll
+	// targetIno is the namespace target holds, hostIno the host's: the
+	// process may move to another (see follow).
+	targetIno, hostIno uint64
 }
 
 func openUTS(fs FS, pid int, hasRecord bool, recordHostname string, targetIno, hostIno uint64) (*utsReader, []string) {
-	r := &utsReader{fallback: recordHostname, hasRecord: hasRecord, live: fs.live, sameAsHost: targetIno != 0 && targetIno == hostIno}
+	r := &utsReader{fallback: recordHostname, hasRecord: hasRecord, live: fs.live, sameAsHost: targetIno != 0 && targetIno == hostIno,
+		targetIno: targetIno, hostIno: hostIno}
 	var errs []string
 	var err error
 	r.hostname, err = openHeld(fs.ProcRoot + "/sys/kernel/hostname")
@@ -68,8 +72,45 @@ func openUTS(fs FS, pid int, hasRecord bool, recordHostname string, targetIno, h
 		} else if r.self, err = openHeld("/proc/thread-self/ns/uts"); err != nil {
 			errs = append(errs, err.Error())
 		}
+		r.targetIno = nsFileInode(r.target, targetIno)
 	}
 	return r, errs
+}
+
+// nsFileInode is the inode of the namespace an open namespace file is
+// (its own inode), or def when it cannot be told.
+func nsFileInode(f *heldFile, def uint64) uint64 {
+	var st unix.Stat_t
+	if f == nil || unix.Fstat(f.fd, &st) != nil {
+		return def
+	}
+	return st.Ino
+}
+
+// follow keeps the reader on the UTS namespace the process is in now (its
+// link as ns last read it): a process that moved to another (setns,
+// unshare) has its hostname asked there. The namespace file held is the
+// namespace itself, not the process's link, and would not follow it.
+func (r *utsReader) follow(ns *nsReader, fs FS, pid int) {
+	ino := ns.utsInode()
+	if !r.live || ino == 0 || ino == r.targetIno {
+		return
+	}
+	r.sameAsHost = ino == r.hostIno
+	r.stale = true
+	r.target.close()
+	r.target, r.targetIno = nil, ino
+	if r.sameAsHost {
+		return
+	}
+	f, err := ns.openUTS(fs.procPath(pid, "ns", "uts"))
+	if err != nil {
+		return // the fallback says what is known
+	}
+	r.target, r.targetIno = f, nsFileInode(f, ino)
+	if r.self == nil {
+		r.self, _ = openHeld("/proc/thread-self/ns/uts")
+	}
 }
 
 func (r *utsReader) close() {
