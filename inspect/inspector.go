@@ -14,13 +14,14 @@ import (
 )
 
 // slowRefresh is how often the figures that (almost) never change while a
-// sandbox lives are re-read: its namespaces, the hostname inside, its cgroup
-// limits (memory, CPU quota, pids), each process's identity (status) and
-// the host's firewall. The mount table, and the interfaces' flags, MACs and
-// addresses, are re-read when the kernel signals a change (checked on each
-// snapshot); without such signals, the interfaces every slowRefresh.
-// Everything else — every counter, process, mount and the writable layer —
-// is read on each snapshot.
+// sandbox lives are re-read: its namespaces (of a process that cannot move
+// itself, the user link alone: see nsProc), its cgroup limits (memory, CPU
+// quota, pids), each process's identity (status) and the host's firewall
+// (its counters alone while the ruleset's generation holds). The mount
+// table, both hostnames, and the interfaces' flags, MACs and addresses, are
+// re-read when the kernel signals a change (checked on each snapshot);
+// without such signals, every slowRefresh. Everything else — every counter,
+// process, mount and the writable layer — is read on each snapshot.
 var slowRefresh = 5 * time.Second
 
 // Inspector takes repeated snapshots of one sandbox or process. It keeps the
