@@ -116,6 +116,12 @@ type Hooks struct {
 	// network (network.Attach with sb.InitPID) and fill sb.Network, which
 	// is then saved. An error aborts the start and rolls everything back.
 	OnCreated func(sb *state.Sandbox) error
+	// Meanwhile runs once the init has been told to go on (after
+	// OnCreated), while it pivots into the root and starts the workload:
+	// the caller's own bookkeeping that must be done before Start returns
+	// but need not hold the workload back. An error aborts the start and
+	// rolls everything back.
+	Meanwhile func() error
 	// OnDestroy runs in Destroy and Cleanup before the state is removed,
 	// e.g. network.Detach. Its error is reported, cleanup goes on.
 	OnDestroy func(sb *state.Sandbox) error

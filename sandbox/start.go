@@ -43,7 +43,9 @@ import (
 //	      the init builds the root                 sys, cgroupfs ro, tmp, /etc binds, masks,
 //	                                               read-only paths (--read-only: /run tmpfs, the
 //	                                               root remounted ro); lo up; sethostname
-//	5     write 'g' (with the spec if no hook)     read 'g'; pivot_root; detach the old root           fd 3 →
+//	5     write 'g' (with the spec if no hook);    read 'g'; pivot_root; detach the old root           fd 3 →
+//	      meanwhile write the process record
+//	      (exec's) and run Hooks.Meanwhile
 //	5'    -t: hand the master to Stdio.Terminal    open a pty of the sandbox's devpts, send its        ← fd 3
 //	                                               master ({"kind":"pty"} + SCM_RIGHTS); the
 //	                                               workload takes the other side as its
@@ -144,9 +146,6 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 	if err == nil {
 		spec, err = c.spec(etc, stdio)
 	}
-	if err == nil {
-		err = writeProcess(store, cfg.ID, c.proc)
-	}
 	if lerr := <-launched; err == nil {
 		err = lerr
 	}
@@ -167,6 +166,17 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 		}
 		if _, err := c.conn.Write([]byte{nsinit.Go}); err != nil {
 			return nil, fmt.Errorf("tell the init to go on: %w", err)
+		}
+	}
+	// What exec reads, and the caller's own files, are written while the
+	// init pivots and starts the workload: the start does not wait for
+	// them, Start's return does.
+	if err := writeProcess(store, cfg.ID, c.proc); err != nil {
+		return nil, err
+	}
+	if cfg.Hooks.Meanwhile != nil {
+		if err := cfg.Hooks.Meanwhile(); err != nil {
+			return nil, err
 		}
 	}
 	if err := c.awaitStarted(stdio); err != nil {

@@ -206,6 +206,10 @@ const SupervisorDelayEnv = "GLASSBOX_TEST_SUPERVISOR_DELAY"
 // between the two, stretched, for tests of what waits for a supervisor.
 const SupervisorExitDelayEnv = "GLASSBOX_TEST_SUPERVISOR_EXIT_DELAY"
 
+// supervisorLog names the supervisor's own output (stdout and stderr) in
+// the sandbox's state directory: named by its creator before the handoff.
+const supervisorLog = "supervisor.log"
+
 // ReadyFD is the supervisor's inherited descriptor (exec.Cmd.ExtraFiles):
 // its end of a socket to the process that started it. The handoff comes
 // in on it (the sandbox's id, with the sandbox's lock as SCM_RIGHTS, held
@@ -302,7 +306,7 @@ func (p *supervisorProc) abandon() {
 // spawn starts the supervisor of sandbox id, hands it the sandbox and its
 // lock and waits for its word that the sandbox runs (see handoff).
 func (e *Engine) spawn(id string, l *state.Lock) error {
-	path := e.store.Path(id, "supervisor.log")
+	path := e.store.Path(id, supervisorLog)
 	log, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("start the supervisor: %w", err)
@@ -323,7 +327,7 @@ func (e *Engine) spawn(id string, l *state.Lock) error {
 func (p *supervisorProc) handoff(e *Engine, id string, l *state.Lock) error {
 	defer p.conn.Close()
 	if p.path == "" {
-		path := e.store.Path(id, "supervisor.log")
+		path := e.store.Path(id, supervisorLog)
 		err := unix.Linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", p.log.Fd()), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
 		if err != nil {
 			p.abandon()

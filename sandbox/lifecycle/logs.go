@@ -35,22 +35,46 @@ type logSink struct {
 	mu   sync.Mutex
 	path string
 	cfg  LogConfig
-	f    *os.File
-	size int64 // of f
+	f    *os.File // nil until open
+	size int64    // of f
 	now  func() time.Time
 	buf  []byte
+	// pending are the entries written before open: the supervisor opens
+	// its log while the first start's init builds the root, and the
+	// workload may speak first.
+	pending []byte
+}
+
+// newLog returns a sink on path that keeps what it is given in memory
+// until open.
+func newLog(path string, cfg LogConfig) *logSink {
+	return &logSink{path: path, cfg: cfg.withDefaults(), now: time.Now}
 }
 
 func openLog(path string, cfg LogConfig) (*logSink, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	s := newLog(path, cfg)
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// open opens (or creates) the log file and writes what came before.
+func (s *logSink) open() error {
+	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("open log %s: %w", path, err)
+		return fmt.Errorf("open log %s: %w", s.path, err)
 	}
 	var size int64
 	if fi, err := f.Stat(); err == nil {
 		size = fi.Size()
 	}
-	return &logSink{path: path, cfg: cfg.withDefaults(), f: f, size: size, now: time.Now}, nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.f, s.size = f, size
+	s.flush(s.pending)
+	s.pending = nil
+	return nil
 }
 
 func (s *logSink) write(stream, line string) {
@@ -84,7 +108,7 @@ func (s *logSink) writeLines(stream string, lines [][]byte) {
 		// An entry that would take the file past max-size starts the next
 		// file (one pipe read holds up to 64 KiB of short lines, several
 		// times that as JSON): the newest entry is never rotated away.
-		if s.size+int64(len(buf)-start) > s.cfg.MaxSize && s.size+int64(entry-start) > 0 {
+		if s.f != nil && s.size+int64(len(buf)-start) > s.cfg.MaxSize && s.size+int64(entry-start) > 0 {
 			s.flush(buf[start:entry])
 			s.rotate()
 			start = entry
@@ -97,7 +121,11 @@ func (s *logSink) writeLines(stream string, lines [][]byte) {
 }
 
 func (s *logSink) flush(entries []byte) {
-	if len(entries) > 0 {
+	switch {
+	case len(entries) == 0:
+	case s.f == nil:
+		s.pending = append(s.pending, entries...)
+	default:
 		n, _ := s.f.Write(entries)
 		s.size += int64(n)
 	}
@@ -151,7 +179,14 @@ func (s *logSink) note(format string, args ...any) {
 	s.write(state.NoteStream, fmt.Sprintf(format, args...))
 }
 
-func (s *logSink) Close() error { return s.f.Close() }
+func (s *logSink) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f == nil {
+		return nil
+	}
+	return s.f.Close()
+}
 
 // stream returns an io.Writer for one of the workload's streams: it cuts
 // what it is given into lines and writes each as an entry.

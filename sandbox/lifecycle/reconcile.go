@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"glassbox/sandbox/network"
@@ -97,12 +98,16 @@ func (e *Engine) reconcileLocked(sb *state.Sandbox) *state.Sandbox {
 
 // neverStarted is the exit of a sandbox whose start never finished: its
 // record still says created. Who was starting it is the supervisor when
-// one wrote its file, else the process that reserved the record (glassbox
-// run, or the UI) — not a supervisor.
+// one wrote its file, or was handed the sandbox (its log is named then;
+// it writes its file while the first start is under way), else the
+// process that reserved the record (glassbox run, or the UI) — not a
+// supervisor.
 func (e *Engine) neverStarted(sb *state.Sandbox) *state.Exit {
 	who := fmt.Sprintf("the glassbox command starting it (pid %d) ended before it started the sandbox's supervisor", sb.SupervisorPID)
 	if p, err := readProcess(e.store.Path(sb.ID, supervisorFile)); err == nil {
 		who = fmt.Sprintf("its supervisor (pid %d) ended before the workload ran", p.PID)
+	} else if _, err := os.Stat(e.store.Path(sb.ID, supervisorLog)); err == nil && sb.Detached {
+		who = "its supervisor ended before the workload ran"
 	} else if !sb.Detached {
 		who = fmt.Sprintf("its glassbox run (pid %d) ended before the workload ran", sb.SupervisorPID)
 	}

@@ -126,10 +126,16 @@ func TestReconcileNeverStarted(t *testing.T) {
 	e.store.Save(&state.Sandbox{ID: "bbbbbbbbbbbb", Name: "supervisor-died", Status: state.Created, Detached: true,
 		SupervisorPID: dead, Created: time.Now().Add(-time.Minute)})
 	writeProcess(e.store.Path("bbbbbbbbbbbb", supervisorFile), Process{PID: dead - 1, StartTicks: 1})
+	// Its supervisor was handed it (the log is named) and died before it
+	// wrote its file.
+	e.store.Save(&state.Sandbox{ID: "cccccccccccc", Name: "handed-off", Status: state.Created, Detached: true,
+		SupervisorPID: dead, Created: time.Now().Add(-time.Minute)})
+	os.WriteFile(e.store.Path("cccccccccccc", supervisorLog), nil, 0o600)
 
 	for _, tc := range []struct{ name, who string }{
 		{"cli-died", fmt.Sprintf("the glassbox command starting it (pid %d) ended before it started the sandbox's supervisor", dead)},
 		{"supervisor-died", fmt.Sprintf("its supervisor (pid %d) ended before the workload ran", dead-1)},
+		{"handed-off", "its supervisor ended before the workload ran"},
 	} {
 		sb, err := e.Get(tc.name)
 		if err != nil {

@@ -137,31 +137,41 @@ func supervise(roots state.Roots, id string, lockFile *os.File, started func(err
 	if sb, err := store.Load(id); err == nil {
 		s.restarts = sb.RestartCount
 	}
-	if err := writeProcess(store.Path(id, supervisorFile), self); err != nil {
-		return fmt.Errorf("record the supervisor: %w", err)
-	}
 	// The last act of a supervisor that exits by itself: from now on
-	// nobody owns the sandbox (see Engine.ownerAlive).
+	// nobody owns the sandbox (see Engine.ownerAlive). (Until its file is
+	// written the sandbox's lock, held since the handoff, says so.)
 	defer os.Remove(store.Path(id, supervisorFile))
-	s.log, err = openLog(store.Path(id, logFile), sp.Log)
-	if err != nil {
-		return err
-	}
+	s.log = newLog(store.Path(id, logFile), sp.Log)
 	defer s.log.Close()
 
+	// The log file, the supervisor's file and its control socket are made
+	// while the first start's init builds the root (Hooks.Meanwhile): the
+	// workload does not wait for them, the ready word does.
 	sock := store.Path(id, controlSocket)
-	os.Remove(sock) // a crashed supervisor's
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", sock, err)
-	}
+	var l net.Listener
 	var conns sync.WaitGroup
-	go s.serve(l, &conns)
 	defer func() {
-		l.Close()
-		os.Remove(sock)
-		waitTimeout(&conns, 5*time.Second)
+		if l != nil {
+			l.Close()
+			os.Remove(sock)
+			waitTimeout(&conns, 5*time.Second)
+		}
 	}()
+	s.cfg.Hooks.Meanwhile = func() error {
+		if err := s.log.open(); err != nil {
+			return err
+		}
+		if err := writeProcess(store.Path(id, supervisorFile), self); err != nil {
+			return fmt.Errorf("record the supervisor: %w", err)
+		}
+		os.Remove(sock) // a crashed supervisor's
+		var err error
+		if l, err = net.Listen("unix", sock); err != nil {
+			return fmt.Errorf("listen on %s: %w", sock, err)
+		}
+		go s.serve(l, &conns)
+		return nil
+	}
 
 	// SIGTERM or SIGINT to the supervisor itself (a shutdown of the host,
 	// or a person) stops the sandbox as `glassbox stop` would, rather than
@@ -176,7 +186,9 @@ func supervise(roots state.Roots, id string, lockFile *os.File, started func(err
 	}()
 
 	// The first start: its failure is the run's failure, and leaves nothing.
-	if err := s.start(); err != nil {
+	err = s.start()
+	s.cfg.Hooks.Meanwhile = nil // made once; restarts find them
+	if err != nil {
 		s.finish(nil)
 		return err
 	}

@@ -49,6 +49,12 @@ type fakeContainer struct {
 }
 
 func (f *fakeRuntime) start(cfg *sandbox.Config, stdout, stderr io.Writer) (container, error) {
+	// As sandbox.Start: the caller's bookkeeping runs before the start returns.
+	if cfg.Hooks.Meanwhile != nil {
+		if err := cfg.Hooks.Meanwhile(); err != nil {
+			return nil, err
+		}
+	}
 	_, err := os.Stat(state.NewStore(cfg.Roots).Path(cfg.ID, releasedFile))
 	f.mu.Lock()
 	n := f.starts
