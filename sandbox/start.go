@@ -27,7 +27,8 @@ import (
 //	----  ---------------------------------------  --------------------------------------------------  -----------
 //	1     validate (the command and the user are   –                                                   state dir
 //	      looked up in the layers); record
-//	      "created"; socket
+//	      "created" (unless the caller has);
+//	      socket
 //	2     create the cgroup, then clone+exec       born PID 1 in new pid/mnt/uts/ipc/net namespaces    clone flags
 //	      /proc/self/exe sandbox-init init|noinit  (and, with cgroup.Starter, in its cgroup); an ELF
 //	      with CLONE_NEW{PID,NS,UTS,IPC,NET}       constructor takes over before the Go runtime
@@ -100,12 +101,14 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 			return nil, fmt.Errorf("start sandbox %s: %w", cfg.ID, err)
 		}
 	}
-	if err := checkName(store, cfg.ID, name); err != nil {
-		ownLock.Remove()
-		return nil, err
+	sb, reserved := baseRecord(store, cfg.ID, name)
+	if !reserved {
+		if err := checkName(store, cfg.ID, name); err != nil {
+			ownLock.Remove()
+			return nil, err
+		}
 	}
 	dir := filepath.Join(cfg.Roots.ContainersDir(), cfg.ID)
-	sb := baseRecord(store, cfg.ID)
 	sb.ID, sb.Name, sb.Image, sb.Args, sb.Env, sb.ImageEnv = cfg.ID, name, cfg.Image, cfg.Args, cfg.Env, cfg.ImageEnv
 	sb.Hostname, sb.Status, sb.SupervisorPID = cfg.Hostname, state.Created, os.Getpid()
 	sb.Namespaces, sb.UserNS = namespaces(cfg), cfg.UserNS
@@ -127,9 +130,12 @@ func Start(cfg *Config, stdio Stdio) (_ *Container, err error) {
 		}
 	}()
 	// The record comes first: if glassbox dies from here on, Cleanup finds
-	// everything below from it.
-	if err := store.Save(sb); err != nil {
-		return nil, err
+	// everything below from it (by the id: see cleanup). A record the
+	// caller reserved says so already.
+	if !reserved {
+		if err := store.Save(sb); err != nil {
+			return nil, err
+		}
 	}
 	// The init's start overlaps the set-up instead of adding to it (see
 	// startOverlap): its cgroup is made and it is cloned into its

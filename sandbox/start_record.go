@@ -14,12 +14,16 @@ import (
 
 // baseRecord is the sandbox's existing record when a caller (the lifecycle
 // engine) reserved the id and name already — its own fields (restart
-// policy, ports, log path, …) are kept — or a new one.
-func baseRecord(store *state.Store, id string) *state.Sandbox {
+// policy, ports, log path, …) are kept — or a new one. reserved: the
+// record on disk is that reservation, a sandbox created under name and
+// not started yet (Engine.create checked the name, under the lock of all
+// names, and wrote it): it need not be checked or written again before
+// the start. A record of an earlier run (exited) is not one.
+func baseRecord(store *state.Store, id, name string) (sb *state.Sandbox, reserved bool) {
 	if sb, err := store.Load(id); err == nil {
-		return sb
+		return sb, sb.Status == state.Created && sb.Name == name && sb.ID == id
 	}
-	return &state.Sandbox{}
+	return &state.Sandbox{}, false
 }
 
 // namespaces are the kinds of namespace the sandbox gets of its own.

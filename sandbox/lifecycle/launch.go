@@ -68,7 +68,9 @@ func (e *Engine) create(sp *Spec) (*state.Sandbox, *state.Lock, error) {
 		StopTimeout:   sp.StopTimeout,
 		Detached:      true,
 		Created:       time.Now(),
-		Network:       state.Network{Ports: sp.Ports},
+		// The mode too: if its supervisor dies before it records the
+		// running sandbox, this is what release detaches by.
+		Network: state.Network{Mode: sp.Config.Network, Ports: sp.Ports},
 	}
 	if err := e.store.Save(sb); err != nil {
 		l.Remove()
