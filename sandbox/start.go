@@ -250,7 +250,7 @@ func (c *Container) prepare() (map[string]string, error) {
 	if err := makeDirs(c.sb, c.cfg.UserNS); err != nil {
 		return nil, err
 	}
-	return etcFiles(filepath.Join(c.dir, "etc"), c.cfg.Hostname, c.cfg.Network)
+	return etcFiles(c.dir, c.cfg.Hostname, c.cfg.Network)
 }
 
 // spec is what the init carries out: the root filesystem's plan and the
