@@ -7,8 +7,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"glassbox/sandbox/sandboxtest"
 	"glassbox/sandbox/state"
@@ -184,5 +186,61 @@ func TestSecurityDetached(t *testing.T) {
 	sec := sb.Security
 	if !sec.ReadOnly || sec.Seccomp != "unconfined" || slices.Contains(sec.Caps, "CAP_CHOWN") || !slices.Contains(sec.Caps, "CAP_KILL") {
 		t.Errorf("the record's security: %+v", sec)
+	}
+}
+
+// Once the workload has started, the init keeps CAP_KILL alone (bounding
+// set too) with no_new_privs, and still passes a stop's SIGTERM to a
+// workload of another user, which needs that capability.
+func TestInitKeepsOnlyKill(t *testing.T) {
+	sandboxtest.RequireRoot(t)
+	roots := sandboxtest.TempRoots(t)
+	bin := sandboxtest.Binary(t)
+	out, err := exec.Command(bin, "run", "-d", "--network", "none", "--name", "init-kill", "--user", "1000",
+		"busybox", "sh", "-c", "trap 'exit 7' TERM; while :; do sleep 0.1; done").CombinedOutput()
+	if err != nil {
+		t.Fatalf("run -d: %v: %s", err, out)
+	}
+	defer func() {
+		exec.Command(bin, "rm", "-f", "init-kill").Run()
+		assertNothingLeft(t, roots)
+	}()
+	store := state.NewStore(roots)
+	sb, err := store.Resolve("init-kill")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sb.InitPID == sb.WorkloadPID {
+		t.Fatalf("the init is the workload (PID %d): run without glassbox's init", sb.InitPID)
+	}
+	for key, want := range map[string]string{"CapEff": "0000000000000020", "CapPrm": "0000000000000020",
+		"CapBnd": "0000000000000020", "CapInh": "0000000000000000", "NoNewPrivs": "1"} {
+		if got := statusField(t, sb.InitPID, key); got != want {
+			t.Errorf("%s of the init: %s, want %s", key, got, want)
+		}
+	}
+	if got := statusField(t, sb.WorkloadPID, "Uid"); !strings.HasPrefix(got, "1000") {
+		t.Fatalf("the workload's Uid: %q, want 1000", got)
+	}
+	// The shell's trap is set once SigCgt has SIGTERM's bit (15 → 1<<14).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mask, _ := strconv.ParseUint(statusField(t, sb.WorkloadPID, "SigCgt"), 16, 64)
+		if mask&(1<<14) != 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the workload never set its trap on SIGTERM")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if out, err := exec.Command(bin, "stop", "-t", "10", "init-kill").CombinedOutput(); err != nil {
+		t.Fatalf("stop: %v: %s", err, out)
+	}
+	if sb, err = store.Resolve("init-kill"); err != nil {
+		t.Fatal(err)
+	}
+	if sb.Status != state.Exited || sb.Exit == nil || sb.Exit.Code != 7 {
+		t.Errorf("after stop: %s, %v; want exited with the trap's 7 (the init passed SIGTERM on)", sb.Status, sb.Exit)
 	}
 }

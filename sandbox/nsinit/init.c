@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -249,6 +251,21 @@ static void gb_init_main(int init_mode) {
 	do { n = read(errp[0], msg, sizeof msg - 1); } while (n < 0 && errno == EINTR);
 	if (n > 0) gb_fail("%s", msg); // the workload could not exec
 	close(errp[0]);
+	// From here the init only waits for signals, passes them on and reaps:
+	// it keeps CAP_KILL (the workload may run as another user) and sheds
+	// the rest, bounding set included, with no_new_privs, so it can no
+	// longer move itself into other namespaces (inspect then reads one of
+	// its namespace links instead of nine). With fewer capabilities than
+	// the workload, the init would be the workload's to ptrace — and with
+	// it the socket to the supervisor — were it still dumpable: a
+	// non-dumpable process needs CAP_SYS_PTRACE over it, which no sandbox
+	// process has by default.
+	const char *e = gb_drop_caps(1ULL << CAP_KILL, last);
+	if (!e && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) e = "make the init undumpable";
+	if (e) {
+		kill(pid, SIGKILL);
+		gb_fail("init: %s: %s", e, strerror(errno));
+	}
 
 	char line[128];
 	snprintf(line, sizeof line, "{\"kind\":\"started\",\"pid\":%d}\n", pid);

@@ -119,7 +119,7 @@ func main() {
 	}())
 	report("ptrace a host process", "ptrace(ATTACH, host pid)", ptraceAttach(*hostPID))
 	report("ptrace another sandbox's workload", "ptrace(ATTACH, sibling pid)", ptraceAttach(*siblingPID))
-	report("ptrace the init (it kept every capability)", "ptrace(ATTACH, 1)", ptraceAttach(1))
+	report("ptrace the init", "ptrace(ATTACH, 1)", ptraceAttach(1))
 	report("read the init's memory", "process_vm_readv(1)", func() error {
 		var b [8]byte
 		local := []unix.Iovec{{Base: &b[0], Len: 8}}
