@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"glassbox/sandbox/state"
+
+	"golang.org/x/sys/unix"
 )
 
 // dialTimeout bounds a connection to the sandbox: a sandbox that is gone
@@ -18,13 +20,17 @@ const dialTimeout = 5 * time.Second
 
 // Proxy forwards the published ports of one sandbox: it accepts on each
 // HOST_IP:HOST_PORT and copies bytes both ways to the sandbox's address and
-// CONTAINER_PORT, with two system calls per message (proxycopy.go).
+// CONTAINER_PORT: one event loop over all its connections (proxyloop.go),
+// or a goroutine per direction where epoll cannot be had (proxycopy.go).
 type Proxy struct {
 	ls     []*net.TCPListener
 	ctx    context.Context // cancelled by Close: ends pending dials
 	cancel context.CancelFunc
 	dialer net.Dialer
 	wg     sync.WaitGroup
+
+	useLoop bool
+	loop    *loop // started with the first connection; under mu
 
 	mu     sync.Mutex
 	closed bool
@@ -50,6 +56,12 @@ func Publish(ports []state.Port, target string) (*Proxy, error) {
 // connection accepted on ls[i] is forwarded to target:ports[i].ContainerPort.
 // The proxy owns the listeners from now on.
 func Forward(ls []*net.TCPListener, ports []state.Port, target netip.Addr) *Proxy {
+	return forwardVia(ls, ports, target, true)
+}
+
+// forwardVia is Forward with the event loop (proxyloop.go) or, without it
+// or where it cannot be had, a goroutine per direction (proxycopy.go).
+func forwardVia(ls []*net.TCPListener, ports []state.Port, target netip.Addr, useLoop bool) *Proxy {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Proxy{
 		ls:     ls,
@@ -57,6 +69,8 @@ func Forward(ls []*net.TCPListener, ports []state.Port, target netip.Addr) *Prox
 		cancel: cancel,
 		dialer: net.Dialer{Timeout: dialTimeout},
 		conns:  map[*net.TCPConn]struct{}{},
+
+		useLoop: useLoop,
 	}
 	for i, l := range ls {
 		to := netip.AddrPortFrom(target, uint16(ports[i].ContainerPort)).String()
@@ -88,6 +102,9 @@ func (p *Proxy) Close() error {
 	}
 	p.mu.Unlock()
 	p.wg.Wait()
+	if p.loop != nil {
+		p.loop.close()
+	}
 	return errors.Join(errs...)
 }
 
@@ -133,6 +150,19 @@ func (p *Proxy) forward(client *net.TCPConn, to string) {
 		return
 	}
 	defer p.untrack(upstream)
+	if l := p.eventLoop(); l != nil {
+		a, err := takeFD(client)
+		if err != nil {
+			return
+		}
+		b, err := takeFD(upstream)
+		if err != nil {
+			unix.Close(a)
+			return
+		}
+		l.add(a, b)
+		return
+	}
 	done := make(chan struct{})
 	go func() {
 		pipe(upstream, client)
@@ -153,6 +183,28 @@ func pipe(dst, src *net.TCPConn) {
 		return
 	}
 	dst.CloseWrite()
+}
+
+// eventLoop returns the proxy's event loop, started with the first
+// connection (a proxy nobody uses keeps no thread waiting); nil where
+// there is none to be had. One loop, not one per CPU: two loops on this
+// 2-core host cost 22.5 µs of CPU per request against one's 17.7, and
+// carried fewer requests (each wait found fewer sockets ready).
+func (p *Proxy) eventLoop() *loop {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.useLoop || p.closed {
+		return nil
+	}
+	if p.loop == nil {
+		l, err := newLoop()
+		if err != nil {
+			p.useLoop = false
+			return nil
+		}
+		p.loop = l
+	}
+	return p.loop
 }
 
 func (p *Proxy) track(c *net.TCPConn) bool {

@@ -25,9 +25,28 @@ func proxyTo(t testing.TB, target net.Addr) (*Proxy, string) {
 	}
 	tp := target.(*net.TCPAddr)
 	ports := []state.Port{{HostIP: "127.0.0.1", HostPort: l.Addr().(*net.TCPAddr).Port, ContainerPort: tp.Port, Proto: "tcp"}}
-	p := Forward([]*net.TCPListener{l.(*net.TCPListener)}, ports, netip.MustParseAddr(tp.IP.String()))
+	p := forwardVia([]*net.TCPListener{l.(*net.TCPListener)}, ports, netip.MustParseAddr(tp.IP.String()), loopMode)
 	t.Cleanup(func() { p.Close() })
 	return p, l.Addr().String()
+}
+
+// loopMode is what proxyTo builds: the event loop or the goroutine copy.
+// Tests run under eachMode try both.
+var loopMode = true
+
+// eachMode runs fn once with the event loop and once with the goroutine
+// copy, the fallback where epoll cannot be had.
+func eachMode(t *testing.T, fn func(t *testing.T)) {
+	for _, m := range []struct {
+		name string
+		loop bool
+	}{{"loop", true}, {"goroutines", false}} {
+		t.Run(m.name, func(t *testing.T) {
+			loopMode = m.loop
+			defer func() { loopMode = true }()
+			fn(t)
+		})
+	}
 }
 
 // upstream is a target server: handle runs for each connection.
@@ -61,7 +80,9 @@ func echo(c net.Conn) {
 	io.WriteString(c, "bye")
 }
 
-func TestProxyBothWaysAndHalfClose(t *testing.T) {
+func TestProxyBothWaysAndHalfClose(t *testing.T) { eachMode(t, testProxyBothWaysAndHalfClose) }
+
+func testProxyBothWaysAndHalfClose(t *testing.T) {
 	_, addr := proxyTo(t, upstream(t, echo).Addr())
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -94,7 +115,9 @@ func TestProxyBothWaysAndHalfClose(t *testing.T) {
 	}
 }
 
-func TestProxyManyConnections(t *testing.T) {
+func TestProxyManyConnections(t *testing.T) { eachMode(t, testProxyManyConnections) }
+
+func testProxyManyConnections(t *testing.T) {
 	_, addr := proxyTo(t, upstream(t, echo).Addr())
 	const n = 100
 	var wg sync.WaitGroup
@@ -126,7 +149,9 @@ func TestProxyManyConnections(t *testing.T) {
 	}
 }
 
-func TestProxyTargetDown(t *testing.T) {
+func TestProxyTargetDown(t *testing.T) { eachMode(t, testProxyTargetDown) }
+
+func testProxyTargetDown(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +172,9 @@ func TestProxyTargetDown(t *testing.T) {
 }
 
 // TestProxyUpstreamCloses: the sandbox closing its side ends the client's.
-func TestProxyUpstreamCloses(t *testing.T) {
+func TestProxyUpstreamCloses(t *testing.T) { eachMode(t, testProxyUpstreamCloses) }
+
+func testProxyUpstreamCloses(t *testing.T) {
 	_, addr := proxyTo(t, upstream(t, func(c net.Conn) { io.WriteString(c, "hi") }).Addr())
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -166,7 +193,9 @@ func isTimeout(err error) bool {
 	return ok && ne.Timeout()
 }
 
-func TestProxyCloseLeavesNothing(t *testing.T) {
+func TestProxyCloseLeavesNothing(t *testing.T) { eachMode(t, testProxyCloseLeavesNothing) }
+
+func testProxyCloseLeavesNothing(t *testing.T) {
 	target := upstream(t, echo) // its goroutines end with the test, after the check
 	before := runtime.NumGoroutine()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -174,9 +203,9 @@ func TestProxyCloseLeavesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	tp := target.Addr().(*net.TCPAddr)
-	p := Forward([]*net.TCPListener{l.(*net.TCPListener)},
+	p := forwardVia([]*net.TCPListener{l.(*net.TCPListener)},
 		[]state.Port{{HostIP: "127.0.0.1", HostPort: 1, ContainerPort: tp.Port, Proto: "tcp"}},
-		netip.MustParseAddr("127.0.0.1"))
+		netip.MustParseAddr("127.0.0.1"), loopMode)
 	addr := l.Addr().String()
 
 	// Open connections, idle in the middle of a session.

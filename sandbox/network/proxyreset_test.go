@@ -18,7 +18,9 @@ func reset(t *testing.T, c net.Conn) {
 
 // A client that resets in the middle of a session: the proxy cuts its
 // connection to the sandbox too, which sees it end (no half-open leftover).
-func TestProxyClientResets(t *testing.T) {
+func TestProxyClientResets(t *testing.T) { eachMode(t, testProxyClientResets) }
+
+func testProxyClientResets(t *testing.T) {
 	ended := make(chan error, 1)
 	_, addr := proxyTo(t, upstream(t, func(c net.Conn) {
 		c.SetDeadline(time.Now().Add(20 * time.Second))
@@ -48,7 +50,9 @@ func TestProxyClientResets(t *testing.T) {
 
 // A sandbox that resets: the client's connection ends with an error or
 // EOF, promptly, after what was sent before the reset.
-func TestProxyUpstreamResets(t *testing.T) {
+func TestProxyUpstreamResets(t *testing.T) { eachMode(t, testProxyUpstreamResets) }
+
+func testProxyUpstreamResets(t *testing.T) {
 	_, addr := proxyTo(t, upstream(t, func(c net.Conn) {
 		io.WriteString(c, "partial")
 		time.Sleep(50 * time.Millisecond)
