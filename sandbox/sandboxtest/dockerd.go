@@ -216,6 +216,16 @@ func (d *Docker) launch() error {
 		"--pidfile", filepath.Join(d.Dir, "dockerd.pid"),
 		"--host", d.Host)
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
+	// A temporary directory in the kit's: dockerd starts its containerd
+	// with its own environment, and when containerd is slow to stop,
+	// dockerd sends it SIGUSR1 before the kill, for a goroutine dump that
+	// containerd writes to $TMPDIR/containerd.PID.stacks.log. It goes
+	// with the kit's directory, not into the host's /tmp.
+	tmp := filepath.Join(d.Dir, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return err
+	}
+	d.cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	// Its own process group: a ^C to the test does not reach it before the
 	// clean-up does.
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

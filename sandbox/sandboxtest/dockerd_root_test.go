@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -132,6 +133,31 @@ func TestDockerdRunsAndLeavesTheHostAsItWas(t *testing.T) {
 		}
 		if _, err := os.Stat(d.ContainerdSocket); err != nil {
 			t.Errorf("containerd socket: %v", err)
+		}
+		// containerd's goroutine dump (what dockerd asks for before it
+		// kills a containerd slow to stop) lands in the kit's directory.
+		if pid := readPid(filepath.Join(d.ExecRoot, "containerd", "containerd.pid")); pid <= 0 {
+			t.Error("no containerd.pid")
+		} else if err := syscall.Kill(pid, syscall.SIGUSR1); err != nil {
+			t.Errorf("SIGUSR1 to containerd: %v", err)
+		} else {
+			name := fmt.Sprintf("containerd.%d.stacks.log", pid)
+			kept := filepath.Join(d.Dir, "tmp", name)
+			for end := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				if _, err := os.Stat(kept); err == nil {
+					break
+				}
+				if time.Now().After(end) {
+					t.Errorf("containerd's goroutine dump is not at %s", kept)
+					break
+				}
+			}
+			if stray := filepath.Join(os.TempDir(), name); stray != kept {
+				if _, err := os.Stat(stray); err == nil {
+					os.Remove(stray)
+					t.Errorf("containerd's goroutine dump went to %s", stray)
+				}
+			}
 		}
 		d.Restart(t)
 		if out := d.Run(t, "ps", "-a", "--format", "{{.Names}}"); out != "kit-test" {
