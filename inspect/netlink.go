@@ -71,14 +71,11 @@ func (c *nlConn) ask(typ, flags uint16, hdr, attrs []byte, each func(typ uint16,
 		}
 		b := c.buf[:m]
 		for len(b) >= unix.SizeofNlMsghdr {
-			l := int(binary.NativeEndian.Uint32(b[0:]))
-			t := binary.NativeEndian.Uint16(b[4:])
-			seq := binary.NativeEndian.Uint32(b[8:])
-			if l < unix.SizeofNlMsghdr || l > len(b) {
-				return errTruncated
+			t, seq, msg, rest, err := nextMsg(b)
+			if err != nil {
+				return err
 			}
-			msg := b[unix.SizeofNlMsghdr:l]
-			b = b[min(len(b), nlmAlign(l)):]
+			b = rest
 			if seq != c.seq {
 				// An answer to an earlier, abandoned request, or a
 				// notification (sequence number 0).
@@ -200,14 +197,11 @@ func (c *nlConn) recvAll(n int) (int, error) {
 // them off left.
 func (c *nlConn) answers(b []byte, first uint32, n int, left *int, each func(i int, err error, typ uint16, msg []byte)) error {
 	for len(b) >= unix.SizeofNlMsghdr {
-		l := int(binary.NativeEndian.Uint32(b[0:]))
-		t := binary.NativeEndian.Uint16(b[4:])
-		seq := binary.NativeEndian.Uint32(b[8:])
-		if l < unix.SizeofNlMsghdr || l > len(b) {
-			return errTruncated
+		t, seq, msg, rest, err := nextMsg(b)
+		if err != nil {
+			return err
 		}
-		msg := b[unix.SizeofNlMsghdr:l]
-		b = b[min(len(b), nlmAlign(l)):]
+		b = rest
 		i := seq - first // wraps with the sequence numbers
 		if i >= uint32(n) {
 			c.stray = c.stray || seq == 0
@@ -233,6 +227,18 @@ func (c *nlConn) answers(b []byte, first uint32, n int, left *int, each func(i i
 // the answer's type and payload: one message, or an error.
 func (c *nlConn) get(typ uint16, hdr, attrs []byte, each func(typ uint16, msg []byte)) error {
 	return c.ask(typ, unix.NLM_F_REQUEST, hdr, attrs, each)
+}
+
+// nextMsg splits the first netlink message off b (at least a header
+// long): its type, sequence number and payload, and what follows it.
+func nextMsg(b []byte) (typ uint16, seq uint32, msg, rest []byte, err error) {
+	l := int(binary.NativeEndian.Uint32(b[0:]))
+	if l < unix.SizeofNlMsghdr || l > len(b) {
+		return 0, 0, nil, nil, errTruncated
+	}
+	typ = binary.NativeEndian.Uint16(b[4:])
+	seq = binary.NativeEndian.Uint32(b[8:])
+	return typ, seq, b[unix.SizeofNlMsghdr:l], b[min(len(b), nlmAlign(l)):], nil
 }
 
 func nlmAlign(n int) int { return (n + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1) }
