@@ -63,27 +63,9 @@ func TestRootHostnameAfterMove(t *testing.T) {
 	sandboxtest.RequireRoot(t)
 	defer inspect.SetSlowRefresh(0)()
 	fs := hostFS(t)
-	cg := newTestCgroup(t, fs, testMemLimit)
 	inner := `trap 'exec unshare --uts sh -c "hostname inspect-moved && exec sleep 300"' USR1; hostname inspect-first; echo ready; while :; do sleep 0.02; done`
-	script := `for f; do echo $$ > "$f"; done; exec unshare --uts sh -c "$0"`
-	cmd := exec.Command("sh", append([]string{"-c", script, inner}, cg.procs...)...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	if _, err := out.Read(make([]byte, 6)); err != nil {
-		t.Fatal(err)
-	}
+	cmd, in := startShellInspected(t, fs, "unshare --uts", inner)
 	pid := cmd.Process.Pid
-	in, err := inspect.ForPID(fs, pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
 	hostname := func(want string) {
 		t.Helper()
 		s, err := in.Snapshot()
@@ -130,28 +112,10 @@ func TestRootSettledProcessLeavesItsNamespaces(t *testing.T) {
 		{"with CAP_SYS_ADMIN", "", "unshare --uts"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cg := newTestCgroup(t, fs, testMemLimit)
 			// The shell moves itself when told (SIGUSR1): exec keeps its PID.
 			inner := `trap 'exec ` + tc.unshare + ` sleep 300' USR1; echo ready; while :; do sleep 0.02; done`
-			script := `for f; do echo $$ > "$f"; done; exec ` + tc.prefix + ` sh -c "$0"`
-			cmd := exec.Command("sh", append([]string{"-c", script, inner}, cg.procs...)...)
-			out, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-			if _, err := out.Read(make([]byte, 6)); err != nil {
-				t.Fatal(err)
-			}
+			cmd, in := startShellInspected(t, fs, tc.prefix, inner)
 			pid := cmd.Process.Pid
-			in, err := inspect.ForPID(fs, pid)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer in.Close()
 			check := func(when string) {
 				t.Helper()
 				s, err := in.Snapshot()
@@ -205,4 +169,32 @@ func nsInode(t *testing.T, link string) uint64 {
 		t.Fatalf("%s: %q", link, l)
 	}
 	return n
+}
+
+// startShellInspected runs the shell script inner, through prefix (a
+// command that execs what follows it, or ""), in a test cgroup of its own;
+// once the script has said "ready" it returns the process (killed at the
+// test's end) and an Inspector on it (closed then too).
+func startShellInspected(t *testing.T, fs inspect.FS, prefix, inner string) (*exec.Cmd, *inspect.Inspector) {
+	t.Helper()
+	cg := newTestCgroup(t, fs, testMemLimit)
+	script := `for f; do echo $$ > "$f"; done; exec ` + prefix + ` sh -c "$0"`
+	cmd := exec.Command("sh", append([]string{"-c", script, inner}, cg.procs...)...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if _, err := out.Read(make([]byte, 6)); err != nil {
+		t.Fatal(err)
+	}
+	in, err := inspect.ForPID(fs, cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	return cmd, in
 }
