@@ -84,12 +84,7 @@ func TestProxyBothWaysAndHalfClose(t *testing.T) { eachMode(t, testProxyBothWays
 
 func testProxyBothWaysAndHalfClose(t *testing.T) {
 	_, addr := proxyTo(t, upstream(t, echo).Addr())
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
+	c := dialProxy(t, addr)
 	payload := make([]byte, 4<<20)
 	rand.Read(payload)
 	var got []byte
@@ -159,12 +154,7 @@ func testProxyTargetDown(t *testing.T) {
 	target := l.Addr()
 	l.Close() // nothing listens there now
 	_, addr := proxyTo(t, target)
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
+	c := dialProxy(t, addr)
 	n, err := c.Read(make([]byte, 1))
 	if n != 0 || err == nil || isTimeout(err) {
 		t.Errorf("read from a proxy whose target is down: %d, %v; want the connection closed", n, err)
@@ -176,16 +166,24 @@ func TestProxyUpstreamCloses(t *testing.T) { eachMode(t, testProxyUpstreamCloses
 
 func testProxyUpstreamCloses(t *testing.T) {
 	_, addr := proxyTo(t, upstream(t, func(c net.Conn) { io.WriteString(c, "hi") }).Addr())
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
+	c := dialProxy(t, addr)
 	b, err := io.ReadAll(c)
 	if err != nil || string(b) != "hi" {
 		t.Errorf("read: %q, %v", b, err)
 	}
+}
+
+// dialProxy connects to a proxy's listener at addr, with a deadline that
+// ends a test the proxy hangs; the connection closes at the test's end.
+func dialProxy(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	return c
 }
 
 func isTimeout(err error) bool {

@@ -27,12 +27,7 @@ func testProxyUpstreamHalfCloses(t *testing.T) {
 		b, _ := io.ReadAll(c)
 		got <- string(b)
 	}).Addr())
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
+	c := dialProxy(t, addr)
 	b, err := io.ReadAll(c)
 	if err != nil || string(b) != "answer" {
 		t.Fatalf("read up to the sandbox's FIN: %q, %v", b, err)
@@ -207,12 +202,7 @@ func testProxySurvivesSignals(t *testing.T) {
 		syscall.Kill(os.Getpid(), syscall.SIGURG)
 		time.Sleep(time.Millisecond)
 	}
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
+	c := dialProxy(t, addr)
 	io.WriteString(c, "still there")
 	c.(*net.TCPConn).CloseWrite()
 	if b, err := io.ReadAll(c); err != nil || string(b) != "still therebye" {

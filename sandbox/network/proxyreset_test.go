@@ -58,12 +58,7 @@ func testProxyUpstreamResets(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		reset(t, c)
 	}).Addr())
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
+	c := dialProxy(t, addr)
 	b, err := io.ReadAll(c)
 	if isTimeout(err) {
 		t.Fatalf("the client's connection stayed open after the sandbox's reset: %q, %v", b, err)
