@@ -73,6 +73,7 @@ sandbox created.`,
 	fl.Var(cpusFlag{&c.Resources}, "cpus", "CPU limit in cores (0.5 = half a core)")
 	fl.Var(positiveFlag{&c.Resources.PidsLimit}, "pids-limit", "maximum number of processes")
 	fl.Var(notFlag{&c.NoInit}, "init", "run glassbox's init as PID 1 (it reaps zombies and forwards signals); --init=false runs the workload as PID 1")
+	fl.Lookup("init").NoOptDefVal = "true" // a plain --init, as docker's: it takes no value
 	fl.BoolVar(&c.UserNS, "userns", false, fmt.Sprintf("map the sandbox's root to the unprivileged host range %d-%d", sandbox.UIDMapStart, sandbox.UIDMapStart+sandbox.UIDMapSize-1))
 	fl.StringVar(&c.Network, "network", sandbox.NetworkBridge, network.ModeHelp+"; "+network.NATHelp)
 	fl.StringArrayVar(&c.Security.CapAdd, "cap-add", nil, "add a capability to the default set (NET_ADMIN or CAP_NET_ADMIN; ALL for every one)")
