@@ -31,24 +31,22 @@ func engineOf(cmd *cobra.Command) *lifecycle.Engine {
 	return lifecycle.New(stateRoots(cmd))
 }
 
-// The supervisor of one detached sandbox: started by `run -d` (Engine.Run)
-// in a session of its own, with its socket as fd 3, on which it waits for
-// the sandbox it is to supervise (lifecycle.AwaitHandoff). Not for people.
+// The supervisor of one detached sandbox: started by `run -d` (Engine.Run,
+// or the binary's constructor before the CLI's Go runtime) in a session of
+// its own, with its socket as fd 3, on which it waits for the sandbox it
+// is to supervise, its state roots and its log (lifecycle.AwaitHandoff).
+// Not for people.
 func newSuperviseCmd() *cobra.Command {
-	var lib, run string
 	cmd := &cobra.Command{
 		Use:    lifecycle.SupervisorVerb,
 		Short:  "Supervise a detached sandbox (internal)",
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if lib == "" || run == "" {
-				return fmt.Errorf("supervise needs --lib and --run")
-			}
 			// Its own children (the sandbox's init) must not inherit it.
 			syscall.CloseOnExec(lifecycle.ReadyFD)
 			conn := os.NewFile(lifecycle.ReadyFD, "supervisor-socket")
-			id, lock, err := lifecycle.AwaitHandoff(conn)
+			h, err := lifecycle.AwaitHandoff(conn)
 			if errors.Is(err, io.EOF) {
 				return nil // the sandbox was not to be: nothing was done
 			}
@@ -56,6 +54,15 @@ func newSuperviseCmd() *cobra.Command {
 				fmt.Fprintln(os.Stderr, "supervisor:", err)
 				return exitError{1}
 			}
+			// From here on its stdout and stderr are the sandbox's
+			// supervisor.log (until now they may have been /dev/null).
+			for _, fd := range []int{1, 2} {
+				if err := unix.Dup3(int(h.Log.Fd()), fd, 0); err != nil {
+					return fmt.Errorf("supervisor: write to its log: %w", err)
+				}
+			}
+			h.Log.Close()
+			lock := h.Lock
 			if d, err := time.ParseDuration(os.Getenv(lifecycle.SupervisorDelayEnv)); err == nil {
 				time.Sleep(d)
 			}
@@ -67,7 +74,7 @@ func newSuperviseCmd() *cobra.Command {
 			if _, err := unix.FcntlInt(lock.Fd(), unix.F_DUPFD_CLOEXEC, 0); err != nil {
 				return fmt.Errorf("supervisor: hold the sandbox's lock: %w", err)
 			}
-			err = lifecycle.Supervise(state.Roots{Lib: lib, Run: run}, id, conn, lock)
+			err = lifecycle.Supervise(h.Roots, h.ID, conn, lock)
 			if d, perr := time.ParseDuration(os.Getenv(lifecycle.SupervisorExitDelayEnv)); perr == nil {
 				time.Sleep(d)
 			}
@@ -78,7 +85,5 @@ func newSuperviseCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&lib, "lib", "", "images and layers root")
-	cmd.Flags().StringVar(&run, "run", "", "runtime state root")
 	return cmd
 }

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"glassbox/sandbox/nsinit"
 	"glassbox/sandbox/state"
 )
 
@@ -33,8 +34,9 @@ const supervisorLog = "supervisor.log"
 
 // ReadyFD is the supervisor's inherited descriptor (exec.Cmd.ExtraFiles):
 // its end of a socket to the process that started it. The handoff comes
-// in on it (the sandbox's id, with the sandbox's lock as SCM_RIGHTS, held
-// for the supervisor's life), and the ready word (one readyMsg) goes out.
+// in on it (the sandbox's id and state roots, with the sandbox's lock —
+// held for the supervisor's life — and its log as SCM_RIGHTS), and the
+// ready word (one readyMsg) goes out.
 const ReadyFD = 3
 
 // A supervisor starts before its sandbox has a record: `run -d` starts one
@@ -44,16 +46,30 @@ const ReadyFD = 3
 // spec. It waits for the handoff (AwaitHandoff); EOF instead — the request
 // was refused, or its creator died — ends it, with nothing done.
 type supervisorProc struct {
-	cmd    *exec.Cmd
-	conn   *os.File // this end of its socket
-	log    *os.File // its stdout and stderr
-	path   string   // where log is; "" while it is a nameless O_TMPFILE
+	proc *os.Process
+	conn *os.File // this end of its socket
+	// log is its stdout and stderr: given at its start, or, for one the
+	// binary's constructor started (nsinit.PrestartedSupervisor), made at
+	// the handoff; it goes with the handoff either way.
+	log    *os.File
+	path   string // where log is; "" while it is a nameless O_TMPFILE or none
 	exited chan struct{}
 }
 
-// handoffMsg goes with the sandbox's lock to a waiting supervisor.
+// handoffMsg goes with the sandbox's lock and the supervisor's log to a
+// waiting supervisor.
 type handoffMsg struct {
-	ID string `json:"id"`
+	ID  string `json:"id"`
+	Lib string `json:"lib"`
+	Run string `json:"run"`
+}
+
+// Handoff is what a waiting supervisor is handed (AwaitHandoff).
+type Handoff struct {
+	ID    string
+	Roots state.Roots
+	Lock  *os.File // the sandbox's lock, held
+	Log   *os.File // where its stdout and stderr go from now on
 }
 
 // startSupervisor starts a supervisor in a session of its own (no terminal
@@ -74,7 +90,7 @@ func (e *Engine) startSupervisor(log *os.File) (*supervisorProc, error) {
 	defer child.Close()
 	unix.SetNonblock(fds[0], true) // read with a deadline
 	conn := os.NewFile(uintptr(fds[0]), "supervisor-socket")
-	cmd := exec.Command(bin, SupervisorVerb, "--lib", e.Roots.Lib, "--run", e.Roots.Run)
+	cmd := exec.Command(bin, SupervisorVerb)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Dir = "/" // hold no directory of the caller's busy for the sandbox's lifetime
 	cmd.ExtraFiles = []*os.File{child}
@@ -83,18 +99,42 @@ func (e *Engine) startSupervisor(log *os.File) (*supervisorProc, error) {
 		conn.Close()
 		return nil, fmt.Errorf("start the supervisor %s: %w", bin, err)
 	}
-	p := &supervisorProc{cmd: cmd, conn: conn, log: log, exited: make(chan struct{})}
+	p := &supervisorProc{proc: cmd.Process, conn: conn, log: log, exited: make(chan struct{})}
 	go func() { cmd.Wait(); close(p.exited) }() // reap it if this process (the UI) lives longer
 	return p, nil
 }
 
-// prestart starts the supervisor of a sandbox yet to be created, its log a
-// nameless file in the sandboxes directory (O_TMPFILE: it vanishes if the
-// sandbox never comes to be) that the handoff names. nil when that cannot
-// be done — no sandboxes directory yet (it is made for a valid request
-// only), a file system without O_TMPFILE — or fails: launch then starts
-// the supervisor after the record, as spawn does.
+// adoptSupervisor takes over the supervisor the binary's constructor
+// started (nsinit.PrestartedSupervisor), nil if there is none.
+func adoptSupervisor() *supervisorProc {
+	pid, fd := nsinit.PrestartedSupervisor()
+	if fd < 0 {
+		return nil
+	}
+	unix.SetNonblock(fd, true) // read with a deadline
+	conn := os.NewFile(uintptr(fd), "supervisor-socket")
+	proc, err := os.FindProcess(pid)
+	if err != nil {
+		conn.Close() // EOF: it ends
+		return nil
+	}
+	p := &supervisorProc{proc: proc, conn: conn, exited: make(chan struct{})}
+	go func() { proc.Wait(); close(p.exited) }()
+	return p
+}
+
+// prestart starts the supervisor of a sandbox yet to be created — or
+// adopts the one the binary started before its Go runtime, if this is
+// `glassbox run -d` — its log a nameless file in the sandboxes directory
+// (O_TMPFILE: it vanishes if the sandbox never comes to be) that the
+// handoff names. nil when that cannot be done — no sandboxes directory yet
+// (it is made for a valid request only), a file system without O_TMPFILE —
+// or fails: launch then starts the supervisor after the record, as spawn
+// does.
 func (e *Engine) prestart() *supervisorProc {
+	if p := adoptSupervisor(); p != nil {
+		return p
+	}
 	fd, err := unix.Open(e.Roots.SandboxesDir(), unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil
@@ -115,11 +155,13 @@ func (p *supervisorProc) abandon() {
 		return
 	}
 	p.conn.Close()
-	p.log.Close()
+	if p.log != nil {
+		p.log.Close()
+	}
 	select {
 	case <-p.exited:
 	case <-time.After(5 * time.Second):
-		p.cmd.Process.Kill()
+		p.proc.Kill()
 		<-p.exited
 	}
 }
@@ -141,13 +183,21 @@ func (e *Engine) spawn(id string, l *state.Lock) error {
 	return p.handoff(e, id, l)
 }
 
-// handoff gives the supervisor sandbox id and its lock, and waits for its
-// word that the sandbox runs. When the start fails, the supervisor is gone
-// (and with it its hold on the lock) by the time handoff returns, and the
-// error ends with its log's last lines.
+// handoff gives the supervisor sandbox id, its lock and its log, and waits
+// for its word that the sandbox runs. When the start fails, the supervisor
+// is gone (and with it its hold on the lock) by the time handoff returns,
+// and the error ends with its log's last lines.
 func (p *supervisorProc) handoff(e *Engine, id string, l *state.Lock) error {
 	defer p.conn.Close()
-	if p.path == "" {
+	if p.log == nil {
+		path := e.store.Path(id, supervisorLog)
+		log, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_CLOEXEC, 0o600)
+		if err != nil {
+			p.abandon()
+			return fmt.Errorf("start the supervisor: %w", err)
+		}
+		p.log, p.path = log, path
+	} else if p.path == "" {
 		path := e.store.Path(id, supervisorLog)
 		err := unix.Linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", p.log.Fd()), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
 		if err != nil {
@@ -156,9 +206,9 @@ func (p *supervisorProc) handoff(e *Engine, id string, l *state.Lock) error {
 		}
 		p.path = path
 	}
+	msg, _ := json.Marshal(handoffMsg{ID: id, Lib: e.Roots.Lib, Run: e.Roots.Run})
+	err := sendWithFiles(p.conn, msg, l.File(), p.log)
 	p.log.Close()
-	msg, _ := json.Marshal(handoffMsg{ID: id})
-	err := sendWithFile(p.conn, msg, l.File())
 
 	var m readyMsg
 	if err == nil {
@@ -177,7 +227,7 @@ func (p *supervisorProc) handoff(e *Engine, id string, l *state.Lock) error {
 	select {
 	case <-p.exited:
 	case <-time.After(grace):
-		p.cmd.Process.Kill()
+		p.proc.Kill()
 		<-p.exited
 	}
 	logTail := lastLines(readFile(p.path), 5)
@@ -190,14 +240,18 @@ func (p *supervisorProc) handoff(e *Engine, id string, l *state.Lock) error {
 	return errors.New(m.Error)
 }
 
-// sendWithFile writes msg on the socket conn with f's descriptor attached
-// (SCM_RIGHTS).
-func sendWithFile(conn *os.File, msg []byte, f *os.File) error {
+// sendWithFiles writes msg on the socket conn with the files' descriptors
+// attached (SCM_RIGHTS).
+func sendWithFiles(conn *os.File, msg []byte, files ...*os.File) error {
 	raw, err := conn.SyscallConn()
 	if err != nil {
 		return err
 	}
-	rights := unix.UnixRights(int(f.Fd()))
+	fds := make([]int, len(files))
+	for i, f := range files {
+		fds[i] = int(f.Fd())
+	}
+	rights := unix.UnixRights(fds...)
 	var serr error
 	werr := raw.Write(func(fd uintptr) bool {
 		serr = unix.Sendmsg(int(fd), msg, rights, nil, 0)
@@ -207,11 +261,13 @@ func sendWithFile(conn *os.File, msg []byte, f *os.File) error {
 }
 
 // AwaitHandoff is a waiting supervisor's side of the handoff: it reads the
-// sandbox's id and lock from conn (its ReadyFD). io.EOF: no sandbox comes.
-func AwaitHandoff(conn *os.File) (id string, lock *os.File, err error) {
-	buf := make([]byte, 512)
-	oob := make([]byte, unix.CmsgSpace(4))
+// sandbox's id, roots, lock and log from conn (its ReadyFD). io.EOF: no
+// sandbox comes.
+func AwaitHandoff(conn *os.File) (*Handoff, error) {
+	buf := make([]byte, 3*unix.PathMax)
+	oob := make([]byte, unix.CmsgSpace(2*4))
 	var n, oobn int
+	var err error
 	for {
 		n, oobn, _, _, err = unix.Recvmsg(int(conn.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if err != unix.EINTR {
@@ -219,10 +275,10 @@ func AwaitHandoff(conn *os.File) (id string, lock *os.File, err error) {
 		}
 	}
 	if err != nil {
-		return "", nil, fmt.Errorf("await the sandbox: %w", err)
+		return nil, fmt.Errorf("await the sandbox: %w", err)
 	}
 	if n == 0 {
-		return "", nil, io.EOF
+		return nil, io.EOF
 	}
 	var fds []int
 	if msgs, perr := unix.ParseSocketControlMessage(oob[:oobn]); perr == nil {
@@ -233,13 +289,18 @@ func AwaitHandoff(conn *os.File) (id string, lock *os.File, err error) {
 		}
 	}
 	var m handoffMsg
-	if err := json.Unmarshal(buf[:n], &m); err != nil || !state.IsID(m.ID) || len(fds) != 1 {
+	if err := json.Unmarshal(buf[:n], &m); err != nil || !state.IsID(m.ID) || m.Lib == "" || m.Run == "" || len(fds) != 2 {
 		for _, fd := range fds {
 			unix.Close(fd)
 		}
-		return "", nil, fmt.Errorf("await the sandbox: a bad handoff (%d bytes, %d descriptors)", n, len(fds))
+		return nil, fmt.Errorf("await the sandbox: a bad handoff (%d bytes, %d descriptors)", n, len(fds))
 	}
-	return m.ID, os.NewFile(uintptr(fds[0]), "lock"), nil
+	return &Handoff{
+		ID:    m.ID,
+		Roots: state.Roots{Lib: m.Lib, Run: m.Run},
+		Lock:  os.NewFile(uintptr(fds[0]), "lock"),
+		Log:   os.NewFile(uintptr(fds[1]), "supervisor.log"),
+	}, nil
 }
 
 func readFile(path string) []byte {

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "harden.h"
+#include "prestart.h"
 #include "tty.h"
 #include "wire.h"
 
@@ -300,10 +301,14 @@ static void gb_init_main(int init_mode) {
 // init it waits for the parent's 'c' (the process is in its cgroup), then
 // unshares the cgroup namespace, so its root is the sandbox's cgroup, and
 // in init mode the time namespace (which applies to children: the
-// workload), and becomes the init. Otherwise it returns at once.
-__attribute__((constructor)) static void gb_early(int argc, char **argv) {
+// workload), and becomes the init. Otherwise it returns at once, having
+// started the supervisor if this is `glassbox run -d` (prestart.c).
+__attribute__((constructor)) static void gb_early(int argc, char **argv, char **envp) {
 	if (argc >= 2 && strcmp(argv[1], "sandbox-exec") == 0) gb_exec_main();
-	if (argc < 3 || strcmp(argv[1], "sandbox-init") != 0) return;
+	if (argc < 3 || strcmp(argv[1], "sandbox-init") != 0) {
+		gb_prestart(argc, argv, envp);
+		return;
+	}
 	int init_mode = strcmp(argv[2], "init") == 0;
 	// The parent passes stdio and the socket; anything else came from its
 	// caller and has no business here.
