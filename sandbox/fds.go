@@ -57,3 +57,14 @@ func openFDs() []int {
 	}
 	return fds
 }
+
+// PrepareToStartProcesses does now, once per process, what the Go runtime
+// otherwise does at its first start of a child: it checks that pidfds work,
+// with a vfork of a child that exits at once (about 0.2 ms). Called on a
+// goroutine while the process waits or checks a request, it keeps that off
+// the clone of a sandbox's init.
+func PrepareToStartProcesses() {
+	if p, err := os.FindProcess(os.Getpid()); err == nil {
+		p.Release()
+	}
+}

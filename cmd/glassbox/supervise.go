@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"glassbox/sandbox"
 	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/state"
 )
@@ -46,6 +47,7 @@ func newSuperviseCmd() *cobra.Command {
 			// Its own children (the sandbox's init) must not inherit it.
 			syscall.CloseOnExec(lifecycle.ReadyFD)
 			conn := os.NewFile(lifecycle.ReadyFD, "supervisor-socket")
+			go sandbox.PrepareToStartProcesses() // while it waits
 			h, err := lifecycle.AwaitHandoff(conn)
 			if errors.Is(err, io.EOF) {
 				return nil // the sandbox was not to be: nothing was done

@@ -46,7 +46,7 @@ const ReadyFD = 3
 // spec. It waits for the handoff (AwaitHandoff); EOF instead — the request
 // was refused, or its creator died — ends it, with nothing done.
 type supervisorProc struct {
-	proc *os.Process
+	kill func()   // SIGKILL, as long as it has not been reaped
 	conn *os.File // this end of its socket
 	// log is its stdout and stderr: given at its start, or, for one the
 	// binary's constructor started (nsinit.PrestartedSupervisor), made at
@@ -99,7 +99,7 @@ func (e *Engine) startSupervisor(log *os.File) (*supervisorProc, error) {
 		conn.Close()
 		return nil, fmt.Errorf("start the supervisor %s: %w", bin, err)
 	}
-	p := &supervisorProc{proc: cmd.Process, conn: conn, log: log, exited: make(chan struct{})}
+	p := &supervisorProc{kill: func() { cmd.Process.Kill() }, conn: conn, log: log, exited: make(chan struct{})}
 	go func() { cmd.Wait(); close(p.exited) }() // reap it if this process (the UI) lives longer
 	return p, nil
 }
@@ -113,13 +113,30 @@ func adoptSupervisor() *supervisorProc {
 	}
 	unix.SetNonblock(fd, true) // read with a deadline
 	conn := os.NewFile(uintptr(fd), "supervisor-socket")
-	proc, err := os.FindProcess(pid)
+	// Its pidfd, not os.FindProcess: that would make the Go runtime check
+	// that pidfds work first, with a vfork, on the CLI's critical path.
+	// The child cannot be reaped before the pidfd exists: only this
+	// process reaps it, below.
+	pidfd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
 		conn.Close() // EOF: it ends
 		return nil
 	}
-	p := &supervisorProc{proc: proc, conn: conn, exited: make(chan struct{})}
-	go func() { proc.Wait(); close(p.exited) }()
+	p := &supervisorProc{
+		kill:   func() { unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0) },
+		conn:   conn,
+		exited: make(chan struct{}),
+	}
+	go func() {
+		var ws unix.WaitStatus
+		for {
+			if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
+				break
+			}
+		}
+		close(p.exited)
+		unix.Close(pidfd) // a late kill finds no pidfd: EBADF, or another file's EINVAL
+	}()
 	return p
 }
 
@@ -161,7 +178,7 @@ func (p *supervisorProc) abandon() {
 	select {
 	case <-p.exited:
 	case <-time.After(5 * time.Second):
-		p.proc.Kill()
+		p.kill()
 		<-p.exited
 	}
 }
@@ -227,7 +244,7 @@ func (p *supervisorProc) handoff(e *Engine, id string, l *state.Lock) error {
 	select {
 	case <-p.exited:
 	case <-time.After(grace):
-		p.proc.Kill()
+		p.kill()
 		<-p.exited
 	}
 	logTail := lastLines(readFile(p.path), 5)

@@ -43,6 +43,7 @@ func (e *Engine) Run(req *Request) (*state.Sandbox, error) {
 // workload and removes everything. It returns how the workload ended (nil
 // when it never started) and what went wrong, if anything.
 func (e *Engine) RunForeground(req *Request, stdio sandbox.Stdio, signals <-chan os.Signal) (*state.Exit, error) {
+	go sandbox.PrepareToStartProcesses() // while the request is checked
 	sp, err := e.prepare(req, false)
 	if err != nil {
 		return nil, err
