@@ -6,12 +6,15 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/network"
 	"glassbox/sandbox/sandboxtest"
 	"glassbox/sandbox/state"
@@ -304,6 +307,18 @@ func TestBadInputCreatesNothing(t *testing.T) {
 			t.Errorf("bad input left a state dir %s", e.Name())
 		}
 	}
+	// Each refused run -d had its supervisor started before the request
+	// was checked (by the binary's constructor): EOF on its socket ends it.
+	root := "GLASSBOX_ROOT=" + filepath.Dir(c.Roots.Run)
+	var left []int
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if left = supervisorsOf(root); len(left) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("refused run -d left supervisors %v waiting", left)
+	}
 
 	// A name in use is refused, and the first sandbox is untouched.
 	name := sandboxtest.UniqueName("dup")
@@ -454,4 +469,27 @@ func TestForegroundAndAutoRemove(t *testing.T) {
 		t.Error("a --rm sandbox is still listed after it exited")
 	}
 	assertGone(t, c.Roots, sb)
+}
+
+// supervisorsOf lists the supervisors whose environment holds env (a
+// GLASSBOX_ROOT=… of a test's own).
+func supervisorsOf(env string) []int {
+	var pids []int
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		args := strings.Split(string(cmdline), "\x00")
+		if len(args) < 2 || args[1] != lifecycle.SupervisorVerb {
+			continue
+		}
+		environ, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		if slices.Contains(strings.Split(string(environ), "\x00"), env) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
