@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -41,8 +42,10 @@ func stopLeftoverSupervisors(t testing.TB, dir string) {
 	}
 }
 
-// supervisorsOf lists the processes running `glassbox supervise … --run
-// runDir …`.
+// supervisorsOf lists the processes running `glassbox supervise` for a
+// sandbox of the state root whose runtime directory is runDir: from its
+// handoff on, a supervisor's stdout is the sandbox's supervisor.log there
+// (before it, /dev/null or a nameless file of that directory's).
 func supervisorsOf(runDir string) []int {
 	entries, _ := os.ReadDir("/proc")
 	var pids []int
@@ -59,11 +62,8 @@ func supervisorsOf(runDir string) []int {
 		if len(args) < 2 || string(args[1]) != "supervise" {
 			continue
 		}
-		for i := 2; i+1 < len(args); i++ {
-			if string(args[i]) == "--run" && string(args[i+1]) == runDir {
-				pids = append(pids, pid)
-				break
-			}
+		if out, err := os.Readlink(filepath.Join("/proc", e.Name(), "fd", "1")); err == nil && strings.HasPrefix(out, runDir+"/") {
+			pids = append(pids, pid)
 		}
 	}
 	return pids
