@@ -8,13 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"glassbox/sandbox/lifecycle"
 	"glassbox/sandbox/network"
 	"glassbox/sandbox/sandboxtest"
 	"glassbox/sandbox/state"
@@ -474,22 +472,8 @@ func TestForegroundAndAutoRemove(t *testing.T) {
 // supervisorsOf lists the supervisors whose environment holds env (a
 // GLASSBOX_ROOT=… of a test's own).
 func supervisorsOf(env string) []int {
-	var pids []int
-	dirs, _ := os.ReadDir("/proc")
-	for _, d := range dirs {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil {
-			continue
-		}
-		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		args := strings.Split(string(cmdline), "\x00")
-		if len(args) < 2 || args[1] != lifecycle.SupervisorVerb {
-			continue
-		}
+	return sandboxtest.SupervisorsWhere(func(pid int) bool {
 		environ, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-		if slices.Contains(strings.Split(string(environ), "\x00"), env) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
+		return slices.Contains(strings.Split(string(environ), "\x00"), env)
+	})
 }

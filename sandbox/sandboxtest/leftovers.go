@@ -47,6 +47,15 @@ func stopLeftoverSupervisors(t testing.TB, dir string) {
 // handoff on, a supervisor's stdout is the sandbox's supervisor.log there
 // (before it, /dev/null or a nameless file of that directory's).
 func supervisorsOf(runDir string) []int {
+	return SupervisorsWhere(func(pid int) bool {
+		out, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(pid), "fd", "1"))
+		return err == nil && strings.HasPrefix(out, runDir+"/")
+	})
+}
+
+// SupervisorsWhere lists the live processes running `glassbox supervise`
+// for which match says yes.
+func SupervisorsWhere(match func(pid int) bool) []int {
 	entries, _ := os.ReadDir("/proc")
 	var pids []int
 	for _, e := range entries {
@@ -62,7 +71,7 @@ func supervisorsOf(runDir string) []int {
 		if len(args) < 2 || string(args[1]) != "supervise" {
 			continue
 		}
-		if out, err := os.Readlink(filepath.Join("/proc", e.Name(), "fd", "1")); err == nil && strings.HasPrefix(out, runDir+"/") {
+		if match(pid) {
 			pids = append(pids, pid)
 		}
 	}
