@@ -206,8 +206,8 @@ func (e *Engine) spawn(id string, l *state.Lock) error {
 // and the error ends with its log's last lines.
 func (p *supervisorProc) handoff(e *Engine, id string, l *state.Lock) error {
 	defer p.conn.Close()
+	path := e.store.Path(id, supervisorLog)
 	if p.log == nil {
-		path := e.store.Path(id, supervisorLog)
 		log, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_CLOEXEC, 0o600)
 		if err != nil {
 			p.abandon()
@@ -215,7 +215,6 @@ func (p *supervisorProc) handoff(e *Engine, id string, l *state.Lock) error {
 		}
 		p.log, p.path = log, path
 	} else if p.path == "" {
-		path := e.store.Path(id, supervisorLog)
 		err := unix.Linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", p.log.Fd()), unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
 		if err != nil {
 			p.abandon()
