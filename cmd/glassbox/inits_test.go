@@ -52,3 +52,39 @@ func TestOwnPackageInitsStayLight(t *testing.T) {
 		t.Fatalf("no inittrace lines in the output of GODEBUG=inittrace=1 glassbox version:\n%s", stderr.String())
 	}
 }
+
+// The prefault package maps the heap's next pages in one call: it helps only
+// if it runs before the package inits that allocate much, which Go's init
+// order (lexically first ready package) decides, not the import list.
+func TestPrefaultPrecedesTheInitsThatAllocate(t *testing.T) {
+	const much = 8 << 10
+	cmd := exec.Command(sandboxtest.Binary(t), "version")
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("glassbox version: %v\n%s", err, stderr.String())
+	}
+	prefaulted := false
+	sc := bufio.NewScanner(bytes.NewReader(stderr.Bytes()))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 10 || f[0] != "init" || f[8] != "bytes," {
+			continue
+		}
+		if f[1] == "glassbox/cmd/glassbox/prefault" {
+			prefaulted = true
+			continue
+		}
+		n, err := strconv.Atoi(f[7])
+		if err != nil {
+			t.Fatalf("inittrace line %q: %v", sc.Text(), err)
+		}
+		if n > much && !prefaulted {
+			t.Errorf("package %s allocates %d bytes in its init before glassbox/cmd/glassbox/prefault has run", f[1], n)
+		}
+	}
+	if !prefaulted {
+		t.Fatalf("glassbox/cmd/glassbox/prefault is not initialized by glassbox version:\n%s", stderr.String())
+	}
+}

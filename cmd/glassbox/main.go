@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"glassbox/cmd/calculator/service"
+	_ "glassbox/cmd/glassbox/prefault" // first of the package inits that allocate: see its doc
 	"glassbox/cmd/glassbox/quietterm"
 	"glassbox/sandbox"
 	"glassbox/sandbox/lifecycle"
