@@ -104,6 +104,21 @@ func report(rts []peer, detached, removed, stopped, foreground, cli map[string][
 		}
 		fmt.Printf("  %-10s %5.1f = %s\n", rt.label(), total, strings.Join(parts, " + "))
 	}
+	fmt.Println("\nPage faults until /health answered (median; the same parts):")
+	for _, rt := range rts {
+		ss := detached[rt.label()]
+		if len(ss) == 0 {
+			continue
+		}
+		var parts []string
+		total := 0.0
+		for i, name := range rt.cpuParts() {
+			m := median(column(ss, func(s sample) float64 { return s.faults[i] }))
+			total += m
+			parts = append(parts, fmt.Sprintf("%s %.0f", name, m))
+		}
+		fmt.Printf("  %-10s %5.0f = %s\n", rt.label(), total, strings.Join(parts, " + "))
+	}
 }
 
 func uname() string {
