@@ -32,5 +32,13 @@ func main() {
 		keep = append(keep, lifecycle.ReadyFD)
 	}
 	sandbox.CloseInheritedFiles(keep...)
-	os.Exit(execute(os.Args[1:]))
+	code := execute(os.Args[1:])
+	if code == 0 {
+		// `run -d` split by the constructor: this process is its
+		// sandbox's supervisor now.
+		if supervised, ok := lifecycle.DetachHostedSupervisor(); ok {
+			os.Exit(supervised)
+		}
+	}
+	os.Exit(code)
 }

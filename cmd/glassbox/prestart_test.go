@@ -21,11 +21,12 @@ var runFlagSamples = map[string]string{
 	"root": "/tmp/gbroot",
 }
 
-// The binary's constructor starts a supervisor for `glassbox run -d`
-// before the Go runtime (prestart.c), so it reads the command line
-// itself. It must see a detached run exactly where the CLI does: one it
-// misses is merely slower, but one it sees wrongly would leave a
-// supervisor waiting for nothing while a foreground workload runs.
+// The binary's constructor splits `glassbox run -d` into a front and the
+// process that goes on as CLI and supervisor, before the Go runtime
+// (prestart.c), so it reads the command line itself. It must see a
+// detached run exactly where the CLI does: one it misses is merely slower,
+// but one it sees wrongly would run a foreground workload in a session of
+// its own, out of reach of the terminal's Ctrl-C.
 func TestPrestartAgreesWithTheCLI(t *testing.T) {
 	if !nsinit.Available() {
 		t.Skip("built without cgo: no constructor, no prestart")

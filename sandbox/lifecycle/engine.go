@@ -1,8 +1,11 @@
 // Package lifecycle keeps sandboxes alive after the command that started
-// them has returned: `run -d` hands each sandbox to a small supervisor
-// process of its own (glassbox re-executed as the hidden verb `supervise`,
-// like containerd's shim), and the Engine finds, stops, pauses, restarts,
-// removes and reads the logs of sandboxes through their state directories.
+// them has returned: each detached sandbox has a supervisor process of its
+// own, like containerd's shim — the `glassbox run -d` process itself, which
+// the binary's constructor split from the front the caller waits for
+// (hosted.go), or glassbox re-executed as the hidden verb `supervise` (for
+// start, restart, and a run the constructor did not split) — and the
+// Engine finds, stops, pauses, restarts, removes and reads the logs of
+// sandboxes through their state directories.
 //
 // # Who writes what
 //

@@ -13,7 +13,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"glassbox/sandbox/nsinit"
 	"glassbox/sandbox/state"
 )
 
@@ -40,17 +39,19 @@ const supervisorLog = "supervisor.log"
 const ReadyFD = 3
 
 // A supervisor starts before its sandbox has a record: `run -d` starts one
-// first thing (Engine.prestart), so that its own start-up — exec, the Go
-// runtime, package init, milliseconds of a start's critical path — goes on
-// while the command checks the request, creates the record and writes the
-// spec. It waits for the handoff (AwaitHandoff); EOF instead — the request
-// was refused, or its creator died — ends it, with nothing done.
+// first thing (Engine.prestart) — in the same process when the binary's
+// constructor split the run (hosted.go), so that a detached start pays for
+// one Go runtime, not two; else in a process of its own, whose start-up
+// goes on while the command checks the request, creates the record and
+// writes the spec. It waits for the handoff (AwaitHandoff); EOF instead —
+// the request was refused, or its creator died — ends it, with nothing
+// done.
 type supervisorProc struct {
-	kill func()   // SIGKILL, as long as it has not been reaped
+	kill func()   // SIGKILL, as long as it has not been reaped; a hosted one is let go of
 	conn *os.File // this end of its socket
-	// log is its stdout and stderr: given at its start, or, for one the
-	// binary's constructor started (nsinit.PrestartedSupervisor), made at
-	// the handoff; it goes with the handoff either way.
+	// log is its stdout and stderr: given at its start, or, for one this
+	// process hosts (hostSupervisor), made at the handoff; it goes with
+	// the handoff either way.
 	log    *os.File
 	path   string // where log is; "" while it is a nameless O_TMPFILE or none
 	exited chan struct{}
@@ -104,52 +105,16 @@ func (e *Engine) startSupervisor(log *os.File) (*supervisorProc, error) {
 	return p, nil
 }
 
-// adoptSupervisor takes over the supervisor the binary's constructor
-// started (nsinit.PrestartedSupervisor), nil if there is none.
-func adoptSupervisor() *supervisorProc {
-	pid, fd := nsinit.PrestartedSupervisor()
-	if fd < 0 {
-		return nil
-	}
-	unix.SetNonblock(fd, true) // read with a deadline
-	conn := os.NewFile(uintptr(fd), "supervisor-socket")
-	// Its pidfd, not os.FindProcess: that would make the Go runtime check
-	// that pidfds work first, with a vfork, on the CLI's critical path.
-	// The child cannot be reaped before the pidfd exists: only this
-	// process reaps it, below.
-	pidfd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		conn.Close() // EOF: it ends
-		return nil
-	}
-	p := &supervisorProc{
-		kill:   func() { unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0) },
-		conn:   conn,
-		exited: make(chan struct{}),
-	}
-	go func() {
-		var ws unix.WaitStatus
-		for {
-			if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
-				break
-			}
-		}
-		close(p.exited)
-		unix.Close(pidfd) // a late kill finds no pidfd: EBADF, or another file's EINVAL
-	}()
-	return p
-}
-
-// prestart starts the supervisor of a sandbox yet to be created — or
-// adopts the one the binary started before its Go runtime, if this is
-// `glassbox run -d` — its log a nameless file in the sandboxes directory
-// (O_TMPFILE: it vanishes if the sandbox never comes to be) that the
-// handoff names. nil when that cannot be done — no sandboxes directory yet
+// prestart starts the supervisor of a sandbox yet to be created — hosted
+// in this process, if this is `glassbox run -d` split by the binary's
+// constructor (hosted.go); otherwise a process of its own, its log a
+// nameless file in the sandboxes directory (O_TMPFILE: it vanishes if the
+// sandbox never comes to be) that the handoff names. nil when that cannot be done — no sandboxes directory yet
 // (it is made for a valid request only), a file system without O_TMPFILE —
 // or fails: launch then starts the supervisor after the record, as spawn
 // does.
 func (e *Engine) prestart() *supervisorProc {
-	if p := adoptSupervisor(); p != nil {
+	if p := hostSupervisor(); p != nil {
 		return p
 	}
 	fd, err := unix.Open(e.Roots.SandboxesDir(), unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o600)

@@ -305,8 +305,9 @@ func TestBadInputCreatesNothing(t *testing.T) {
 			t.Errorf("bad input left a state dir %s", e.Name())
 		}
 	}
-	// Each refused run -d had its supervisor started before the request
-	// was checked (by the binary's constructor): EOF on its socket ends it.
+	// Each refused run -d hosted its supervisor, started before the request
+	// was checked (lifecycle/hosted.go): the refusal ends it with the
+	// process, which must not stay on as a supervisor of nothing.
 	root := "GLASSBOX_ROOT=" + filepath.Dir(c.Roots.Run)
 	var left []int
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {

@@ -302,11 +302,11 @@ static void gb_init_main(int init_mode) {
 // unshares the cgroup namespace, so its root is the sandbox's cgroup, and
 // in init mode the time namespace (which applies to children: the
 // workload), and becomes the init. Otherwise it returns at once, having
-// started the supervisor if this is `glassbox run -d` (prestart.c).
+// split off the front if this is `glassbox run -d` (prestart.c).
 __attribute__((constructor)) static void gb_early(int argc, char **argv, char **envp) {
 	if (argc >= 2 && strcmp(argv[1], "sandbox-exec") == 0) gb_exec_main();
 	if (argc < 3 || strcmp(argv[1], "sandbox-init") != 0) {
-		gb_prestart(argc, argv, envp);
+		gb_prestart(argc, argv);
 		return;
 	}
 	int init_mode = strcmp(argv[2], "init") == 0;

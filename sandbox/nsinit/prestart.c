@@ -1,24 +1,26 @@
-// The supervisor of `glassbox run -d`, started from the ELF constructor,
-// before the CLI's own Go runtime. Each glassbox process spends about 3 ms
-// between its exec and main (the dynamic loader, the Go runtime, the
-// package inits of a large binary); the supervisor's start-up used to
-// begin only once the CLI's own had ended, so a detached start paid it
-// twice in a row. Started here, the two overlap. The CLI's Go side adopts
-// it (lifecycle.Engine.prestart, through PrestartedSupervisor) or, should
-// it have no use for it, lets it go: EOF on its socket ends it with nothing
-// done, as for a supervisor the Go side starts itself.
+// The front of `glassbox run -d`, split off in the ELF constructor, before
+// any Go runtime. A detached start used to run the binary twice — the CLI,
+// then a supervisor it started — and each glassbox process spends
+// milliseconds between its exec and main (the dynamic loader, the Go
+// runtime, the package inits of a large binary; tens of them where page
+// faults are dear, as in a guest whose page tables its host shadows). Now
+// one process does both: the constructor forks, the child goes on into Go
+// as the CLI, hosts the sandbox's supervisor itself (lifecycle/hosted.go)
+// and stays as that supervisor; the parent, the process the caller waits
+// for, never starts Go. It waits on a pipe for the child's exit status —
+// written once the sandbox runs and the child has let go of the caller's
+// stdio — or, at EOF (a refused request, a crash), for the child's own.
 
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include "harden.h"
 #include "prestart.h"
 
-int gb_prestart_fd = -1;
-int gb_prestart_pid = 0;
+int gb_front_fd = -1;
 
 // The flags of `glassbox run` (cmd/glassbox/run.go) and the persistent
 // --root that take a value. A flag missing here that takes one would make
@@ -82,40 +84,52 @@ int gb_detached_run(int argc, char **argv) {
 	return detach;
 }
 
-// gb_prestart starts the supervisor when argv is a detached run: in a
-// session of its own, in /, with /dev/null as its stdio (it must not hold
-// the caller's pipes or terminal: its log comes with the handoff) and its
-// end of the socket as fd 3 (lifecycle.ReadyFD). Nothing else of the
-// caller's reaches it. Anything that fails leaves the start to the Go side.
-void gb_prestart(int argc, char **argv, char **envp) {
+// gb_front is the parent's whole life: the child's status is its own.
+// Signals keep their default actions: Ctrl-C ends the front, and the
+// child, in a session of its own, carries the start through as a
+// supervisor does once it has the sandbox (docker's daemon, likewise, goes
+// on with a `docker run -d` whose client was interrupted).
+static void gb_front(pid_t child, int fd) __attribute__((noreturn));
+static void gb_front(pid_t child, int fd) {
+	unsigned char status;
+	ssize_t n;
+	do n = read(fd, &status, 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 1) _exit(status);
+	int ws;
+	while (waitpid(child, &ws, 0) < 0)
+		if (errno != EINTR) _exit(125);
+	if (WIFSIGNALED(ws)) _exit(128 + WTERMSIG(ws));
+	_exit(WEXITSTATUS(ws));
+}
+
+// gb_prestart splits a detached run into its front (this process, which
+// never returns from here) and the child that goes on as the CLI, in a
+// session of its own (no signal from the caller's terminal reaches the
+// supervisor it becomes), with gb_front_fd its end of the pipe
+// (close-on-exec). Anything that fails leaves the whole run to one
+// process, which then starts its supervisor as `glassbox supervise`.
+void gb_prestart(int argc, char **argv) {
 	if (!gb_detached_run(argc, argv)) return;
-	// A closed standard stream would be given to the socket below, and
-	// the CLI would write its output there.
+	// A closed standard stream would be given to the pipe below, and the
+	// CLI would write its output there.
 	for (int fd = 0; fd <= 2; fd++)
 		if (fcntl(fd, F_GETFD) < 0) return;
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return;
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0) goto closed;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) return;
 	// No Go runtime yet, a single thread: fork is safe here.
 	pid_t pid = fork();
-	if (pid == 0) {
-		if (setsid() < 0 || chdir("/") < 0) _exit(127);
-		for (int fd = 0; fd <= 2; fd++)
-			if (dup2(null, fd) < 0) _exit(127);
-		if (sv[1] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(sv[1], 3) < 0) _exit(127);
-		if (gb_close_fds_from(4)) _exit(127);
-		char *args[] = {"glassbox", "supervise", NULL};
-		execve("/proc/self/exe", args, envp);
-		_exit(127);
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return;
 	}
-	close(null);
-	if (pid < 0) goto closed;
-	close(sv[1]);
-	gb_prestart_fd = sv[0];
-	gb_prestart_pid = pid;
-	return;
-closed:
-	close(sv[0]);
-	close(sv[1]);
+	if (pid == 0) {
+		close(p[0]);
+		setsid(); // a new child leads no group: it cannot fail
+		gb_front_fd = p[1];
+		return;
+	}
+	close(p[1]);
+	gb_front(pid, p[0]);
 }

@@ -1,15 +1,14 @@
-// A detached run's supervisor, started before the CLI's Go runtime
+// The front of a detached run, split off before the Go runtime
 // (prestart.c).
 
 #ifndef GLASSBOX_PRESTART_H
 #define GLASSBOX_PRESTART_H
 
-// Set by gb_prestart when it started one: the CLI's end of its socket
-// (close-on-exec) and its PID; -1 and 0 otherwise.
-extern int gb_prestart_fd;
-extern int gb_prestart_pid;
+// In the child that goes on as the CLI of `glassbox run -d`: its end of the
+// pipe its front waits on (close-on-exec); -1 in every other process.
+extern int gb_front_fd;
 
 int gb_detached_run(int argc, char **argv);
-void gb_prestart(int argc, char **argv, char **envp);
+void gb_prestart(int argc, char **argv);
 
 #endif

@@ -7,27 +7,32 @@ package nsinit
 import "C"
 
 import (
+	"os"
 	"sync"
 	"unsafe"
 )
 
-var takePrestart sync.Mutex
+var takeFront sync.Mutex
 
-// PrestartedSupervisor hands over, once, the supervisor the binary started
-// before its Go runtime because it was invoked as `glassbox run -d`
-// (prestart.c): its PID and this end of its socket (close-on-exec). It
-// waits on the other end for the handoff; closing this one ends it. fd is
-// -1 when there is none, or it was taken already.
-func PrestartedSupervisor() (pid, fd int) {
-	takePrestart.Lock()
-	defer takePrestart.Unlock()
-	pid, fd = int(C.gb_prestart_pid), int(C.gb_prestart_fd)
-	C.gb_prestart_fd, C.gb_prestart_pid = -1, 0
-	return pid, fd
+// Front hands over, once, this process's end of the pipe its front waits
+// on: set when the binary was invoked as `glassbox run -d` and its
+// constructor split the run in two (prestart.c). One byte written on it is
+// the command's exit status, and ends the front; closing it unwritten makes
+// the front wait for this process's own status. nil when there is none, or
+// it was taken already.
+func Front() *os.File {
+	takeFront.Lock()
+	defer takeFront.Unlock()
+	fd := int(C.gb_front_fd)
+	if fd < 0 {
+		return nil
+	}
+	C.gb_front_fd = -1
+	return os.NewFile(uintptr(fd), "front")
 }
 
-// DetachedRun says whether the constructor would start a supervisor for
-// the command line args (without the program's name).
+// DetachedRun says whether the constructor would split the run for the
+// command line args (without the program's name).
 func DetachedRun(args []string) bool {
 	argv := make([]*C.char, 0, len(args)+1)
 	argv = append(argv, C.CString("glassbox"))

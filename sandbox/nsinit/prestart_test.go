@@ -2,12 +2,10 @@ package nsinit
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,152 +13,136 @@ import (
 )
 
 // This test binary is itself what prestart.c sees: run as `run -d …` its
-// constructor starts `/proc/self/exe supervise`, that is, this binary
-// again. TestMain plays both parts and reports what each saw.
+// constructor splits off the front, and the child comes here as the CLI
+// would. TestMain plays the CLI: it reports what it saw, then ends as
+// GB_TEST_PRESTART_END says.
 func TestMain(m *testing.M) {
-	report := os.Getenv("GB_TEST_PRESTART_REPORT")
-	if report != "" {
-		if len(os.Args) > 1 && os.Args[1] == "supervise" {
-			os.Exit(fakeSupervisor(report))
-		}
-		os.Exit(fakeCLI(report))
+	if report := os.Getenv("GB_TEST_PRESTART_REPORT"); report != "" {
+		os.Exit(fakeCLI(report, os.Getenv("GB_TEST_PRESTART_END")))
 	}
 	os.Exit(m.Run())
 }
 
-// prestartSeen is what the supervisor saw of itself, and the CLI of it.
+// prestartSeen is what the CLI's process saw of itself.
 type prestartSeen struct {
-	// the supervisor
-	OwnSession bool     `json:"own_session"`
-	Cwd        string   `json:"cwd"`
-	Stdio      []string `json:"stdio"`
-	SocketFD3  bool     `json:"socket_fd3"`
-	FDs        []string `json:"fds"`
-	// the CLI
-	Started    bool `json:"started"`
-	CloseOnExe bool `json:"close_on_exec"`
-	Once       bool `json:"once"`
-	EndedOnEOF bool `json:"ended_on_eof"`
+	PID, PPID  int
+	Front      bool
+	OwnSession bool
+	CloseOnExe bool
+	Once       bool
+	Stdout     string
 }
 
-func fakeSupervisor(report string) int {
-	var s prestartSeen
-	s.OwnSession, _ = func() (bool, error) { sid, err := unix.Getsid(0); return sid == os.Getpid(), err }()
-	s.Cwd, _ = os.Getwd()
-	for fd := 0; fd <= 2; fd++ {
-		l, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
-		s.Stdio = append(s.Stdio, l)
-	}
-	var st unix.Stat_t
-	s.SocketFD3 = unix.Fstat(3, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFSOCK
-	entries, _ := os.ReadDir("/proc/self/fd")
-	for _, e := range entries {
-		if n, _ := strconv.Atoi(e.Name()); n > 3 {
-			if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil {
-				s.FDs = append(s.FDs, l)
-			}
-		}
+// fakeCLI reports, then ends: "status" writes 7 on the front's pipe as
+// DetachHostedSupervisor does (and lives on a moment, as a supervisor
+// would); "exit" exits 5 with the pipe unwritten, as a refused request
+// does; "kill" dies of SIGKILL.
+func fakeCLI(report, end string) int {
+	s := prestartSeen{PID: os.Getpid(), PPID: os.Getppid()}
+	sid, err := unix.Getsid(0)
+	s.OwnSession = err == nil && sid == s.PID
+	s.Stdout, _ = os.Readlink("/proc/self/fd/1")
+	front := Front()
+	if front != nil {
+		s.Front = true
+		flags, err := unix.FcntlInt(front.Fd(), unix.F_GETFD, 0)
+		s.CloseOnExe = err == nil && flags&unix.FD_CLOEXEC != 0 && front.Fd() > 2
+		s.Once = Front() == nil
 	}
 	b, _ := json.Marshal(s)
-	os.WriteFile(filepath.Join(report, "supervisor.json.tmp"), b, 0o600)
-	os.Rename(filepath.Join(report, "supervisor.json.tmp"), filepath.Join(report, "supervisor.json"))
-	// Wait for the handoff, as the real one: EOF ends it.
-	buf := make([]byte, 1)
-	for {
-		n, err := unix.Read(3, buf)
-		if n == 0 && err == nil {
-			return 0
-		}
-		if err != unix.EINTR {
-			return 3
-		}
-	}
-}
-
-func fakeCLI(report string) int {
-	var s prestartSeen
-	pid, fd := PrestartedSupervisor()
-	if fd >= 0 {
-		s.Started = true
-		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-		s.CloseOnExe = err == nil && flags&unix.FD_CLOEXEC != 0 && fd > 2
-		_, again := PrestartedSupervisor()
-		s.Once = again < 0
-		// What the supervisor saw, once it has looked.
-		path := filepath.Join(report, "supervisor.json")
-		for i := 0; i < 500; i++ {
-			if _, err := os.Stat(path); err == nil {
-				break
+	os.WriteFile(filepath.Join(report, "seen.json.tmp"), b, 0o600)
+	os.Rename(filepath.Join(report, "seen.json.tmp"), filepath.Join(report, "seen.json"))
+	switch end {
+	case "status":
+		if front != nil {
+			// As the real one: the caller's stdio let go of first.
+			null, _ := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+			for fd := 0; fd <= 2; fd++ {
+				unix.Dup2(int(null.Fd()), fd)
 			}
-			time.Sleep(20 * time.Millisecond)
+			front.Write([]byte{7})
+			front.Close()
+			time.Sleep(time.Second)
 		}
-		var sup prestartSeen
-		if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &sup) == nil {
-			s.OwnSession, s.Cwd, s.Stdio, s.SocketFD3, s.FDs = sup.OwnSession, sup.Cwd, sup.Stdio, sup.SocketFD3, sup.FDs
-		}
-		unix.Close(fd)
-		var ws unix.WaitStatus
-		_, err = unix.Wait4(pid, &ws, 0, nil)
-		s.EndedOnEOF = err == nil && ws.Exited() && ws.ExitStatus() == 0
+		return 0
+	case "kill":
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {}
 	}
-	json.NewEncoder(os.Stdout).Encode(s)
-	return 0
+	return 5
 }
 
-// runPrestart runs this binary with args, a descriptor of the caller's
-// (not close-on-exec) in tow, and returns what both parts saw.
-func runPrestart(t *testing.T, args ...string) prestartSeen {
+// runPrestart runs this binary with args and returns what its CLI process
+// saw, the PID of the process it started, and that process's exit status
+// and how long it took.
+func runPrestart(t *testing.T, end string, args ...string) (prestartSeen, int, int, time.Duration) {
 	t.Helper()
-	leak, err := os.Open(os.Args[0])
+	report := t.TempDir()
+	out, err := os.Create(filepath.Join(report, "stdout"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer leak.Close()
+	defer out.Close()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "GB_TEST_PRESTART_REPORT="+t.TempDir())
-	cmd.ExtraFiles = []*os.File{leak, leak}
-	out, err := cmd.Output()
-	if err != nil {
+	cmd.Stdout = out
+	cmd.Env = append(os.Environ(), "GB_TEST_PRESTART_REPORT="+report, "GB_TEST_PRESTART_END="+end)
+	t0 := time.Now()
+	err = cmd.Run()
+	took := time.Since(t0)
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
 		t.Fatalf("%v: %v", args, err)
 	}
 	var s prestartSeen
-	if err := json.Unmarshal(out, &s); err != nil {
-		t.Fatalf("%v: %q: %v", args, out, err)
+	b, err := os.ReadFile(filepath.Join(report, "seen.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &s)
 	}
-	return s
+	if err != nil {
+		t.Fatalf("%v: what the CLI saw: %v", args, err)
+	}
+	return s, cmd.Process.Pid, cmd.ProcessState.ExitCode(), took
 }
 
-// `glassbox run -d` starts its supervisor before the Go runtime: in a
-// session of its own, in /, its stdio /dev/null (not the caller's pipes:
-// `id=$(glassbox run -d …)` must not wait for it), the socket as fd 3 and
-// nothing else of the caller's; the CLI gets its end close-on-exec, once;
-// EOF on it ends the supervisor. Anything else starts none.
-func TestPrestartStartsTheSupervisorOfADetachedRun(t *testing.T) {
+// `glassbox run -d` is split before the Go runtime: the process the caller
+// started stays a front that runs no Go and returns the status the CLI's
+// process writes on its pipe — without waiting for that process, which goes
+// on as the supervisor — or, when it writes none, that process's own exit
+// status. The CLI runs in a child, in a session of its own (the terminal's
+// signals are the front's), with the caller's stdio, and the pipe
+// close-on-exec, once. Anything else is not split.
+func TestPrestartSplitsADetachedRun(t *testing.T) {
 	if !Available() {
 		t.Skip("built without cgo: no constructor")
 	}
-	s := runPrestart(t, "run", "-d", "calculator")
-	if !s.Started {
-		t.Fatal("run -d: no supervisor was started")
+	s, front, code, took := runPrestart(t, "status", "run", "-d", "calculator")
+	if !s.Front {
+		t.Fatal("run -d: the CLI's process has no front")
 	}
-	if !s.OwnSession || s.Cwd != "/" || !s.SocketFD3 {
-		t.Errorf("supervisor: own session %v, cwd %q, socket as fd 3 %v; want true, /, true", s.OwnSession, s.Cwd, s.SocketFD3)
+	if s.PID == front || s.PPID != front {
+		t.Errorf("the CLI ran as PID %d, child of %d; want a child of the started process %d", s.PID, s.PPID, front)
 	}
-	for fd, l := range s.Stdio {
-		if l != "/dev/null" {
-			t.Errorf("supervisor's fd %d is %s, want /dev/null", fd, l)
-		}
+	if !s.OwnSession || !s.CloseOnExe || !s.Once {
+		t.Errorf("own session %v, pipe close-on-exec above 2 %v, taken once %v: want all true", s.OwnSession, s.CloseOnExe, s.Once)
 	}
-	self, _ := os.Readlink("/proc/self/exe")
-	if slices.Contains(s.FDs, self) {
-		t.Errorf("the supervisor holds the caller's descriptor of %s (its descriptors above 3: %v)", self, s.FDs)
+	if filepath.Base(s.Stdout) != "stdout" {
+		t.Errorf("the CLI's stdout is %q: want the caller's", s.Stdout)
 	}
-	if !s.CloseOnExe || !s.Once || !s.EndedOnEOF {
-		t.Errorf("CLI's end close-on-exec above 2 %v, taken once %v, EOF ends it %v: want all true", s.CloseOnExe, s.Once, s.EndedOnEOF)
+	if code != 7 {
+		t.Errorf("the front exited %d, want the 7 written on its pipe", code)
+	}
+	if took >= time.Second {
+		t.Errorf("the front took %s: it waited for the CLI's process, which lives on for 1s", took)
+	}
+	if _, _, code, _ := runPrestart(t, "exit", "run", "-d", "calculator"); code != 5 {
+		t.Errorf("a CLI that exits 5 without a word: the front exited %d", code)
+	}
+	if _, _, code, _ := runPrestart(t, "kill", "--root", "/tmp/x", "run", "--name", "a", "-d", "calculator"); code != 128+int(syscall.SIGKILL) {
+		t.Errorf("a CLI killed by SIGKILL: the front exited %d, want %d", code, 128+int(syscall.SIGKILL))
 	}
 	for _, args := range [][]string{{"run", "calculator"}, {"run", "calculator", "-d"}, {"ps", "-d"}} {
-		if s := runPrestart(t, args...); s.Started {
-			t.Errorf("%v started a supervisor", args)
+		s, started, code, _ := runPrestart(t, "exit", args...)
+		if s.Front || s.PID != started || code != 5 {
+			t.Errorf("%v: front %v, the CLI ran as PID %d of the started %d, exit %d: want no split, exit 5", args, s.Front, s.PID, started, code)
 		}
 	}
 }

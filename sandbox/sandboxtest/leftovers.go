@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,10 +43,11 @@ func stopLeftoverSupervisors(t testing.TB, dir string) {
 	}
 }
 
-// supervisorsOf lists the processes running `glassbox supervise` for a
-// sandbox of the state root whose runtime directory is runDir: from its
-// handoff on, a supervisor's stdout is the sandbox's supervisor.log there
-// (before it, /dev/null or a nameless file of that directory's).
+// supervisorsOf lists the supervisors of sandboxes of the state root whose
+// runtime directory is runDir: from its handoff on (a hosted one: once its
+// `run -d` has printed the id), a supervisor's stdout is the sandbox's
+// supervisor.log there (before it, /dev/null, a nameless file of that
+// directory's, or the caller's).
 func supervisorsOf(runDir string) []int {
 	return SupervisorsWhere(func(pid int) bool {
 		out, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(pid), "fd", "1"))
@@ -53,8 +55,9 @@ func supervisorsOf(runDir string) []int {
 	})
 }
 
-// SupervisorsWhere lists the live processes running `glassbox supervise`
-// for which match says yes.
+// SupervisorsWhere lists the live supervisors for which match says yes:
+// processes running `glassbox supervise`, or a `glassbox run -d` that
+// hosts its sandbox's supervisor itself (lifecycle/hosted.go).
 func SupervisorsWhere(match func(pid int) bool) []int {
 	entries, _ := os.ReadDir("/proc")
 	var pids []int
@@ -68,7 +71,7 @@ func SupervisorsWhere(match func(pid int) bool) []int {
 			continue
 		}
 		args := bytes.Split(bytes.TrimRight(cmdline, "\x00"), []byte{0})
-		if len(args) < 2 || string(args[1]) != "supervise" {
+		if !slices.ContainsFunc(args[1:], func(a []byte) bool { return string(a) == "supervise" || string(a) == "run" }) {
 			continue
 		}
 		if match(pid) {
