@@ -63,21 +63,38 @@ func (c *calculatorClient) add(base string, a, b float64) (service.CalcResponse,
 	return res, err
 }
 
+// startingWait bounds how long a request waits for a calculator that does
+// not listen yet: `run -d` returns once the workload runs, which may be
+// before the service has bound its port, and a key pressed at once (or a
+// lesson's step) should reach it rather than fail.
+const startingWait = 5 * time.Second
+
 func (c *calculatorClient) do(method, url string, body, out any) error {
-	var rd io.Reader
+	var payload []byte
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return err
 		}
-		rd = bytes.NewReader(b)
+		payload = b
 	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		return err
+	var resp *http.Response
+	var req *http.Request
+	var err error
+	for deadline := time.Now().Add(startingWait); ; time.Sleep(50 * time.Millisecond) {
+		var rd io.Reader
+		if payload != nil {
+			rd = bytes.NewReader(payload)
+		}
+		if req, err = http.NewRequest(method, url, rd); err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err = c.http.Do(req)
+		if !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) {
+			break
+		}
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
 	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
 		// The workload died with the request in flight: at a memory
 		// limit, that is the OOM killer.

@@ -3,6 +3,8 @@ package main
 import (
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -35,5 +37,33 @@ func TestCalculatorClient(t *testing.T) {
 	}
 	if _, err := c.stressMemory(ts.URL, 0); err == nil || !strings.Contains(err.Error(), "400") {
 		t.Errorf("a refused request: %v, want the service's 400", err)
+	}
+}
+
+// A calculator that does not listen yet — its sandbox runs, its service is
+// still starting — is waited for: the request reaches it once it binds.
+func TestCalculatorClientWaitsForAStartingService(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // refused from now on, until the service binds it again
+	srv := service.NewServer(service.Config{Port: 8000, Workers: 2, LogFormat: "json"}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	bound := make(chan error, 1)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		l, err := net.Listen("tcp", addr)
+		bound <- err
+		if err == nil {
+			http.Serve(l, srv)
+		}
+	}()
+	res, err := newCalculatorClient(10*time.Second).add("http://"+addr, 1, 2)
+	if berr := <-bound; berr != nil {
+		t.Skipf("%s was taken meanwhile: %v", addr, berr)
+	}
+	if err != nil || res.Result != 3 {
+		t.Errorf("add against a service that binds 300 ms later: %+v, %v", res, err)
 	}
 }
