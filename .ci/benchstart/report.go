@@ -90,21 +90,14 @@ func report(rts []peer, detached, removed, stopped, foreground, cli map[string][
 		return
 	}
 	fmt.Println("\nCPU used until /health answered (median ms; the CLI's own, then each process's threads):")
-	for _, rt := range rts {
-		ss := detached[rt.label()]
-		if len(ss) == 0 {
-			continue
-		}
-		var parts []string
-		total := 0.0
-		for i, name := range rt.cpuParts() {
-			m := median(column(ss, func(s sample) float64 { return s.cpu[i] }))
-			total += m
-			parts = append(parts, fmt.Sprintf("%s %.1f", name, m))
-		}
-		fmt.Printf("  %-10s %5.1f = %s\n", rt.label(), total, strings.Join(parts, " + "))
-	}
+	printParts(rts, detached, "%.1f", func(s sample) []float64 { return s.cpu })
 	fmt.Println("\nPage faults until /health answered (median; the same parts):")
+	printParts(rts, detached, "%.0f", func(s sample) []float64 { return s.faults })
+}
+
+// printParts prints, for each runtime, the median of each part of a
+// detached start (of) and their sum, in format.
+func printParts(rts []peer, detached map[string][]sample, format string, of func(sample) []float64) {
 	for _, rt := range rts {
 		ss := detached[rt.label()]
 		if len(ss) == 0 {
@@ -113,11 +106,11 @@ func report(rts []peer, detached, removed, stopped, foreground, cli map[string][
 		var parts []string
 		total := 0.0
 		for i, name := range rt.cpuParts() {
-			m := median(column(ss, func(s sample) float64 { return s.faults[i] }))
+			m := median(column(ss, func(s sample) float64 { return of(s)[i] }))
 			total += m
-			parts = append(parts, fmt.Sprintf("%s %.0f", name, m))
+			parts = append(parts, fmt.Sprintf("%s "+format, name, m))
 		}
-		fmt.Printf("  %-10s %5.0f = %s\n", rt.label(), total, strings.Join(parts, " + "))
+		fmt.Printf("  %-10s %5s = %s\n", rt.label(), fmt.Sprintf(format, total), strings.Join(parts, " + "))
 	}
 }
 
